@@ -1,0 +1,9 @@
+# Warning and sanitizer flags shared by every pemap target.
+add_library(pemap_flags INTERFACE)
+target_compile_options(pemap_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+                       $<$<BOOL:${PEMAP_WERROR}>:-Werror>)
+if(PEMAP_SANITIZE)
+  target_compile_options(pemap_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                         -fno-sanitize-recover=undefined)
+  target_link_options(pemap_flags INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,79 @@
+// One error type for the whole library: what went wrong, where, in which structure, and the NTSTATUS Windows would give.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace pemap {
+
+/// NTSTATUS values the Windows image loader returns for the rejections we mirror.
+enum class Status : uint32_t {
+  success = 0,
+  invalid_image_format = 0xC000007B,       // STATUS_INVALID_IMAGE_FORMAT
+  invalid_file_for_section = 0xC0000020,   // STATUS_INVALID_FILE_FOR_SECTION
+  invalid_image_not_mz = 0xC000012F,       // STATUS_INVALID_IMAGE_NOT_MZ
+  invalid_image_protect = 0xC0000130,      // STATUS_INVALID_IMAGE_PROTECT
+  invalid_image_win_16 = 0xC0000131,       // STATUS_INVALID_IMAGE_WIN_16
+  conflicting_addresses = 0xC0000018,      // STATUS_CONFLICTING_ADDRESSES
+  section_too_big = 0xC0000040,            // STATUS_SECTION_TOO_BIG
+  entrypoint_not_found = 0xC0000139,       // STATUS_ENTRYPOINT_NOT_FOUND
+  ordinal_not_found = 0xC0000138,          // STATUS_ORDINAL_NOT_FOUND
+  dll_not_found = 0xC0000135,              // STATUS_DLL_NOT_FOUND
+  io_error = 0xC0000185,                   // STATUS_IO_DEVICE_ERROR: the OS refused to read the file
+};
+
+std::string_view status_name(Status s);
+
+/// Where in the file or image a problem sits.
+struct Location {
+  enum class Kind : uint8_t { none, file_offset, rva };
+  Kind kind = Kind::none;
+  uint64_t value = 0;
+
+  static Location offset(uint64_t v) { return {Kind::file_offset, v}; }
+  static Location rva(uint64_t v) { return {Kind::rva, v}; }
+};
+
+/// A problem with context. `structure` names the PE structure ("section header #3"),
+/// `message` states the rule that was broken, `status` is what Windows would return.
+struct Error {
+  Status status = Status::invalid_image_format;
+  std::string structure;
+  Location where;
+  std::string message;
+
+  /// "section header #3 at offset 0x1f8: ... (STATUS_INVALID_IMAGE_FORMAT)"
+  std::string to_string() const;
+};
+
+Error make_error(Status status, std::string structure, Location where, std::string message);
+
+/// Value or Error, like std::expected (not available on every compiler we build with).
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+
+  bool has_value() const { return v_.index() == 0; }
+  explicit operator bool() const { return has_value(); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  const Error& error() const { return std::get<1>(v_); }
+  Error&& take_error() { return std::get<1>(std::move(v_)); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+}  // namespace pemap

@@ -1,0 +1,144 @@
+// Parsing of the export directory.
+#include "pe/exports.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace pemap::pe {
+
+std::optional<ForwarderTarget> split_forwarder(std::string_view f) {
+  const auto dot = f.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == f.size()) return std::nullopt;
+  ForwarderTarget t;
+  t.dll = f.substr(0, dot);
+  const auto fn = f.substr(dot + 1);
+  if (fn.size() > 1 && fn[0] == '#') {
+    auto [p, ec] = std::from_chars(fn.data() + 1, fn.data() + fn.size(), t.ordinal);
+    if (ec != std::errc() || p != fn.data() + fn.size()) return std::nullopt;
+    t.by_ordinal = true;
+  } else {
+    t.function = fn;
+  }
+  return t;
+}
+
+Result<Exports> parse_exports(const Image& image) {
+  Exports out;
+  const auto used = image.used_directory(kDirExport);
+  if (!used) return out;
+  const DataDirectory dir = *used;
+  auto d = image.read_rva<ExportDirectory>(dir.VirtualAddress, "export directory");
+  if (!d) return d.take_error();
+  out.present = true;
+  out.directory = *d;
+  if (d->Name != 0) {
+    auto name = image.read_string(d->Name, "export DLL name", 512);
+    if (name) out.dll_name = *name;
+    else out.warnings.push_back(name.take_error());
+  }
+  const uint64_t dir_begin = dir.VirtualAddress, dir_end = dir_begin + dir.Size;
+
+  // Only slots backed by file bytes can be non-zero; the rest of a huge table is zero fill and
+  // exports nothing, so the walk stays linear in the file size.
+  uint64_t nfunc = d->NumberOfFunctions;
+  const uint64_t max_slots = image.mapped_size() / 4;
+  if (nfunc > max_slots) {
+    out.warnings.push_back(make_error(Status::success, "export directory", Location::rva(dir_begin),
+                                      fmt::format("NumberOfFunctions {} does not fit in the image; using {}",
+                                                  nfunc, max_slots)));
+    nfunc = max_slots;
+  }
+  std::vector<uint32_t> slot_name(0);
+  const uint64_t budget = image.file().size() / 2 + 65536;
+  uint64_t nnames = d->NumberOfNames;
+  if (nnames > budget || nnames > max_slots) {
+    out.warnings.push_back(make_error(Status::success, "export directory", Location::rva(dir_begin),
+                                      fmt::format("NumberOfNames {} is more than this file can hold", nnames)));
+    nnames = std::min(budget, max_slots);
+  }
+
+  // Names first, so each address slot knows its name.
+  struct Named { uint32_t slot; uint32_t index; std::string_view name; };
+  std::vector<Named> named;
+  named.reserve(static_cast<size_t>(std::min<uint64_t>(nnames, 1u << 20)));
+  std::string_view prev;
+  for (uint64_t i = 0; i < nnames; ++i) {
+    auto name_rva = image.read_rva<uint32_t>(d->AddressOfNames + i * 4, "export name pointer table");
+    auto ord = image.read_rva<uint16_t>(d->AddressOfNameOrdinals + i * 2, "export ordinal table");
+    if (!name_rva || !ord) {
+      out.warnings.push_back(!name_rva ? name_rva.take_error() : ord.take_error());
+      break;
+    }
+    auto name = image.read_string(*name_rva, "export name", 0xffff);  // ANSI_STRING length limit
+    if (!name) {
+      out.warnings.push_back(name.take_error());
+      continue;
+    }
+    if (i > 0 && *name < prev) out.names_sorted = false;
+    prev = *name;
+    if (*ord >= nfunc) {
+      out.warnings.push_back(make_error(Status::success, fmt::format("export name {}", *name),
+                                        Location::rva(d->AddressOfNameOrdinals + i * 2),
+                                        fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, nfunc)));
+      continue;
+    }
+    named.push_back({*ord, static_cast<uint32_t>(i), *name});
+  }
+  if (!out.names_sorted)
+    out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d->AddressOfNames),
+                                      "names are not in ascending order; a binary search by the loader can miss them"));
+  std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.slot < b.slot; });
+
+  auto add = [&](uint64_t slot, uint32_t rva) {
+    ExportEntry e;
+    e.ordinal = static_cast<uint32_t>(d->Base + slot);
+    e.rva = rva;
+    if (rva >= dir_begin && rva < dir_end) {
+      auto f = image.read_string(rva, "export forwarder", 1024);
+      if (f && !f->empty()) e.forwarder = *f;
+      else out.warnings.push_back(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal),
+                                             Location::rva(rva), "points inside the export directory but holds no "
+                                             "forwarder string"));
+    }
+    auto it = std::lower_bound(named.begin(), named.end(), slot, [](const Named& n, uint64_t s) { return n.slot < s; });
+    if (it == named.end() || it->slot != slot) {
+      out.entries.push_back(e);
+      return;
+    }
+    for (; it != named.end() && it->slot == slot; ++it) {  // one address may carry several names
+      e.name = it->name;
+      e.name_index = it->index;
+      out.entries.push_back(e);
+    }
+  };
+
+  uint64_t slot = 0;
+  while (slot < nfunc) {
+    const uint64_t at = d->AddressOfFunctions + slot * 4;
+    if (const Region* r = image.region_at(at); r && at - r->rva < r->file_size) {
+      // Walk the file-backed run of the table in one go.
+      const uint64_t run = std::min<uint64_t>(nfunc - slot, (r->file_size - (at - r->rva)) / 4);
+      auto bytes = image.contiguous(at, run * 4);
+      if (!bytes || run == 0) {
+        auto v = image.read_rva<uint32_t>(at, "export address table");
+        if (v && *v != 0) add(slot, *v);
+        ++slot;
+        continue;
+      }
+      for (uint64_t i = 0; i < run; ++i)
+        if (const uint32_t v = load<uint32_t>(*bytes, i * 4)) add(slot + i, v);
+      slot += run;
+    } else if (r) {
+      slot += std::max<uint64_t>(1, (r->size - (at - r->rva)) / 4);  // zero fill: nothing exported there
+    } else {
+      out.warnings.push_back(make_error(Status::invalid_image_format, "export address table", Location::rva(at),
+                                        fmt::format("slot {} lies outside the mapped image", slot)));
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace pemap::pe

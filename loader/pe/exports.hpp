@@ -1,0 +1,41 @@
+// Export directory: ordinal base, named and NONAME entries, forwarders ("DLL.Name" and "DLL.#123").
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "pe/image.hpp"
+
+namespace pemap::pe {
+
+struct ExportEntry {
+  uint32_t ordinal = 0;          ///< biased: Base + index into the address table
+  uint32_t rva = 0;              ///< the address table value
+  std::string_view name;         ///< empty for NONAME exports; views the file
+  uint32_t name_index = 0;       ///< position in the (sorted) name table, when named
+  std::string_view forwarder;    ///< "DLL.Name" or "DLL.#123" when rva lies inside the export directory
+  bool is_forwarder() const { return !forwarder.empty(); }
+};
+
+struct Exports {
+  ExportDirectory directory{};
+  std::string_view dll_name;
+  std::vector<ExportEntry> entries;  ///< by ordinal; address-table slots that are 0 are left out
+  std::vector<Error> warnings;
+  bool names_sorted = true;          ///< the loader binary-searches the names: unsorted tables misbehave
+  bool present = false;
+};
+
+Result<Exports> parse_exports(const Image& image);
+
+/// Splits "DLL.Function" / "DLL.#12" at the last dot; the DLL part gets ".dll" when the caller needs it.
+struct ForwarderTarget {
+  std::string_view dll;
+  std::string_view function;  ///< empty when by ordinal
+  uint32_t ordinal = 0;
+  bool by_ordinal = false;
+};
+std::optional<ForwarderTarget> split_forwarder(std::string_view forwarder);
+
+}  // namespace pemap::pe

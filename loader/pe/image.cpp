@@ -1,0 +1,390 @@
+// Header parsing in the order the Windows memory manager checks them, and the image layout it derives.
+#include "pe/image.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace pemap::pe {
+namespace {
+
+Error header_error(Status status, std::string structure, uint64_t offset, std::string message) {
+  return make_error(status, std::move(structure), Location::offset(offset), std::move(message));
+}
+
+template <class Raw>
+OptionalHeader widen(const Raw& r) {
+  OptionalHeader o;
+  o.magic = r.Magic;
+  o.major_linker_version = r.MajorLinkerVersion;
+  o.minor_linker_version = r.MinorLinkerVersion;
+  o.size_of_code = r.SizeOfCode;
+  o.size_of_initialized_data = r.SizeOfInitializedData;
+  o.size_of_uninitialized_data = r.SizeOfUninitializedData;
+  o.address_of_entry_point = r.AddressOfEntryPoint;
+  o.base_of_code = r.BaseOfCode;
+  if constexpr (requires { r.BaseOfData; }) o.base_of_data = r.BaseOfData;
+  o.image_base = r.ImageBase;
+  o.section_alignment = r.SectionAlignment;
+  o.file_alignment = r.FileAlignment;
+  o.major_os_version = r.MajorOperatingSystemVersion;
+  o.minor_os_version = r.MinorOperatingSystemVersion;
+  o.major_image_version = r.MajorImageVersion;
+  o.minor_image_version = r.MinorImageVersion;
+  o.major_subsystem_version = r.MajorSubsystemVersion;
+  o.minor_subsystem_version = r.MinorSubsystemVersion;
+  o.win32_version_value = r.Win32VersionValue;
+  o.size_of_image = r.SizeOfImage;
+  o.size_of_headers = r.SizeOfHeaders;
+  o.checksum = r.CheckSum;
+  o.subsystem = r.Subsystem;
+  o.dll_characteristics = r.DllCharacteristics;
+  o.size_of_stack_reserve = r.SizeOfStackReserve;
+  o.size_of_stack_commit = r.SizeOfStackCommit;
+  o.size_of_heap_reserve = r.SizeOfHeapReserve;
+  o.size_of_heap_commit = r.SizeOfHeapCommit;
+  o.loader_flags = r.LoaderFlags;
+  o.number_of_rva_and_sizes = r.NumberOfRvaAndSizes;
+  return o;
+}
+
+// Machines whose images must carry a PE32 header, and those that must carry PE32+.
+bool needs_pe32(uint16_t m) {
+  return m == machine::i386 || m == machine::arm || m == machine::thumb || m == machine::armnt;
+}
+bool needs_pe32plus(uint16_t m) {
+  return m == machine::amd64 || m == machine::arm64 || m == machine::ia64 || m == machine::arm64ec ||
+         m == machine::arm64x;
+}
+
+std::string_view fixed_name(const SectionHeader& h, Bytes file, uint64_t header_offset) {
+  size_t len = 0;
+  while (len < h.Name.size() && h.Name[len] != '\0') ++len;
+  return as_chars(file.subspan(header_offset, len));
+}
+
+}  // namespace
+
+void Image::warn(std::string structure, Location where, std::string message) {
+  warnings_.push_back(make_error(Status::success, std::move(structure), where, std::move(message)));
+}
+
+Result<Image> Image::parse(Bytes file) {
+  Image img;
+  img.file_ = file;
+  if (file.empty())
+    return header_error(Status::invalid_file_for_section, "file", 0, "the file is empty");
+
+  auto mz = read<uint16_t>(file, 0, "DOS header");
+  if (!mz || *mz != kMzMagic)
+    return header_error(Status::invalid_image_not_mz, "DOS header", 0, "no 'MZ' signature at the start of the file");
+  auto dos = read<DosHeader>(file, 0, "DOS header");
+  if (!dos)
+    return header_error(Status::invalid_image_protect, "DOS header", 0,
+                        fmt::format("the 64-byte DOS header needs e_lfanew at 0x3c; the file has {} bytes",
+                                    file.size()));
+  img.dos_ = *dos;
+
+  // e_lfanew is a LONG: Windows refuses <= 0 and anything the file does not hold.
+  const auto lfanew = static_cast<int32_t>(img.dos_.e_lfanew);
+  if (lfanew <= 0)
+    return header_error(Status::invalid_image_protect, "DOS header", 0x3c,
+                        fmt::format("e_lfanew is {}; it must be positive", lfanew));
+  const uint64_t nt = img.dos_.e_lfanew;
+  auto sig = read<uint32_t>(file, nt, "PE signature");
+  if (!sig)
+    return header_error(Status::invalid_image_protect, "PE signature", nt,
+                        fmt::format("e_lfanew points past the end of the file ({} bytes)", file.size()));
+  if (*sig != kPeSignature) {
+    if ((*sig & 0xffff) == kNeSignature)
+      return header_error(Status::invalid_image_win_16, "PE signature", nt, "this is a 16-bit NE image, not PE");
+    return header_error(Status::invalid_image_protect, "PE signature", nt,
+                        fmt::format("expected 'PE\\0\\0', found {:#010x}", *sig));
+  }
+
+  auto coff = read<FileHeader>(file, nt + 4, "COFF file header");
+  if (!coff) return coff.take_error();
+  img.coff_ = *coff;
+
+  const uint64_t opt_off = img.optional_header_offset();
+  auto magic = read<uint16_t>(file, opt_off, "optional header");
+  if (!magic) return magic.take_error();
+  if (*magic != kPe32Magic && *magic != kPe32PlusMagic)
+    return header_error(Status::invalid_image_format, "optional header", opt_off,
+                        fmt::format("magic {:#x} is neither PE32 (0x10b) nor PE32+ (0x20b)", *magic));
+  img.format_ = *magic == kPe32PlusMagic ? Format::pe32plus : Format::pe32;
+  const uint16_t m = img.coff_.Machine;
+  if ((img.format_ == Format::pe32plus && needs_pe32(m)) || (img.format_ == Format::pe32 && needs_pe32plus(m)))
+    return header_error(Status::invalid_image_format, "optional header", opt_off,
+                        fmt::format("magic {:#x} does not fit machine {:#x}", *magic, m));
+
+  // The fixed part is read whatever SizeOfOptionalHeader says (nullSOH-XP.exe has 0 there).
+  const auto fixed = with_format(img.format_, [&](auto traits) -> Result<uint64_t> {
+    using Raw = typename decltype(traits)::OptionalHeader;
+    auto raw = read<Raw>(file, opt_off, std::string(traits.name) + " optional header");
+    if (!raw) return raw.take_error();
+    img.opt_ = widen(*raw);
+    return sizeof(Raw);
+  });
+  if (!fixed) return fixed.error();
+
+  const uint32_t ndirs = std::min(img.opt_.number_of_rva_and_sizes, kMaxDataDirectories);
+  if (img.opt_.number_of_rva_and_sizes > kMaxDataDirectories)
+    img.warn("optional header", Location::offset(opt_off),
+             fmt::format("NumberOfRvaAndSizes is {}; only the first 16 data directories exist",
+                         img.opt_.number_of_rva_and_sizes));
+  const uint64_t dir_off = opt_off + *fixed;
+  auto dir_bytes = slice(file, dir_off, uint64_t{ndirs} * sizeof(DataDirectory), "data directories");
+  if (!dir_bytes) return dir_bytes.take_error();
+  img.dirs_.resize(ndirs);
+  for (uint32_t i = 0; i < ndirs; ++i) img.dirs_[i] = load<DataDirectory>(*dir_bytes, i * sizeof(DataDirectory));
+
+  const uint64_t needed_opt = *fixed + uint64_t{ndirs} * sizeof(DataDirectory);
+  if (img.coff_.SizeOfOptionalHeader < needed_opt)
+    img.warn("COFF file header", Location::offset(nt + 4 + 16),
+             fmt::format("SizeOfOptionalHeader {:#x} is smaller than the optional header ({:#x} bytes): "
+                         "the section table overlaps it",
+                         img.coff_.SizeOfOptionalHeader, needed_opt));
+
+  img.section_table_offset_ = opt_off + img.coff_.SizeOfOptionalHeader;
+  const uint64_t nsec = img.coff_.NumberOfSections;
+  auto table = slice(file, nsec ? img.section_table_offset_ : 0, nsec * sizeof(SectionHeader), "section table");
+  if (!table)
+    return header_error(Status::invalid_image_format, "section table", img.section_table_offset_,
+                        fmt::format("{} section headers need {} bytes; the file ends at {:#x}", nsec,
+                                    nsec * sizeof(SectionHeader), file.size()));
+
+  // Long names: "/123" is a decimal offset into the COFF string table after the symbols.
+  const uint64_t strtab = uint64_t{img.coff_.PointerToSymbolTable} + uint64_t{img.coff_.NumberOfSymbols} * 18;
+  img.sections_.resize(nsec);
+  for (uint64_t i = 0; i < nsec; ++i) {
+    Section& s = img.sections_[i];
+    s.index = static_cast<uint32_t>(i);
+    s.header_offset = img.section_table_offset_ + i * sizeof(SectionHeader);
+    s.header = load<SectionHeader>(*table, i * sizeof(SectionHeader));
+    s.name = fixed_name(s.header, file, s.header_offset);
+    if (s.name.size() > 1 && s.name[0] == '/' && img.coff_.PointerToSymbolTable != 0) {
+      uint64_t off = 0;
+      auto [p, ec] = std::from_chars(s.name.data() + 1, s.name.data() + s.name.size(), off);
+      const uint64_t at = strtab + off;
+      if (ec == std::errc() && p == s.name.data() + s.name.size() && off >= 4 && at < file.size()) {
+        const auto rest = as_chars(file.subspan(at));
+        const auto end = rest.find('\0');
+        if (end != std::string_view::npos && end <= 1024) s.name = rest.substr(0, end);
+        else img.warn(fmt::format("section header #{}", i), Location::offset(s.header_offset),
+                      fmt::format("long name {} is not terminated in the string table", s.name));
+      } else {
+        img.warn(fmt::format("section header #{}", i), Location::offset(s.header_offset),
+                 fmt::format("long name {} points outside the COFF string table", s.name));
+      }
+    }
+  }
+  img.build_layout();
+  for (uint32_t i = 0; i < img.dirs_.size(); ++i) {
+    const auto d = img.dirs_[i];
+    if (d.VirtualAddress != 0 && !img.used_directory(i))
+      img.warn("data directory " + std::to_string(i), Location::offset(dir_off + i * sizeof(DataDirectory)),
+               fmt::format("address {:#x} is outside the image (SizeOfImage {:#x}); the loader ignores it",
+                           d.VirtualAddress, img.mapped_size_));
+  }
+  return img;
+}
+
+void Image::build_layout() {
+  const uint64_t fsize = file_.size();
+  mapped_size_ = align_up(opt_.size_of_image, std::max<uint64_t>(opt_.section_alignment, kPageSize));
+
+  const uint64_t table_end = section_table_offset_ + sections_.size() * sizeof(SectionHeader);
+  header_size_ = std::max<uint64_t>(std::min<uint64_t>(opt_.size_of_headers, fsize), table_end);
+  if (table_end > opt_.size_of_headers)
+    warn("section table", Location::offset(section_table_offset_),
+         fmt::format("ends at {:#x}, past SizeOfHeaders {:#x}; Windows maps it anyway", table_end,
+                     opt_.size_of_headers));
+
+  for (auto& s : sections_) {
+    const auto& h = s.header;
+    const uint64_t vsize = h.VirtualSize != 0 ? h.VirtualSize : h.SizeOfRawData;
+    s.memory_size = align_up(vsize, kPageSize);
+    if (h.PointerToRawData != 0 && h.SizeOfRawData != 0) {
+      s.file_offset = align_down(h.PointerToRawData, kRawAlignment);
+      const uint64_t len = align_up(uint64_t{h.SizeOfRawData} + (h.PointerToRawData - s.file_offset), kRawAlignment);
+      s.file_size = std::min(len, s.memory_size);
+      if (uint64_t{h.PointerToRawData} + h.SizeOfRawData > align_up(fsize, kRawAlignment) &&
+          s.file_offset + s.file_size > fsize)
+        warn(fmt::format("section {}", s.name), Location::offset(s.header_offset),
+             fmt::format("raw data {:#x}+{:#x} runs past the end of the file ({:#x}); Windows refuses to map it",
+                         h.PointerToRawData, h.SizeOfRawData, fsize));
+    }
+  }
+
+  regions_.clear();
+  if (is_flat()) {
+    // Flat images are mapped as one piece: file offset == RVA.
+    regions_.push_back(Region{0, mapped_size_, 0, std::min(fsize, mapped_size_), -1});
+    return;
+  }
+  regions_.push_back(Region{0, align_up(header_size_, kPageSize), 0, header_size_, -1});
+  std::vector<Region> secs;
+  secs.reserve(sections_.size());
+  for (const auto& s : sections_)
+    if (s.memory_size != 0)
+      secs.push_back(Region{s.rva(), s.memory_size, s.file_offset, s.file_size, static_cast<int32_t>(s.index)});
+  std::stable_sort(secs.begin(), secs.end(), [](const Region& a, const Region& b) { return a.rva < b.rva; });
+  bool overlap_reported = false;
+  for (auto r : secs) {
+    const uint64_t prev_end = regions_.back().rva + regions_.back().size;
+    if (r.rva < prev_end) {
+      if (!overlap_reported && regions_.back().section >= 0) {
+        warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
+             "overlaps the section before it in memory; Windows refuses such images");
+        overlap_reported = true;
+      }
+      const uint64_t cut = prev_end - r.rva;
+      if (cut >= r.size) continue;
+      r.rva += cut;
+      r.size -= cut;
+      r.file_offset += std::min(cut, r.file_size);
+      r.file_size -= std::min(cut, r.file_size);
+    }
+    regions_.push_back(r);
+  }
+}
+
+DataDirectory Image::directory(uint32_t index) const {
+  return index < dirs_.size() ? dirs_[index] : DataDirectory{0, 0};
+}
+
+std::optional<DataDirectory> Image::used_directory(uint32_t index) const {
+  const DataDirectory d = directory(index);
+  // Size 0 is not a reason to skip: every corkami DLL exports with Size 0 and Windows binds to it,
+  // normal.exe imports with Size 0, tls*.exe have a TLS Size of 0. Size only bounds what it bounds.
+  if (d.VirtualAddress == 0) return std::nullopt;
+  // The security directory holds a file offset; the bound import directory lies in the headers.
+  if (index != kDirSecurity && index != kDirBoundImport && d.VirtualAddress >= mapped_size_) return std::nullopt;
+  return d;
+}
+
+std::optional<uint64_t> Image::overlay_offset() const {
+  uint64_t end = 0;
+  for (const auto& s : sections_)
+    if (s.header.SizeOfRawData != 0)
+      end = std::max(end, uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData);
+  if (sections_.empty() || end >= file_.size()) return std::nullopt;
+  return end;
+}
+
+const Region* Image::region_at(uint64_t rva) const {
+  auto it = std::upper_bound(regions_.begin(), regions_.end(), rva,
+                             [](uint64_t v, const Region& r) { return v < r.rva; });
+  if (it == regions_.begin()) return nullptr;
+  --it;
+  return rva - it->rva < it->size ? &*it : nullptr;
+}
+
+const Section* Image::section_at(uint64_t rva) const {
+  const Region* r = region_at(rva);
+  if (r && r->section >= 0) return &sections_[r->section];
+  if (is_flat())
+    for (const auto& s : sections_)
+      if (rva >= s.rva() && rva - s.rva() < std::max<uint64_t>(s.header.VirtualSize, s.header.SizeOfRawData))
+        return &s;
+  return nullptr;
+}
+
+std::optional<uint64_t> Image::rva_to_offset(uint64_t rva) const {
+  const Region* r = region_at(rva);
+  if (!r || rva - r->rva >= r->file_size) return std::nullopt;
+  const uint64_t off = r->file_offset + (rva - r->rva);
+  if (off >= file_.size()) return std::nullopt;
+  return off;
+}
+
+std::optional<uint64_t> Image::offset_to_rva(uint64_t offset) const {
+  for (const auto& r : regions_)
+    if (offset >= r.file_offset && offset - r.file_offset < r.file_size) return r.rva + (offset - r.file_offset);
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Image::va_to_rva(uint64_t va) const {
+  if (va < opt_.image_base || va - opt_.image_base >= mapped_size_) return std::nullopt;
+  return va - opt_.image_base;
+}
+
+std::optional<Bytes> Image::contiguous(uint64_t rva, uint64_t len) const {
+  const Region* r = region_at(rva);
+  if (!r) return std::nullopt;
+  const uint64_t in = rva - r->rva;
+  if (!in_bounds(r->file_size, in, len)) return std::nullopt;
+  const uint64_t off = r->file_offset + in;
+  if (!in_bounds(file_.size(), off, len)) return std::nullopt;
+  return file_.subspan(off, len);
+}
+
+std::optional<Error> Image::copy_rva(uint64_t rva, std::byte* out, size_t n, std::string_view structure) const {
+  if (auto fast = contiguous(rva, n)) {
+    std::memcpy(out, fast->data(), n);
+    return std::nullopt;
+  }
+  // Slow path: the value straddles a region boundary or the zero-filled tail.
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t at = rva + i;
+    const Region* r = region_at(at);
+    if (!r)
+      return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
+                        fmt::format("{} bytes at this RVA are not all inside the mapped image", n));
+    const uint64_t in = at - r->rva;
+    const uint64_t off = r->file_offset + in;
+    out[i] = (in < r->file_size && off < file_.size()) ? file_[off] : std::byte{0};
+  }
+  return std::nullopt;
+}
+
+Result<uint64_t> Image::read_uint(uint64_t rva, unsigned width, std::string_view structure) const {
+  std::array<std::byte, 8> buf{};
+  if (auto err = copy_rva(rva, buf.data(), std::min(width, 8u), structure)) return *err;
+  uint64_t v = 0;
+  std::memcpy(&v, buf.data(), sizeof v);
+  return v;
+}
+
+Result<std::string_view> Image::read_string(uint64_t rva, std::string_view structure, size_t max) const {
+  const Region* r = region_at(rva);
+  if (!r)
+    return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
+                      "string RVA is outside the mapped image");
+  const uint64_t in = rva - r->rva;
+  if (in >= r->file_size || r->file_offset + in >= file_.size()) return std::string_view{};  // zero-filled: ""
+  const uint64_t off = r->file_offset + in;
+  const uint64_t avail = std::min(r->file_size - in, file_.size() - off);
+  const auto text = as_chars(file_.subspan(off, std::min<uint64_t>(avail, max + 1)));
+  const auto nul = text.find('\0');
+  if (nul != std::string_view::npos) return text.substr(0, nul);
+  // No NUL in the file bytes: the string ends where the zero-filled tail begins, if it does before max.
+  if (avail <= max && in + avail < r->size) return text.substr(0, avail);
+  return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
+                    fmt::format("string is not NUL-terminated within {} bytes", std::min<uint64_t>(avail, max)));
+}
+
+Result<std::vector<std::byte>> Image::copy_range(uint64_t rva, uint64_t len, std::string_view structure) const {
+  if (len > mapped_size_ || rva > mapped_size_ - len)
+    return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
+                      fmt::format("{:#x} bytes from here run past SizeOfImage {:#x}", len, mapped_size_));
+  std::vector<std::byte> out(len);
+  if (auto fast = contiguous(rva, len)) {
+    std::copy(fast->begin(), fast->end(), out.begin());
+    return out;
+  }
+  for (uint64_t i = 0; i < len; ++i) {
+    const uint64_t at = rva + i;
+    const Region* r = region_at(at);
+    if (!r) continue;  // reserved but not committed: reads as zero in a dump
+    const uint64_t in = at - r->rva;
+    const uint64_t off = r->file_offset + in;
+    out[i] = (in < r->file_size && off < file_.size()) ? file_[off] : std::byte{0};
+  }
+  return out;
+}
+
+}  // namespace pemap::pe

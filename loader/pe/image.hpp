@@ -1,0 +1,145 @@
+// The parsed PE image: headers checked eagerly, the section layout Windows would map, and the one RVA resolver.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pe/bytes.hpp"
+#include "pe/error.hpp"
+#include "pe/format.hpp"
+#include "pe/spec.hpp"
+
+namespace pemap::pe {
+
+/// The optional header with PE32's narrow fields widened; BaseOfData exists only in PE32.
+struct OptionalHeader {
+  uint16_t magic = 0;
+  uint8_t major_linker_version = 0, minor_linker_version = 0;
+  uint32_t size_of_code = 0, size_of_initialized_data = 0, size_of_uninitialized_data = 0;
+  uint32_t address_of_entry_point = 0, base_of_code = 0;
+  std::optional<uint32_t> base_of_data;
+  uint64_t image_base = 0;
+  uint32_t section_alignment = 0, file_alignment = 0;
+  uint16_t major_os_version = 0, minor_os_version = 0, major_image_version = 0, minor_image_version = 0;
+  uint16_t major_subsystem_version = 0, minor_subsystem_version = 0;
+  uint32_t win32_version_value = 0, size_of_image = 0, size_of_headers = 0, checksum = 0;
+  uint16_t subsystem = 0, dll_characteristics = 0;
+  uint64_t size_of_stack_reserve = 0, size_of_stack_commit = 0, size_of_heap_reserve = 0, size_of_heap_commit = 0;
+  uint32_t loader_flags = 0, number_of_rva_and_sizes = 0;
+};
+
+/// A section header plus where Windows puts its bytes (LOADER-RULES.md, Layout).
+struct Section {
+  uint32_t index = 0;             ///< position in the section table, from 0
+  SectionHeader header{};         ///< as in the file
+  std::string_view name;          ///< long names resolved through the COFF string table; views the file
+  uint64_t header_offset = 0;     ///< file offset of this section header
+  uint64_t memory_size = 0;       ///< VirtualSize (SizeOfRawData if 0) rounded up to a page
+  uint64_t file_offset = 0;       ///< PointerToRawData rounded down to 512
+  uint64_t file_size = 0;         ///< bytes mapped from the file: raw size plus slack, 512-rounded, clipped
+  uint32_t rva() const { return header.VirtualAddress; }
+  uint32_t characteristics() const { return header.Characteristics; }
+};
+
+/// One stretch of the mapped image: file bytes first, zeros after them to the end.
+struct Region {
+  uint64_t rva = 0, size = 0;
+  uint64_t file_offset = 0, file_size = 0;  ///< file_size may run past the end of the file: those bytes read as 0
+  int32_t section = -1;                      ///< index into sections(), -1 for the headers or a flat image
+};
+
+/// A parsed PE file. Owns no file bytes: every view it returns points into the span given to parse(),
+/// which the caller keeps alive (normally a MappedFile) for as long as the Image is used.
+class Image {
+ public:
+  /// Checks the headers eagerly; data directories are parsed on demand by the parse_* functions.
+  static Result<Image> parse(Bytes file);
+
+  Bytes file() const { return file_; }
+  Format format() const { return format_; }
+  bool is_pe32plus() const { return format_ == Format::pe32plus; }
+  unsigned pointer_size() const { return is_pe32plus() ? 8 : 4; }
+
+  const DosHeader& dos_header() const { return dos_; }
+  uint64_t nt_offset() const { return dos_.e_lfanew; }
+  const FileHeader& file_header() const { return coff_; }
+  uint64_t optional_header_offset() const { return nt_offset() + 4 + sizeof(FileHeader); }
+  const OptionalHeader& optional_header() const { return opt_; }
+  uint64_t image_base() const { return opt_.image_base; }
+
+  /// The data directories Windows reads: min(NumberOfRvaAndSizes, 16) of them.
+  std::span<const DataDirectory> directories() const { return dirs_; }
+  /// A directory as the header states it, or {0, 0} when the header has fewer entries.
+  DataDirectory directory(uint32_t index) const;
+  /// The directory the loader would use: none when its address is 0 or outside the image.
+  std::optional<DataDirectory> used_directory(uint32_t index) const;
+  std::span<const Section> sections() const { return sections_; }
+  uint64_t section_table_offset() const { return section_table_offset_; }
+  /// Non-fatal header findings: what is odd, where, and what Windows makes of it.
+  const std::vector<Error>& warnings() const { return warnings_; }
+
+  /// SectionAlignment below the page size: Windows maps the file 1:1 and ignores section protections.
+  bool is_flat() const { return opt_.section_alignment < kPageSize; }
+  /// SizeOfImage rounded up to max(SectionAlignment, page).
+  uint64_t mapped_size() const { return mapped_size_; }
+  /// Bytes of the headers Windows maps: min(SizeOfHeaders, file size), extended over the section table.
+  uint64_t header_size() const { return header_size_; }
+  /// Start of data after the last section's raw data, if the file has any.
+  std::optional<uint64_t> overlay_offset() const;
+  std::span<const Region> regions() const { return regions_; }
+
+  /// The section whose mapped range holds `rva`, or nullptr (headers, gaps, flat images).
+  const Section* section_at(uint64_t rva) const;
+  const Region* region_at(uint64_t rva) const;
+  /// File offset of the byte mapped at `rva`, if it comes from the file.
+  std::optional<uint64_t> rva_to_offset(uint64_t rva) const;
+  /// RVA where the file byte at `offset` is mapped, if it is mapped.
+  std::optional<uint64_t> offset_to_rva(uint64_t offset) const;
+  std::optional<uint64_t> va_to_rva(uint64_t va) const;
+
+  /// Reads a value as the mapped image holds it: file bytes, zeros in zero-filled tails.
+  template <class T>
+  Result<T> read_rva(uint64_t rva, std::string_view structure) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T value;
+    if (auto err = copy_rva(rva, reinterpret_cast<std::byte*>(&value), sizeof(T), structure)) return *err;
+    return value;
+  }
+  /// A little-endian unsigned value of 1 to 8 bytes, zero-extended.
+  Result<uint64_t> read_uint(uint64_t rva, unsigned width, std::string_view structure) const;
+  /// A pointer-sized value (4 bytes in PE32, 8 in PE32+), zero-extended.
+  Result<uint64_t> read_pointer(uint64_t rva, std::string_view structure) const {
+    return read_uint(rva, pointer_size(), structure);
+  }
+  /// A NUL-terminated string of at most `max` bytes; views the file.
+  Result<std::string_view> read_string(uint64_t rva, std::string_view structure, size_t max = 4096) const;
+  /// `len` bytes at `rva` when all of them come from the file in one region; views the file.
+  std::optional<Bytes> contiguous(uint64_t rva, uint64_t len) const;
+  /// Up to `len` bytes mapped at `rva` as the image holds them (zeros included), copied.
+  Result<std::vector<std::byte>> copy_range(uint64_t rva, uint64_t len, std::string_view structure) const;
+
+ private:
+  Image() = default;
+  std::optional<Error> copy_rva(uint64_t rva, std::byte* out, size_t n, std::string_view structure) const;
+  void build_layout();
+  void warn(std::string structure, Location where, std::string message);
+
+  Bytes file_;
+  Format format_ = Format::pe32;
+  DosHeader dos_{};
+  FileHeader coff_{};
+  OptionalHeader opt_{};
+  std::vector<DataDirectory> dirs_;
+  std::vector<Section> sections_;
+  std::vector<Region> regions_;  // sorted by rva, not overlapping
+  std::vector<Error> warnings_;
+  uint64_t section_table_offset_ = 0;
+  uint64_t mapped_size_ = 0;
+  uint64_t header_size_ = 0;
+};
+
+}  // namespace pemap::pe
