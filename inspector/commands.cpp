@@ -1,0 +1,171 @@
+// Running a command over many files: one bad file reports its error and the rest go on.
+#include "commands.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "hexdump.hpp"
+#include "json_text.hpp"
+#include "mapped_file.hpp"
+#include "model.hpp"
+#include "pe/image.hpp"
+#include "render.hpp"
+
+namespace pemap::inspect {
+namespace fs = std::filesystem;
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>& errors) {
+  std::vector<std::string> out;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec)) found.push_back(it->path().string());
+      if (ec) errors.push_back(fmt::format("{}: cannot list directory: {}", in, ec.message()));
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(in);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+struct Command {
+  json (*model)(const pe::Image&);
+  std::string (*render)(const json&);
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table{
+      {"info", {model_info, render_info}},          {"headers", {model_headers, render_headers}},
+      {"sections", {model_sections, render_sections}}, {"imports", {model_imports, render_imports}},
+      {"exports", {model_exports, render_exports}}, {"relocs", {model_relocs, render_relocs}},
+      {"tls", {model_tls, render_tls}},
+  };
+  return table;
+}
+
+// Opens and parses each input and hands the image to `body`, which returns the document and
+// an exit code. Errors go to stderr (and into the JSON array), never stop the other files.
+int for_each_image(const CommonOptions& opts,
+                   const std::function<int(const std::string&, const pe::Image&, json&, std::string&)>& body) {
+  std::vector<std::string> list_errors;
+  const auto files = expand_inputs(opts.inputs, list_errors);
+  int rc = exit_ok;
+  for (const auto& e : list_errors) {
+    std::cerr << "pemap: " << e << "\n";
+    rc = exit_unusable;
+  }
+  json all = json::array();
+  const bool many = files.size() > 1;
+  for (const auto& path : files) {
+    json doc;
+    std::string text;
+    auto file = MappedFile::open(path);
+    auto image = file ? pe::Image::parse(file->bytes()) : Result<pe::Image>(file.error());
+    if (!image) {
+      std::cerr << "pemap: " << path << ": " << image.error().to_string() << "\n";
+      rc = std::max<int>(rc, exit_unusable);
+      if (opts.json) all.push_back({{"file", printable(path)}, {"error", error_json(image.error())}});
+      continue;
+    }
+    const int file_rc = body(path, *image, doc, text);
+    rc = std::max(rc, file_rc);
+    if (opts.json) {
+      json j{{"file", printable(path)}};
+      j.update(doc);
+      all.push_back(std::move(j));
+    } else {
+      if (many) std::cout << "== " << path << "\n";
+      std::cout << text << std::flush;
+    }
+  }
+  if (opts.json) {
+    const json& out = (all.size() == 1 && !many) ? all[0] : all;
+    std::cout << out.dump(2) << "\n";
+  }
+  return rc;
+}
+
+}  // namespace
+
+int run_view(const std::string& name, const CommonOptions& opts) {
+  const Command& cmd = commands().at(name);
+  return for_each_image(opts, [&](const std::string&, const pe::Image& image, json& doc, std::string& text) {
+    doc = cmd.model(image);
+    const bool warned = doc.contains("warnings") && !doc["warnings"].empty();
+    if (!opts.json) text = cmd.render(doc) + render_warnings(doc);
+    return warned ? exit_findings : exit_ok;
+  });
+}
+
+int run_dump(const CommonOptions& opts, const DumpOptions& d) {
+  const int chosen = int(d.section.has_value()) + int(d.rva.has_value()) + int(d.offset.has_value());
+  if (chosen != 1) {
+    std::cerr << "pemap dump: give exactly one of --section NAME, --rva ADDR or --offset OFF\n";
+    return exit_unusable;
+  }
+  if (!d.section && !d.size) {
+    std::cerr << "pemap dump: --rva and --offset need --size\n";
+    return exit_unusable;
+  }
+  return for_each_image(opts, [&](const std::string& path, const pe::Image& image, json& doc, std::string& text) {
+    Bytes bytes;
+    std::vector<std::byte> copy;
+    uint64_t start = 0;
+    std::string what;
+    if (d.section) {
+      const auto secs = image.sections();
+      auto it = std::find_if(secs.begin(), secs.end(), [&](const pe::Section& s) { return s.name == *d.section; });
+      if (it == secs.end()) {
+        std::cerr << fmt::format("pemap: {}: no section named '{}'\n", path, *d.section);
+        return int(exit_unusable);
+      }
+      // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
+      const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
+      const uint64_t len = std::min<uint64_t>(it->header.SizeOfRawData, image.file().size() - off);
+      bytes = image.file().subspan(off, len);
+      start = off;
+      what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", printable(it->name), off, len);
+      doc["section"] = printable(it->name);
+      doc["offset"] = off;
+    } else if (d.offset) {
+      auto s = slice(image.file(), *d.offset, *d.size, "dump range");
+      if (!s) {
+        std::cerr << "pemap: " << path << ": " << s.error().to_string() << "\n";
+        return int(exit_unusable);
+      }
+      bytes = *s;
+      start = *d.offset;
+      what = fmt::format("file offset {:#x}, {:#x} bytes", start, *d.size);
+      doc["offset"] = start;
+    } else {
+      auto c = image.copy_range(*d.rva, *d.size, "dump range");
+      if (!c) {
+        std::cerr << "pemap: " << path << ": " << c.error().to_string() << "\n";
+        return int(exit_unusable);
+      }
+      copy = std::move(*c);
+      bytes = copy;
+      start = *d.rva;
+      what = fmt::format("RVA {:#x}, {:#x} bytes as the image maps them", start, *d.size);
+      doc["rva"] = start;
+    }
+    doc["size"] = bytes.size();
+    doc["hex"] = hex_string(bytes);
+    if (!opts.json) text = what + "\n" + hexdump(bytes, start);
+    return int(exit_ok);
+  });
+}
+
+}  // namespace pemap::inspect

@@ -1,0 +1,32 @@
+// The inspector's commands: each takes the expanded file list and returns the process exit code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pemap::inspect {
+
+enum Exit : int { exit_ok = 0, exit_findings = 1, exit_unusable = 2 };
+
+struct CommonOptions {
+  std::vector<std::string> inputs;  ///< files or directories
+  bool json = false;
+};
+
+struct DumpOptions {
+  std::optional<std::string> section;
+  std::optional<uint64_t> rva;
+  std::optional<uint64_t> offset;
+  std::optional<uint64_t> size;
+};
+
+/// Files named, and the regular files under directories named (recursively, sorted by path).
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>& errors);
+
+int run_view(const std::string& command, const CommonOptions& opts);  // info, headers, sections, ...
+int run_dump(const CommonOptions& opts, const DumpOptions& dump);
+int run_verify(const CommonOptions& opts);
+
+}  // namespace pemap::inspect

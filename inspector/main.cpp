@@ -1,0 +1,52 @@
+// pemap: the command line.
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace pemap::inspect;
+  CLI::App app{"pemap: inspect PE images the way the Windows loader sees them"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "pemap 0.1.0");
+
+  CommonOptions opts;
+  DumpOptions dump;
+  const std::vector<std::pair<std::string, std::string>> views{
+      {"info", "summary of each file"},
+      {"headers", "DOS, COFF and optional headers, data directories, load config, debug"},
+      {"sections", "section table with decoded flags and the layout Windows maps"},
+      {"imports", "imported modules and functions, delay-load and bound imports"},
+      {"exports", "exported functions, ordinals and forwarders"},
+      {"relocs", "base relocation blocks and entries"},
+      {"tls", "TLS directory and callbacks"},
+  };
+  std::string chosen;
+  for (const auto& [name, help] : views) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("files", opts.inputs, "PE files or directories")->required();
+    sub->add_flag("--json", opts.json, "JSON output");
+    sub->callback([&chosen, n = name] { chosen = n; });
+  }
+  auto* dump_cmd = app.add_subcommand("dump", "hex and ASCII bytes of a section, an RVA range or a file range");
+  dump_cmd->add_option("files", opts.inputs, "PE files")->required();
+  dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
+  dump_cmd->add_option("--rva", dump.rva, "start RVA (bytes as the image maps them)");
+  dump_cmd->add_option("--offset", dump.offset, "start file offset");
+  dump_cmd->add_option("--size", dump.size, "number of bytes (with --rva or --offset)");
+  dump_cmd->add_flag("--json", opts.json, "JSON output");
+  dump_cmd->callback([&] { chosen = "dump"; });
+  auto* verify = app.add_subcommand("verify", "cross-check our parse against LIEF's");
+  verify->add_option("files", opts.inputs, "PE files or directories")->required();
+  verify->add_flag("--json", opts.json, "JSON output");
+  verify->callback([&] { chosen = "verify"; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : exit_unusable;
+  }
+  if (chosen == "dump") return run_dump(opts, dump);
+  if (chosen == "verify") return run_verify(opts);
+  return run_view(chosen, opts);
+}

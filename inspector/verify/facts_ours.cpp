@@ -1,0 +1,130 @@
+// Facts as our parser states them, and the JSON form both sides travel in.
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "json_text.hpp"
+#include "pe/exports.hpp"
+#include "pe/imports.hpp"
+#include "pe/load_config.hpp"
+#include "pe/relocs.hpp"
+#include "pe/tls.hpp"
+#include "verify/facts.hpp"
+#include "verify/lief_model.hpp"
+
+namespace pemap::inspect {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Section, name, header_name, va, vsize, raw_pointer, raw_size, characteristics)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Reloc, rva, type)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Import, name, by_ordinal, ordinal, hint, iat_rva)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Module, dll, entries, lief_reads_other_bytes, lief_skips_name)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Export, ordinal, rva, name, forwarder)
+
+void to_json(nlohmann::json& j, const Facts& f) {
+  j = {{"error", f.error}, {"refused_by_header_rule", f.refused_by_header_rule}, {"image_base", f.image_base}, {"entry_point", f.entry_point},
+       {"sections", f.sections}, {"relocs", f.relocs}, {"imports", f.imports}, {"exports", f.exports},
+       {"tls_callbacks", f.tls_callbacks}, {"delay_import_modules", f.delay_import_modules},
+       {"data_directories", f.data_directories}, {"relocs_lief_reads_other_bytes", f.relocs_lief_reads_other_bytes},
+       {"relocs_irregular", f.relocs_irregular}, {"relocs_zero_page_at", f.relocs_zero_page_at}, {"imports_lief_reads_other_bytes", f.imports_lief_reads_other_bytes},
+       {"exports_lief_reads_other_bytes", f.exports_lief_reads_other_bytes},
+       {"tls_lief_reads_other_bytes", f.tls_lief_reads_other_bytes}};
+  if (f.security_cookie) j["security_cookie"] = *f.security_cookie;
+}
+
+void from_json(const nlohmann::json& j, Facts& f) {
+  j.at("error").get_to(f.error);
+  j.at("refused_by_header_rule").get_to(f.refused_by_header_rule);
+  j.at("image_base").get_to(f.image_base);
+  j.at("entry_point").get_to(f.entry_point);
+  j.at("sections").get_to(f.sections);
+  j.at("relocs").get_to(f.relocs);
+  j.at("imports").get_to(f.imports);
+  j.at("exports").get_to(f.exports);
+  j.at("tls_callbacks").get_to(f.tls_callbacks);
+  j.at("delay_import_modules").get_to(f.delay_import_modules);
+  if (j.contains("security_cookie")) f.security_cookie = j["security_cookie"].get<uint64_t>();
+  j.at("data_directories").get_to(f.data_directories);
+  j.at("relocs_lief_reads_other_bytes").get_to(f.relocs_lief_reads_other_bytes);
+  j.at("relocs_irregular").get_to(f.relocs_irregular);
+  j.at("relocs_zero_page_at").get_to(f.relocs_zero_page_at);
+  j.at("imports_lief_reads_other_bytes").get_to(f.imports_lief_reads_other_bytes);
+  j.at("exports_lief_reads_other_bytes").get_to(f.exports_lief_reads_other_bytes);
+  j.at("tls_lief_reads_other_bytes").get_to(f.tls_lief_reads_other_bytes);
+}
+
+Facts facts_from_pemap(const Result<pe::Image>& parsed) {
+  Facts f;
+  if (!parsed) {
+    f.error = parsed.error().to_string();
+    f.refused_by_header_rule = parsed.error().status != Status::io_error;
+    return f;
+  }
+  const pe::Image& image = *parsed;
+  f.image_base = image.image_base();
+  f.entry_point = image.optional_header().address_of_entry_point;
+  for (const auto& s : image.sections())
+    f.sections.push_back({printable(s.name), printable(std::string_view(s.header.Name.data(),
+                                           std::find(s.header.Name.begin(), s.header.Name.end(), '\0') -
+                                               s.header.Name.begin())),
+                          s.header.VirtualAddress, s.header.VirtualSize,
+                          s.header.PointerToRawData, s.header.SizeOfRawData, s.header.Characteristics});
+  f.data_directories = static_cast<uint32_t>(image.directories().size());
+  if (auto rel = pe::parse_relocations(image)) {
+    rel->for_each([&](const pe::RelocEntry& e) {
+      if (e.rva - (e.raw & 0xfffu) == 0 && f.relocs_zero_page_at < 0)
+        f.relocs_zero_page_at = static_cast<int64_t>(f.relocs.size());
+      f.relocs.push_back({e.rva, e.type});
+      // LIEF lists HIGHADJ's parameter slot as an entry of its own, relative to the block's page.
+      const uint32_t page = e.rva - (e.raw & 0xfffu);
+      if (e.highadj_param)
+        f.relocs.push_back({page + (*e.highadj_param & 0xfffu), static_cast<uint8_t>(*e.highadj_param >> 12)});
+    });
+    f.relocs_irregular = !rel->warnings.empty();
+    for (const auto& b : rel->blocks)
+      if (!lief_reads_same(image, b.rva, 8)) f.relocs_lief_reads_other_bytes = true;
+  } else {
+    f.relocs_irregular = true;
+  }
+  if (auto d = image.used_directory(pe::kDirBaseReloc); d && !lief_reads_same(image, d->VirtualAddress, 8))
+    f.relocs_lief_reads_other_bytes = true;
+  if (auto imps = pe::parse_imports(image)) {
+    for (const auto& m : imps->modules) {
+      Facts::Module mod{printable(m.dll), {}};
+      for (const auto& e : m.entries)
+        mod.entries.push_back({printable(e.name), e.by_ordinal, e.ordinal, e.hint, e.iat_rva});
+      mod.lief_skips_name = lief_skips_dll_name(m.dll);
+      const uint32_t table = m.descriptor.OriginalFirstThunk ? m.descriptor.OriginalFirstThunk : m.descriptor.FirstThunk;
+      mod.lief_reads_other_bytes = !lief_reads_same(image, m.descriptor_rva, sizeof(pe::ImportDescriptor)) ||
+                                   !lief_reads_same(image, m.descriptor.Name, 1) ||
+                                   !lief_reads_same(image, table, image.pointer_size()) ||
+                                   !lief_reads_same(image, m.descriptor.FirstThunk, image.pointer_size());
+      for (const auto& e : m.entries)
+        if (!e.by_ordinal && !lief_reads_same(image, e.name_rva, 2)) mod.lief_reads_other_bytes = true;
+      if (mod.lief_reads_other_bytes) f.imports_lief_reads_other_bytes = true;
+      f.imports.push_back(std::move(mod));
+    }
+  }
+  if (auto exps = pe::parse_exports(image)) {
+    for (const auto& e : exps->entries)
+      f.exports.push_back({e.ordinal, e.rva, printable(e.name), printable(e.forwarder)});
+    if (exps->present) {
+      const auto& d = exps->directory;
+      f.exports_lief_reads_other_bytes = !lief_reads_same(image, image.directory(pe::kDirExport).VirtualAddress, 40) ||
+                                         !lief_reads_same(image, d.AddressOfFunctions, 4) ||
+                                         (d.NumberOfNames && !lief_reads_same(image, d.AddressOfNames, 4));
+    }
+  }
+  if (auto tls = pe::parse_tls(image)) {
+    f.tls_callbacks = tls->callbacks;
+    if (tls->present) {
+      const auto cb = image.va_to_rva(tls->address_of_callbacks);
+      f.tls_lief_reads_other_bytes = !lief_reads_same(image, image.directory(pe::kDirTls).VirtualAddress, 24) ||
+                                     (cb && !lief_reads_same(image, *cb, image.pointer_size()));
+    }
+  }
+  if (auto lc = pe::parse_load_config(image)) f.security_cookie = lc->security_cookie();
+  if (auto di = pe::parse_delay_imports(image)) f.delay_import_modules = di->modules.size();
+  return f;
+}
+
+}  // namespace pemap::inspect

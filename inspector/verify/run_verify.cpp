@@ -1,0 +1,76 @@
+// `pemap verify`: our parse against LIEF's, file by file.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "json_text.hpp"
+#include "mapped_file.hpp"
+#include "model.hpp"
+#include "verify/facts.hpp"
+
+namespace pemap::inspect {
+namespace {
+
+const char* kind_name(Finding::Kind k) {
+  switch (k) {
+    case Finding::Kind::disagreement: return "disagreement";
+    case Finding::Kind::lief_limitation: return "LIEF limitation";
+    case Finding::Kind::stricter: return "stricter than LIEF";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int run_verify(const CommonOptions& opts) {
+  std::vector<std::string> errors;
+  const auto files = expand_inputs(opts.inputs, errors);
+  int rc = exit_ok;
+  for (const auto& e : errors) {
+    std::cerr << "pemap: " << e << "\n";
+    rc = exit_unusable;
+  }
+  json all = json::array();
+  size_t agreed = 0, disagreed = 0;
+  for (const auto& path : files) {
+    auto file = MappedFile::open(path);
+    if (!file) {
+      std::cerr << "pemap: " << path << ": " << file.error().to_string() << "\n";
+      rc = std::max<int>(rc, exit_unusable);
+      continue;
+    }
+    const Facts ours = facts_from_pemap(pe::Image::parse(file->bytes()));
+    const Facts lief = facts_from_lief(path);
+    const auto findings = compare(ours, lief);
+    const bool bad = std::any_of(findings.begin(), findings.end(),
+                                 [](const Finding& f) { return f.kind == Finding::Kind::disagreement; });
+    bad ? ++disagreed : ++agreed;
+    if (bad) rc = std::max<int>(rc, exit_findings);
+    if (opts.json) {
+      json list = json::array();
+      for (const auto& f : findings)
+        list.push_back({{"kind", kind_name(f.kind)},
+                        {"area", f.area},
+                        {"message", f.message}});
+      json j{{"file", printable(path)}, {"agree", !bad}, {"findings", std::move(list)}};
+      if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
+      if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
+      all.push_back(std::move(j));
+      continue;
+    }
+    std::string status = bad ? "DISAGREE" : "agree";
+    if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
+    std::cout << fmt::format("{}: {}\n", printable(path), status);
+    for (const auto& f : findings)
+      std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
+  }
+  if (opts.json) {
+    std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";
+  } else if (files.size() > 1) {
+    std::cout << fmt::format("{} files: {} agree, {} disagree\n", files.size(), agreed, disagreed);
+  }
+  return rc;
+}
+
+}  // namespace pemap::inspect
