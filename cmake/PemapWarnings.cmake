@@ -7,3 +7,8 @@ if(PEMAP_SANITIZE)
                          -fno-sanitize-recover=undefined)
   target_link_options(pemap_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(PEMAP_FUZZ)
+  # Coverage instrumentation and sanitizers for the library the fuzz targets drive.
+  target_compile_options(pemap_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(pemap_flags INTERFACE -fsanitize=address,undefined)
+endif()

@@ -13,24 +13,24 @@
 namespace pemap {
 namespace {
 
-Error io_error(const std::string& path, const std::string& what) {
-  return make_error(Status::io_error, path, Location{}, what + ": " + std::strerror(errno));
+Error io_error(const std::string& what) {
+  return make_error(Status::io_error, "file", Location{}, what + ": " + std::strerror(errno));
 }
 
 }  // namespace
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_error(path, "cannot open");
+  if (fd < 0) return io_error("cannot open");
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    Error e = io_error(path, "cannot stat");
+    Error e = io_error("cannot stat");
     ::close(fd);
     return e;
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return make_error(Status::io_error, path, Location{}, "not a regular file");
+    return make_error(Status::io_error, "file", Location{}, "not a regular file");
   }
   MappedFile f;
   f.path_ = path;
@@ -38,7 +38,7 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   if (f.size_ != 0) {
     void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
-      Error e = io_error(path, "cannot map");
+      Error e = io_error("cannot map");
       ::close(fd);
       return e;
     }

@@ -75,7 +75,7 @@ Result<Image> Image::parse(Bytes file) {
   Image img;
   img.file_ = file;
   if (file.empty())
-    return header_error(Status::invalid_file_for_section, "file", 0, "the file is empty");
+    return make_error(Status::invalid_file_for_section, "file", Location{}, "the file is empty");
 
   auto mz = read<uint16_t>(file, 0, "DOS header");
   if (!mz || *mz != kMzMagic)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package pemap needs to build, test, fuzz and benchmark (Debian bookworm, as root).
+# Does nothing when they are all present, so the test command can call it on every run.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config
+  liblief-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  clang lld llvm libclang-rt-14-dev          # libFuzzer + ASan/UBSan runtimes, llvm-readobj
+  gcc-mingw-w64-i686 gcc-mingw-w64-x86-64     # testdata/build.sh (x86 and x64 GNU builds)
+  g++-mingw-w64-x86-64                        # libstdc++-6.dll, the large DLL the benchmark reads
+  python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

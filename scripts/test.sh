@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Second quick-start command, and what CI runs: build with warnings as errors, run the whole suite,
+# then build the libFuzzer target with ASan+UBSan and run it for a bounded time on the seeds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_WERROR=ON -DPEMAP_BUILD_TESTS=ON \
+  -DPEMAP_BUILD_BENCHMARKS=ON -DPEMAP_BUILD_INSPECTOR=ON
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+# Sanitized fuzzing of the parser: seeds are testdata and the corkami corpus.
+fuzz_seconds=${PEMAP_FUZZ_SECONDS:-60}
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_FUZZ=ON \
+  -DPEMAP_BUILD_TESTS=OFF -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=OFF -DPEMAP_WERROR=ON
+cmake --build build-fuzz -j "$jobs"
+tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_parse "$fuzz_seconds"
