@@ -58,7 +58,16 @@ Result<DebugInfo> parse_debug(const Image& image) {
     out.warnings.push_back(make_error(Status::success, "debug directory", Location::rva(dir.VirtualAddress),
                                       fmt::format("Size {} is not a multiple of 28", dir.Size)));
   for (uint64_t i = 0; i < n; ++i) {
-    auto d = image.read_rva<DebugDirectory>(dir.VirtualAddress + i * sizeof(DebugDirectory), "debug directory entry");
+    const uint64_t at = dir.VirtualAddress + i * sizeof(DebugDirectory);
+    // Entries must come from the file: a huge Size over zero fill would otherwise list millions of
+    // empty entries (found by fuzz_parse; testdata/regress/debug-dir-huge-size.bin).
+    if (!image.contiguous(at, sizeof(DebugDirectory)) && image.region_at(at)) {
+      out.warnings.push_back(make_error(Status::success, "debug directory", Location::rva(at),
+                                        fmt::format("entries {} to {} lie outside the file's bytes; not listed", i,
+                                                    n - 1)));
+      break;
+    }
+    auto d = image.read_rva<DebugDirectory>(at, "debug directory entry");
     if (!d) {
       if (i == 0) return d.take_error();
       out.warnings.push_back(d.take_error());
