@@ -40,7 +40,7 @@ need "$LLVM_DLLTOOL"           llvm
 OBJ=$(mktemp -d "${TMPDIR:-/tmp}/pemap-testdata.XXXXXX")
 trap 'rm -rf "$OBJ"' EXIT
 
-BIN=bin
+BIN=${PEMAP_TESTDATA_OUT:-bin}  # tests/cli/testdata_reproducible.sh builds elsewhere and compares
 rm -rf "$BIN/x86" "$BIN/x64"
 mkdir -p "$BIN/x86/msvc" "$BIN/x64/msvc"
 

@@ -117,21 +117,20 @@ Result<Exports> parse_exports(const Image& image) {
   uint64_t slot = 0;
   while (slot < nfunc) {
     const uint64_t at = d->AddressOfFunctions + slot * 4;
-    if (const Region* r = image.region_at(at); r && at - r->rva < r->file_size) {
-      // Walk the file-backed run of the table in one go.
-      const uint64_t run = std::min<uint64_t>(nfunc - slot, (r->file_size - (at - r->rva)) / 4);
-      auto bytes = image.contiguous(at, run * 4);
-      if (!bytes || run == 0) {
-        auto v = image.read_rva<uint32_t>(at, "export address table");
-        if (v && *v != 0) add(slot, *v);
-        ++slot;
-        continue;
-      }
+    const Bytes backed = image.file_span(at);
+    if (backed.size() >= 4) {
+      // The file-backed run of the table in one go.
+      const uint64_t run = std::min<uint64_t>(nfunc - slot, backed.size() / 4);
       for (uint64_t i = 0; i < run; ++i)
-        if (const uint32_t v = load<uint32_t>(*bytes, i * 4)) add(slot + i, v);
+        if (const uint32_t v = load<uint32_t>(backed, i * 4)) add(slot + i, v);
       slot += run;
-    } else if (r) {
-      slot += std::max<uint64_t>(1, (r->size - (at - r->rva)) / 4);  // zero fill: nothing exported there
+    } else if (const Region* r = image.region_at(at)) {
+      if (!backed.empty()) {  // a slot straddling the end of the file bytes
+        if (auto v = image.read_rva<uint32_t>(at, "export address table"); v && *v != 0) add(slot, *v);
+        ++slot;
+      } else {  // zero fill to the end of the region: nothing is exported there
+        slot += std::max<uint64_t>(1, (r->rva + r->size - at + 3) / 4);
+      }
     } else {
       out.warnings.push_back(make_error(Status::invalid_image_format, "export address table", Location::rva(at),
                                         fmt::format("slot {} lies outside the mapped image", slot)));

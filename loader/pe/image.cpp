@@ -312,14 +312,19 @@ std::optional<uint64_t> Image::va_to_rva(uint64_t va) const {
   return va - opt_.image_base;
 }
 
-std::optional<Bytes> Image::contiguous(uint64_t rva, uint64_t len) const {
+Bytes Image::file_span(uint64_t rva) const {
   const Region* r = region_at(rva);
-  if (!r) return std::nullopt;
+  if (!r) return {};
   const uint64_t in = rva - r->rva;
-  if (!in_bounds(r->file_size, in, len)) return std::nullopt;
   const uint64_t off = r->file_offset + in;
-  if (!in_bounds(file_.size(), off, len)) return std::nullopt;
-  return file_.subspan(off, len);
+  if (in >= r->file_size || off >= file_.size()) return {};
+  return file_.subspan(off, std::min(r->file_size - in, file_.size() - off));
+}
+
+std::optional<Bytes> Image::contiguous(uint64_t rva, uint64_t len) const {
+  const Bytes span = file_span(rva);
+  if (span.size() < len || (len == 0 && !region_at(rva))) return std::nullopt;
+  return span.first(len);
 }
 
 std::optional<Error> Image::copy_rva(uint64_t rva, std::byte* out, size_t n, std::string_view structure) const {

@@ -117,6 +117,9 @@ class Image {
   }
   /// A NUL-terminated string of at most `max` bytes; views the file.
   Result<std::string_view> read_string(uint64_t rva, std::string_view structure, size_t max = 4096) const;
+  /// The file bytes mapped from `rva` to the end of its region's file data (empty in zero fill,
+  /// gaps, or past the end of the file); views the file.
+  Bytes file_span(uint64_t rva) const;
   /// `len` bytes at `rva` when all of them come from the file in one region; views the file.
   std::optional<Bytes> contiguous(uint64_t rva, uint64_t len) const;
   /// Up to `len` bytes mapped at `rva` as the image holds them (zeros included), copied.

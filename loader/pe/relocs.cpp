@@ -1,6 +1,8 @@
 // Walking the base relocation directory.
 #include "pe/relocs.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace pemap::pe {
@@ -102,9 +104,8 @@ Result<Relocations> parse_relocations(const Image& image) {
       break;
     } else if (image.contiguous(at + 8, 1)) {
       // Entries begin in file bytes and run into zero fill: keep the file part, the rest are ABSOLUTE.
-      uint32_t have = 0;
-      while (have < b.slot_count && image.contiguous(at + 8 + have * 2ull, 2)) ++have;
-      b.slots = *image.contiguous(at + 8, have * 2ull);
+      const uint32_t have = static_cast<uint32_t>(std::min<uint64_t>(b.slot_count, image.file_span(at + 8).size() / 2));
+      b.slots = image.file_span(at + 8).first(have * 2ull);
       out.warnings.push_back(make_error(Status::success, "base relocation block", Location::rva(at),
                                         fmt::format("{} of its {} entries lie in zero fill and read as ABSOLUTE",
                                                     b.slot_count - have, b.slot_count)));
