@@ -225,18 +225,37 @@ void Image::build_layout() {
     regions_.push_back(Region{0, mapped_size_, 0, std::min(fsize, mapped_size_), -1});
     return;
   }
-  regions_.push_back(Region{0, align_up(header_size_, kPageSize), 0, header_size_, -1});
+  // The first page always holds the headers; past it, a section wins over a SizeOfHeaders that
+  // reaches into it (Windows refuses both layouts; we show what each section holds).
+  uint64_t header_end = align_up(header_size_, kPageSize);
+  const Section* first = nullptr;
+  for (const auto& s : sections_)
+    if (s.memory_size != 0 && s.rva() >= kPageSize && s.rva() < header_end && (!first || s.rva() < first->rva()))
+      first = &s;
+  if (first) {
+    warn("optional header", Location::offset(optional_header_offset() + 60),
+         fmt::format("SizeOfHeaders {:#x}: the headers overlap section {} at RVA {:#x}; Windows refuses such "
+                     "images",
+                     opt_.size_of_headers, first->name, first->rva()));
+    header_end = align_down(first->rva(), kPageSize);
+  }
+  regions_.push_back(Region{0, header_end, 0, std::min(header_size_, header_end), -1});
   std::vector<Region> secs;
   secs.reserve(sections_.size());
   for (const auto& s : sections_)
     if (s.memory_size != 0)
       secs.push_back(Region{s.rva(), s.memory_size, s.file_offset, s.file_size, static_cast<int32_t>(s.index)});
   std::stable_sort(secs.begin(), secs.end(), [](const Region& a, const Region& b) { return a.rva < b.rva; });
-  bool overlap_reported = false;
+  bool overlap_reported = false, header_overlap_reported = false;
   for (auto r : secs) {
     const uint64_t prev_end = regions_.back().rva + regions_.back().size;
     if (r.rva < prev_end) {
-      if (!overlap_reported && regions_.back().section >= 0) {
+      const bool over_headers = regions_.back().section < 0;
+      if (over_headers && !header_overlap_reported) {
+        warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
+             "overlaps the headers; Windows refuses such images");
+        header_overlap_reported = true;
+      } else if (!over_headers && !overlap_reported) {
         warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
              "overlaps the section before it in memory; Windows refuses such images");
         overlap_reported = true;
@@ -302,6 +321,7 @@ std::optional<uint64_t> Image::rva_to_offset(uint64_t rva) const {
 }
 
 std::optional<uint64_t> Image::offset_to_rva(uint64_t offset) const {
+  if (offset >= file_.size()) return std::nullopt;
   for (const auto& r : regions_)
     if (offset >= r.file_offset && offset - r.file_offset < r.file_size) return r.rva + (offset - r.file_offset);
   return std::nullopt;
@@ -355,21 +375,31 @@ Result<uint64_t> Image::read_uint(uint64_t rva, unsigned width, std::string_view
 }
 
 Result<std::string_view> Image::read_string(uint64_t rva, std::string_view structure, size_t max) const {
-  const Region* r = region_at(rva);
-  if (!r)
-    return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
-                      "string RVA is outside the mapped image");
-  const uint64_t in = rva - r->rva;
-  if (in >= r->file_size || r->file_offset + in >= file_.size()) return std::string_view{};  // zero-filled: ""
-  const uint64_t off = r->file_offset + in;
-  const uint64_t avail = std::min(r->file_size - in, file_.size() - off);
-  const auto text = as_chars(file_.subspan(off, std::min<uint64_t>(avail, max + 1)));
-  const auto nul = text.find('\0');
-  if (nul != std::string_view::npos) return text.substr(0, nul);
-  // No NUL in the file bytes: the string ends where the zero-filled tail begins, if it does before max.
-  if (avail <= max && in + avail < r->size) return text.substr(0, avail);
-  return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
-                    fmt::format("string is not NUL-terminated within {} bytes", std::min<uint64_t>(avail, max)));
+  auto fail = [&](std::string message) {
+    return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva), std::move(message));
+  };
+  if (!region_at(rva)) return fail("string RVA is outside the mapped image");
+  Bytes span = file_span(rva);
+  if (span.empty()) return std::string_view{};  // zero fill: the empty string
+  const uint64_t start = static_cast<uint64_t>(span.data() - file_.data());
+  uint64_t total = 0;
+  for (;;) {
+    const auto text = as_chars(span.first(std::min<uint64_t>(span.size(), max + 1 - total)));
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+      return as_chars(file_.subspan(start, total + nul));
+    total += text.size();
+    if (total > max) return fail(fmt::format("string is not NUL-terminated within {} bytes", max));
+    // The file bytes ended: zero fill ends the string, unless the next section follows at once.
+    const uint64_t next = rva + total;
+    const Region* cur = region_at(next - 1);
+    if (next < cur->rva + cur->size) return as_chars(file_.subspan(start, total));
+    if (!region_at(next)) return fail("string runs off the end of the mapped image");
+    span = file_span(next);
+    if (span.empty()) return as_chars(file_.subspan(start, total));
+    if (span.data() != file_.data() + start + total)
+      return fail(fmt::format("string crosses into the section at RVA {:#x}, whose bytes do not follow in the file",
+                              next));
+  }
 }
 
 Result<std::vector<std::byte>> Image::copy_range(uint64_t rva, uint64_t len, std::string_view structure) const {

@@ -39,7 +39,9 @@ void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool 
       e.by_ordinal = true;
       e.ordinal = static_cast<uint16_t>(*thunk & 0xffff);
     } else {
-      uint64_t name_rva = *thunk & 0x7fffffff;
+      // The hint/name RVA is the low 32 bits (ntdll, ReactOS and Wine truncate to a DWORD); in PE32 the
+      // top bit is the ordinal flag, so it is clear here anyway.
+      uint64_t name_rva = *thunk & 0xffffffffu;
       // The old delay-load form holds VAs, but the delay helper is the program's own code and some
       // (corkami delayimports.exe) mix RVAs in: take a value below the image base as an RVA.
       if (va_form && *thunk >= image.image_base()) name_rva = *thunk - image.image_base();
