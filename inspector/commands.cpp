@@ -19,8 +19,8 @@
 namespace pemap::inspect {
 namespace fs = std::filesystem;
 
-std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>& errors) {
-  std::vector<std::string> out;
+Inputs expand_inputs(const std::vector<std::string>& inputs) {
+  Inputs out;
   for (const auto& in : inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
@@ -28,11 +28,14 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, s
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
         if (it->is_regular_file(ec)) found.push_back(it->path().string());
-      if (ec) errors.push_back(fmt::format("{}: cannot list directory: {}", in, ec.message()));
+      if (ec) {
+        std::cerr << fmt::format("pemap: {}: cannot list directory: {}\n", in, ec.message());
+        out.unusable = true;
+      }
       std::sort(found.begin(), found.end());
-      out.insert(out.end(), found.begin(), found.end());
+      out.files.insert(out.files.end(), found.begin(), found.end());
     } else {
-      out.push_back(in);
+      out.files.push_back(in);
     }
   }
   return out;
@@ -59,13 +62,8 @@ const std::map<std::string, Command>& commands() {
 // an exit code. Errors go to stderr (and into the JSON array), never stop the other files.
 int for_each_image(const CommonOptions& opts,
                    const std::function<int(const std::string&, const pe::Image&, json&, std::string&)>& body) {
-  std::vector<std::string> list_errors;
-  const auto files = expand_inputs(opts.inputs, list_errors);
-  int rc = exit_ok;
-  for (const auto& e : list_errors) {
-    std::cerr << "pemap: " << e << "\n";
-    rc = exit_unusable;
-  }
+  const auto [files, unusable] = expand_inputs(opts.inputs);
+  int rc = unusable ? exit_unusable : exit_ok;
   json all = json::array();
   const bool many = files.size() > 1;
   for (const auto& path : files) {

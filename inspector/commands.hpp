@@ -23,7 +23,12 @@ struct DumpOptions {
 };
 
 /// Files named, and the regular files under directories named (recursively, sorted by path).
-std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>& errors);
+/// A directory that cannot be listed is reported on stderr and makes `unusable` true.
+struct Inputs {
+  std::vector<std::string> files;
+  bool unusable = false;
+};
+Inputs expand_inputs(const std::vector<std::string>& inputs);
 
 int run_view(const std::string& command, const CommonOptions& opts);  // info, headers, sections, ...
 int run_dump(const CommonOptions& opts, const DumpOptions& dump);

@@ -24,13 +24,8 @@ const char* kind_name(Finding::Kind k) {
 }  // namespace
 
 int run_verify(const CommonOptions& opts) {
-  std::vector<std::string> errors;
-  const auto files = expand_inputs(opts.inputs, errors);
-  int rc = exit_ok;
-  for (const auto& e : errors) {
-    std::cerr << "pemap: " << e << "\n";
-    rc = exit_unusable;
-  }
+  const auto [files, unusable] = expand_inputs(opts.inputs);
+  int rc = unusable ? exit_unusable : exit_ok;
   json all = json::array();
   size_t agreed = 0, disagreed = 0;
   for (const auto& path : files) {
