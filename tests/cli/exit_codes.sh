@@ -36,6 +36,12 @@ grep -q "empty.exe: file: the file is empty (STATUS_INVALID_FILE_FOR_SECTION)" "
 expect 2 "JSON with a bad file" -- info --json "$good" "$tmp/empty.exe"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==2 and "error" in d[1], d' "$tmp/out" ||
   { echo "FAIL: JSON output for two files"; fail=$((fail + 1)); }
+# A section name that is not UTF-8 still gives valid JSON, with the bytes spelled \xNN.
+cp "$good" "$tmp/names.dll"
+printf '\xff\xfe\x80ab\x00\x00\x00' | dd of="$tmp/names.dll" bs=1 seek=$((lfanew + 24 + 224)) conv=notrunc status=none
+expect 0 "non-UTF-8 section name" -- sections --json "$tmp/names.dll"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=d["sections"][0]["name"]; assert n=="\\xff\\xfe\\x80ab", n' "$tmp/out" ||
+  { echo "FAIL: non-UTF-8 name in JSON"; head -c 400 "$tmp/out"; fail=$((fail + 1)); }
 expect 0 "directory argument" -- sections "$root/testdata/bin/x64/msvc"
 expect 2 "dump without a range" -- dump "$good"
 expect 2 "dump of a missing section" -- dump "$good" --section .nosuch
