@@ -1,6 +1,8 @@
 // Parsing of the export directory.
 #include "pe/exports.hpp"
 
+#include "pe/scan_budget.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -64,14 +66,20 @@ Result<Exports> parse_exports(const Image& image) {
   std::vector<Named> named;
   named.reserve(static_cast<size_t>(std::min<uint64_t>(nnames, 1u << 20)));
   std::string_view prev;
+  ScanBudget budget_names(image);
   for (uint64_t i = 0; i < nnames; ++i) {
+    if (budget_names.exhausted()) {
+      out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d->AddressOfNames),
+                                        fmt::format("names from #{} on are more than this file can hold", i)));
+      break;
+    }
     auto name_rva = image.read_rva<uint32_t>(d->AddressOfNames + i * 4, "export name pointer table");
     auto ord = image.read_rva<uint16_t>(d->AddressOfNameOrdinals + i * 2, "export ordinal table");
     if (!name_rva || !ord) {
       out.warnings.push_back(!name_rva ? name_rva.take_error() : ord.take_error());
       break;
     }
-    auto name = image.read_string(*name_rva, "export name", 0xffff);  // ANSI_STRING length limit
+    auto name = budget_names.read_name(image, *name_rva, "export name");
     if (!name) {
       out.warnings.push_back(name.take_error());
       continue;

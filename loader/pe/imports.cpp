@@ -1,6 +1,8 @@
 // Parsing of the three import tables.
 #include "pe/imports.hpp"
 
+#include "pe/scan_budget.hpp"
+
 #include <fmt/format.h>
 
 namespace pemap::pe {
@@ -10,18 +12,18 @@ namespace {
 // linear in the file size while never cutting a real table short.
 uint64_t entry_budget(const Image& image) { return image.file().size() / 2 + 65536; }
 
-// The loader keeps names in an ANSI_STRING, whose length is 16 bits (corkami dllweirdexp.dll has 64 KB names).
-constexpr size_t kMaxNameLength = 0xffff;
 
 // One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots.
 void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool va_form, std::string_view dll,
-                 std::vector<ImportEntry>& entries, std::vector<Error>& warnings, uint64_t& budget) {
+                 std::vector<ImportEntry>& entries, std::vector<Error>& warnings, uint64_t& budget,
+                 ScanBudget& names) {
   const unsigned ptr = image.pointer_size();
   const uint64_t ordinal_flag = with_format(image.format(), [](auto t) { return decltype(t)::ordinal_flag; });
   for (uint64_t i = 0;; ++i) {
-    if (budget == 0) {
+    if (budget == 0 || names.exhausted()) {
       warnings.push_back(make_error(Status::success, fmt::format("imports of {}", dll), Location::rva(table_rva),
                                     "import entries exceed what this file can hold; the walk stops here"));
+      budget = 0;
       return;
     }
     const uint64_t slot = table_rva + i * ptr;
@@ -47,7 +49,7 @@ void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool 
       if (va_form && *thunk >= image.image_base()) name_rva = *thunk - image.image_base();
       e.name_rva = static_cast<uint32_t>(name_rva);
       auto hint = image.read_rva<uint16_t>(name_rva, "hint/name entry");
-      auto name = hint ? image.read_string(name_rva + 2, "import name", kMaxNameLength) : Result<std::string_view>(hint.error());
+      auto name = hint ? names.read_name(image, name_rva + 2, "import name") : Result<std::string_view>(hint.error());
       if (!name) {
         warnings.push_back(make_error(Status::invalid_image_format, fmt::format("import #{} of {}", i, dll),
                                       Location::rva(slot),
@@ -75,6 +77,7 @@ Result<Imports> parse_imports(const Image& image) {
   const auto dir = image.used_directory(kDirImport);
   if (!dir) return out;
   uint64_t budget = entry_budget(image);
+  ScanBudget names(image);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(ImportDescriptor)) {
     auto d = image.read_rva<ImportDescriptor>(at, "import descriptor");
     if (!d) {
@@ -108,7 +111,7 @@ Result<Imports> parse_imports(const Image& image) {
                                                     d->OriginalFirstThunk)));
       table = d->FirstThunk;
     }
-    walk_thunks(image, table, d->FirstThunk, false, m.dll, m.entries, out.warnings, budget);
+    walk_thunks(image, table, d->FirstThunk, false, m.dll, m.entries, out.warnings, budget, names);
     out.modules.push_back(std::move(m));
     if (budget == 0) break;
   }
@@ -120,6 +123,7 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
   const auto dir = image.used_directory(kDirDelayImport);
   if (!dir) return out;
   uint64_t budget = entry_budget(image);
+  ScanBudget names(image);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(DelayImportDescriptor)) {
     auto d = image.read_rva<DelayImportDescriptor>(at, "delay import descriptor");
     if (!d) {
@@ -147,7 +151,7 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
                                         Location::rva(at), "no name table or no address table"));
     } else {
       walk_thunks(image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
-                  m.entries, out.warnings, budget);
+                  m.entries, out.warnings, budget, names);
     }
     out.modules.push_back(std::move(m));
     if (budget == 0) break;

@@ -7,8 +7,6 @@ pemap=$1
 corpus=$2
 [ -d "$corpus" ] || { echo "SKIP: corkami corpus not found at $corpus"; exit 77; }
 known=(
-  dllweirdexp-ld.exe         # 64 KB import name: LIEF reads it, we read 0 functions (name > ANSI_STRING?)
-  dllweirdexp.dll            # LIEF lists an extra export at ordinal 65529
   dump_imports.exe           # kernel32: we read 3 IAT entries, LIEF 1
   ibrelocW7.exe              # flat sectionless image: LIEF reads no relocations
   imports_nothunk.exe        # LIEF reads a third, space-named module past our terminator

@@ -273,6 +273,37 @@ TEST_P(ImportsTest, HugeThunkArrayWithinTheFileCompletes) {
   EXPECT_EQ(m.entries.back().iat_rva, m.descriptor.FirstThunk + (kEntries - 1) * ptr_size(p));
 }
 
+// Hostile: 20,000 thunks all name one 100 KB string. Scanning it for each would cost 2 GB of reads; the
+// name scan budget (8 x file size + 1 MiB) stops the walk after a few dozen with a warning.
+TEST_P(ImportsTest, NameScanBudgetStopsThunksSharingOneLongName) {
+  const bool p = GetParam();
+  const unsigned ps = ptr_size(p);
+  constexpr uint32_t kVa = 0x1000, kThunks = 20000, kDllName = 0x40, kHint = 0x100, kLong = 100000;
+  const uint32_t table = kHint + 2 + kLong + 16;
+  std::vector<std::byte> sec(table + (kThunks + 1) * ps, std::byte{0});
+  put_str(sec, kDllName, "LONG.dll");
+  for (uint32_t i = 0; i < kLong; ++i) sec[kHint + 2 + i] = std::byte{'A'};
+  for (uint32_t i = 0; i < kThunks; ++i) put_le(sec, table + i * ps, kVa + kHint, ps);
+  put_le(sec, 0, kVa + table, 4);       // OriginalFirstThunk
+  put_le(sec, 12, kVa + kDllName, 4);   // Name
+  put_le(sec, 16, kVa + table, 4);      // FirstThunk
+  PeBuilder b(p);
+  b.add_section({.name = ".idata", .data = sec, .characteristics = 0xC0000040, .virtual_address = kVa});
+  b.set_directory(kDirImport, kVa, 40);
+  const BuiltPe pe = b.build();
+  auto img = parse(pe);
+  ASSERT_TRUE(img.has_value()) << img.error().to_string();
+  auto r = parse_imports(*img);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->modules.size(), 1u);
+  const auto& m = r->modules[0];
+  ASSERT_FALSE(m.entries.empty());
+  EXPECT_EQ(m.entries[0].name.size(), kLong);  // read whole: names are not cut at 64 KiB by the parser
+  EXPECT_LE(m.entries.size() * (kLong + 1), 8 * pe.bytes.size() + (1u << 20) + kLong + 1);
+  EXPECT_NE(find_warning(r->warnings, "imports of LONG.dll", "exceed what this file can hold"), nullptr)
+      << describe(r->warnings);
+}
+
 // Hostile: 200 descriptors share one 4000-entry thunk array (800,000 entries from a ~20 KB file). The entry
 // budget, linear in the file size, stops the walk with a warning.
 TEST_P(ImportsTest, EntryBudgetStopsSharedThunkArrays) {
