@@ -22,6 +22,12 @@ std::string joined(const json& arr) {
   for (const auto& s : arr) out += (out.empty() ? "" : " ") + s.get<std::string>();
   return out.empty() ? "-" : out;
 }
+// Counts and version numbers read better in decimal; addresses, sizes and flags stay hex.
+bool decimal_field(std::string_view name) {
+  return name.starts_with("NumberOf") || name.starts_with("Major") || name.starts_with("Minor");
+}
+std::string num(std::string_view name, const json& v) { return decimal_field(name) ? std::to_string(v.get<uint64_t>()) : hex(v); }
+
 std::string field_line(const std::string& name, const std::string& value) {
   return fmt::format("  {:<28} {}\n", name, value);
 }
@@ -73,13 +79,13 @@ std::string render_headers(const json& d) {
   out += field_line("Machine", fmt::format("{} {}", hex(fh["Machine"]), str(fh["machine_name"])));
   for (const char* k : {"NumberOfSections", "TimeDateStamp", "PointerToSymbolTable", "NumberOfSymbols",
                         "SizeOfOptionalHeader"})
-    out += field_line(k, hex(fh[k]));
+    out += field_line(k, num(k, fh[k]));
   out += field_line("Characteristics", fmt::format("{} {}", hex(fh["Characteristics"]), joined(fh["flags"])));
   const auto& oh = d["optional_header"];
   out += fmt::format("Optional header (offset {}, {})\n", hex(oh["offset"]), str(oh["format"]));
   for (const auto& [k, v] : oh.items()) {
     if (k == "offset" || k == "format" || k == "subsystem_name" || k == "dll_flags") continue;
-    std::string value = hex(v);
+    std::string value = num(k, v);
     if (k == "Subsystem") value += " " + str(oh["subsystem_name"]);
     if (k == "DllCharacteristics") value += " " + joined(oh["dll_flags"]);
     out += field_line(k, value);
@@ -92,7 +98,7 @@ std::string render_headers(const json& d) {
   out += t.render();
   if (d.contains("load_config")) {
     out += "Load config\n";
-    for (const auto& [k, v] : d["load_config"].items()) out += field_line(k, hex(v));
+    for (const auto& [k, v] : d["load_config"].items()) out += field_line(k, num(k, v));
   }
   if (d.contains("debug")) {
     out += "Debug directory\n";
