@@ -9,7 +9,9 @@ jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_WERROR=ON -DPEMAP_BUILD_TESTS=ON \
   -DPEMAP_BUILD_BENCHMARKS=ON -DPEMAP_BUILD_INSPECTOR=ON
 cmake --build build -j "$jobs"
-ctest --test-dir build --output-on-failure -j "$jobs"
+ctest_log=$(mktemp)
+trap 'rm -f "$ctest_log"' EXIT
+ctest --test-dir build --output-on-failure -j "$jobs" | tee "$ctest_log"
 
 # Sanitized fuzzing of the parser: seeds are testdata and the corkami corpus.
 fuzz_seconds=${PEMAP_FUZZ_SECONDS:-60}
@@ -17,3 +19,8 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
   -DPEMAP_BUILD_TESTS=OFF -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=OFF -DPEMAP_WERROR=ON
 cmake --build build-fuzz -j "$jobs"
 tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_parse "$fuzz_seconds"
+
+# ctest's own summary is far above by now; repeat it as the closing line.
+total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$ctest_log" | tail -1)
+failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed.*/\1/p' "$ctest_log" | tail -1)
+echo "tests: $((total - failed)) passed, $failed failed"
