@@ -24,6 +24,7 @@ Inputs expand_inputs(const std::vector<std::string>& inputs) {
   for (const auto& in : inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
+      out.listed_directory = true;
       std::vector<std::string> found;
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
@@ -62,10 +63,10 @@ const std::map<std::string, Command>& commands() {
 // an exit code. Errors go to stderr (and into the JSON array), never stop the other files.
 int for_each_image(const CommonOptions& opts,
                    const std::function<int(const std::string&, const pe::Image&, json&, std::string&)>& body) {
-  const auto [files, unusable] = expand_inputs(opts.inputs);
+  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
   int rc = unusable ? exit_unusable : exit_ok;
   json all = json::array();
-  const bool many = files.size() > 1;
+  const bool many = files.size() > 1 || listed_directory;  // JSON: one object only for one named file
   for (const auto& path : files) {
     json doc;
     std::string text;
@@ -89,7 +90,7 @@ int for_each_image(const CommonOptions& opts,
     }
   }
   if (opts.json) {
-    const json& out = (all.size() == 1 && !many) ? all[0] : all;
+    const json& out = many ? all : all.empty() ? json::array() : all[0];
     std::cout << out.dump(2) << "\n";
   }
   return rc;
@@ -131,7 +132,8 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       }
       // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
       const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
-      const uint64_t len = std::min<uint64_t>(it->header.SizeOfRawData, image.file().size() - off);
+      const uint64_t len = std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off,
+                                               d.size.value_or(UINT64_MAX)});
       bytes = image.file().subspan(off, len);
       start = off;
       what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", printable(it->name), off, len);
@@ -160,8 +162,8 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       doc["rva"] = start;
     }
     doc["size"] = bytes.size();
-    doc["hex"] = hex_string(bytes);
-    if (!opts.json) text = what + "\n" + hexdump(bytes, start);
+    if (opts.json) doc["hex"] = hex_string(bytes);
+    else text = what + "\n" + hexdump(bytes, start);
     return int(exit_ok);
   });
 }

@@ -19,7 +19,7 @@ struct DumpOptions {
   std::optional<std::string> section;
   std::optional<uint64_t> rva;
   std::optional<uint64_t> offset;
-  std::optional<uint64_t> size;
+  std::optional<uint64_t> size;  ///< with --section, at most this many bytes
 };
 
 /// Files named, and the regular files under directories named (recursively, sorted by path).
@@ -27,6 +27,7 @@ struct DumpOptions {
 struct Inputs {
   std::vector<std::string> files;
   bool unusable = false;
+  bool listed_directory = false;  ///< output is a list even when the directory held one file
 };
 Inputs expand_inputs(const std::vector<std::string>& inputs);
 

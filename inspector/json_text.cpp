@@ -33,7 +33,10 @@ std::string printable(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size();) {
-    if (const size_t n = utf8_sequence(raw, i)) {
+    if (raw[i] == '\\' && i + 1 < raw.size() && raw[i + 1] == 'x') {
+      out += "\\x5c";  // a literal backslash before 'x' would read as one of our escapes
+      ++i;
+    } else if (const size_t n = utf8_sequence(raw, i)) {
       out.append(raw.substr(i, n));
       i += n;
     } else {

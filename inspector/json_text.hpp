@@ -6,7 +6,8 @@
 
 namespace pemap::inspect {
 
-/// Always valid UTF-8: bytes that are not part of a valid sequence are written as "\xNN".
+/// Always valid UTF-8: bytes that are not part of a valid sequence, and control characters, are
+/// written as "\xNN"; a backslash that would be read as such an escape is written "\x5c".
 std::string printable(std::string_view raw);
 
 }  // namespace pemap::inspect

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
   dump_cmd->add_option("--rva", dump.rva, "start RVA (bytes as the image maps them)");
   dump_cmd->add_option("--offset", dump.offset, "start file offset");
-  dump_cmd->add_option("--size", dump.size, "number of bytes (with --rva or --offset)");
+  dump_cmd->add_option("--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
   dump_cmd->add_flag("--json", opts.json, "JSON output");
   dump_cmd->callback([&] { chosen = "dump"; });
   auto* verify = app.add_subcommand("verify", "cross-check our parse against LIEF's");

@@ -1,6 +1,7 @@
 // Building the per-command documents from the parser's views.
 #include "model.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -320,42 +321,30 @@ json model_info(const pe::Image& image) {
            {"dll_flags", names(pe::dll_flag_names(oh.dll_characteristics))}};
   if (auto ov = image.overlay_offset()) doc["overlay"] = {{"offset", *ov}, {"size", image.file().size() - *ov}};
   json counts;
-  if (auto im = pe::parse_imports(image)) {
+  const auto imports = pe::parse_imports(image);
+  if (const auto* im = parsed(imports, doc)) {
     counts["import_modules"] = im->modules.size();
     counts["import_functions"] = im->entry_count();
-    add_warnings(doc, im->warnings);
-  } else {
-    doc["warnings"].push_back(error_json(im.error()));
   }
-  if (auto di = pe::parse_delay_imports(image)) {
-    counts["delay_import_modules"] = di->modules.size();
-    add_warnings(doc, di->warnings);
-  } else {
-    doc["warnings"].push_back(error_json(di.error()));
-  }
-  if (auto ex = pe::parse_exports(image)) {
+  const auto delay = pe::parse_delay_imports(image);
+  if (const auto* di = parsed(delay, doc)) counts["delay_import_modules"] = di->modules.size();
+  const auto exports = pe::parse_exports(image);
+  if (const auto* ex = parsed(exports, doc)) {
     counts["exports"] = ex->entries.size();
     if (ex->present) doc["dll_name"] = printable(ex->dll_name);
-    add_warnings(doc, ex->warnings);
-  } else {
-    doc["warnings"].push_back(error_json(ex.error()));
   }
-  if (auto rel = pe::parse_relocations(image)) {
+  const auto relocs = pe::parse_relocations(image);
+  if (const auto* rel = parsed(relocs, doc)) {
     counts["reloc_blocks"] = rel->blocks.size();
     counts["relocs"] = rel->entry_count();
-    add_warnings(doc, rel->warnings);
-  } else {
-    doc["warnings"].push_back(error_json(rel.error()));
   }
-  if (auto tls = pe::parse_tls(image)) {
-    counts["tls_callbacks"] = tls->callbacks.size();
-    add_warnings(doc, tls->warnings);
-  } else {
-    doc["warnings"].push_back(error_json(tls.error()));
+  const auto tls = pe::parse_tls(image);
+  if (const auto* t = parsed(tls, doc)) counts["tls_callbacks"] = t->callbacks.size();
+  const auto debug = pe::parse_debug(image);
+  if (const auto* dbg = parsed(debug, doc)) {
+    auto cv = std::find_if(dbg->entries.begin(), dbg->entries.end(), [](const auto& e) { return e.codeview; });
+    if (cv != dbg->entries.end()) doc["pdb"] = printable(cv->codeview->pdb_path);
   }
-  if (auto dbg = pe::parse_debug(image))
-    for (const auto& e : dbg->entries)
-      if (e.codeview) doc["pdb"] = printable(e.codeview->pdb_path);
   doc["counts"] = std::move(counts);
   add_warnings(doc, image.warnings());
   return doc;

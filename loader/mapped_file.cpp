@@ -19,32 +19,28 @@ Error io_error(const std::string& what) {
 
 }  // namespace
 
+// Closes the descriptor on every path out of open(); the mapping outlives it.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 Result<MappedFile> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_error("cannot open");
+  const Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return io_error("cannot open");
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    Error e = io_error("cannot stat");
-    ::close(fd);
-    return e;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return make_error(Status::io_error, "file", Location{}, "not a regular file");
-  }
+  if (::fstat(file.fd, &st) != 0) return io_error("cannot stat");
+  if (!S_ISREG(st.st_mode)) return make_error(Status::io_error, "file", Location{}, "not a regular file");
   MappedFile f;
   f.path_ = path;
   f.size_ = static_cast<size_t>(st.st_size);
   if (f.size_ != 0) {
-    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      Error e = io_error("cannot map");
-      ::close(fd);
-      return e;
-    }
+    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, file.fd, 0);
+    if (p == MAP_FAILED) return io_error("cannot map");
     f.data_ = p;
   }
-  ::close(fd);
   return f;
 }
 

@@ -82,48 +82,65 @@ void compare_relocs(const Facts& a, const Facts& b, Findings& out) {
     out.disagree("relocations", fmt::format("pemap sees {} entries, LIEF {}", a.relocs.size(), b.relocs.size()));
 }
 
+void compare_entries(const Facts::Module& x, const Facts::Module& y, Findings& out) {
+  if (x.entries.size() != y.entries.size())
+    out.disagree("imports", fmt::format("{}: pemap sees {} functions, LIEF {}", q(x.dll), x.entries.size(),
+                                        y.entries.size()));
+  auto label = [](const Facts::Import& imp) {
+    return imp.by_ordinal ? fmt::format("#{}", imp.ordinal) : fmt::format("{} (hint {})", q(imp.name), imp.hint);
+  };
+  size_t shown = 0;
+  for (size_t k = 0; k < std::min(x.entries.size(), y.entries.size()) && shown < 20; ++k) {
+    const auto &e = x.entries[k], &f = y.entries[k];
+    if (e.by_ordinal != f.by_ordinal || e.ordinal != f.ordinal || e.name != f.name || e.hint != f.hint ||
+        e.iat_rva != f.iat_rva) {
+      out.disagree("imports", fmt::format("{} entry #{}: pemap {} IAT {:#x}, LIEF {} IAT {:#x}", q(x.dll), k,
+                                          label(e), e.iat_rva, label(f), f.iat_rva));
+      ++shown;
+    }
+  }
+}
+
+// Modules LIEF cannot see as Windows does (its RVA mapping reads other bytes, or it skips the name)
+// are explained one by one; every other module must match a LIEF module of the same name, in order.
 void compare_imports(const Facts& ours, const Facts& b, Findings& out) {
   if (ours.data_directories <= 1 && ours.imports.empty() && !b.imports.empty())
     return out.lief_gap("imports", fmt::format("LIEF 0.9 reads all 16 data directories; this header has {}",
                                                ours.data_directories));
-  if (ours.imports_lief_reads_other_bytes) {
-    std::string where;
-    for (const auto& m : ours.imports)
-      if (m.lief_reads_other_bytes) where += (where.empty() ? "" : ", ") + q(m.dll);
-    return out.lief_gap("imports", "LIEF 0.9 maps the RVAs of " + where +
-                                       " to other file bytes than Windows maps there (no 512-byte rounding, no "
-                                       "mapped headers, no zero fill, VirtualSize 0 never matches)");
+  size_t skipped = 0;
+  std::string other_bytes;
+  std::vector<std::string> lief_only;
+  size_t cursor = 0;
+  for (const auto& m : ours.imports) {
+    if (m.lief_skips_name) {
+      ++skipped;
+      continue;
+    }
+    if (m.lief_reads_other_bytes) {
+      other_bytes += (other_bytes.empty() ? "" : ", ") + q(m.dll);
+      continue;
+    }
+    size_t at = cursor;
+    while (at < b.imports.size() && b.imports[at].dll != m.dll) ++at;
+    if (at == b.imports.size()) {
+      out.disagree("imports", fmt::format("module {} is missing in LIEF", q(m.dll)));
+      continue;
+    }
+    compare_entries(m, b.imports[at], out);
+    for (size_t k = cursor; k < at; ++k) lief_only.push_back(b.imports[k].dll);
+    cursor = at + 1;
   }
-  Facts a = ours;
-  const auto skipped = std::erase_if(a.imports, [](const Facts::Module& m) { return m.lief_skips_name; });
+  for (size_t k = cursor; k < b.imports.size(); ++k) lief_only.push_back(b.imports[k].dll);
+  // A module LIEF read from other bytes can come out under another name; without that, an extra one is real.
+  if (other_bytes.empty())
+    for (const auto& dll : lief_only) out.disagree("imports", fmt::format("LIEF lists module {}, pemap does not", q(dll)));
   if (skipped)
     out.lief_gap("imports", fmt::format("LIEF 0.9 skips modules whose name is shorter than 4 characters or not "
                                         "printable ({} here)", skipped));
-  if (a.imports.size() != b.imports.size())
-    out.disagree("imports", fmt::format("pemap sees {} modules, LIEF {}", a.imports.size(), b.imports.size()));
-  const size_t n = std::min(a.imports.size(), b.imports.size());
-  for (size_t i = 0; i < n; ++i) {
-    const auto &x = a.imports[i], &y = b.imports[i];
-    if (x.dll != y.dll)
-      out.disagree("imports", fmt::format("module #{}: pemap {}, LIEF {}", i, q(x.dll), q(y.dll)));
-    if (x.entries.size() != y.entries.size())
-      out.disagree("imports", fmt::format("{}: pemap sees {} functions, LIEF {}", q(x.dll), x.entries.size(),
-                                          y.entries.size()));
-    const size_t m = std::min(x.entries.size(), y.entries.size());
-    size_t shown = 0;
-    for (size_t k = 0; k < m && shown < 20; ++k) {
-      const auto &e = x.entries[k], &f = y.entries[k];
-      auto label = [](const Facts::Import& imp) {
-        return imp.by_ordinal ? fmt::format("#{}", imp.ordinal) : fmt::format("{} (hint {})", q(imp.name), imp.hint);
-      };
-      if (e.by_ordinal != f.by_ordinal || e.ordinal != f.ordinal || e.name != f.name || e.hint != f.hint ||
-          e.iat_rva != f.iat_rva) {
-        out.disagree("imports", fmt::format("{} entry #{}: pemap {} IAT {:#x}, LIEF {} IAT {:#x}", q(x.dll), k,
-                                            label(e), e.iat_rva, label(f), f.iat_rva));
-        ++shown;
-      }
-    }
-  }
+  if (!other_bytes.empty())
+    out.lief_gap("imports", "LIEF 0.9 maps the RVAs of " + other_bytes +
+                                " to other file bytes than Windows maps there (no 512-byte rounding, no mapped "
+                                "headers, no zero fill, VirtualSize 0 never matches)");
 }
 
 void compare_exports(const Facts& a, const Facts& b, Findings& out) {
@@ -167,7 +184,7 @@ void compare_exports(const Facts& a, const Facts& b, Findings& out) {
                                         "({} here)", fake));
   if (wide)
     out.lief_gap("exports", fmt::format("LIEF 0.9 keeps ordinals in 16 bits; {} ordinals here are wider "
-                                        "(ordinal base {:#x})", wide, a.exports.front().ordinal));
+                                        "(the first is {:#x})", wide, a.exports.front().ordinal));
   if (noname_missing)
     out.lief_gap("exports", fmt::format("LIEF 0.9 drops exports without a name ({} here)", noname_missing));
   if (fwd_plain)

@@ -101,8 +101,8 @@ Facts facts_from_lief(const std::string& path, int timeout_seconds) {
     pollfd p{fds[0], POLLIN, 0};
     const int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      timed_out = r == 0;
+    if (r <= 0) {  // timeout, or poll failed: either way the child must not be waited on unbounded
+      timed_out = true;
       break;
     }
     const ssize_t n = ::read(fds[0], buf, sizeof buf);

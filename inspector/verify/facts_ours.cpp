@@ -80,24 +80,30 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
         f.relocs.push_back({page + (*e.highadj_param & 0xfffu), static_cast<uint8_t>(*e.highadj_param >> 12)});
     });
     f.relocs_irregular = !rel->warnings.empty();
+    // LIEF locates the directory once and steps through the blocks from there.
+    const uint64_t dir = image.directory(pe::kDirBaseReloc).VirtualAddress;
     for (const auto& b : rel->blocks)
-      if (!lief_reads_same(image, b.rva, 8)) f.relocs_lief_reads_other_bytes = true;
+      if (!lief_reads_same_in_array(image, dir, b.rva - dir, 8 + b.slot_count * 2ull))
+        f.relocs_lief_reads_other_bytes = true;
   } else {
     f.relocs_irregular = true;
   }
-  if (auto d = image.used_directory(pe::kDirBaseReloc); d && !lief_reads_same(image, d->VirtualAddress, 8))
-    f.relocs_lief_reads_other_bytes = true;
   if (auto imps = pe::parse_imports(image)) {
     for (const auto& m : imps->modules) {
       Facts::Module mod{printable(m.dll), {}};
       for (const auto& e : m.entries)
         mod.entries.push_back({printable(e.name), e.by_ordinal, e.ordinal, e.hint, e.iat_rva});
       mod.lief_skips_name = lief_skips_dll_name(m.dll);
+      // LIEF locates the descriptor array and each thunk array once and steps through them.
+      const uint64_t dir = image.directory(pe::kDirImport).VirtualAddress;
       const uint32_t table = m.descriptor.OriginalFirstThunk ? m.descriptor.OriginalFirstThunk : m.descriptor.FirstThunk;
-      mod.lief_reads_other_bytes = !lief_reads_same(image, m.descriptor_rva, sizeof(pe::ImportDescriptor)) ||
-                                   !lief_reads_same(image, m.descriptor.Name, 1) ||
-                                   !lief_reads_same(image, table, image.pointer_size()) ||
-                                   !lief_reads_same(image, m.descriptor.FirstThunk, image.pointer_size());
+      const unsigned ptr = image.pointer_size();
+      mod.lief_reads_other_bytes =
+          !lief_reads_same_in_array(image, dir, m.descriptor_rva - dir, sizeof(pe::ImportDescriptor)) ||
+          !lief_reads_same(image, m.descriptor.Name, 1);
+      for (size_t k = 0; k <= m.entries.size() && !mod.lief_reads_other_bytes; ++k)  // the terminator too
+        mod.lief_reads_other_bytes = !lief_reads_same_in_array(image, table, k * ptr, ptr) ||
+                                     !lief_reads_same_in_array(image, m.descriptor.FirstThunk, k * ptr, ptr);
       for (const auto& e : m.entries)
         if (!e.by_ordinal && !lief_reads_same(image, e.name_rva, 2)) mod.lief_reads_other_bytes = true;
       if (mod.lief_reads_other_bytes) f.imports_lief_reads_other_bytes = true;

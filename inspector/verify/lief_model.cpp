@@ -18,9 +18,14 @@ uint64_t lief09_rva_to_offset(const pe::Image& image, uint64_t rva) {
 }
 
 bool lief_reads_same(const pe::Image& image, uint64_t rva, uint64_t len) {
+  return lief_reads_same_in_array(image, rva, 0, len);
+}
+
+bool lief_reads_same_in_array(const pe::Image& image, uint64_t base_rva, uint64_t delta, uint64_t len) {
+  const uint64_t base = lief09_rva_to_offset(image, base_rva);
   for (uint64_t i = 0; i < std::max<uint64_t>(len, 1); ++i) {
-    const auto ours = image.rva_to_offset(rva + i);
-    const uint64_t theirs = lief09_rva_to_offset(image, rva + i);
+    const auto ours = image.rva_to_offset(base_rva + delta + i);
+    const uint64_t theirs = base + delta + i;
     if (!ours) {
       // Zero fill in the image: LIEF agrees only if it reads a zero byte too.
       if (theirs < image.file().size() && image.file()[theirs] == std::byte{0}) continue;

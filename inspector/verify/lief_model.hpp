@@ -17,6 +17,10 @@ uint64_t lief09_rva_to_offset(const pe::Image& image, uint64_t rva);
 /// True when LIEF reads the same `len` file bytes for `rva` as the Windows layout maps there.
 bool lief_reads_same(const pe::Image& image, uint64_t rva, uint64_t len);
 
+/// The same for element bytes LIEF reaches by stepping a pointer through an array it located once
+/// (descriptors, thunks): it reads `base_rva`'s offset + `delta`, wherever Windows maps base + delta.
+bool lief_reads_same_in_array(const pe::Image& image, uint64_t base_rva, uint64_t delta, uint64_t len);
+
 /// LIEF 0.9 skips import modules whose name is shorter than 4 characters or not printable.
 bool lief_skips_dll_name(std::string_view name);
 

@@ -24,7 +24,7 @@ const char* kind_name(Finding::Kind k) {
 }  // namespace
 
 int run_verify(const CommonOptions& opts) {
-  const auto [files, unusable] = expand_inputs(opts.inputs);
+  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
   int rc = unusable ? exit_unusable : exit_ok;
   json all = json::array();
   size_t agreed = 0, disagreed = 0;
@@ -62,7 +62,7 @@ int run_verify(const CommonOptions& opts) {
   }
   if (opts.json) {
     std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";
-  } else if (files.size() > 1) {
+  } else if (files.size() > 1 || listed_directory) {
     std::cout << fmt::format("{} files: {} agree, {} disagree\n", files.size(), agreed, disagreed);
   }
   return rc;

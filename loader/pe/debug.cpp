@@ -1,6 +1,10 @@
 // Parsing of the debug directory.
 #include "pe/debug.hpp"
 
+#include <algorithm>
+
+#include "pe/scan_budget.hpp"
+
 #include <cstring>
 
 #include <fmt/format.h>
@@ -41,8 +45,14 @@ std::optional<CodeView> parse_codeview(const Image& image, const DebugDirectory&
                                   "neither an RSDS nor an NB10 signature"));
     return std::nullopt;
   }
-  const auto rest = as_chars(data->subspan(path_at));
-  cv.pdb_path = rest.substr(0, rest.find('\0'));
+  // A PDB path is at most MAX_PATH-ish; 4 KiB bounds the scan of a record with no NUL.
+  constexpr size_t kMaxPath = 4096;
+  const auto rest = as_chars(data->subspan(path_at)).substr(0, kMaxPath + 1);
+  const auto nul = rest.find('\0');
+  if (nul == std::string_view::npos && rest.size() > kMaxPath)
+    warnings.push_back(make_error(Status::success, "CodeView record", Location::offset(d.PointerToRawData),
+                                  fmt::format("PDB path has no NUL within {} bytes; cut there", kMaxPath)));
+  cv.pdb_path = rest.substr(0, std::min(nul, kMaxPath));
   return cv;
 }
 
@@ -57,11 +67,17 @@ Result<DebugInfo> parse_debug(const Image& image) {
   if (dir.Size % sizeof(DebugDirectory) != 0)
     out.warnings.push_back(make_error(Status::success, "debug directory", Location::rva(dir.VirtualAddress),
                                       fmt::format("Size {} is not a multiple of 28", dir.Size)));
+  const uint64_t budget = entry_budget(image);
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t at = dir.VirtualAddress + i * sizeof(DebugDirectory);
-    // Entries must come from the file: a huge Size over zero fill would otherwise list millions of
+    if (i == budget) {
+      out.warnings.push_back(make_error(Status::success, "debug directory", Location::rva(at),
+                                        "more entries than this file can hold; the walk stops here"));
+      break;
+    }
+    // Entries must start in file bytes: a huge Size over zero fill would otherwise list millions of
     // empty entries (found by fuzz_parse; testdata/regress/debug-dir-huge-size.bin).
-    if (!image.contiguous(at, sizeof(DebugDirectory)) && image.region_at(at)) {
+    if (image.file_span(at).empty() && image.region_at(at)) {
       out.warnings.push_back(make_error(Status::success, "debug directory", Location::rva(at),
                                         fmt::format("entries {} to {} lie outside the file's bytes; not listed", i,
                                                     n - 1)));

@@ -53,7 +53,7 @@ Result<Exports> parse_exports(const Image& image) {
     nfunc = max_slots;
   }
   std::vector<uint32_t> slot_name(0);
-  const uint64_t budget = image.file().size() / 2 + 65536;
+  const uint64_t budget = entry_budget(image);
   uint64_t nnames = d->NumberOfNames;
   if (nnames > budget || nnames > max_slots) {
     out.warnings.push_back(make_error(Status::success, "export directory", Location::rva(dir_begin),
@@ -104,7 +104,7 @@ Result<Exports> parse_exports(const Image& image) {
     e.ordinal = static_cast<uint32_t>(d->Base + slot);
     e.rva = rva;
     if (rva >= dir_begin && rva < dir_end) {
-      auto f = image.read_string(rva, "export forwarder", 1024);
+      auto f = budget_names.read_name(image, rva, "export forwarder");
       if (f && !f->empty()) e.forwarder = *f;
       else out.warnings.push_back(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal),
                                              Location::rva(rva), "points inside the export directory but holds no "
@@ -122,13 +122,20 @@ Result<Exports> parse_exports(const Image& image) {
     }
   };
 
-  uint64_t slot = 0;
+  uint64_t slot = 0, scanned = 0;
   while (slot < nfunc) {
     const uint64_t at = d->AddressOfFunctions + slot * 4;
     const Bytes backed = image.file_span(at);
+    if (scanned >= budget) {
+      // Sections that share file bytes can repeat them at many RVAs; the walk stays linear in the file.
+      out.warnings.push_back(make_error(Status::success, "export address table", Location::rva(at),
+                                        fmt::format("slots from {} on are more than this file can hold", slot)));
+      break;
+    }
     if (backed.size() >= 4) {
       // The file-backed run of the table in one go.
-      const uint64_t run = std::min<uint64_t>(nfunc - slot, backed.size() / 4);
+      const uint64_t run = std::min<uint64_t>({nfunc - slot, backed.size() / 4, budget - scanned});
+      scanned += run;
       for (uint64_t i = 0; i < run; ++i)
         if (const uint32_t v = load<uint32_t>(backed, i * 4)) add(slot + i, v);
       slot += run;

@@ -159,6 +159,8 @@ Result<Image> Image::parse(Bytes file) {
   // Long names: "/123" is a decimal offset into the COFF string table after the symbols.
   const uint64_t strtab = uint64_t{img.coff_.PointerToSymbolTable} + uint64_t{img.coff_.NumberOfSymbols} * 18;
   img.sections_.resize(nsec);
+  const Section* bad_name = nullptr;
+  size_t bad_names = 0;
   for (uint64_t i = 0; i < nsec; ++i) {
     Section& s = img.sections_[i];
     s.index = static_cast<uint32_t>(i);
@@ -169,19 +171,22 @@ Result<Image> Image::parse(Bytes file) {
       uint64_t off = 0;
       auto [p, ec] = std::from_chars(s.name.data() + 1, s.name.data() + s.name.size(), off);
       const uint64_t at = strtab + off;
+      std::string_view resolved;
       if (ec == std::errc() && p == s.name.data() + s.name.size() && off >= 4 && at < file.size()) {
-        const auto rest = as_chars(file.subspan(at));
-        const auto end = rest.find('\0');
-        if (end != std::string_view::npos && end <= 1024) s.name = rest.substr(0, end);
-        else img.warn(fmt::format("section header #{}", i), Location::offset(s.header_offset),
-                      fmt::format("long name {} is not terminated in the string table", s.name));
-      } else {
-        img.warn(fmt::format("section header #{}", i), Location::offset(s.header_offset),
-                 fmt::format("long name {} points outside the COFF string table", s.name));
+        const auto rest = as_chars(file.subspan(at)).substr(0, 1025);  // bounded: 65535 names may share it
+        if (const auto end = rest.find('\0'); end != std::string_view::npos) resolved = rest.substr(0, end);
       }
+      if (resolved.data()) s.name = resolved;
+      else if (bad_names++ == 0) bad_name = &s;
     }
   }
+  if (bad_name)
+    img.warn(fmt::format("section header #{}", bad_name->index), Location::offset(bad_name->header_offset),
+             fmt::format("long name {} does not resolve to a NUL-terminated name in the COFF string table{}",
+                         bad_name->name,
+                         bad_names > 1 ? fmt::format(" (nor do {} more)", bad_names - 1) : ""));
   img.build_layout();
+  img.check_mapping_rules();
   for (uint32_t i = 0; i < img.dirs_.size(); ++i) {
     const auto d = img.dirs_[i];
     if (d.VirtualAddress != 0 && !img.used_directory(i))
@@ -203,6 +208,8 @@ void Image::build_layout() {
          fmt::format("ends at {:#x}, past SizeOfHeaders {:#x}; Windows maps it anyway", table_end,
                      opt_.size_of_headers));
 
+  const Section* past_eof = nullptr;
+  size_t past_eof_count = 0;
   for (auto& s : sections_) {
     const auto& h = s.header;
     const uint64_t vsize = h.VirtualSize != 0 ? h.VirtualSize : h.SizeOfRawData;
@@ -210,23 +217,28 @@ void Image::build_layout() {
     if (h.PointerToRawData != 0 && h.SizeOfRawData != 0) {
       s.file_offset = align_down(h.PointerToRawData, kRawAlignment);
       const uint64_t len = align_up(uint64_t{h.SizeOfRawData} + (h.PointerToRawData - s.file_offset), kRawAlignment);
+      // Clipped to the section first (corkami bigSoRD.exe has SizeOfRawData 0xFFFF0200 and loads).
       s.file_size = std::min(len, s.memory_size);
-      if (uint64_t{h.PointerToRawData} + h.SizeOfRawData > align_up(fsize, kRawAlignment) &&
-          s.file_offset + s.file_size > fsize)
-        warn(fmt::format("section {}", s.name), Location::offset(s.header_offset),
-             fmt::format("raw data {:#x}+{:#x} runs past the end of the file ({:#x}); Windows refuses to map it",
-                         h.PointerToRawData, h.SizeOfRawData, fsize));
+      if (s.file_offset + s.file_size > align_up(fsize, kRawAlignment) && past_eof_count++ == 0) past_eof = &s;
     }
   }
+  if (past_eof)
+    warn(fmt::format("section {}", past_eof->name), Location::offset(past_eof->header_offset),
+         fmt::format("raw data {:#x}+{:#x} runs past the end of the file ({:#x}){}; those bytes read as zero",
+                     past_eof->file_offset, past_eof->file_size, fsize,
+                     past_eof_count > 1 ? fmt::format(", and so do {} more sections", past_eof_count - 1) : ""));
 
   regions_.clear();
   if (is_flat()) {
-    // Flat images are mapped as one piece: file offset == RVA.
+    // Flat images are mapped as one piece: file offset == RVA. Sections only name ranges of it.
     regions_.push_back(Region{0, mapped_size_, 0, std::min(fsize, mapped_size_), -1});
+    for (auto& s : sections_)  // a flat section spans what its header says, unrounded
+      s.memory_size = std::max<uint64_t>(s.header.VirtualSize, s.header.SizeOfRawData);
+    clip_sections(flat_sections_);
     return;
   }
-  // The first page always holds the headers; past it, a section wins over a SizeOfHeaders that
-  // reaches into it (Windows refuses both layouts; we show what each section holds).
+  // The first page always holds the headers; past it, a section is mapped over headers that reach into
+  // it (corkami foldedhdr.exe folds its NT headers under a section this way, and runs).
   uint64_t header_end = align_up(header_size_, kPageSize);
   const Section* first = nullptr;
   for (const auto& s : sections_)
@@ -234,12 +246,18 @@ void Image::build_layout() {
       first = &s;
   if (first) {
     warn("optional header", Location::offset(optional_header_offset() + 60),
-         fmt::format("SizeOfHeaders {:#x}: the headers overlap section {} at RVA {:#x}; Windows refuses such "
-                     "images",
-                     opt_.size_of_headers, first->name, first->rva()));
+         fmt::format("the headers ({:#x} bytes with the section table) overlap section {} at RVA {:#x}; the "
+                     "section is mapped over them",
+                     header_size_, first->name, first->rva()));
     header_end = align_down(first->rva(), kPageSize);
   }
   regions_.push_back(Region{0, header_end, 0, std::min(header_size_, header_end), -1});
+  clip_sections(regions_);
+}
+
+// Appends the sections' ranges to `out` in RVA order; where one overlaps what is already there, the
+// earlier range keeps the bytes (Windows refuses such images; the warnings say so).
+void Image::clip_sections(std::vector<Region>& out) {
   std::vector<Region> secs;
   secs.reserve(sections_.size());
   for (const auto& s : sections_)
@@ -248,27 +266,66 @@ void Image::build_layout() {
   std::stable_sort(secs.begin(), secs.end(), [](const Region& a, const Region& b) { return a.rva < b.rva; });
   bool overlap_reported = false, header_overlap_reported = false;
   for (auto r : secs) {
-    const uint64_t prev_end = regions_.back().rva + regions_.back().size;
-    if (r.rva < prev_end) {
-      const bool over_headers = regions_.back().section < 0;
+    if (!out.empty() && r.rva < out.back().rva + out.back().size) {
+      const bool over_headers = out.back().section < 0;
       if (over_headers && !header_overlap_reported) {
         warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
-             "overlaps the headers; Windows refuses such images");
+             "overlaps the headers; Windows refuses such images (STATUS_INVALID_IMAGE_FORMAT)");
         header_overlap_reported = true;
       } else if (!over_headers && !overlap_reported) {
         warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
-             "overlaps the section before it in memory; Windows refuses such images");
+             "overlaps the section before it in memory; Windows refuses such images (STATUS_INVALID_IMAGE_FORMAT)");
         overlap_reported = true;
       }
-      const uint64_t cut = prev_end - r.rva;
+      const uint64_t cut = out.back().rva + out.back().size - r.rva;
       if (cut >= r.size) continue;
       r.rva += cut;
       r.size -= cut;
       r.file_offset += std::min(cut, r.file_size);
       r.file_size -= std::min(cut, r.file_size);
     }
-    regions_.push_back(r);
+    out.push_back(r);
   }
+}
+
+void Image::check_mapping_rules() {
+  // The checks the memory manager makes when it maps the image (LOADER-RULES.md, Validation). The
+  // parser reports them; the mapper refuses. Each kind is reported once, with the first offender.
+  const std::string refused = "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)";
+  const Location opt = Location::offset(optional_header_offset());
+  const uint32_t sa = opt_.section_alignment, fa = opt_.file_alignment;
+  if (!is_pow2(sa) || !is_pow2(fa))
+    warn("optional header", opt, fmt::format("SectionAlignment {:#x} and FileAlignment {:#x} must be powers of two{}",
+                                             sa, fa, refused));
+  else if (sa < fa)
+    warn("optional header", opt, fmt::format("SectionAlignment {:#x} is below FileAlignment {:#x}{}", sa, fa, refused));
+  if (opt_.image_base % kAllocationGranularity != 0)
+    warn("optional header", opt,
+         fmt::format("ImageBase {:#x} is not a multiple of 64 KiB{}", opt_.image_base, refused));
+  if (section_table_offset_ + sections_.size() * sizeof(SectionHeader) > mapped_size_)
+    warn("section table", Location::offset(section_table_offset_),
+         fmt::format("ends past SizeOfImage {:#x}{}", mapped_size_, refused));
+  const Section* unaligned = nullptr;
+  const Section* too_large = nullptr;
+  const Section* not_flat = nullptr;
+  for (const auto& s : sections_) {
+    if (!unaligned && !is_flat() && is_pow2(sa) && s.rva() % sa != 0) unaligned = &s;
+    if (!too_large && uint64_t{s.rva()} + s.memory_size > mapped_size_) too_large = &s;
+    if (!not_flat && is_flat() && s.header.SizeOfRawData != 0 && s.header.VirtualAddress != s.header.PointerToRawData)
+      not_flat = &s;
+  }
+  if (unaligned)
+    warn(fmt::format("section {}", unaligned->name), Location::offset(unaligned->header_offset),
+         fmt::format("VirtualAddress {:#x} is not a multiple of SectionAlignment {:#x}{}", unaligned->rva(), sa,
+                     refused));
+  if (too_large)
+    warn(fmt::format("section {}", too_large->name), Location::offset(too_large->header_offset),
+         fmt::format("ends at RVA {:#x}, past SizeOfImage {:#x}{}", too_large->rva() + too_large->memory_size,
+                     mapped_size_, refused));
+  if (not_flat)
+    warn(fmt::format("section {}", not_flat->name), Location::offset(not_flat->header_offset),
+         fmt::format("a flat image maps the file 1:1, but VirtualAddress {:#x} differs from PointerToRawData {:#x}{}",
+                     not_flat->rva(), not_flat->header.PointerToRawData, refused));
 }
 
 DataDirectory Image::directory(uint32_t index) const {
@@ -303,13 +360,14 @@ const Region* Image::region_at(uint64_t rva) const {
 }
 
 const Section* Image::section_at(uint64_t rva) const {
+  if (is_flat()) {
+    auto it = std::upper_bound(flat_sections_.begin(), flat_sections_.end(), rva,
+                               [](uint64_t v, const Region& r) { return v < r.rva; });
+    if (it == flat_sections_.begin() || rva - std::prev(it)->rva >= std::prev(it)->size) return nullptr;
+    return &sections_[std::prev(it)->section];
+  }
   const Region* r = region_at(rva);
-  if (r && r->section >= 0) return &sections_[r->section];
-  if (is_flat())
-    for (const auto& s : sections_)
-      if (rva >= s.rva() && rva - s.rva() < std::max<uint64_t>(s.header.VirtualSize, s.header.SizeOfRawData))
-        return &s;
-  return nullptr;
+  return r && r->section >= 0 ? &sections_[r->section] : nullptr;
 }
 
 std::optional<uint64_t> Image::rva_to_offset(uint64_t rva) const {
@@ -347,22 +405,36 @@ std::optional<Bytes> Image::contiguous(uint64_t rva, uint64_t len) const {
   return span.first(len);
 }
 
+// Copies what the image holds at [rva, rva+n): file bytes, zeros in zero fill. Bytes outside every
+// region are zero too, and their count is returned (a caller that needs them mapped checks it).
+uint64_t Image::fill(uint64_t rva, std::byte* out, uint64_t n) const {
+  uint64_t unmapped = 0;
+  for (uint64_t i = 0; i < n;) {
+    const Region* r = region_at(rva + i);
+    if (!r) {
+      out[i++] = std::byte{0};
+      ++unmapped;
+      continue;
+    }
+    // The rest of this region in one go: its file bytes, then its zero fill.
+    const uint64_t end = std::min<uint64_t>(n, i + (r->rva + r->size - (rva + i)));
+    const Bytes span = file_span(rva + i);
+    const uint64_t from_file = std::min<uint64_t>(span.size(), end - i);
+    std::copy_n(span.begin(), from_file, out + i);
+    std::fill(out + i + from_file, out + end, std::byte{0});
+    i = end;
+  }
+  return unmapped;
+}
+
 std::optional<Error> Image::copy_rva(uint64_t rva, std::byte* out, size_t n, std::string_view structure) const {
   if (auto fast = contiguous(rva, n)) {
     std::memcpy(out, fast->data(), n);
     return std::nullopt;
   }
-  // Slow path: the value straddles a region boundary or the zero-filled tail.
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t at = rva + i;
-    const Region* r = region_at(at);
-    if (!r)
-      return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
-                        fmt::format("{} bytes at this RVA are not all inside the mapped image", n));
-    const uint64_t in = at - r->rva;
-    const uint64_t off = r->file_offset + in;
-    out[i] = (in < r->file_size && off < file_.size()) ? file_[off] : std::byte{0};
-  }
+  if (fill(rva, out, n) != 0)
+    return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
+                      fmt::format("{} bytes at this RVA are not all inside the mapped image", n));
   return std::nullopt;
 }
 
@@ -407,18 +479,7 @@ Result<std::vector<std::byte>> Image::copy_range(uint64_t rva, uint64_t len, std
     return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
                       fmt::format("{:#x} bytes from here run past SizeOfImage {:#x}", len, mapped_size_));
   std::vector<std::byte> out(len);
-  if (auto fast = contiguous(rva, len)) {
-    std::copy(fast->begin(), fast->end(), out.begin());
-    return out;
-  }
-  for (uint64_t i = 0; i < len; ++i) {
-    const uint64_t at = rva + i;
-    const Region* r = region_at(at);
-    if (!r) continue;  // reserved but not committed: reads as zero in a dump
-    const uint64_t in = at - r->rva;
-    const uint64_t off = r->file_offset + in;
-    out[i] = (in < r->file_size && off < file_.size()) ? file_[off] : std::byte{0};
-  }
+  fill(rva, out.data(), len);  // reserved but uncommitted bytes read as zero in a dump
   return out;
 }
 

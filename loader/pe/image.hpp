@@ -38,7 +38,8 @@ struct Section {
   SectionHeader header{};         ///< as in the file
   std::string_view name;          ///< long names resolved through the COFF string table; views the file
   uint64_t header_offset = 0;     ///< file offset of this section header
-  uint64_t memory_size = 0;       ///< VirtualSize (SizeOfRawData if 0) rounded up to a page
+  uint64_t memory_size = 0;       ///< VirtualSize (SizeOfRawData if 0) rounded up to a page; in a flat
+                                  ///< image max(VirtualSize, SizeOfRawData), the range the section names
   uint64_t file_offset = 0;       ///< PointerToRawData rounded down to 512
   uint64_t file_size = 0;         ///< bytes mapped from the file: raw size plus slack, 512-rounded, clipped
   uint32_t rva() const { return header.VirtualAddress; }
@@ -128,7 +129,10 @@ class Image {
  private:
   Image() = default;
   std::optional<Error> copy_rva(uint64_t rva, std::byte* out, size_t n, std::string_view structure) const;
+  uint64_t fill(uint64_t rva, std::byte* out, uint64_t n) const;
   void build_layout();
+  void check_mapping_rules();
+  void clip_sections(std::vector<Region>& out);
   void warn(std::string structure, Location where, std::string message);
 
   Bytes file_;
@@ -139,6 +143,7 @@ class Image {
   std::vector<DataDirectory> dirs_;
   std::vector<Section> sections_;
   std::vector<Region> regions_;  // sorted by rva, not overlapping
+  std::vector<Region> flat_sections_;  // flat images: each section's range, sorted, not overlapping
   std::vector<Error> warnings_;
   uint64_t section_table_offset_ = 0;
   uint64_t mapped_size_ = 0;

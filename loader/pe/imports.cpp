@@ -8,9 +8,6 @@
 namespace pemap::pe {
 namespace {
 
-// A hostile file can point every descriptor at one huge thunk array; this budget keeps the walk
-// linear in the file size while never cutting a real table short.
-uint64_t entry_budget(const Image& image) { return image.file().size() / 2 + 65536; }
 
 
 // One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots.
@@ -131,7 +128,12 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
       out.warnings.push_back(d.take_error());
       break;
     }
-    if (d->DllNameRVA == 0 || budget == 0) break;
+    if (d->DllNameRVA == 0) break;
+    if (budget == 0) {
+      out.warnings.push_back(make_error(Status::success, "delay import descriptor", Location::rva(at),
+                                        "more descriptors than this file can hold; the walk stops here"));
+      break;
+    }
     --budget;
     DelayImportModule m;
     m.descriptor_rva = static_cast<uint32_t>(at);
@@ -143,7 +145,7 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
     auto name = image.read_string(to_rva(d->DllNameRVA), "delay import DLL name", 512);
     if (!name) {
       out.warnings.push_back(name.take_error());
-      break;
+      continue;
     }
     m.dll = *name;
     if (d->ImportNameTableRVA == 0 || d->ImportAddressTableRVA == 0) {
@@ -180,7 +182,12 @@ Result<BoundImports> parse_bound_imports(const Image& image) {
     if (d->TimeDateStamp == 0 && d->OffsetModuleName == 0) break;
     BoundImport b{name_at(d->OffsetModuleName), d->TimeDateStamp, {}};
     for (uint16_t i = 0; i < d->NumberOfModuleForwarderRefs; ++i) {
-      auto f = read<BoundImportDescriptor>(file, at, "bound forwarder reference");
+      auto f = at + sizeof(BoundImportDescriptor) <= limit
+                   ? read<BoundImportDescriptor>(file, at, "bound forwarder reference")
+                   : Result<BoundImportDescriptor>(make_error(
+                         Status::success, "bound forwarder reference", Location::offset(at),
+                         fmt::format("reference {} of {} lies past the end of the directory", i,
+                                     d->NumberOfModuleForwarderRefs)));
       if (!f) {
         out.warnings.push_back(f.take_error());
         break;

@@ -8,10 +8,13 @@
 namespace pemap::pe {
 namespace {
 
-// Each field: name and whether it is pointer-sized (4 bytes in PE32, 8 in PE32+) or a fixed width.
+// Each field: name and whether it is pointer-sized (4 bytes in PE32, 8 in PE32+) or a fixed width,
+// and in which formats it stands at this place of the layout.
+enum class In : uint8_t { both, pe32, pe64 };
 struct FieldSpec {
   std::string_view name;
   unsigned width;  // 0 = pointer-sized
+  In in = In::both;
 };
 
 constexpr std::array kFields{
@@ -19,7 +22,9 @@ constexpr std::array kFields{
     FieldSpec{"GlobalFlagsClear", 4}, FieldSpec{"GlobalFlagsSet", 4}, FieldSpec{"CriticalSectionDefaultTimeout", 4},
     FieldSpec{"DeCommitFreeBlockThreshold", 0}, FieldSpec{"DeCommitTotalFreeThreshold", 0},
     FieldSpec{"LockPrefixTable", 0}, FieldSpec{"MaximumAllocationSize", 0}, FieldSpec{"VirtualMemoryThreshold", 0},
-    FieldSpec{"ProcessAffinityMask", 0}, FieldSpec{"ProcessHeapFlags", 4}, FieldSpec{"CSDVersion", 2},
+    // winnt.h: PE32 has ProcessHeapFlags before ProcessAffinityMask, PE32+ the other way round.
+    FieldSpec{"ProcessHeapFlags", 4, In::pe32}, FieldSpec{"ProcessAffinityMask", 0},
+    FieldSpec{"ProcessHeapFlags", 4, In::pe64}, FieldSpec{"CSDVersion", 2},
     FieldSpec{"DependentLoadFlags", 2}, FieldSpec{"EditList", 0}, FieldSpec{"SecurityCookie", 0},
     FieldSpec{"SEHandlerTable", 0}, FieldSpec{"SEHandlerCount", 0}, FieldSpec{"GuardCFCheckFunctionPointer", 0},
     FieldSpec{"GuardCFDispatchFunctionPointer", 0}, FieldSpec{"GuardCFFunctionTable", 0},
@@ -63,7 +68,9 @@ Result<LoadConfig> parse_load_config(const Image& image) {
                                                   *size, dir.Size)));
   const unsigned ptr = image.pointer_size();
   uint32_t off = 0;
+  const In format = image.is_pe32plus() ? In::pe64 : In::pe32;
   for (const auto& spec : kFields) {
+    if (spec.in != In::both && spec.in != format) continue;
     const unsigned w = spec.width ? spec.width : ptr;
     if (uint64_t{off} + w > *size) break;
     auto v = image.read_uint(dir.VirtualAddress + off, w, "load config field");

@@ -1,6 +1,8 @@
 // Walking the base relocation directory.
 #include "pe/relocs.hpp"
 
+#include "pe/scan_budget.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -53,8 +55,50 @@ uint64_t Relocations::entry_count() const {
   return n;
 }
 
+namespace {
+
+// The slots as the loader reads them: from file bytes, across a section boundary if need be. Slots in
+// zero fill read as 0, ABSOLUTE padding, and are left out, so a huge SizeOfBlock over zero fill costs
+// nothing.
+void read_slots(const Image& image, uint64_t at, uint64_t count, RelocBlock& b, std::vector<Error>& warnings) {
+  const uint64_t first = at + sizeof(BaseRelocationBlock);
+  if (const Bytes span = image.file_span(first); span.size() / 2 >= count) {
+    b.slots = span.first(count * 2);
+    b.slot_count = static_cast<uint32_t>(count);
+    return;
+  }
+  uint64_t i = 0;
+  while (i < count) {
+    const uint64_t pos = first + i * 2;
+    const Bytes span = image.file_span(pos);
+    if (span.size() >= 2) {
+      const uint64_t n = std::min<uint64_t>(count - i, span.size() / 2);
+      for (uint64_t k = 0; k < n; ++k) b.joined.push_back(load<uint16_t>(span, k * 2));
+      i += n;
+    } else if (span.size() == 1) {  // a slot that straddles two sections
+      auto v = image.read_rva<uint16_t>(pos, "base relocation entry");
+      if (!v) break;
+      b.joined.push_back(*v);
+      ++i;
+    } else {
+      break;
+    }
+  }
+  b.slot_count = static_cast<uint32_t>(i);
+  if (i == count) return;
+  const uint64_t stop = first + i * 2;
+  warnings.push_back(make_error(Status::success, "base relocation block", Location::rva(at),
+                                image.region_at(stop)
+                                    ? fmt::format("{} of its {} entries lie in zero fill (ABSOLUTE padding)",
+                                                  count - i, count)
+                                    : fmt::format("entries from RVA {:#x} on lie outside the mapped image", stop)));
+}
+
+}  // namespace
+
 Result<Relocations> parse_relocations(const Image& image) {
   Relocations out;
+  uint64_t budget = entry_budget(image);
   out.machine = image.file_header().Machine;
   const auto used = image.used_directory(kDirBaseReloc);
   if (!used) return out;
@@ -63,6 +107,11 @@ Result<Relocations> parse_relocations(const Image& image) {
   const uint64_t end = uint64_t{dir.VirtualAddress} + dir.Size;
   uint64_t at = dir.VirtualAddress;
   while (at + sizeof(BaseRelocationBlock) <= end) {
+    if (budget == 0) {
+      out.warnings.push_back(make_error(Status::success, "base relocation block", Location::rva(at),
+                                        "more blocks than this file can hold; the walk stops here"));
+      break;
+    }
     auto hdr = image.read_rva<BaseRelocationBlock>(at, "base relocation block");
     if (!hdr) {
       if (out.blocks.empty()) return hdr.take_error();
@@ -95,23 +144,17 @@ Result<Relocations> parse_relocations(const Image& image) {
                                                     hdr->SizeOfBlock)));
       body = end - at - 8;
     }
-    b.slot_count = static_cast<uint32_t>(body / 2);
-    if (auto slots = image.contiguous(at + 8, b.slot_count * 2ull)) {
-      b.slots = *slots;
-    } else if (!image.region_at(at + 8 + (b.slot_count ? b.slot_count * 2ull - 1 : 0))) {
-      out.warnings.push_back(make_error(Status::invalid_image_format, "base relocation block", Location::rva(at),
-                                        "its entries run outside the mapped image"));
-      break;
-    } else if (image.contiguous(at + 8, 1)) {
-      // Entries begin in file bytes and run into zero fill: keep the file part, the rest are ABSOLUTE.
-      const uint32_t have = static_cast<uint32_t>(std::min<uint64_t>(b.slot_count, image.file_span(at + 8).size() / 2));
-      b.slots = image.file_span(at + 8).first(have * 2ull);
+    // Sections that share file bytes can repeat a table at many RVAs: the walk stays linear in the file.
+    const uint64_t count = std::min<uint64_t>(body / 2, budget);
+    read_slots(image, at, count, b, out.warnings);
+    budget -= std::min<uint64_t>(budget, b.slot_count + 1);
+    if (count < body / 2 && b.slot_count == count) {
       out.warnings.push_back(make_error(Status::success, "base relocation block", Location::rva(at),
-                                        fmt::format("{} of its {} entries lie in zero fill and read as ABSOLUTE",
-                                                    b.slot_count - have, b.slot_count)));
-      b.slot_count = have;
+                                        "more entries than this file can hold; the walk stops here"));
+      out.blocks.push_back(std::move(b));
+      break;
     }
-    out.blocks.push_back(b);
+    out.blocks.push_back(std::move(b));
     at += sizeof(BaseRelocationBlock) + body;
   }
   return out;

@@ -37,8 +37,11 @@ struct RelocBlock {
   uint32_t rva = 0;           ///< where the block header lies
   uint32_t page_rva = 0;
   uint32_t size_of_block = 0;
-  uint32_t slot_count = 0;    ///< 16-bit slots the block holds (after clipping to the directory)
-  Bytes slots;                ///< the slots, viewing the file (empty when they lie in zero fill)
+  uint32_t slot_count = 0;    ///< slots read from file bytes (zero-fill slots are ABSOLUTE padding, left out)
+  Bytes slots;                ///< the slots when they lie in one run of file bytes; views the file
+  std::vector<uint16_t> joined;  ///< the slots when they run across a section boundary
+
+  uint16_t slot(uint32_t i) const { return joined.empty() ? load<uint16_t>(slots, i * 2ull) : joined[i]; }
 };
 
 /// The walked directory. Entries are decoded on demand from the blocks, so a table with
@@ -53,14 +56,14 @@ struct Relocations {
   void for_each(Fn&& fn) const {
     for (const auto& b : blocks) {
       for (uint32_t i = 0; i < b.slot_count; ++i) {
-        const uint16_t raw = b.slots.empty() ? 0 : load<uint16_t>(b.slots, i * 2ull);
+        const uint16_t raw = b.slot(i);
         RelocEntry e;
         e.raw = raw;
         e.type = static_cast<uint8_t>(raw >> 12);
         e.rva = b.page_rva + (raw & 0xfff);
         e.slot_rva = b.rva + 8 + i * 2;
         if (e.type == reloc_type::highadj && i + 1 < b.slot_count) {
-          e.highadj_param = b.slots.empty() ? 0 : load<uint16_t>(b.slots, (i + 1) * 2ull);
+          e.highadj_param = b.slot(i + 1);
           fn(e);
           ++i;
           continue;

@@ -1,5 +1,6 @@
-// How many name bytes a directory walk may scan, so tables that point every entry at one long string
-// stay linear in the file size instead of entries x length.
+// Budgets that keep every directory walk linear in the file size, whatever the file: sections may
+// share file bytes, so the same bytes can appear at thousands of RVAs, and entries can all point at
+// one long string.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,11 @@
 
 namespace pemap::pe {
 
+/// Entries one walk may produce (imports, export slots, relocation slots, debug entries): more than
+/// the file could hold if each took two bytes of it, plus room for small files.
+inline uint64_t entry_budget(const Image& image) { return image.file().size() / 2 + 65536; }
+
+/// Name bytes one walk may scan.
 class ScanBudget {
  public:
   /// Names are read as the file holds them, up to 1 MiB each (the loader's own 64 KiB ANSI_STRING
@@ -23,7 +29,9 @@ class ScanBudget {
   Result<std::string_view> read_name(const Image& image, uint64_t rva, std::string_view structure) {
     const uint64_t max = std::min(kMaxName, left_);
     auto name = image.read_string(rva, structure, static_cast<size_t>(max));
-    left_ -= std::min(left_, name ? name->size() + 1 : max + 1);
+    // Charge what was scanned: the name, or at most the file bytes there were to scan.
+    const uint64_t scanned = name ? name->size() + 1 : std::min<uint64_t>(max + 1, image.file_span(rva).size() + 1);
+    left_ -= std::min(left_, scanned);
     return name;
   }
 

@@ -87,6 +87,15 @@ TEST(Compare, ImportDifferencesAreExplainedOnlyWithEvidence) {
   EXPECT_EQ(kinds(compare(skip, base())), std::vector<K>{K::lief_limitation});
 }
 
+TEST(Compare, AnExplainedModuleDoesNotHideADifferenceInAnother) {
+  Facts ours = base(), lief = base();
+  ours.imports.insert(ours.imports.begin(), {"virt.dll", {{"F", false, 0, 0, 0x1000}}, true, false});
+  ours.imports_lief_reads_other_bytes = true;
+  EXPECT_EQ(kinds(compare(ours, lief)), std::vector<K>{K::lief_limitation});
+  lief.imports[0].entries[0].iat_rva = 0x2004;  // kernel32.dll itself differs: that is not explained
+  EXPECT_EQ(kinds(compare(ours, lief)), (std::vector<K>{K::disagreement, K::lief_limitation}));
+}
+
 TEST(Compare, RelocationPrefixIsALimitationOnlyAfterAMalformedOrPageZeroBlock) {
   Facts ours = base(), lief = base();
   lief.relocs.pop_back();

@@ -35,16 +35,10 @@ using unit::pattern;
 
 using HintName = std::pair<uint16_t, std::string>;
 
-uint64_t ordinal_flag(bool pe32plus) { return pe32plus ? 0x8000000000000000ull : 0x80000000ull; }
-unsigned ptr_size(bool pe32plus) { return pe32plus ? 8 : 4; }
-
-void put_le(std::vector<std::byte>& b, size_t off, uint64_t v, unsigned n) {
-  for (unsigned i = 0; i < n; ++i) b.at(off + i) = static_cast<std::byte>((v >> (8 * i)) & 0xff);
-}
-void put_str(std::vector<std::byte>& b, size_t off, std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) b.at(off + i) = static_cast<std::byte>(s[i]);
-  b.at(off + s.size()) = std::byte{0};
-}
+using unit::ordinal_flag;
+using unit::ptr_size;
+using unit::put_le;
+using unit::put_str;
 
 // ===============================================================================================================
 // Imports
@@ -1051,7 +1045,8 @@ TEST(LoadConfigTest, FieldOffsetsFollowWinnt) {
       {"Size", 0x00, 0x00, 4, 4},
       {"CriticalSectionDefaultTimeout", 0x14, 0x14, 4, 4},
       {"DeCommitFreeBlockThreshold", 0x18, 0x18, 4, 8},
-      {"ProcessHeapFlags", 0x30, 0x48, 4, 4},
+      {"ProcessHeapFlags", 0x2c, 0x48, 4, 4},  // winnt.h: PE32 puts it before ProcessAffinityMask
+      {"ProcessAffinityMask", 0x30, 0x40, 4, 8},
       {"DependentLoadFlags", 0x36, 0x4e, 2, 2},
       {"SecurityCookie", 0x3c, 0x58, 4, 8},
       {"SEHandlerTable", 0x40, 0x60, 4, 8},
@@ -1251,12 +1246,13 @@ TEST_P(DebugTest, HugeSizeStopsWhereTheFileBytesEnd) {
   ASSERT_EQ(img->section_at(pe.debug_rva)->file_size, 0x200u);
   auto r = parse_debug(*img);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
-  EXPECT_EQ(r->entries.size(), 18u);  // 18 * 28 = 504 bytes; entry 18 crosses the end of the raw data at 512
+  // 18 * 28 = 504 bytes; entry 18 starts in the file and runs into zero fill, so it is read as mapped.
+  EXPECT_EQ(r->entries.size(), 19u);
   ASSERT_TRUE(r->entries[0].codeview.has_value());
   EXPECT_EQ(r->entries[0].codeview->pdb_path, "x.pdb");
-  const Error* w = find_warning(r->warnings, "debug directory", "entries 18 to 99999 lie outside the file's bytes");
+  const Error* w = find_warning(r->warnings, "debug directory", "entries 19 to 99999 lie outside the file's bytes");
   ASSERT_NE(w, nullptr) << describe(r->warnings);
-  EXPECT_EQ(w->where.value, pe.debug_rva + 18 * 28);
+  EXPECT_EQ(w->where.value, pe.debug_rva + 19 * 28);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, DebugTest, testing::Bool(), unit::format_param_name);

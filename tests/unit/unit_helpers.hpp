@@ -66,5 +66,17 @@ inline std::string format_param_name(const testing::TestParamInfo<bool>& info) {
 
 inline uint64_t default_image_base(bool pe32plus) { return pe32plus ? 0x140000000ull : 0x400000ull; }
 
+inline uint64_t ordinal_flag(bool pe32plus) { return pe32plus ? 0x8000000000000000ull : 0x80000000ull; }
+inline unsigned ptr_size(bool pe32plus) { return pe32plus ? 8 : 4; }
+
+/// Little-endian `n`-byte value / NUL-terminated string into a section's data.
+inline void put_le(std::vector<std::byte>& b, size_t off, uint64_t v, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) b.at(off + i) = static_cast<std::byte>((v >> (8 * i)) & 0xff);
+}
+inline void put_str(std::vector<std::byte>& b, size_t off, std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) b.at(off + i) = static_cast<std::byte>(s[i]);
+  b.at(off + s.size()) = std::byte{0};
+}
+
 }  // namespace unit
 }  // namespace pemap
