@@ -57,6 +57,9 @@ void compare_relocs(const Facts& a, const Facts& b, Findings& out) {
     return out.lief_gap("relocations", fmt::format("LIEF 0.9 reads all 16 data directories; this header has {}, "
                                                    "so the loader sees no relocation directory ({} LIEF entries)",
                                                    a.data_directories, b.relocs.size()));
+  if (a.relocs_lief_skips && b.relocs.empty())
+    return out.lief_gap("relocations", "LIEF 0.9 parses relocations only when a section's raw data holds the "
+                                       "directory's file offset; here none does (sectionless or flat image)");
   if (a.relocs_lief_reads_other_bytes)
     return out.lief_gap("relocations", "LIEF 0.9 maps the relocation directory's RVA to other file bytes than "
                                        "Windows maps there (no 512-byte rounding, no mapped headers, no zero fill)");
@@ -212,7 +215,10 @@ std::vector<Finding> compare(const Facts& a, const Facts& b) {
   compare_relocs(a, b, out);
   compare_imports(a, b, out);
   compare_exports(a, b, out);
-  if (a.tls_callbacks != b.tls_callbacks && a.tls_lief_reads_other_bytes)
+  if (a.tls_callbacks != b.tls_callbacks && a.tls_lief_skips && b.tls_callbacks.empty())
+    out.lief_gap("tls", "LIEF 0.9 parses TLS only when a section's raw data holds the directory's file offset; "
+                        "here none does");
+  else if (a.tls_callbacks != b.tls_callbacks && a.tls_lief_reads_other_bytes)
     out.lief_gap("tls", "LIEF 0.9 maps the TLS directory or callback array to other file bytes than Windows maps there");
   else if (a.tls_callbacks != b.tls_callbacks)
     out.disagree("tls", fmt::format("pemap sees {} callbacks, LIEF {} (or different addresses)", a.tls_callbacks.size(),

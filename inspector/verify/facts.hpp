@@ -52,6 +52,8 @@ struct Facts {
   // Evidence for LIEF 0.9's known gaps, computed from our parse (see lief_model.hpp).
   uint32_t data_directories = 16;         ///< min(NumberOfRvaAndSizes, 16): LIEF always reads 16
   bool relocs_lief_reads_other_bytes = false;
+  bool relocs_lief_skips = false;         ///< no section holds the directory where LIEF looks for it
+  bool tls_lief_skips = false;
   bool relocs_irregular = false;          ///< our walk clipped or stopped at a malformed block
   int64_t relocs_zero_page_at = -1;       ///< index of the first entry of a block for page RVA 0
   bool imports_lief_reads_other_bytes = false;

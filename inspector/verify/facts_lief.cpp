@@ -30,12 +30,12 @@ Facts gather(const std::string& path) {
     for (const auto& s : b->sections())
       f.sections.push_back({printable(s.name()), {}, static_cast<uint32_t>(s.virtual_address()), s.virtual_size(), s.pointerto_raw_data(),
                             s.sizeof_raw_data(), s.characteristics()});
-    if (b->has_relocations())
-      for (const auto& r : b->relocations())
-        for (const auto& e : r.entries())
-          f.relocs.push_back({static_cast<uint32_t>(r.virtual_address() + (e.data() & 0xfffu)), static_cast<uint8_t>(e.data() >> 12)});
-    if (b->has_imports())
-      for (const auto& im : b->imports()) {
+    // LIEF 0.9 raises has_imports() and friends only when a whole table parsed; what it did read before
+    // stopping is still in the lists, and that is what it states about the file.
+    for (const auto& r : b->relocations())
+      for (const auto& e : r.entries())
+        f.relocs.push_back({static_cast<uint32_t>(r.virtual_address() + (e.data() & 0xfffu)), static_cast<uint8_t>(e.data() >> 12)});
+    for (const auto& im : b->imports()) {
         Facts::Module m{printable(im.name()), {}};
         for (const auto& e : im.entries()) {
           const bool ord = e.is_ordinal();

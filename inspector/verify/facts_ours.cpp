@@ -25,7 +25,8 @@ void to_json(nlohmann::json& j, const Facts& f) {
        {"sections", f.sections}, {"relocs", f.relocs}, {"imports", f.imports}, {"exports", f.exports},
        {"tls_callbacks", f.tls_callbacks}, {"delay_import_modules", f.delay_import_modules},
        {"data_directories", f.data_directories}, {"relocs_lief_reads_other_bytes", f.relocs_lief_reads_other_bytes},
-       {"relocs_irregular", f.relocs_irregular}, {"relocs_zero_page_at", f.relocs_zero_page_at}, {"imports_lief_reads_other_bytes", f.imports_lief_reads_other_bytes},
+       {"relocs_irregular", f.relocs_irregular}, {"relocs_lief_skips", f.relocs_lief_skips},
+       {"tls_lief_skips", f.tls_lief_skips}, {"relocs_zero_page_at", f.relocs_zero_page_at}, {"imports_lief_reads_other_bytes", f.imports_lief_reads_other_bytes},
        {"exports_lief_reads_other_bytes", f.exports_lief_reads_other_bytes},
        {"tls_lief_reads_other_bytes", f.tls_lief_reads_other_bytes}};
   if (f.security_cookie) j["security_cookie"] = *f.security_cookie;
@@ -46,6 +47,8 @@ void from_json(const nlohmann::json& j, Facts& f) {
   j.at("data_directories").get_to(f.data_directories);
   j.at("relocs_lief_reads_other_bytes").get_to(f.relocs_lief_reads_other_bytes);
   j.at("relocs_irregular").get_to(f.relocs_irregular);
+  j.at("relocs_lief_skips").get_to(f.relocs_lief_skips);
+  j.at("tls_lief_skips").get_to(f.tls_lief_skips);
   j.at("relocs_zero_page_at").get_to(f.relocs_zero_page_at);
   j.at("imports_lief_reads_other_bytes").get_to(f.imports_lief_reads_other_bytes);
   j.at("exports_lief_reads_other_bytes").get_to(f.exports_lief_reads_other_bytes);
@@ -69,6 +72,8 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
                           s.header.VirtualAddress, s.header.VirtualSize,
                           s.header.PointerToRawData, s.header.SizeOfRawData, s.header.Characteristics});
   f.data_directories = static_cast<uint32_t>(image.directories().size());
+  f.relocs_lief_skips = !lief_finds_section_for(image, pe::kDirBaseReloc);
+  f.tls_lief_skips = !lief_finds_section_for(image, pe::kDirTls);
   if (auto rel = pe::parse_relocations(image)) {
     rel->for_each([&](const pe::RelocEntry& e) {
       if (e.rva - (e.raw & 0xfffu) == 0 && f.relocs_zero_page_at < 0)

@@ -36,6 +36,13 @@ bool lief_reads_same_in_array(const pe::Image& image, uint64_t base_rva, uint64_
   return true;
 }
 
+bool lief_finds_section_for(const pe::Image& image, uint32_t directory_index) {
+  const uint64_t off = lief09_rva_to_offset(image, image.directory(directory_index).VirtualAddress);
+  return std::any_of(image.sections().begin(), image.sections().end(), [&](const pe::Section& s) {
+    return off >= s.header.PointerToRawData && off - s.header.PointerToRawData < s.header.SizeOfRawData;
+  });
+}
+
 bool lief_skips_dll_name(std::string_view name) {
   return name.size() < 4 ||
          !std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; });

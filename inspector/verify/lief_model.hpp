@@ -21,6 +21,10 @@ bool lief_reads_same(const pe::Image& image, uint64_t rva, uint64_t len);
 /// (descriptors, thunks): it reads `base_rva`'s offset + `delta`, wherever Windows maps base + delta.
 bool lief_reads_same_in_array(const pe::Image& image, uint64_t base_rva, uint64_t delta, uint64_t len);
 
+/// LIEF 0.9 parses the relocation, TLS, load config and debug directories only when the file offset it
+/// computes for the directory lies in some section's raw data (Parser.tcc: section_from_offset).
+bool lief_finds_section_for(const pe::Image& image, uint32_t directory_index);
+
 /// LIEF 0.9 skips import modules whose name is shorter than 4 characters or not printable.
 bool lief_skips_dll_name(std::string_view name);
 
