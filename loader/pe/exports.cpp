@@ -67,6 +67,7 @@ Result<Exports> parse_exports(const Image& image) {
   named.reserve(static_cast<size_t>(std::min<uint64_t>(nnames, 1u << 20)));
   std::string_view prev;
   ScanBudget budget_names(image);
+  WarningSink per_entry(out.warnings);
   for (uint64_t i = 0; i < nnames; ++i) {
     if (budget_names.exhausted()) {
       out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d->AddressOfNames),
@@ -76,18 +77,18 @@ Result<Exports> parse_exports(const Image& image) {
     auto name_rva = image.read_rva<uint32_t>(d->AddressOfNames + i * 4, "export name pointer table");
     auto ord = image.read_rva<uint16_t>(d->AddressOfNameOrdinals + i * 2, "export ordinal table");
     if (!name_rva || !ord) {
-      out.warnings.push_back(!name_rva ? name_rva.take_error() : ord.take_error());
+      per_entry.add(!name_rva ? name_rva.take_error() : ord.take_error());
       break;
     }
     auto name = budget_names.read_name(image, *name_rva, "export name");
     if (!name) {
-      out.warnings.push_back(name.take_error());
+      per_entry.add(name.take_error());
       continue;
     }
     if (i > 0 && *name < prev) out.names_sorted = false;
     prev = *name;
     if (*ord >= nfunc) {
-      out.warnings.push_back(make_error(Status::success, fmt::format("export name {}", *name),
+      per_entry.add(make_error(Status::success, fmt::format("export name {}", *name),
                                         Location::rva(d->AddressOfNameOrdinals + i * 2),
                                         fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, nfunc)));
       continue;
@@ -104,9 +105,10 @@ Result<Exports> parse_exports(const Image& image) {
     e.ordinal = static_cast<uint32_t>(d->Base + slot);
     e.rva = rva;
     if (rva >= dir_begin && rva < dir_end) {
-      auto f = budget_names.read_name(image, rva, "export forwarder");
+      // "DLL.Function" or "DLL.#123": 1 KiB is ample, and one forwarder may be shared by every name.
+      auto f = budget_names.read_name(image, rva, "export forwarder", 1024);
       if (f && !f->empty()) e.forwarder = *f;
-      else out.warnings.push_back(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal),
+      else per_entry.add(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal),
                                              Location::rva(rva), "points inside the export directory but holds no "
                                              "forwarder string"));
     }
@@ -152,6 +154,7 @@ Result<Exports> parse_exports(const Image& image) {
       break;
     }
   }
+  per_entry.finish("export directory");
   return out;
 }
 

@@ -13,7 +13,7 @@ namespace {
 // One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots.
 void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool va_form, std::string_view dll,
                  std::vector<ImportEntry>& entries, std::vector<Error>& warnings, uint64_t& budget,
-                 ScanBudget& names) {
+                 ScanBudget& names, WarningSink& per_entry) {
   const unsigned ptr = image.pointer_size();
   const uint64_t ordinal_flag = with_format(image.format(), [](auto t) { return decltype(t)::ordinal_flag; });
   for (uint64_t i = 0;; ++i) {
@@ -48,7 +48,7 @@ void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool 
       auto hint = image.read_rva<uint16_t>(name_rva, "hint/name entry");
       auto name = hint ? names.read_name(image, name_rva + 2, "import name") : Result<std::string_view>(hint.error());
       if (!name) {
-        warnings.push_back(make_error(Status::invalid_image_format, fmt::format("import #{} of {}", i, dll),
+        per_entry.add(make_error(Status::invalid_image_format, fmt::format("import #{} of {}", i, dll),
                                       Location::rva(slot),
                                       fmt::format("hint/name RVA {:#x} is unreadable: {}", name_rva,
                                                   name.error().message)));
@@ -75,6 +75,7 @@ Result<Imports> parse_imports(const Image& image) {
   if (!dir) return out;
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
+  WarningSink per_entry(out.warnings);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(ImportDescriptor)) {
     auto d = image.read_rva<ImportDescriptor>(at, "import descriptor");
     if (!d) {
@@ -108,10 +109,11 @@ Result<Imports> parse_imports(const Image& image) {
                                                     d->OriginalFirstThunk)));
       table = d->FirstThunk;
     }
-    walk_thunks(image, table, d->FirstThunk, false, m.dll, m.entries, out.warnings, budget, names);
+    walk_thunks(image, table, d->FirstThunk, false, m.dll, m.entries, out.warnings, budget, names, per_entry);
     out.modules.push_back(std::move(m));
     if (budget == 0) break;
   }
+  per_entry.finish("import directory");
   return out;
 }
 
@@ -121,6 +123,7 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
   if (!dir) return out;
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
+  WarningSink per_entry(out.warnings);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(DelayImportDescriptor)) {
     auto d = image.read_rva<DelayImportDescriptor>(at, "delay import descriptor");
     if (!d) {
@@ -153,11 +156,12 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
                                         Location::rva(at), "no name table or no address table"));
     } else {
       walk_thunks(image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
-                  m.entries, out.warnings, budget, names);
+                  m.entries, out.warnings, budget, names, per_entry);
     }
     out.modules.push_back(std::move(m));
     if (budget == 0) break;
   }
+  per_entry.finish("delay import directory");
   return out;
 }
 

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "pe/image.hpp"
 
@@ -26,8 +28,9 @@ class ScanBudget {
 
   bool exhausted() const { return left_ == 0; }
 
-  Result<std::string_view> read_name(const Image& image, uint64_t rva, std::string_view structure) {
-    const uint64_t max = std::min(kMaxName, left_);
+  Result<std::string_view> read_name(const Image& image, uint64_t rva, std::string_view structure,
+                                     uint64_t longest = kMaxName) {
+    const uint64_t max = std::min(longest, left_);
     auto name = image.read_string(rva, structure, static_cast<size_t>(max));
     // Charge what was scanned: the name, or at most the file bytes there were to scan.
     const uint64_t scanned = name ? name->size() + 1 : std::min<uint64_t>(max + 1, image.file_span(rva).size() + 1);
@@ -37,6 +40,33 @@ class ScanBudget {
 
  private:
   uint64_t left_;
+};
+
+/// Per-entry warnings of one walk: the first kMax are kept, the rest counted, so a table whose every
+/// entry is broken gives a readable list and not one warning per entry (a fuzz input had 86,000).
+class WarningSink {
+ public:
+  static constexpr size_t kMax = 100;
+  explicit WarningSink(std::vector<Error>& out) : out_(out) {}
+  void add(Error e) {
+    if (kept_ < kMax) {
+      out_.push_back(std::move(e));
+      ++kept_;
+    } else {
+      ++dropped_;
+    }
+  }
+  /// Appends the count of what was not kept; call once when the walk is done.
+  void finish(std::string_view structure) {
+    if (dropped_)
+      out_.push_back(make_error(Status::success, std::string(structure), Location{},
+                                std::to_string(dropped_) + " more warnings like the ones above were not listed"));
+    dropped_ = 0;
+  }
+
+ private:
+  std::vector<Error>& out_;
+  size_t kept_ = 0, dropped_ = 0;
 };
 
 }  // namespace pemap::pe

@@ -9,6 +9,7 @@
 #include "pe/image.hpp"
 #include "pe/imports.hpp"
 #include "pe/relocs.hpp"
+#include "pe/scan_budget.hpp"
 #include "support/pe_builder.hpp"
 #include "unit_helpers.hpp"
 
@@ -215,6 +216,26 @@ TEST(Hostile, RelocationBlockCrossingIntoTheNextSectionKeepsAllEntries) {
   std::vector<uint32_t> rvas;
   r->for_each([&](const RelocEntry& e) { rvas.push_back(e.rva); });
   EXPECT_EQ(rvas, (std::vector<uint32_t>{0x3000, 0x3004, 0x3008, 0x300c, 0x3010, 0x3014, 0x3018, 0x301c}));
+}
+
+// fuzz_parse: 78,864 export names all on one slot whose "forwarder" was an 18 KB string, scanned once
+// per name by every consumer. Forwarders are read up to 1 KiB, and per-entry warnings stop at 100.
+TEST(Hostile, OneLongForwarderSharedByThousandsOfNames) {
+  PeBuilder b(false);
+  std::vector<test::Export> exports{{.name = "fwd", .forwarder = std::string(10000, 'F') + ".x"}};
+  for (int i = 0; i < 5000; ++i) exports.push_back({.name = "n" + std::to_string(100000 + i), .rva = 0x1000});
+  b.add_exports("x.dll", 1, exports);
+  BuiltPe pe = b.build();
+  const uint32_t dir = *pe.rva_to_offset(pe.export_rva);
+  const uint32_t ordinals = *pe.rva_to_offset(pe.get32(dir + 36));  // AddressOfNameOrdinals
+  for (uint32_t i = 0; i < pe.get32(dir + 24); ++i) pe.put16(ordinals + 2 * i, 0);  // every name on slot 0
+  auto img = parse(pe);
+  ASSERT_TRUE(img.has_value()) << img.error().to_string();
+  auto ex = parse_exports(*img);
+  ASSERT_TRUE(ex.has_value()) << ex.error().to_string();
+  ASSERT_FALSE(ex->entries.empty());
+  for (const auto& e : ex->entries) EXPECT_LE(e.forwarder.size(), 1024u);
+  EXPECT_LE(ex->warnings.size(), WarningSink::kMax + 2) << describe(ex->warnings);
 }
 
 // The mapping checks of LOADER-RULES.md "Validation" come back as warnings naming the status.
