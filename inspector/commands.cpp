@@ -51,9 +51,12 @@ struct Command {
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table{
-      {"info", {model_info, render_info}},          {"headers", {model_headers, render_headers}},
-      {"sections", {model_sections, render_sections}}, {"imports", {model_imports, render_imports}},
-      {"exports", {model_exports, render_exports}}, {"relocs", {model_relocs, render_relocs}},
+      {"info", {model_info, render_info}},
+      {"headers", {model_headers, render_headers}},
+      {"sections", {model_sections, render_sections}},
+      {"imports", {model_imports, render_imports}},
+      {"exports", {model_exports, render_exports}},
+      {"relocs", {model_relocs, render_relocs}},
       {"tls", {model_tls, render_tls}},
   };
   return table;
@@ -132,8 +135,8 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       }
       // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
       const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
-      const uint64_t len = std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off,
-                                               d.size.value_or(UINT64_MAX)});
+      const uint64_t len =
+          std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off, d.size.value_or(UINT64_MAX)});
       bytes = image.file().subspan(off, len);
       start = off;
       what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", printable(it->name), off, len);
@@ -162,8 +165,10 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       doc["rva"] = start;
     }
     doc["size"] = bytes.size();
-    if (opts.json) doc["hex"] = hex_string(bytes);
-    else text = what + "\n" + hexdump(bytes, start);
+    if (opts.json)
+      doc["hex"] = hex_string(bytes);
+    else
+      text = what + "\n" + hexdump(bytes, start);
     return int(exit_ok);
   });
 }

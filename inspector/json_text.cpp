@@ -12,10 +12,14 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   if (b0 < 0x80) return b0 >= 0x20 && b0 != 0x7f ? 1 : 0;  // control characters are escaped too
   size_t n = 0;
   uint32_t cp = 0;
-  if ((b0 & 0xe0) == 0xc0) n = 2, cp = b0 & 0x1f;
-  else if ((b0 & 0xf0) == 0xe0) n = 3, cp = b0 & 0x0f;
-  else if ((b0 & 0xf8) == 0xf0) n = 4, cp = b0 & 0x07;
-  else return 0;
+  if ((b0 & 0xe0) == 0xc0)
+    n = 2, cp = b0 & 0x1f;
+  else if ((b0 & 0xf0) == 0xe0)
+    n = 3, cp = b0 & 0x0f;
+  else if ((b0 & 0xf8) == 0xf0)
+    n = 4, cp = b0 & 0x07;
+  else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     const auto b = static_cast<unsigned char>(s[i + k]);

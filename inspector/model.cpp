@@ -47,8 +47,10 @@ json section_ref(const pe::Image& image, uint64_t rva) {
 
 json import_entry(const pe::ImportEntry& e) {
   json j{{"iat_rva", e.iat_rva}, {"thunk", e.thunk}};
-  if (e.by_ordinal) j["ordinal"] = e.ordinal;
-  else j["name"] = printable(e.name), j["hint"] = e.hint;
+  if (e.by_ordinal)
+    j["ordinal"] = e.ordinal;
+  else
+    j["name"] = printable(e.name), j["hint"] = e.hint;
   return j;
 }
 
@@ -67,11 +69,12 @@ json model_headers(const pe::Image& image) {
   const auto& fh = image.file_header();
   const auto& oh = image.optional_header();
   json doc;
-  doc["dos_header"] = {{"e_magic", dos.e_magic}, {"e_cblp", dos.e_cblp}, {"e_cp", dos.e_cp}, {"e_crlc", dos.e_crlc},
-                       {"e_cparhdr", dos.e_cparhdr}, {"e_minalloc", dos.e_minalloc}, {"e_maxalloc", dos.e_maxalloc},
-                       {"e_ss", dos.e_ss}, {"e_sp", dos.e_sp}, {"e_csum", dos.e_csum}, {"e_ip", dos.e_ip},
-                       {"e_cs", dos.e_cs}, {"e_lfarlc", dos.e_lfarlc}, {"e_ovno", dos.e_ovno},
-                       {"e_oemid", dos.e_oemid}, {"e_oeminfo", dos.e_oeminfo}, {"e_lfanew", dos.e_lfanew}};
+  doc["dos_header"] = {{"e_magic", dos.e_magic},       {"e_cblp", dos.e_cblp},       {"e_cp", dos.e_cp},
+                       {"e_crlc", dos.e_crlc},         {"e_cparhdr", dos.e_cparhdr}, {"e_minalloc", dos.e_minalloc},
+                       {"e_maxalloc", dos.e_maxalloc}, {"e_ss", dos.e_ss},           {"e_sp", dos.e_sp},
+                       {"e_csum", dos.e_csum},         {"e_ip", dos.e_ip},           {"e_cs", dos.e_cs},
+                       {"e_lfarlc", dos.e_lfarlc},     {"e_ovno", dos.e_ovno},       {"e_oemid", dos.e_oemid},
+                       {"e_oeminfo", dos.e_oeminfo},   {"e_lfanew", dos.e_lfanew}};
   doc["file_header"] = {{"offset", image.nt_offset() + 4},
                         {"Machine", fh.Machine},
                         {"machine_name", std::string(pe::machine_name(fh.Machine))},
@@ -122,7 +125,8 @@ json model_headers(const pe::Image& image) {
     const auto d = image.directories()[i];
     json j{{"index", i}, {"name", std::string(pe::directory_name(i))}, {"rva", d.VirtualAddress}, {"size", d.Size}};
     // The security directory holds a file offset, not an RVA.
-    j["section"] = (d.VirtualAddress == 0 || i == pe::kDirSecurity) ? json(nullptr) : section_ref(image, d.VirtualAddress);
+    j["section"] =
+        (d.VirtualAddress == 0 || i == pe::kDirSecurity) ? json(nullptr) : section_ref(image, d.VirtualAddress);
     dirs.push_back(std::move(j));
   }
   doc["data_directories"] = std::move(dirs);
@@ -137,8 +141,11 @@ json model_headers(const pe::Image& image) {
   if (const auto* d = parsed(dbg, doc)) {
     json entries = json::array();
     for (const auto& e : d->entries) {
-      json j{{"type", e.raw.Type}, {"type_name", std::string(pe::debug_type_name(e.raw.Type))},
-             {"size", e.raw.SizeOfData}, {"rva", e.raw.AddressOfRawData}, {"offset", e.raw.PointerToRawData},
+      json j{{"type", e.raw.Type},
+             {"type_name", std::string(pe::debug_type_name(e.raw.Type))},
+             {"size", e.raw.SizeOfData},
+             {"rva", e.raw.AddressOfRawData},
+             {"offset", e.raw.PointerToRawData},
              {"timestamp", e.raw.TimeDateStamp}};
       if (e.codeview) {
         std::string guid;
@@ -147,8 +154,10 @@ json model_headers(const pe::Image& image) {
         guid = fmt::format("{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-", g[3], g[2], g[1], g[0],
                            g[5], g[4], g[7], g[6], g[8], g[9]);
         for (int k = 10; k < 16; ++k) guid += fmt::format("{:02X}", g[k]);
-        j["codeview"] = {{"signature", std::string(e.codeview->signature)}, {"guid", guid},
-                         {"age", e.codeview->age}, {"pdb", printable(e.codeview->pdb_path)}};
+        j["codeview"] = {{"signature", std::string(e.codeview->signature)},
+                         {"guid", guid},
+                         {"age", e.codeview->age},
+                         {"pdb", printable(e.codeview->pdb_path)}};
       }
       entries.push_back(std::move(j));
     }
@@ -221,7 +230,8 @@ json model_imports(const pe::Image& image) {
   if (const auto* bi = parsed(bound, doc)) {
     for (const auto& b : bi->modules) {
       json fw = json::array();
-      for (const auto& f : b.forwarders) fw.push_back({{"dll", printable(f.dll)}, {"time_date_stamp", f.time_date_stamp}});
+      for (const auto& f : b.forwarders)
+        fw.push_back({{"dll", printable(f.dll)}, {"time_date_stamp", f.time_date_stamp}});
       doc["bound_imports"].push_back(
           {{"dll", printable(b.dll)}, {"time_date_stamp", b.time_date_stamp}, {"forwarders", std::move(fw)}});
     }
@@ -242,8 +252,10 @@ json model_exports(const pe::Image& image) {
     for (const auto& e : ex->entries) {
       json j{{"ordinal", e.ordinal}, {"rva", e.rva}};
       j["name"] = e.name.empty() ? json(nullptr) : json(printable(e.name));
-      if (e.is_forwarder()) j["forwarder"] = printable(e.forwarder);
-      else j["section"] = section_ref(image, e.rva);
+      if (e.is_forwarder())
+        j["forwarder"] = printable(e.forwarder);
+      else
+        j["section"] = section_ref(image, e.rva);
       doc["exports"].push_back(std::move(j));
     }
   }
@@ -270,7 +282,9 @@ json model_relocs(const pe::Image& image) {
         ++per_type[type];
         ++total;
       });
-      doc["blocks"].push_back({{"rva", b.rva}, {"page_rva", b.page_rva}, {"size_of_block", b.size_of_block},
+      doc["blocks"].push_back({{"rva", b.rva},
+                               {"page_rva", b.page_rva},
+                               {"size_of_block", b.size_of_block},
                                {"entries", std::move(entries)}});
     }
   }

@@ -26,7 +26,9 @@ std::string joined(const json& arr) {
 bool decimal_field(std::string_view name) {
   return name.starts_with("NumberOf") || name.starts_with("Major") || name.starts_with("Minor");
 }
-std::string num(std::string_view name, const json& v) { return decimal_field(name) ? std::to_string(v.get<uint64_t>()) : hex(v); }
+std::string num(std::string_view name, const json& v) {
+  return decimal_field(name) ? std::to_string(v.get<uint64_t>()) : hex(v);
+}
 
 std::string field_line(const std::string& name, const std::string& value) {
   return fmt::format("  {:<28} {}\n", name, value);
@@ -56,7 +58,8 @@ std::string render_info(const json& d) {
   out += field_line("Relocations stripped", d["relocs_stripped"].get<bool>() ? "yes" : "no");
   const auto& c = d["counts"];
   auto count = [&](const char* k) { return c.contains(k) ? std::to_string(c[k].get<uint64_t>()) : "?"; };
-  out += field_line("Imports", fmt::format("{} functions from {} modules", count("import_functions"), count("import_modules")));
+  out += field_line("Imports",
+                    fmt::format("{} functions from {} modules", count("import_functions"), count("import_modules")));
   out += field_line("Delay-load imports", fmt::format("{} modules", count("delay_import_modules")));
   out += field_line("Exports", count("exports"));
   out += field_line("Base relocations", fmt::format("{} in {} blocks", count("relocs"), count("reloc_blocks")));
@@ -77,8 +80,8 @@ std::string render_headers(const json& d) {
   const auto& fh = d["file_header"];
   out += fmt::format("COFF file header (offset {})\n", hex(fh["offset"]));
   out += field_line("Machine", fmt::format("{} {}", hex(fh["Machine"]), str(fh["machine_name"])));
-  for (const char* k : {"NumberOfSections", "TimeDateStamp", "PointerToSymbolTable", "NumberOfSymbols",
-                        "SizeOfOptionalHeader"})
+  for (const char* k :
+       {"NumberOfSections", "TimeDateStamp", "PointerToSymbolTable", "NumberOfSymbols", "SizeOfOptionalHeader"})
     out += field_line(k, num(k, fh[k]));
   out += field_line("Characteristics", fmt::format("{} {}", hex(fh["Characteristics"]), joined(fh["flags"])));
   const auto& oh = d["optional_header"];
@@ -116,13 +119,19 @@ std::string render_headers(const json& d) {
 }
 
 std::string render_sections(const json& d) {
-  Table t({{"#", Align::right}, {"Name"}, {"VirtAddr", Align::right}, {"VirtSize", Align::right},
-           {"RawPtr", Align::right}, {"RawSize", Align::right}, {"Flags"}, {"Characteristics"}});
+  Table t({{"#", Align::right},
+           {"Name"},
+           {"VirtAddr", Align::right},
+           {"VirtSize", Align::right},
+           {"RawPtr", Align::right},
+           {"RawSize", Align::right},
+           {"Flags"},
+           {"Characteristics"}});
   uint64_t vtotal = 0, rtotal = 0;
   for (const auto& s : d["sections"]) {
     t.add({std::to_string(s["index"].get<int>()), str(s["name"]), hex8(s["virtual_address"]), hex8(s["virtual_size"]),
-           hex8(s["raw_pointer"]), hex8(s["raw_size"]),
-           fmt::format("{} {}", str(s["access"]), str(s["content"])), hex8(s["characteristics"])});
+           hex8(s["raw_pointer"]), hex8(s["raw_size"]), fmt::format("{} {}", str(s["access"]), str(s["content"])),
+           hex8(s["characteristics"])});
     vtotal += s["virtual_size"].get<uint64_t>();
     rtotal += s["raw_size"].get<uint64_t>();
   }
@@ -145,8 +154,10 @@ std::string render_import_list(const json& modules, const char* title) {
     out += fmt::format("{} {} ({} functions)\n", title, str(m["dll"]), m["entries"].size());
     Table t({{"IAT RVA", Align::right}, {"Hint", Align::right}, {"Name or ordinal"}});
     for (const auto& e : m["entries"]) {
-      if (e.contains("ordinal")) t.add({hex(e["iat_rva"]), "", fmt::format("#{}", e["ordinal"].get<uint64_t>())});
-      else t.add({hex(e["iat_rva"]), std::to_string(e["hint"].get<uint64_t>()), str(e["name"])});
+      if (e.contains("ordinal"))
+        t.add({hex(e["iat_rva"]), "", fmt::format("#{}", e["ordinal"].get<uint64_t>())});
+      else
+        t.add({hex(e["iat_rva"]), std::to_string(e["hint"].get<uint64_t>()), str(e["name"])});
     }
     out += t.render();
     total += m["entries"].size();
@@ -199,7 +210,8 @@ std::string render_relocs(const json& d) {
     out += t.render();
   }
   std::string types;
-  for (const auto& [k, v] : d["per_type"].items()) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
+  for (const auto& [k, v] : d["per_type"].items())
+    types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
   out += fmt::format("  total: {} entries in {} blocks{}{}\n", d["total"].get<uint64_t>(), d["blocks"].size(),
                      types.empty() ? "" : ": ", types);
   return out;

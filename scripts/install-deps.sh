@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   liblief-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   clang lld llvm libclang-rt-14-dev          # libFuzzer + ASan/UBSan runtimes, llvm-readobj
+  clang-format                                # the `format` test
   gcc-mingw-w64-i686 gcc-mingw-w64-x86-64     # testdata/build.sh (x86 and x64 GNU builds)
   g++-mingw-w64-x86-64                        # libstdc++-6.dll, the large DLL the benchmark reads
   python3

@@ -34,11 +34,13 @@ void compare_sections(const Facts& a, const Facts& b, Findings& out) {
   for (size_t i = 0; i < a.sections.size(); ++i) {
     const auto &x = a.sections[i], &y = b.sections[i];
     if (x.name != y.name && y.name == x.header_name)
-      out.lief_gap("sections", fmt::format("LIEF 0.9 does not resolve long section names: {} is {}", q(y.name), q(x.name)));
+      out.lief_gap("sections",
+                   fmt::format("LIEF 0.9 does not resolve long section names: {} is {}", q(y.name), q(x.name)));
     else if (x.name != y.name)
       out.disagree("sections", fmt::format("section #{} name: pemap {}, LIEF {}", i, q(x.name), q(y.name)));
     auto field = [&](const char* what, uint32_t u, uint32_t v) {
-      if (u != v) out.disagree("sections", fmt::format("section #{} {} {}: pemap {:#x}, LIEF {:#x}", i, q(x.name), what, u, v));
+      if (u != v)
+        out.disagree("sections", fmt::format("section #{} {} {}: pemap {:#x}, LIEF {:#x}", i, q(x.name), what, u, v));
     };
     field("VirtualAddress", x.va, y.va);
     field("VirtualSize", x.vsize, y.vsize);
@@ -58,17 +60,20 @@ void compare_relocs(const Facts& a, const Facts& b, Findings& out) {
                                                    "so the loader sees no relocation directory ({} LIEF entries)",
                                                    a.data_directories, b.relocs.size()));
   if (a.relocs_lief_skips && b.relocs.empty())
-    return out.lief_gap("relocations", "LIEF 0.9 parses relocations only when a section's raw data holds the "
-                                       "directory's file offset; here none does (sectionless or flat image)");
+    return out.lief_gap("relocations",
+                        "LIEF 0.9 parses relocations only when a section's raw data holds the "
+                        "directory's file offset; here none does (sectionless or flat image)");
   if (a.relocs_lief_reads_other_bytes)
-    return out.lief_gap("relocations", "LIEF 0.9 maps the relocation directory's RVA to other file bytes than "
-                                       "Windows maps there (no 512-byte rounding, no mapped headers, no zero fill)");
+    return out.lief_gap("relocations",
+                        "LIEF 0.9 maps the relocation directory's RVA to other file bytes than "
+                        "Windows maps there (no 512-byte rounding, no mapped headers, no zero fill)");
   if (a.relocs_zero_page_at >= 0 && b.relocs.size() == static_cast<size_t>(a.relocs_zero_page_at) &&
       std::equal(b.relocs.begin(), b.relocs.end(), a.relocs.begin(), same_relocs))
     return out.lief_gap("relocations", fmt::format("LIEF 0.9 stops at a block for page RVA 0 (flat images have "
-                                                   "one); {} entries from there on", a.relocs.size() - b.relocs.size()));
-  const bool lief_prefix = b.relocs.size() < a.relocs.size() &&
-                           std::equal(b.relocs.begin(), b.relocs.end(), a.relocs.begin(), same_relocs);
+                                                   "one); {} entries from there on",
+                                                   a.relocs.size() - b.relocs.size()));
+  const bool lief_prefix =
+      b.relocs.size() < a.relocs.size() && std::equal(b.relocs.begin(), b.relocs.end(), a.relocs.begin(), same_relocs);
   if (a.relocs_irregular && lief_prefix)
     return out.lief_gap("relocations", fmt::format("LIEF 0.9 drops the blocks from a malformed one on ({} of {} "
                                                    "entries kept); pemap walks on as the loader does, with a warning",
@@ -87,8 +92,8 @@ void compare_relocs(const Facts& a, const Facts& b, Findings& out) {
 
 void compare_entries(const Facts::Module& x, const Facts::Module& y, Findings& out) {
   if (x.entries.size() != y.entries.size())
-    out.disagree("imports", fmt::format("{}: pemap sees {} functions, LIEF {}", q(x.dll), x.entries.size(),
-                                        y.entries.size()));
+    out.disagree("imports",
+                 fmt::format("{}: pemap sees {} functions, LIEF {}", q(x.dll), x.entries.size(), y.entries.size()));
   auto label = [](const Facts::Import& imp) {
     return imp.by_ordinal ? fmt::format("#{}", imp.ordinal) : fmt::format("{} (hint {})", q(imp.name), imp.hint);
   };
@@ -97,8 +102,8 @@ void compare_entries(const Facts::Module& x, const Facts::Module& y, Findings& o
     const auto &e = x.entries[k], &f = y.entries[k];
     if (e.by_ordinal != f.by_ordinal || e.ordinal != f.ordinal || e.name != f.name || e.hint != f.hint ||
         e.iat_rva != f.iat_rva) {
-      out.disagree("imports", fmt::format("{} entry #{}: pemap {} IAT {:#x}, LIEF {} IAT {:#x}", q(x.dll), k,
-                                          label(e), e.iat_rva, label(f), f.iat_rva));
+      out.disagree("imports", fmt::format("{} entry #{}: pemap {} IAT {:#x}, LIEF {} IAT {:#x}", q(x.dll), k, label(e),
+                                          e.iat_rva, label(f), f.iat_rva));
       ++shown;
     }
   }
@@ -108,8 +113,8 @@ void compare_entries(const Facts::Module& x, const Facts::Module& y, Findings& o
 // are explained one by one; every other module must match a LIEF module of the same name, in order.
 void compare_imports(const Facts& ours, const Facts& b, Findings& out) {
   if (ours.data_directories <= 1 && ours.imports.empty() && !b.imports.empty())
-    return out.lief_gap("imports", fmt::format("LIEF 0.9 reads all 16 data directories; this header has {}",
-                                               ours.data_directories));
+    return out.lief_gap(
+        "imports", fmt::format("LIEF 0.9 reads all 16 data directories; this header has {}", ours.data_directories));
   size_t skipped = 0;
   std::string other_bytes;
   std::vector<std::string> lief_only;
@@ -136,10 +141,12 @@ void compare_imports(const Facts& ours, const Facts& b, Findings& out) {
   for (size_t k = cursor; k < b.imports.size(); ++k) lief_only.push_back(b.imports[k].dll);
   // A module LIEF read from other bytes can come out under another name; without that, an extra one is real.
   if (other_bytes.empty())
-    for (const auto& dll : lief_only) out.disagree("imports", fmt::format("LIEF lists module {}, pemap does not", q(dll)));
+    for (const auto& dll : lief_only)
+      out.disagree("imports", fmt::format("LIEF lists module {}, pemap does not", q(dll)));
   if (skipped)
     out.lief_gap("imports", fmt::format("LIEF 0.9 skips modules whose name is shorter than 4 characters or not "
-                                        "printable ({} here)", skipped));
+                                        "printable ({} here)",
+                                        skipped));
   if (!other_bytes.empty())
     out.lief_gap("imports", "LIEF 0.9 maps the RVAs of " + other_bytes +
                                 " to other file bytes than Windows maps there (no 512-byte rounding, no mapped "
@@ -162,8 +169,10 @@ void compare_exports(const Facts& a, const Facts& b, Findings& out) {
     if (it == hi && !e.forwarder.empty())  // LIEF 0.9 may name the entry after the forwarder string
       it = std::find_if(lo, hi, [&](const auto& p) { return p.second->name == e.forwarder; });
     if (it == hi) {
-      if (e.name.empty()) ++noname_missing;
-      else out.disagree("exports", fmt::format("ordinal {} {} is missing in LIEF", e.ordinal, q(e.name)));
+      if (e.name.empty())
+        ++noname_missing;
+      else
+        out.disagree("exports", fmt::format("ordinal {} {} is missing in LIEF", e.ordinal, q(e.name)));
       continue;
     }
     if (!e.forwarder.empty()) {
@@ -184,10 +193,12 @@ void compare_exports(const Facts& a, const Facts& b, Findings& out) {
   }
   if (fake)
     out.lief_gap("exports", fmt::format("LIEF 0.9 adds an entry named after each forwarder string, at address 0 "
-                                        "({} here)", fake));
+                                        "({} here)",
+                                        fake));
   if (wide)
     out.lief_gap("exports", fmt::format("LIEF 0.9 keeps ordinals in 16 bits; {} ordinals here are wider "
-                                        "(the first is {:#x})", wide, a.exports.front().ordinal));
+                                        "(the first is {:#x})",
+                                        wide, a.exports.front().ordinal));
   if (noname_missing)
     out.lief_gap("exports", fmt::format("LIEF 0.9 drops exports without a name ({} here)", noname_missing));
   if (fwd_plain)
@@ -200,8 +211,8 @@ std::vector<Finding> compare(const Facts& a, const Facts& b) {
   Findings out;
   if (!a.error.empty() || !b.error.empty()) {
     if (!a.error.empty() && b.error.empty() && a.refused_by_header_rule)
-      out.stricter("parse", fmt::format("pemap refuses the headers as Windows 7 and later do ({}); LIEF 0.9 reads on",
-                                        a.error));
+      out.stricter("parse",
+                   fmt::format("pemap refuses the headers as Windows 7 and later do ({}); LIEF 0.9 reads on", a.error));
     else if (a.error.empty() != b.error.empty())
       out.disagree("parse", fmt::format("pemap: {}; LIEF: {}", a.error.empty() ? "parsed" : a.error,
                                         b.error.empty() ? "parsed" : b.error));
@@ -216,24 +227,26 @@ std::vector<Finding> compare(const Facts& a, const Facts& b) {
   compare_imports(a, b, out);
   compare_exports(a, b, out);
   if (a.tls_callbacks != b.tls_callbacks && a.tls_lief_skips && b.tls_callbacks.empty())
-    out.lief_gap("tls", "LIEF 0.9 parses TLS only when a section's raw data holds the directory's file offset; "
-                        "here none does");
+    out.lief_gap("tls",
+                 "LIEF 0.9 parses TLS only when a section's raw data holds the directory's file offset; "
+                 "here none does");
   else if (a.tls_callbacks != b.tls_callbacks && a.tls_lief_reads_other_bytes)
-    out.lief_gap("tls", "LIEF 0.9 maps the TLS directory or callback array to other file bytes than Windows maps there");
+    out.lief_gap("tls",
+                 "LIEF 0.9 maps the TLS directory or callback array to other file bytes than Windows maps there");
   else if (a.tls_callbacks != b.tls_callbacks)
     out.disagree("tls", fmt::format("pemap sees {} callbacks, LIEF {} (or different addresses)", a.tls_callbacks.size(),
                                     b.tls_callbacks.size()));
   if (a.security_cookie && b.security_cookie && *a.security_cookie != *b.security_cookie) {
     if ((*a.security_cookie & 0xffffffffu) == *b.security_cookie)
-      out.lief_gap("load config", fmt::format("LIEF 0.9 truncates the 64-bit security cookie {:#x} to 32 bits",
-                                              *a.security_cookie));
+      out.lief_gap("load config",
+                   fmt::format("LIEF 0.9 truncates the 64-bit security cookie {:#x} to 32 bits", *a.security_cookie));
     else
-      out.disagree("load config", fmt::format("SecurityCookie: pemap {:#x}, LIEF {:#x}", *a.security_cookie,
-                                              *b.security_cookie));
+      out.disagree("load config",
+                   fmt::format("SecurityCookie: pemap {:#x}, LIEF {:#x}", *a.security_cookie, *b.security_cookie));
   }
   if (a.delay_import_modules)
-    out.lief_gap("delay imports", fmt::format("LIEF 0.9 does not parse delay-load imports ({} modules here)",
-                                              a.delay_import_modules));
+    out.lief_gap("delay imports",
+                 fmt::format("LIEF 0.9 does not parse delay-load imports ({} modules here)", a.delay_import_modules));
   return out.list;
 }
 

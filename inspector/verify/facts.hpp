@@ -13,7 +13,7 @@
 namespace pemap::inspect {
 
 struct Facts {
-  std::string error;  ///< non-empty when the parser refused the file
+  std::string error;                    ///< non-empty when the parser refused the file
   bool refused_by_header_rule = false;  ///< our refusal mirrors a Windows header check
   uint64_t image_base = 0;
   uint64_t entry_point = 0;
@@ -50,12 +50,12 @@ struct Facts {
   std::optional<uint64_t> security_cookie;
   size_t delay_import_modules = 0;
   // Evidence for LIEF 0.9's known gaps, computed from our parse (see lief_model.hpp).
-  uint32_t data_directories = 16;         ///< min(NumberOfRvaAndSizes, 16): LIEF always reads 16
+  uint32_t data_directories = 16;  ///< min(NumberOfRvaAndSizes, 16): LIEF always reads 16
   bool relocs_lief_reads_other_bytes = false;
-  bool relocs_lief_skips = false;         ///< no section holds the directory where LIEF looks for it
+  bool relocs_lief_skips = false;  ///< no section holds the directory where LIEF looks for it
   bool tls_lief_skips = false;
-  bool relocs_irregular = false;          ///< our walk clipped or stopped at a malformed block
-  int64_t relocs_zero_page_at = -1;       ///< index of the first entry of a block for page RVA 0
+  bool relocs_irregular = false;     ///< our walk clipped or stopped at a malformed block
+  int64_t relocs_zero_page_at = -1;  ///< index of the first entry of a block for page RVA 0
   bool imports_lief_reads_other_bytes = false;
   bool exports_lief_reads_other_bytes = false;
   bool tls_lief_reads_other_bytes = false;
@@ -73,7 +73,7 @@ struct Finding {
   /// stricter: pemap refuses the headers by a rule Windows 7+ applies, while LIEF reads on.
   enum class Kind { disagreement, lief_limitation, stricter };
   Kind kind = Kind::disagreement;
-  std::string area;     ///< "sections", "imports", ...
+  std::string area;  ///< "sections", "imports", ...
   std::string message;
 };
 

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <string>
 
-#include <LIEF/PE.hpp>
 #include <fmt/format.h>
+#include <LIEF/PE.hpp>
 #include <nlohmann/json.hpp>
 
 #include "json_text.hpp"
@@ -28,24 +28,31 @@ Facts gather(const std::string& path) {
     f.image_base = b->optional_header().imagebase();
     f.entry_point = b->optional_header().addressof_entrypoint();
     for (const auto& s : b->sections())
-      f.sections.push_back({printable(s.name()), {}, static_cast<uint32_t>(s.virtual_address()), s.virtual_size(), s.pointerto_raw_data(),
-                            s.sizeof_raw_data(), s.characteristics()});
+      f.sections.push_back({printable(s.name()),
+                            {},
+                            static_cast<uint32_t>(s.virtual_address()),
+                            s.virtual_size(),
+                            s.pointerto_raw_data(),
+                            s.sizeof_raw_data(),
+                            s.characteristics()});
     // LIEF 0.9 raises has_imports() and friends only when a whole table parsed; what it did read before
     // stopping is still in the lists, and that is what it states about the file.
     for (const auto& r : b->relocations())
       for (const auto& e : r.entries())
-        f.relocs.push_back({static_cast<uint32_t>(r.virtual_address() + (e.data() & 0xfffu)), static_cast<uint8_t>(e.data() >> 12)});
+        f.relocs.push_back(
+            {static_cast<uint32_t>(r.virtual_address() + (e.data() & 0xfffu)), static_cast<uint8_t>(e.data() >> 12)});
     for (const auto& im : b->imports()) {
-        Facts::Module m{printable(im.name()), {}};
-        for (const auto& e : im.entries()) {
-          const bool ord = e.is_ordinal();
-          m.entries.push_back({ord ? std::string() : printable(e.name()), ord, ord ? e.ordinal() : uint16_t{0},
-                               ord ? uint16_t{0} : e.hint(), static_cast<uint32_t>(e.iat_address())});
-        }
-        f.imports.push_back(std::move(m));
+      Facts::Module m{printable(im.name()), {}};
+      for (const auto& e : im.entries()) {
+        const bool ord = e.is_ordinal();
+        m.entries.push_back({ord ? std::string() : printable(e.name()), ord, ord ? e.ordinal() : uint16_t{0},
+                             ord ? uint16_t{0} : e.hint(), static_cast<uint32_t>(e.iat_address())});
       }
+      f.imports.push_back(std::move(m));
+    }
     if (b->has_exports())
-      for (const auto& e : b->get_export().entries()) f.exports.push_back({e.ordinal(), e.address(), printable(e.name()), {}});
+      for (const auto& e : b->get_export().entries())
+        f.exports.push_back({e.ordinal(), e.address(), printable(e.name()), {}});
     if (b->has_tls()) f.tls_callbacks = b->tls().callbacks();
     if (b->has_configuration()) f.security_cookie = b->load_configuration().security_cookie();
   } catch (const std::exception& e) {
@@ -93,7 +100,8 @@ Facts facts_from_lief(const std::string& path, int timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   bool timed_out = false;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;

@@ -21,12 +21,23 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Module, dll, entries, lief_reads_other
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Export, ordinal, rva, name, forwarder)
 
 void to_json(nlohmann::json& j, const Facts& f) {
-  j = {{"error", f.error}, {"refused_by_header_rule", f.refused_by_header_rule}, {"image_base", f.image_base}, {"entry_point", f.entry_point},
-       {"sections", f.sections}, {"relocs", f.relocs}, {"imports", f.imports}, {"exports", f.exports},
-       {"tls_callbacks", f.tls_callbacks}, {"delay_import_modules", f.delay_import_modules},
-       {"data_directories", f.data_directories}, {"relocs_lief_reads_other_bytes", f.relocs_lief_reads_other_bytes},
-       {"relocs_irregular", f.relocs_irregular}, {"relocs_lief_skips", f.relocs_lief_skips},
-       {"tls_lief_skips", f.tls_lief_skips}, {"relocs_zero_page_at", f.relocs_zero_page_at}, {"imports_lief_reads_other_bytes", f.imports_lief_reads_other_bytes},
+  j = {{"error", f.error},
+       {"refused_by_header_rule", f.refused_by_header_rule},
+       {"image_base", f.image_base},
+       {"entry_point", f.entry_point},
+       {"sections", f.sections},
+       {"relocs", f.relocs},
+       {"imports", f.imports},
+       {"exports", f.exports},
+       {"tls_callbacks", f.tls_callbacks},
+       {"delay_import_modules", f.delay_import_modules},
+       {"data_directories", f.data_directories},
+       {"relocs_lief_reads_other_bytes", f.relocs_lief_reads_other_bytes},
+       {"relocs_irregular", f.relocs_irregular},
+       {"relocs_lief_skips", f.relocs_lief_skips},
+       {"tls_lief_skips", f.tls_lief_skips},
+       {"relocs_zero_page_at", f.relocs_zero_page_at},
+       {"imports_lief_reads_other_bytes", f.imports_lief_reads_other_bytes},
        {"exports_lief_reads_other_bytes", f.exports_lief_reads_other_bytes},
        {"tls_lief_reads_other_bytes", f.tls_lief_reads_other_bytes}};
   if (f.security_cookie) j["security_cookie"] = *f.security_cookie;
@@ -66,11 +77,12 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
   f.image_base = image.image_base();
   f.entry_point = image.optional_header().address_of_entry_point;
   for (const auto& s : image.sections())
-    f.sections.push_back({printable(s.name), printable(std::string_view(s.header.Name.data(),
-                                           std::find(s.header.Name.begin(), s.header.Name.end(), '\0') -
-                                               s.header.Name.begin())),
-                          s.header.VirtualAddress, s.header.VirtualSize,
-                          s.header.PointerToRawData, s.header.SizeOfRawData, s.header.Characteristics});
+    f.sections.push_back(
+        {printable(s.name),
+         printable(std::string_view(s.header.Name.data(), std::find(s.header.Name.begin(), s.header.Name.end(), '\0') -
+                                                              s.header.Name.begin())),
+         s.header.VirtualAddress, s.header.VirtualSize, s.header.PointerToRawData, s.header.SizeOfRawData,
+         s.header.Characteristics});
   f.data_directories = static_cast<uint32_t>(image.directories().size());
   f.relocs_lief_skips = !lief_finds_section_for(image, pe::kDirBaseReloc);
   f.tls_lief_skips = !lief_finds_section_for(image, pe::kDirTls);
@@ -101,7 +113,8 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
       mod.lief_skips_name = lief_skips_dll_name(m.dll);
       // LIEF locates the descriptor array and each thunk array once and steps through them.
       const uint64_t dir = image.directory(pe::kDirImport).VirtualAddress;
-      const uint32_t table = m.descriptor.OriginalFirstThunk ? m.descriptor.OriginalFirstThunk : m.descriptor.FirstThunk;
+      const uint32_t table =
+          m.descriptor.OriginalFirstThunk ? m.descriptor.OriginalFirstThunk : m.descriptor.FirstThunk;
       const unsigned ptr = image.pointer_size();
       mod.lief_reads_other_bytes =
           !lief_reads_same_in_array(image, dir, m.descriptor_rva - dir, sizeof(pe::ImportDescriptor)) ||

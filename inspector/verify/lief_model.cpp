@@ -44,8 +44,7 @@ bool lief_finds_section_for(const pe::Image& image, uint32_t directory_index) {
 }
 
 bool lief_skips_dll_name(std::string_view name) {
-  return name.size() < 4 ||
-         !std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  return name.size() < 4 || !std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
 }  // namespace pemap::inspect

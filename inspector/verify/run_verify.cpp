@@ -14,9 +14,12 @@ namespace {
 
 const char* kind_name(Finding::Kind k) {
   switch (k) {
-    case Finding::Kind::disagreement: return "disagreement";
-    case Finding::Kind::lief_limitation: return "LIEF limitation";
-    case Finding::Kind::stricter: return "stricter than LIEF";
+    case Finding::Kind::disagreement:
+      return "disagreement";
+    case Finding::Kind::lief_limitation:
+      return "LIEF limitation";
+    case Finding::Kind::stricter:
+      return "stricter than LIEF";
   }
   return "?";
 }
@@ -45,9 +48,7 @@ int run_verify(const CommonOptions& opts) {
     if (opts.json) {
       json list = json::array();
       for (const auto& f : findings)
-        list.push_back({{"kind", kind_name(f.kind)},
-                        {"area", f.area},
-                        {"message", f.message}});
+        list.push_back({{"kind", kind_name(f.kind)}, {"area", f.area}, {"message", f.message}});
       json j{{"file", printable(path)}, {"agree", !bad}, {"findings", std::move(list)}};
       if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
       if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
@@ -57,8 +58,7 @@ int run_verify(const CommonOptions& opts) {
     std::string status = bad ? "DISAGREE" : "agree";
     if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
     std::cout << fmt::format("{}: {}\n", printable(path), status);
-    for (const auto& f : findings)
-      std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
+    for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
   }
   if (opts.json) {
     std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";

@@ -13,7 +13,8 @@
 
 namespace pemap {
 
-static_assert(std::endian::native == std::endian::little, "PE is little-endian; a big-endian host needs byte swaps here");
+static_assert(std::endian::native == std::endian::little,
+              "PE is little-endian; a big-endian host needs byte swaps here");
 
 using Bytes = std::span<const std::byte>;
 
@@ -27,9 +28,9 @@ template <class T>
 Result<T> read(Bytes bytes, uint64_t offset, std::string_view structure) {
   static_assert(std::is_trivially_copyable_v<T>);
   if (!in_bounds(bytes.size(), offset, sizeof(T)))
-    return make_error(Status::invalid_image_format, std::string(structure), Location::offset(offset),
-                      "needs " + std::to_string(sizeof(T)) + " bytes but the file ends at " +
-                          std::to_string(bytes.size()));
+    return make_error(
+        Status::invalid_image_format, std::string(structure), Location::offset(offset),
+        "needs " + std::to_string(sizeof(T)) + " bytes but the file ends at " + std::to_string(bytes.size()));
   T value;
   std::memcpy(&value, bytes.data() + offset, sizeof(T));
   return value;

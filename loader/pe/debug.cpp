@@ -12,10 +12,10 @@
 namespace pemap::pe {
 
 std::string_view debug_type_name(uint32_t type) {
-  static constexpr std::string_view names[] = {"UNKNOWN", "COFF", "CODEVIEW", "FPO", "MISC", "EXCEPTION",
-                                                "FIXUP", "OMAP_TO_SRC", "OMAP_FROM_SRC", "BORLAND", "RESERVED10",
-                                                "CLSID", "VC_FEATURE", "POGO", "ILTCG", "MPX", "REPRO", "",
-                                                "SPGO", "", "EX_DLLCHARACTERISTICS"};
+  static constexpr std::string_view names[] = {
+      "UNKNOWN",     "COFF",          "CODEVIEW", "FPO",        "MISC",  "EXCEPTION",  "FIXUP",
+      "OMAP_TO_SRC", "OMAP_FROM_SRC", "BORLAND",  "RESERVED10", "CLSID", "VC_FEATURE", "POGO",
+      "ILTCG",       "MPX",           "REPRO",    "",           "SPGO",  "",           "EX_DLLCHARACTERISTICS"};
   if (type < std::size(names) && !names[type].empty()) return names[type];
   return "OTHER";
 }
@@ -78,9 +78,9 @@ Result<DebugInfo> parse_debug(const Image& image) {
     // Entries must start in file bytes: a huge Size over zero fill would otherwise list millions of
     // empty entries (found by fuzz_parse; testdata/regress/debug-dir-huge-size.bin).
     if (image.file_span(at).empty() && image.region_at(at)) {
-      out.warnings.push_back(make_error(Status::success, "debug directory", Location::rva(at),
-                                        fmt::format("entries {} to {} lie outside the file's bytes; not listed", i,
-                                                    n - 1)));
+      out.warnings.push_back(
+          make_error(Status::success, "debug directory", Location::rva(at),
+                     fmt::format("entries {} to {} lie outside the file's bytes; not listed", i, n - 1)));
       break;
     }
     auto d = image.read_rva<DebugDirectory>(at, "debug directory entry");

@@ -12,10 +12,10 @@
 namespace pemap::pe {
 
 struct CodeView {
-  std::string_view signature;       ///< "RSDS" (PDB 7) or "NB10" (PDB 2)
-  std::array<uint8_t, 16> guid{};   ///< RSDS only
+  std::string_view signature;      ///< "RSDS" (PDB 7) or "NB10" (PDB 2)
+  std::array<uint8_t, 16> guid{};  ///< RSDS only
   uint32_t age = 0;
-  std::string_view pdb_path;        ///< views the file
+  std::string_view pdb_path;  ///< views the file
 };
 
 struct DebugEntry {

@@ -7,18 +7,30 @@ namespace pemap {
 
 std::string_view status_name(Status s) {
   switch (s) {
-    case Status::success: return "STATUS_SUCCESS";
-    case Status::invalid_image_format: return "STATUS_INVALID_IMAGE_FORMAT";
-    case Status::invalid_file_for_section: return "STATUS_INVALID_FILE_FOR_SECTION";
-    case Status::invalid_image_not_mz: return "STATUS_INVALID_IMAGE_NOT_MZ";
-    case Status::invalid_image_protect: return "STATUS_INVALID_IMAGE_PROTECT";
-    case Status::invalid_image_win_16: return "STATUS_INVALID_IMAGE_WIN_16";
-    case Status::conflicting_addresses: return "STATUS_CONFLICTING_ADDRESSES";
-    case Status::section_too_big: return "STATUS_SECTION_TOO_BIG";
-    case Status::entrypoint_not_found: return "STATUS_ENTRYPOINT_NOT_FOUND";
-    case Status::ordinal_not_found: return "STATUS_ORDINAL_NOT_FOUND";
-    case Status::dll_not_found: return "STATUS_DLL_NOT_FOUND";
-    case Status::io_error: return "STATUS_IO_DEVICE_ERROR";
+    case Status::success:
+      return "STATUS_SUCCESS";
+    case Status::invalid_image_format:
+      return "STATUS_INVALID_IMAGE_FORMAT";
+    case Status::invalid_file_for_section:
+      return "STATUS_INVALID_FILE_FOR_SECTION";
+    case Status::invalid_image_not_mz:
+      return "STATUS_INVALID_IMAGE_NOT_MZ";
+    case Status::invalid_image_protect:
+      return "STATUS_INVALID_IMAGE_PROTECT";
+    case Status::invalid_image_win_16:
+      return "STATUS_INVALID_IMAGE_WIN_16";
+    case Status::conflicting_addresses:
+      return "STATUS_CONFLICTING_ADDRESSES";
+    case Status::section_too_big:
+      return "STATUS_SECTION_TOO_BIG";
+    case Status::entrypoint_not_found:
+      return "STATUS_ENTRYPOINT_NOT_FOUND";
+    case Status::ordinal_not_found:
+      return "STATUS_ORDINAL_NOT_FOUND";
+    case Status::dll_not_found:
+      return "STATUS_DLL_NOT_FOUND";
+    case Status::io_error:
+      return "STATUS_IO_DEVICE_ERROR";
   }
   return "STATUS_UNKNOWN";
 }
@@ -26,9 +38,14 @@ std::string_view status_name(Status s) {
 std::string Error::to_string() const {
   std::string out = structure;
   switch (where.kind) {
-    case Location::Kind::file_offset: out += fmt::format(" at offset {:#x}", where.value); break;
-    case Location::Kind::rva: out += fmt::format(" at RVA {:#x}", where.value); break;
-    case Location::Kind::none: break;
+    case Location::Kind::file_offset:
+      out += fmt::format(" at offset {:#x}", where.value);
+      break;
+    case Location::Kind::rva:
+      out += fmt::format(" at RVA {:#x}", where.value);
+      break;
+    case Location::Kind::none:
+      break;
   }
   out += ": ";
   out += message;

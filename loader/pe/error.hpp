@@ -1,4 +1,5 @@
-// One error type for the whole library: what went wrong, where, in which structure, and the NTSTATUS Windows would give.
+// One error type for the whole library: what went wrong, where, in which structure, and the NTSTATUS Windows would
+// give.
 #pragma once
 
 #include <cstdint>
@@ -12,17 +13,17 @@ namespace pemap {
 /// NTSTATUS values the Windows image loader returns for the rejections we mirror.
 enum class Status : uint32_t {
   success = 0,
-  invalid_image_format = 0xC000007B,       // STATUS_INVALID_IMAGE_FORMAT
-  invalid_file_for_section = 0xC0000020,   // STATUS_INVALID_FILE_FOR_SECTION
-  invalid_image_not_mz = 0xC000012F,       // STATUS_INVALID_IMAGE_NOT_MZ
-  invalid_image_protect = 0xC0000130,      // STATUS_INVALID_IMAGE_PROTECT
-  invalid_image_win_16 = 0xC0000131,       // STATUS_INVALID_IMAGE_WIN_16
-  conflicting_addresses = 0xC0000018,      // STATUS_CONFLICTING_ADDRESSES
-  section_too_big = 0xC0000040,            // STATUS_SECTION_TOO_BIG
-  entrypoint_not_found = 0xC0000139,       // STATUS_ENTRYPOINT_NOT_FOUND
-  ordinal_not_found = 0xC0000138,          // STATUS_ORDINAL_NOT_FOUND
-  dll_not_found = 0xC0000135,              // STATUS_DLL_NOT_FOUND
-  io_error = 0xC0000185,                   // STATUS_IO_DEVICE_ERROR: the OS refused to read the file
+  invalid_image_format = 0xC000007B,      // STATUS_INVALID_IMAGE_FORMAT
+  invalid_file_for_section = 0xC0000020,  // STATUS_INVALID_FILE_FOR_SECTION
+  invalid_image_not_mz = 0xC000012F,      // STATUS_INVALID_IMAGE_NOT_MZ
+  invalid_image_protect = 0xC0000130,     // STATUS_INVALID_IMAGE_PROTECT
+  invalid_image_win_16 = 0xC0000131,      // STATUS_INVALID_IMAGE_WIN_16
+  conflicting_addresses = 0xC0000018,     // STATUS_CONFLICTING_ADDRESSES
+  section_too_big = 0xC0000040,           // STATUS_SECTION_TOO_BIG
+  entrypoint_not_found = 0xC0000139,      // STATUS_ENTRYPOINT_NOT_FOUND
+  ordinal_not_found = 0xC0000138,         // STATUS_ORDINAL_NOT_FOUND
+  dll_not_found = 0xC0000135,             // STATUS_DLL_NOT_FOUND
+  io_error = 0xC0000185,                  // STATUS_IO_DEVICE_ERROR: the OS refused to read the file
 };
 
 std::string_view status_name(Status s);
@@ -55,7 +56,7 @@ Error make_error(Status status, std::string structure, Location where, std::stri
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return v_.index() == 0; }

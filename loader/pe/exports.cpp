@@ -37,8 +37,10 @@ Result<Exports> parse_exports(const Image& image) {
   out.directory = *d;
   if (d->Name != 0) {
     auto name = image.read_string(d->Name, "export DLL name", 512);
-    if (name) out.dll_name = *name;
-    else out.warnings.push_back(name.take_error());
+    if (name)
+      out.dll_name = *name;
+    else
+      out.warnings.push_back(name.take_error());
   }
   const uint64_t dir_begin = dir.VirtualAddress, dir_end = dir_begin + dir.Size;
 
@@ -47,9 +49,9 @@ Result<Exports> parse_exports(const Image& image) {
   uint64_t nfunc = d->NumberOfFunctions;
   const uint64_t max_slots = image.mapped_size() / 4;
   if (nfunc > max_slots) {
-    out.warnings.push_back(make_error(Status::success, "export directory", Location::rva(dir_begin),
-                                      fmt::format("NumberOfFunctions {} does not fit in the image; using {}",
-                                                  nfunc, max_slots)));
+    out.warnings.push_back(
+        make_error(Status::success, "export directory", Location::rva(dir_begin),
+                   fmt::format("NumberOfFunctions {} does not fit in the image; using {}", nfunc, max_slots)));
     nfunc = max_slots;
   }
   std::vector<uint32_t> slot_name(0);
@@ -62,7 +64,11 @@ Result<Exports> parse_exports(const Image& image) {
   }
 
   // Names first, so each address slot knows its name.
-  struct Named { uint32_t slot; uint32_t index; std::string_view name; };
+  struct Named {
+    uint32_t slot;
+    uint32_t index;
+    std::string_view name;
+  };
   std::vector<Named> named;
   named.reserve(static_cast<size_t>(std::min<uint64_t>(nnames, 1u << 20)));
   std::string_view prev;
@@ -89,8 +95,8 @@ Result<Exports> parse_exports(const Image& image) {
     prev = *name;
     if (*ord >= nfunc) {
       per_entry.add(make_error(Status::success, fmt::format("export name {}", *name),
-                                        Location::rva(d->AddressOfNameOrdinals + i * 2),
-                                        fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, nfunc)));
+                               Location::rva(d->AddressOfNameOrdinals + i * 2),
+                               fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, nfunc)));
       continue;
     }
     named.push_back({*ord, static_cast<uint32_t>(i), *name});
@@ -107,10 +113,12 @@ Result<Exports> parse_exports(const Image& image) {
     if (rva >= dir_begin && rva < dir_end) {
       // "DLL.Function" or "DLL.#123": 1 KiB is ample, and one forwarder may be shared by every name.
       auto f = budget_names.read_name(image, rva, "export forwarder", 1024);
-      if (f && !f->empty()) e.forwarder = *f;
-      else per_entry.add(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal),
-                                             Location::rva(rva), "points inside the export directory but holds no "
-                                             "forwarder string"));
+      if (f && !f->empty())
+        e.forwarder = *f;
+      else
+        per_entry.add(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal), Location::rva(rva),
+                                 "points inside the export directory but holds no "
+                                 "forwarder string"));
     }
     auto it = std::lower_bound(named.begin(), named.end(), slot, [](const Named& n, uint64_t s) { return n.slot < s; });
     if (it == named.end() || it->slot != slot) {

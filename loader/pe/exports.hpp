@@ -10,11 +10,11 @@
 namespace pemap::pe {
 
 struct ExportEntry {
-  uint32_t ordinal = 0;          ///< biased: Base + index into the address table
-  uint32_t rva = 0;              ///< the address table value
-  std::string_view name;         ///< empty for NONAME exports; views the file
-  uint32_t name_index = 0;       ///< position in the (sorted) name table, when named
-  std::string_view forwarder;    ///< "DLL.Name" or "DLL.#123" when rva lies inside the export directory
+  uint32_t ordinal = 0;        ///< biased: Base + index into the address table
+  uint32_t rva = 0;            ///< the address table value
+  std::string_view name;       ///< empty for NONAME exports; views the file
+  uint32_t name_index = 0;     ///< position in the (sorted) name table, when named
+  std::string_view forwarder;  ///< "DLL.Name" or "DLL.#123" when rva lies inside the export directory
   bool is_forwarder() const { return !forwarder.empty(); }
 };
 
@@ -23,7 +23,7 @@ struct Exports {
   std::string_view dll_name;
   std::vector<ExportEntry> entries;  ///< by ordinal; address-table slots that are 0 are left out
   std::vector<Error> warnings;
-  bool names_sorted = true;          ///< the loader binary-searches the names: unsorted tables misbehave
+  bool names_sorted = true;  ///< the loader binary-searches the names: unsorted tables misbehave
   bool present = false;
 };
 

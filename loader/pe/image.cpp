@@ -74,17 +74,16 @@ void Image::warn(std::string structure, Location where, std::string message) {
 Result<Image> Image::parse(Bytes file) {
   Image img;
   img.file_ = file;
-  if (file.empty())
-    return make_error(Status::invalid_file_for_section, "file", Location{}, "the file is empty");
+  if (file.empty()) return make_error(Status::invalid_file_for_section, "file", Location{}, "the file is empty");
 
   auto mz = read<uint16_t>(file, 0, "DOS header");
   if (!mz || *mz != kMzMagic)
     return header_error(Status::invalid_image_not_mz, "DOS header", 0, "no 'MZ' signature at the start of the file");
   auto dos = read<DosHeader>(file, 0, "DOS header");
   if (!dos)
-    return header_error(Status::invalid_image_protect, "DOS header", 0,
-                        fmt::format("the 64-byte DOS header needs e_lfanew at 0x3c; the file has {} bytes",
-                                    file.size()));
+    return header_error(
+        Status::invalid_image_protect, "DOS header", 0,
+        fmt::format("the 64-byte DOS header needs e_lfanew at 0x3c; the file has {} bytes", file.size()));
   img.dos_ = *dos;
 
   // e_lfanew is a LONG: Windows refuses <= 0 and anything the file does not hold.
@@ -176,15 +175,16 @@ Result<Image> Image::parse(Bytes file) {
         const auto rest = as_chars(file.subspan(at)).substr(0, 1025);  // bounded: 65535 names may share it
         if (const auto end = rest.find('\0'); end != std::string_view::npos) resolved = rest.substr(0, end);
       }
-      if (resolved.data()) s.name = resolved;
-      else if (bad_names++ == 0) bad_name = &s;
+      if (resolved.data())
+        s.name = resolved;
+      else if (bad_names++ == 0)
+        bad_name = &s;
     }
   }
   if (bad_name)
     img.warn(fmt::format("section header #{}", bad_name->index), Location::offset(bad_name->header_offset),
              fmt::format("long name {} does not resolve to a NUL-terminated name in the COFF string table{}",
-                         bad_name->name,
-                         bad_names > 1 ? fmt::format(" (nor do {} more)", bad_names - 1) : ""));
+                         bad_name->name, bad_names > 1 ? fmt::format(" (nor do {} more)", bad_names - 1) : ""));
   img.build_layout();
   img.check_mapping_rules();
   for (uint32_t i = 0; i < img.dirs_.size(); ++i) {
@@ -295,8 +295,8 @@ void Image::check_mapping_rules() {
   const Location opt = Location::offset(optional_header_offset());
   const uint32_t sa = opt_.section_alignment, fa = opt_.file_alignment;
   if (!is_pow2(sa) || !is_pow2(fa))
-    warn("optional header", opt, fmt::format("SectionAlignment {:#x} and FileAlignment {:#x} must be powers of two{}",
-                                             sa, fa, refused));
+    warn("optional header", opt,
+         fmt::format("SectionAlignment {:#x} and FileAlignment {:#x} must be powers of two{}", sa, fa, refused));
   else if (sa < fa)
     warn("optional header", opt, fmt::format("SectionAlignment {:#x} is below FileAlignment {:#x}{}", sa, fa, refused));
   if (opt_.image_base % kAllocationGranularity != 0)
@@ -345,15 +345,14 @@ std::optional<DataDirectory> Image::used_directory(uint32_t index) const {
 std::optional<uint64_t> Image::overlay_offset() const {
   uint64_t end = 0;
   for (const auto& s : sections_)
-    if (s.header.SizeOfRawData != 0)
-      end = std::max(end, uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData);
+    if (s.header.SizeOfRawData != 0) end = std::max(end, uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData);
   if (sections_.empty() || end >= file_.size()) return std::nullopt;
   return end;
 }
 
 const Region* Image::region_at(uint64_t rva) const {
-  auto it = std::upper_bound(regions_.begin(), regions_.end(), rva,
-                             [](uint64_t v, const Region& r) { return v < r.rva; });
+  auto it =
+      std::upper_bound(regions_.begin(), regions_.end(), rva, [](uint64_t v, const Region& r) { return v < r.rva; });
   if (it == regions_.begin()) return nullptr;
   --it;
   return rva - it->rva < it->size ? &*it : nullptr;
@@ -469,8 +468,8 @@ Result<std::string_view> Image::read_string(uint64_t rva, std::string_view struc
     span = file_span(next);
     if (span.empty()) return as_chars(file_.subspan(start, total));
     if (span.data() != file_.data() + start + total)
-      return fail(fmt::format("string crosses into the section at RVA {:#x}, whose bytes do not follow in the file",
-                              next));
+      return fail(
+          fmt::format("string crosses into the section at RVA {:#x}, whose bytes do not follow in the file", next));
   }
 }
 

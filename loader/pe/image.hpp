@@ -34,14 +34,14 @@ struct OptionalHeader {
 
 /// A section header plus where Windows puts its bytes (LOADER-RULES.md, Layout).
 struct Section {
-  uint32_t index = 0;             ///< position in the section table, from 0
-  SectionHeader header{};         ///< as in the file
-  std::string_view name;          ///< long names resolved through the COFF string table; views the file
-  uint64_t header_offset = 0;     ///< file offset of this section header
-  uint64_t memory_size = 0;       ///< VirtualSize (SizeOfRawData if 0) rounded up to a page; in a flat
-                                  ///< image max(VirtualSize, SizeOfRawData), the range the section names
-  uint64_t file_offset = 0;       ///< PointerToRawData rounded down to 512
-  uint64_t file_size = 0;         ///< bytes mapped from the file: raw size plus slack, 512-rounded, clipped
+  uint32_t index = 0;          ///< position in the section table, from 0
+  SectionHeader header{};      ///< as in the file
+  std::string_view name;       ///< long names resolved through the COFF string table; views the file
+  uint64_t header_offset = 0;  ///< file offset of this section header
+  uint64_t memory_size = 0;    ///< VirtualSize (SizeOfRawData if 0) rounded up to a page; in a flat
+                               ///< image max(VirtualSize, SizeOfRawData), the range the section names
+  uint64_t file_offset = 0;    ///< PointerToRawData rounded down to 512
+  uint64_t file_size = 0;      ///< bytes mapped from the file: raw size plus slack, 512-rounded, clipped
   uint32_t rva() const { return header.VirtualAddress; }
   uint32_t characteristics() const { return header.Characteristics; }
 };
@@ -50,7 +50,7 @@ struct Section {
 struct Region {
   uint64_t rva = 0, size = 0;
   uint64_t file_offset = 0, file_size = 0;  ///< file_size may run past the end of the file: those bytes read as 0
-  int32_t section = -1;                      ///< index into sections(), -1 for the headers or a flat image
+  int32_t section = -1;                     ///< index into sections(), -1 for the headers or a flat image
 };
 
 /// A parsed PE file. Owns no file bytes: every view it returns points into the span given to parse(),
@@ -142,7 +142,7 @@ class Image {
   OptionalHeader opt_{};
   std::vector<DataDirectory> dirs_;
   std::vector<Section> sections_;
-  std::vector<Region> regions_;  // sorted by rva, not overlapping
+  std::vector<Region> regions_;        // sorted by rva, not overlapping
   std::vector<Region> flat_sections_;  // flat images: each section's range, sorted, not overlapping
   std::vector<Error> warnings_;
   uint64_t section_table_offset_ = 0;

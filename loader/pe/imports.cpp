@@ -8,12 +8,10 @@
 namespace pemap::pe {
 namespace {
 
-
-
 // One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots.
 void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool va_form, std::string_view dll,
-                 std::vector<ImportEntry>& entries, std::vector<Error>& warnings, uint64_t& budget,
-                 ScanBudget& names, WarningSink& per_entry) {
+                 std::vector<ImportEntry>& entries, std::vector<Error>& warnings, uint64_t& budget, ScanBudget& names,
+                 WarningSink& per_entry) {
   const unsigned ptr = image.pointer_size();
   const uint64_t ordinal_flag = with_format(image.format(), [](auto t) { return decltype(t)::ordinal_flag; });
   for (uint64_t i = 0;; ++i) {
@@ -49,9 +47,8 @@ void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool 
       auto name = hint ? names.read_name(image, name_rva + 2, "import name") : Result<std::string_view>(hint.error());
       if (!name) {
         per_entry.add(make_error(Status::invalid_image_format, fmt::format("import #{} of {}", i, dll),
-                                      Location::rva(slot),
-                                      fmt::format("hint/name RVA {:#x} is unreadable: {}", name_rva,
-                                                  name.error().message)));
+                                 Location::rva(slot),
+                                 fmt::format("hint/name RVA {:#x} is unreadable: {}", name_rva, name.error().message)));
         continue;
       }
       e.hint = *hint;
@@ -152,8 +149,8 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
     }
     m.dll = *name;
     if (d->ImportNameTableRVA == 0 || d->ImportAddressTableRVA == 0) {
-      out.warnings.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll),
-                                        Location::rva(at), "no name table or no address table"));
+      out.warnings.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(at),
+                                        "no name table or no address table"));
     } else {
       walk_thunks(image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
                   m.entries, out.warnings, budget, names, per_entry);
@@ -188,10 +185,10 @@ Result<BoundImports> parse_bound_imports(const Image& image) {
     for (uint16_t i = 0; i < d->NumberOfModuleForwarderRefs; ++i) {
       auto f = at + sizeof(BoundImportDescriptor) <= limit
                    ? read<BoundImportDescriptor>(file, at, "bound forwarder reference")
-                   : Result<BoundImportDescriptor>(make_error(
-                         Status::success, "bound forwarder reference", Location::offset(at),
-                         fmt::format("reference {} of {} lies past the end of the directory", i,
-                                     d->NumberOfModuleForwarderRefs)));
+                   : Result<BoundImportDescriptor>(
+                         make_error(Status::success, "bound forwarder reference", Location::offset(at),
+                                    fmt::format("reference {} of {} lies past the end of the directory", i,
+                                                d->NumberOfModuleForwarderRefs)));
       if (!f) {
         out.warnings.push_back(f.take_error());
         break;

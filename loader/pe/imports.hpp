@@ -11,16 +11,16 @@ namespace pemap::pe {
 
 struct ImportEntry {
   bool by_ordinal = false;
-  uint16_t ordinal = 0;       ///< when by_ordinal
-  uint16_t hint = 0;          ///< when by name
-  std::string_view name;      ///< when by name; views the file
-  uint32_t name_rva = 0;      ///< the hint/name entry
-  uint64_t thunk = 0;         ///< the lookup-table value as in the file
-  uint32_t iat_rva = 0;       ///< the IAT slot the loader writes
+  uint16_t ordinal = 0;   ///< when by_ordinal
+  uint16_t hint = 0;      ///< when by name
+  std::string_view name;  ///< when by name; views the file
+  uint32_t name_rva = 0;  ///< the hint/name entry
+  uint64_t thunk = 0;     ///< the lookup-table value as in the file
+  uint32_t iat_rva = 0;   ///< the IAT slot the loader writes
 };
 
 struct ImportModule {
-  std::string_view dll;       ///< as in the file; views it
+  std::string_view dll;  ///< as in the file; views it
   uint32_t descriptor_rva = 0;
   ImportDescriptor descriptor{};
   std::vector<ImportEntry> entries;
@@ -36,7 +36,7 @@ struct DelayImportModule {
   std::string_view dll;
   uint32_t descriptor_rva = 0;
   DelayImportDescriptor descriptor{};
-  bool rva_based = true;      ///< Attributes bit 0; the old form stores VAs
+  bool rva_based = true;             ///< Attributes bit 0; the old form stores VAs
   std::vector<ImportEntry> entries;  ///< iat_rva is the delay IAT slot
 };
 

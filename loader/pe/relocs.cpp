@@ -10,29 +10,38 @@
 namespace pemap::pe {
 
 std::string_view reloc_type_name(uint8_t type, uint16_t m) {
-  const bool mips = m == machine::r3000 || m == machine::r4000 || m == machine::r10000 ||
-                    m == machine::wcemipsv2 || m == machine::mips16 || m == machine::mipsfpu ||
-                    m == machine::mipsfpu16;
+  const bool mips = m == machine::r3000 || m == machine::r4000 || m == machine::r10000 || m == machine::wcemipsv2 ||
+                    m == machine::mips16 || m == machine::mipsfpu || m == machine::mipsfpu16;
   const bool arm = m == machine::arm || m == machine::thumb || m == machine::armnt;
   const bool riscv = m == machine::riscv32 || m == machine::riscv64 || m == machine::riscv128;
   const bool loong = m == machine::loongarch32 || m == machine::loongarch64;
   switch (type) {
-    case reloc_type::absolute: return "ABSOLUTE";
-    case reloc_type::high: return "HIGH";
-    case reloc_type::low: return "LOW";
-    case reloc_type::highlow: return "HIGHLOW";
-    case reloc_type::highadj: return "HIGHADJ";
+    case reloc_type::absolute:
+      return "ABSOLUTE";
+    case reloc_type::high:
+      return "HIGH";
+    case reloc_type::low:
+      return "LOW";
+    case reloc_type::highlow:
+      return "HIGHLOW";
+    case reloc_type::highadj:
+      return "HIGHADJ";
     case reloc_type::machine_5:
       return mips ? "MIPS_JMPADDR" : arm ? "ARM_MOV32" : riscv ? "RISCV_HIGH20" : "MACHINE_SPECIFIC_5";
-    case reloc_type::reserved_6: return "RESERVED";
-    case reloc_type::machine_7: return arm ? "THUMB_MOV32" : riscv ? "RISCV_LOW12I" : "MACHINE_SPECIFIC_7";
+    case reloc_type::reserved_6:
+      return "RESERVED";
+    case reloc_type::machine_7:
+      return arm ? "THUMB_MOV32" : riscv ? "RISCV_LOW12I" : "MACHINE_SPECIFIC_7";
     case reloc_type::machine_8:
-      return riscv ? "RISCV_LOW12S" : loong ? (m == machine::loongarch32 ? "LOONGARCH32_MARK_LA" : "LOONGARCH64_MARK_LA")
-                                            : "MACHINE_SPECIFIC_8";
+      return riscv   ? "RISCV_LOW12S"
+             : loong ? (m == machine::loongarch32 ? "LOONGARCH32_MARK_LA" : "LOONGARCH64_MARK_LA")
+                     : "MACHINE_SPECIFIC_8";
     case reloc_type::machine_9:
       return mips ? "MIPS_JMPADDR16" : m == machine::ia64 ? "IA64_IMM64" : "MACHINE_SPECIFIC_9";
-    case reloc_type::dir64: return "DIR64";
-    default: return "UNKNOWN";
+    case reloc_type::dir64:
+      return "DIR64";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -40,12 +49,16 @@ unsigned reloc_width(uint8_t type) {
   switch (type) {
     case reloc_type::high:
     case reloc_type::low:
-    case reloc_type::highadj: return 2;
+    case reloc_type::highadj:
+      return 2;
     case reloc_type::highlow:
     case reloc_type::machine_5:
-    case reloc_type::machine_7: return 4;  // MOV32/HIGH20 patch a 4-byte instruction (ARM MOV32 patches two)
-    case reloc_type::dir64: return 8;
-    default: return 0;
+    case reloc_type::machine_7:
+      return 4;  // MOV32/HIGH20 patch a 4-byte instruction (ARM MOV32 patches two)
+    case reloc_type::dir64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -87,11 +100,10 @@ void read_slots(const Image& image, uint64_t at, uint64_t count, RelocBlock& b, 
   b.slot_count = static_cast<uint32_t>(i);
   if (i == count) return;
   const uint64_t stop = first + i * 2;
-  warnings.push_back(make_error(Status::success, "base relocation block", Location::rva(at),
-                                image.region_at(stop)
-                                    ? fmt::format("{} of its {} entries lie in zero fill (ABSOLUTE padding)",
-                                                  count - i, count)
-                                    : fmt::format("entries from RVA {:#x} on lie outside the mapped image", stop)));
+  warnings.push_back(make_error(
+      Status::success, "base relocation block", Location::rva(at),
+      image.region_at(stop) ? fmt::format("{} of its {} entries lie in zero fill (ABSOLUTE padding)", count - i, count)
+                            : fmt::format("entries from RVA {:#x} on lie outside the mapped image", stop)));
 }
 
 }  // namespace
@@ -127,9 +139,9 @@ Result<Relocations> parse_relocations(const Image& image) {
       break;
     }
     if (hdr->SizeOfBlock < sizeof(BaseRelocationBlock)) {
-      out.warnings.push_back(make_error(Status::invalid_image_format, "base relocation block", Location::rva(at),
-                                        fmt::format("SizeOfBlock {} is smaller than its 8-byte header",
-                                                    hdr->SizeOfBlock)));
+      out.warnings.push_back(
+          make_error(Status::invalid_image_format, "base relocation block", Location::rva(at),
+                     fmt::format("SizeOfBlock {} is smaller than its 8-byte header", hdr->SizeOfBlock)));
       break;
     }
     RelocBlock b;

@@ -13,11 +13,11 @@ namespace pemap::pe {
 namespace reloc_type {
 inline constexpr uint8_t absolute = 0, high = 1, low = 2, highlow = 3, highadj = 4,
                          machine_5 = 5,  // MIPS_JMPADDR, ARM_MOV32, RISCV_HIGH20
-                         reserved_6 = 6,
+    reserved_6 = 6,
                          machine_7 = 7,  // THUMB_MOV32, RISCV_LOW12I
-                         machine_8 = 8,  // RISCV_LOW12S, LOONGARCH32/64_MARK_LA
-                         machine_9 = 9,  // MIPS_JMPADDR16, IA64_IMM64
-                         dir64 = 10;
+    machine_8 = 8,                       // RISCV_LOW12S, LOONGARCH32/64_MARK_LA
+    machine_9 = 9,                       // MIPS_JMPADDR16, IA64_IMM64
+    dir64 = 10;
 }
 
 /// The spec's name for a relocation type, which for types 5, 7, 8 and 9 depends on the machine.
@@ -26,19 +26,19 @@ std::string_view reloc_type_name(uint8_t type, uint16_t machine);
 unsigned reloc_width(uint8_t type);
 
 struct RelocEntry {
-  uint32_t rva = 0;           ///< page RVA + offset
+  uint32_t rva = 0;  ///< page RVA + offset
   uint8_t type = 0;
-  uint16_t raw = 0;           ///< the 16-bit slot as in the file
-  uint32_t slot_rva = 0;      ///< where the slot itself lies
+  uint16_t raw = 0;                       ///< the 16-bit slot as in the file
+  uint32_t slot_rva = 0;                  ///< where the slot itself lies
   std::optional<uint16_t> highadj_param;  ///< HIGHADJ takes the next slot as the low 16 bits
 };
 
 struct RelocBlock {
-  uint32_t rva = 0;           ///< where the block header lies
+  uint32_t rva = 0;  ///< where the block header lies
   uint32_t page_rva = 0;
   uint32_t size_of_block = 0;
-  uint32_t slot_count = 0;    ///< slots read from file bytes (zero-fill slots are ABSOLUTE padding, left out)
-  Bytes slots;                ///< the slots when they lie in one run of file bytes; views the file
+  uint32_t slot_count = 0;       ///< slots read from file bytes (zero-fill slots are ABSOLUTE padding, left out)
+  Bytes slots;                   ///< the slots when they lie in one run of file bytes; views the file
   std::vector<uint16_t> joined;  ///< the slots when they run across a section boundary
 
   uint16_t slot(uint32_t i) const { return joined.empty() ? load<uint16_t>(slots, i * 2ull) : joined[i]; }

@@ -83,8 +83,9 @@ TEST(Corpus, SectionCountsAndImportModulesAgreeWithPefile) {
   if (!std::filesystem::exists(manifest)) GTEST_SKIP() << "corkami MANIFEST.tsv not found";
   // Where pefile and Windows part ways, Windows (and we) count differently; each was checked by hand.
   const std::map<std::string, const char*> kImportCountDiffers{
-      {"manyimportsW7.exe", "5 descriptors on disk; 3 are zeroed through TLS AddressOfIndex at load time, pefile "
-                            "stops at the first bad name"},
+      {"manyimportsW7.exe",
+       "5 descriptors on disk; 3 are zeroed through TLS AddressOfIndex at load time, pefile "
+       "stops at the first bad name"},
       {"imports_badterm.exe", "a descriptor with Name 0 ends the list for the loader; pefile reads 2 more"},
       {"ctxt-ld.exe", "imports ctxt.dll's export with the empty name; pefile drops that module"},
       {"dllemptyexp-ld.exe", "imports dllemptyexp.dll's export with the empty name; pefile drops that module"},

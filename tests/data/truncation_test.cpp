@@ -61,8 +61,10 @@ TEST(Truncation, LongerPrefixesParseOrFailCleanlyWithEveryDirectoryWalked) {
     const size_t step = bytes.size() > 65536 ? bytes.size() / 512 : 1;
     for (size_t len = 0; len <= bytes.size(); len += step) {
       auto r = pe::Image::parse(std::span(bytes).first(len));
-      if (r) walk(*r);
-      else EXPECT_FALSE(r.error().to_string().empty());
+      if (r)
+        walk(*r);
+      else
+        EXPECT_FALSE(r.error().to_string().empty());
     }
   }
 }

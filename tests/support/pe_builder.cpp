@@ -54,10 +54,9 @@ uint64_t rd(const Bytes& b, uint32_t off, unsigned n) {
 }
 
 constexpr unsigned char kDosStub[] = {
-    0x0e, 0x1f, 0xba, 0x0e, 0x00, 0xb4, 0x09, 0xcd, 0x21, 0xb8, 0x01, 0x4c, 0xcd, 0x21,
-    'T', 'h', 'i', 's', ' ', 'p', 'r', 'o', 'g', 'r', 'a', 'm', ' ', 'c', 'a', 'n', 'n', 'o', 't', ' ',
-    'b', 'e', ' ', 'r', 'u', 'n', ' ', 'i', 'n', ' ', 'D', 'O', 'S', ' ', 'm', 'o', 'd', 'e', '.',
-    '\r', '\r', '\n', '$'};
+    0x0e, 0x1f, 0xba, 0x0e, 0x00, 0xb4, 0x09, 0xcd, 0x21, 0xb8, 0x01, 0x4c, 0xcd, 0x21, 'T', 'h',  'i',  's',  ' ',
+    'p',  'r',  'o',  'g',  'r',  'a',  'm',  ' ',  'c',  'a',  'n',  'n',  'o',  't',  ' ', 'b',  'e',  ' ',  'r',
+    'u',  'n',  ' ',  'i',  'n',  ' ',  'D',  'O',  'S',  ' ',  'm',  'o',  'd',  'e',  '.', '\r', '\r', '\n', '$'};
 
 }  // namespace
 
@@ -87,10 +86,22 @@ std::optional<uint32_t> BuiltPe::rva_to_offset(uint32_t rva) const {
   return std::nullopt;
 }
 
-void BuiltPe::put8(uint32_t off, uint8_t v) { check_range(bytes, off, 1); w8(bytes, off, v); }
-void BuiltPe::put16(uint32_t off, uint16_t v) { check_range(bytes, off, 2); w16(bytes, off, v); }
-void BuiltPe::put32(uint32_t off, uint32_t v) { check_range(bytes, off, 4); w32(bytes, off, v); }
-void BuiltPe::put64(uint32_t off, uint64_t v) { check_range(bytes, off, 8); w64(bytes, off, v); }
+void BuiltPe::put8(uint32_t off, uint8_t v) {
+  check_range(bytes, off, 1);
+  w8(bytes, off, v);
+}
+void BuiltPe::put16(uint32_t off, uint16_t v) {
+  check_range(bytes, off, 2);
+  w16(bytes, off, v);
+}
+void BuiltPe::put32(uint32_t off, uint32_t v) {
+  check_range(bytes, off, 4);
+  w32(bytes, off, v);
+}
+void BuiltPe::put64(uint32_t off, uint64_t v) {
+  check_range(bytes, off, 8);
+  w64(bytes, off, v);
+}
 uint8_t BuiltPe::get8(uint32_t off) const { return static_cast<uint8_t>(rd(bytes, off, 1)); }
 uint16_t BuiltPe::get16(uint32_t off) const { return static_cast<uint16_t>(rd(bytes, off, 2)); }
 uint32_t BuiltPe::get32(uint32_t off) const { return static_cast<uint32_t>(rd(bytes, off, 4)); }
@@ -173,10 +184,10 @@ PeBuilder& PeBuilder::add_imports(std::vector<Import> imports) {
       off = u32(wstr(b, off, imports[i].dll));
       const std::size_t d = 20 * i;
       w32(b, d + 0, imports[i].use_lookup_table ? c.rva + ilt[i] : 0);  // OriginalFirstThunk
-      w32(b, d + 4, 0);                                                  // TimeDateStamp
-      w32(b, d + 8, 0);                                                  // ForwarderChain
-      w32(b, d + 12, c.rva + name_off);                                  // Name
-      w32(b, d + 16, c.rva + iat[i]);                                    // FirstThunk
+      w32(b, d + 4, 0);                                                 // TimeDateStamp
+      w32(b, d + 8, 0);                                                 // ForwarderChain
+      w32(b, d + 12, c.rva + name_off);                                 // Name
+      w32(b, d + 16, c.rva + iat[i]);                                   // FirstThunk
     }
     ensure(b, std::max<std::size_t>(off, iat_start));  // terminators are zero
     out.dirs.emplace_back(1, 0, u32(20 * (n + 1)));
@@ -246,17 +257,17 @@ PeBuilder& PeBuilder::add_exports(std::string dll_name, uint32_t ordinal_base, s
       w32(b, eat + 4 * slot[i], rva);
     }
     ensure(b, off);
-    w32(b, 0, 0);                    // Characteristics
-    w32(b, 4, 0);                    // TimeDateStamp
-    w16(b, 8, 0);                    // MajorVersion
-    w16(b, 10, 0);                   // MinorVersion
-    w32(b, 12, c.rva + name_off);    // Name
-    w32(b, 16, ordinal_base);        // Base
-    w32(b, 20, u32(nfunc));          // NumberOfFunctions
-    w32(b, 24, u32(named.size()));   // NumberOfNames
-    w32(b, 28, c.rva + eat);         // AddressOfFunctions
-    w32(b, 32, c.rva + enpt);        // AddressOfNames
-    w32(b, 36, c.rva + eot);         // AddressOfNameOrdinals
+    w32(b, 0, 0);                      // Characteristics
+    w32(b, 4, 0);                      // TimeDateStamp
+    w16(b, 8, 0);                      // MajorVersion
+    w16(b, 10, 0);                     // MinorVersion
+    w32(b, 12, c.rva + name_off);      // Name
+    w32(b, 16, ordinal_base);          // Base
+    w32(b, 20, u32(nfunc));            // NumberOfFunctions
+    w32(b, 24, u32(named.size()));     // NumberOfNames
+    w32(b, 28, c.rva + eat);           // AddressOfFunctions
+    w32(b, 32, c.rva + enpt);          // AddressOfNames
+    w32(b, 36, c.rva + eot);           // AddressOfNameOrdinals
     out.dirs.emplace_back(0, 0, off);  // whole section: forwarders are inside the range
     return out;
   };
@@ -302,12 +313,17 @@ PeBuilder& PeBuilder::add_tls(std::vector<uint64_t> callback_vas, uint32_t size_
     for (uint32_t i = 0; i < tmpl_size; ++i) w8(b, tmpl_off + i, static_cast<uint8_t>(0x11 + i));
     const uint64_t va = c.image_base + c.rva;
     std::size_t o = 0;
-    wptr(b, o, va + tmpl_off, c.pe32plus); o += ps;             // StartAddressOfRawData
-    wptr(b, o, va + tmpl_off + tmpl_size, c.pe32plus); o += ps; // EndAddressOfRawData
-    wptr(b, o, va + index_off, c.pe32plus); o += ps;            // AddressOfIndex
-    wptr(b, o, va + cb_off, c.pe32plus); o += ps;               // AddressOfCallBacks
-    w32(b, o, size_of_zero_fill); o += 4;                        // SizeOfZeroFill
-    w32(b, o, 0);                                                // Characteristics
+    wptr(b, o, va + tmpl_off, c.pe32plus);
+    o += ps;  // StartAddressOfRawData
+    wptr(b, o, va + tmpl_off + tmpl_size, c.pe32plus);
+    o += ps;  // EndAddressOfRawData
+    wptr(b, o, va + index_off, c.pe32plus);
+    o += ps;  // AddressOfIndex
+    wptr(b, o, va + cb_off, c.pe32plus);
+    o += ps;  // AddressOfCallBacks
+    w32(b, o, size_of_zero_fill);
+    o += 4;        // SizeOfZeroFill
+    w32(b, o, 0);  // Characteristics
     out.dirs.emplace_back(9, 0, dir_size);
     return out;
   };
@@ -327,9 +343,12 @@ PeBuilder& PeBuilder::add_delay_imports(std::vector<DelayImport> imports) {
     uint32_t off = u32(32 * (n + 1));
     std::vector<uint32_t> hmod(n), iat(n), intab(n);
     for (std::size_t i = 0; i < n; ++i) {
-      hmod[i] = off; off += ps;
-      iat[i] = off; off += u32(ps * (imports[i].names.size() + 1));
-      intab[i] = off; off += u32(ps * (imports[i].names.size() + 1));
+      hmod[i] = off;
+      off += ps;
+      iat[i] = off;
+      off += u32(ps * (imports[i].names.size() + 1));
+      intab[i] = off;
+      off += u32(ps * (imports[i].names.size() + 1));
     }
     // pseudo thunk target: first section of the image
     const uint64_t thunk_va = c.image_base + c.first_section_rva;
@@ -374,9 +393,9 @@ PeBuilder& PeBuilder::add_load_config(uint32_t size_field, uint64_t security_coo
   auto gen = [size_field, security_cookie_va](const detail::HelperCtx& c) {
     detail::HelperOut out;
     Bytes b;
-    w32(b, 0, size_field);                                         // Size
+    w32(b, 0, size_field);                                              // Size
     wptr(b, c.pe32plus ? 0x58 : 0x3C, security_cookie_va, c.pe32plus);  // SecurityCookie
-    b.resize(size_field, std::byte{0});  // exactly size_field bytes
+    b.resize(size_field, std::byte{0});                                 // exactly size_field bytes
     out.data = std::move(b);
     out.dirs.emplace_back(10, 0, size_field);
     return out;
@@ -395,14 +414,14 @@ PeBuilder& PeBuilder::add_debug_codeview(std::string pdb_path, std::array<uint8_
     wbytes(b, rec + 4, guid.data(), guid.size());
     w32(b, rec + 20, age);
     const uint32_t end = u32(wstr(b, rec + 24, pdb_path));
-    w32(b, 0, 0);               // Characteristics
-    w32(b, 4, 0);               // TimeDateStamp
-    w16(b, 8, 0);               // MajorVersion
-    w16(b, 10, 0);              // MinorVersion
-    w32(b, 12, 2);              // Type = IMAGE_DEBUG_TYPE_CODEVIEW
-    w32(b, 16, end - rec);      // SizeOfData
-    w32(b, 20, c.rva + rec);    // AddressOfRawData
-    w32(b, 24, c.raw + rec);    // PointerToRawData
+    w32(b, 0, 0);             // Characteristics
+    w32(b, 4, 0);             // TimeDateStamp
+    w16(b, 8, 0);             // MajorVersion
+    w16(b, 10, 0);            // MinorVersion
+    w32(b, 12, 2);            // Type = IMAGE_DEBUG_TYPE_CODEVIEW
+    w32(b, 16, end - rec);    // SizeOfData
+    w32(b, 20, c.rva + rec);  // AddressOfRawData
+    w32(b, 24, c.raw + rec);  // PointerToRawData
     out.dirs.emplace_back(6, 0, 28);
     return out;
   };
@@ -429,8 +448,8 @@ BuiltPe PeBuilder::build() const {
   };
   std::vector<Sec> secs;
   for (const auto& s : sections_)
-    secs.push_back({s.name, s.virtual_size, s.characteristics, s.virtual_address, s.raw_pointer, s.raw_size,
-                    s.data, u32(s.data.size()), nullptr});
+    secs.push_back({s.name, s.virtual_size, s.characteristics, s.virtual_address, s.raw_pointer, s.raw_size, s.data,
+                    u32(s.data.size()), nullptr});
   for (const auto& h : helpers_) {
     detail::HelperCtx dry;
     dry.pe32plus = pe32plus_;
@@ -456,8 +475,8 @@ BuiltPe PeBuilder::build() const {
   // ---- header layout ----
   const uint32_t opt_fixed = pe32plus_ ? 112 : 96;
   const uint32_t opt_size_actual = opt_fixed + 8 * number_of_rva_and_sizes_;
-  const uint16_t soh_field = size_of_optional_header_ ? *size_of_optional_header_
-                                                      : static_cast<uint16_t>(opt_size_actual);
+  const uint16_t soh_field =
+      size_of_optional_header_ ? *size_of_optional_header_ : static_cast<uint16_t>(opt_size_actual);
   pe.nt_offset = e_lfanew_;
   pe.coff_offset = pe.nt_offset + 4;
   pe.optional_offset = pe.coff_offset + 20;
@@ -509,13 +528,27 @@ BuiltPe PeBuilder::build() const {
     for (const auto& [idx, o, sz] : out.dirs) dirs[idx] = {c.rva + o, sz};
     const uint32_t prim = c.rva + out.primary_offset;
     switch (s.helper->kind) {
-      case detail::HelperKind::Import: pe.import_rva = prim; break;
-      case detail::HelperKind::Export: pe.export_rva = prim; break;
-      case detail::HelperKind::Reloc: pe.reloc_rva = prim; break;
-      case detail::HelperKind::Tls: pe.tls_rva = prim; break;
-      case detail::HelperKind::DelayImport: pe.delay_import_rva = prim; break;
-      case detail::HelperKind::LoadConfig: pe.load_config_rva = prim; break;
-      case detail::HelperKind::Debug: pe.debug_rva = prim; break;
+      case detail::HelperKind::Import:
+        pe.import_rva = prim;
+        break;
+      case detail::HelperKind::Export:
+        pe.export_rva = prim;
+        break;
+      case detail::HelperKind::Reloc:
+        pe.reloc_rva = prim;
+        break;
+      case detail::HelperKind::Tls:
+        pe.tls_rva = prim;
+        break;
+      case detail::HelperKind::DelayImport:
+        pe.delay_import_rva = prim;
+        break;
+      case detail::HelperKind::LoadConfig:
+        pe.load_config_rva = prim;
+        break;
+      case detail::HelperKind::Debug:
+        pe.debug_rva = prim;
+        break;
     }
   }
   if (!bound.empty()) dirs[11] = {pe.bound_import_offset, u32(bound.size())};
@@ -569,8 +602,7 @@ BuiltPe PeBuilder::build() const {
   w16(f, 0x0c, 0xffff);  // e_maxalloc
   w16(f, 0x10, 0xb8);    // e_sp
   w16(f, 0x18, 0x40);    // e_lfarlc
-  if (e_lfanew_ > 0x40)
-    wbytes(f, 0x40, kDosStub, std::min<std::size_t>(sizeof kDosStub, e_lfanew_ - 0x40));
+  if (e_lfanew_ > 0x40) wbytes(f, 0x40, kDosStub, std::min<std::size_t>(sizeof kDosStub, e_lfanew_ - 0x40));
   w32(f, pe.e_lfanew_offset, e_lfanew_);
 
   // NT signature + IMAGE_FILE_HEADER
@@ -589,9 +621,18 @@ BuiltPe PeBuilder::build() const {
   std::optional<uint32_t> first_code, first_data;
   for (std::size_t i = 0; i < nsec; ++i) {
     const uint32_t ch = secs[i].characteristics;
-    if (ch & 0x20) { code_sz += lay[i].raw_size; if (!first_code) first_code = lay[i].va; }
-    if (ch & 0x40) { init_sz += lay[i].raw_size; if (!first_data && !(ch & 0x20)) first_data = lay[i].va; }
-    if (ch & 0x80) { uninit_sz += align_up(lay[i].vsize, fa); if (!first_data && !(ch & 0x20)) first_data = lay[i].va; }
+    if (ch & 0x20) {
+      code_sz += lay[i].raw_size;
+      if (!first_code) first_code = lay[i].va;
+    }
+    if (ch & 0x40) {
+      init_sz += lay[i].raw_size;
+      if (!first_data && !(ch & 0x20)) first_data = lay[i].va;
+    }
+    if (ch & 0x80) {
+      uninit_sz += align_up(lay[i].vsize, fa);
+      if (!first_data && !(ch & 0x20)) first_data = lay[i].va;
+    }
   }
   const uint32_t o = pe.optional_offset;
   w16(f, o + 0, magic_ ? *magic_ : (pe32plus_ ? 0x20b : 0x10b));

@@ -44,28 +44,23 @@ std::vector<std::byte> to_bytes(std::initializer_list<uint8_t> v);
 struct BuiltPe {
   std::vector<std::byte> bytes;
   // file offsets of structures, so tests can corrupt them:
-  uint32_t e_lfanew_offset = 0x3c;  // offset of the e_lfanew field
-  uint32_t nt_offset = 0;           // 'PE\0\0'
-  uint32_t coff_offset = 0;         // IMAGE_FILE_HEADER
-  uint32_t optional_offset = 0;     // IMAGE_OPTIONAL_HEADER(32|64)
-  uint32_t data_dir_offset = 0;     // first IMAGE_DATA_DIRECTORY
-  uint32_t section_table_offset = 0;           // first IMAGE_SECTION_HEADER
-  std::vector<uint32_t> section_raw_offsets;   // PointerToRawData of each section
-  std::vector<uint32_t> section_rvas;          // VirtualAddress of each section
-  uint32_t string_table_offset = 0;  // COFF string table (0 if none)
-  uint32_t overlay_offset = 0;       // first overlay byte (0 if no overlay)
+  uint32_t e_lfanew_offset = 0x3c;            // offset of the e_lfanew field
+  uint32_t nt_offset = 0;                     // 'PE\0\0'
+  uint32_t coff_offset = 0;                   // IMAGE_FILE_HEADER
+  uint32_t optional_offset = 0;               // IMAGE_OPTIONAL_HEADER(32|64)
+  uint32_t data_dir_offset = 0;               // first IMAGE_DATA_DIRECTORY
+  uint32_t section_table_offset = 0;          // first IMAGE_SECTION_HEADER
+  std::vector<uint32_t> section_raw_offsets;  // PointerToRawData of each section
+  std::vector<uint32_t> section_rvas;         // VirtualAddress of each section
+  uint32_t string_table_offset = 0;           // COFF string table (0 if none)
+  uint32_t overlay_offset = 0;                // first overlay byte (0 if no overlay)
   // rvas of what the helpers laid out (0 if absent)
-  uint32_t import_rva = 0, export_rva = 0, reloc_rva = 0, tls_rva = 0,
-           delay_import_rva = 0, bound_import_offset = 0, load_config_rva = 0,
-           debug_rva = 0;
+  uint32_t import_rva = 0, export_rva = 0, reloc_rva = 0, tls_rva = 0, delay_import_rva = 0, bound_import_offset = 0,
+           load_config_rva = 0, debug_rva = 0;
 
   // offset of the i-th IMAGE_SECTION_HEADER / i-th IMAGE_DATA_DIRECTORY
-  uint32_t section_header_offset(std::size_t i) const {
-    return section_table_offset + 40u * static_cast<uint32_t>(i);
-  }
-  uint32_t data_dir_entry_offset(int index) const {
-    return data_dir_offset + 8u * static_cast<uint32_t>(index);
-  }
+  uint32_t section_header_offset(std::size_t i) const { return section_table_offset + 40u * static_cast<uint32_t>(i); }
+  uint32_t data_dir_entry_offset(int index) const { return data_dir_offset + 8u * static_cast<uint32_t>(index); }
   // File offset of an rva, via the section table as laid out (nullopt if
   // the rva is in no section and not in the headers).
   std::optional<uint32_t> rva_to_offset(uint32_t rva) const;
@@ -82,20 +77,22 @@ struct BuiltPe {
 
  private:
   friend class PeBuilder;
-  struct SecLayout { uint32_t va, vsize, raw, raw_size; };
+  struct SecLayout {
+    uint32_t va, vsize, raw, raw_size;
+  };
   std::vector<SecLayout> layout_;
   uint32_t size_of_headers_ = 0;
 };
 
 struct Section {
-  std::string name{};           // > 8 chars => COFF string table, "/N" in the header
-  uint32_t virtual_size = 0;    // 0 => size of data
-  std::vector<std::byte> data{};  // raw data
-  uint32_t characteristics = 0x60000020;   // default code RX
-  std::optional<uint32_t> virtual_address{}; // default: laid out in order, SectionAlignment-aligned
-  std::optional<uint32_t> raw_pointer{};     // default: laid out, FileAlignment-aligned (0 if raw size is 0)
-  std::optional<uint32_t> raw_size{};        // default: data size rounded up to FileAlignment
-                                           // (if set: only min(raw_size, data size) bytes are written)
+  std::string name{};                         // > 8 chars => COFF string table, "/N" in the header
+  uint32_t virtual_size = 0;                  // 0 => size of data
+  std::vector<std::byte> data{};              // raw data
+  uint32_t characteristics = 0x60000020;      // default code RX
+  std::optional<uint32_t> virtual_address{};  // default: laid out in order, SectionAlignment-aligned
+  std::optional<uint32_t> raw_pointer{};      // default: laid out, FileAlignment-aligned (0 if raw size is 0)
+  std::optional<uint32_t> raw_size{};         // default: data size rounded up to FileAlignment
+                                              // (if set: only min(raw_size, data size) bytes are written)
 };
 
 using ImportEntry = std::variant<std::pair<uint16_t, std::string> /*hint,name*/, uint16_t /*ordinal*/>;
@@ -107,10 +104,10 @@ struct Import {
 };
 
 struct Export {
-  std::string name{};                   // ignored if noname
-  std::optional<uint32_t> rva{};        // default: first section rva + 0x10*index (if inside it)
-  std::optional<std::string> forwarder{}; // "DLL.Name" or "DLL.#12"; string placed inside the export directory
-  std::optional<uint16_t> ordinal{};    // biased ordinal (>= ordinal_base); default: next free slot
+  std::string name{};                      // ignored if noname
+  std::optional<uint32_t> rva{};           // default: first section rva + 0x10*index (if inside it)
+  std::optional<std::string> forwarder{};  // "DLL.Name" or "DLL.#12"; string placed inside the export directory
+  std::optional<uint16_t> ordinal{};       // biased ordinal (>= ordinal_base); default: next free slot
   bool noname = false;
 };
 
@@ -122,13 +119,13 @@ struct RelocBlock {
 struct DelayImport {
   std::string dll{};
   std::vector<std::string> names{};  // imported by name, hint 0
-  bool rva_form = true;            // Attributes bit 0; false => VA form (image_base + rva, low 32 bits)
+  bool rva_form = true;              // Attributes bit 0; false => VA form (image_base + rva, low 32 bits)
 };
 
 namespace detail {
 struct HelperCtx {
-  uint32_t rva = 0;       // rva of the helper's own section
-  uint32_t raw = 0;       // file offset of the helper's own section
+  uint32_t rva = 0;  // rva of the helper's own section
+  uint32_t raw = 0;  // file offset of the helper's own section
   uint64_t image_base = 0;
   bool pe32plus = false;
   uint32_t first_section_rva = 0;
@@ -156,49 +153,158 @@ class PeBuilder {
   bool pe32plus() const { return pe32plus_; }
 
   // ---- IMAGE_FILE_HEADER ----
-  PeBuilder& machine(uint16_t v) { machine_ = v; return *this; }
-  PeBuilder& number_of_sections(uint16_t v) { number_of_sections_ = v; return *this; }  // default: count
-  PeBuilder& time_date_stamp(uint32_t v) { time_date_stamp_ = v; return *this; }
-  PeBuilder& pointer_to_symbol_table(uint32_t v) { pointer_to_symbol_table_ = v; return *this; }  // default: string table or 0
-  PeBuilder& number_of_symbols(uint32_t v) { number_of_symbols_ = v; return *this; }  // default 0
+  PeBuilder& machine(uint16_t v) {
+    machine_ = v;
+    return *this;
+  }
+  PeBuilder& number_of_sections(uint16_t v) {
+    number_of_sections_ = v;
+    return *this;
+  }  // default: count
+  PeBuilder& time_date_stamp(uint32_t v) {
+    time_date_stamp_ = v;
+    return *this;
+  }
+  PeBuilder& pointer_to_symbol_table(uint32_t v) {
+    pointer_to_symbol_table_ = v;
+    return *this;
+  }  // default: string table or 0
+  PeBuilder& number_of_symbols(uint32_t v) {
+    number_of_symbols_ = v;
+    return *this;
+  }  // default 0
   // Also moves the section table (it is placed at optional_offset + this value).
-  PeBuilder& size_of_optional_header(uint16_t v) { size_of_optional_header_ = v; return *this; }
-  PeBuilder& characteristics(uint16_t v) { characteristics_ = v; return *this; }
+  PeBuilder& size_of_optional_header(uint16_t v) {
+    size_of_optional_header_ = v;
+    return *this;
+  }
+  PeBuilder& characteristics(uint16_t v) {
+    characteristics_ = v;
+    return *this;
+  }
 
   // ---- DOS header ----
-  PeBuilder& e_lfanew(uint32_t v) { e_lfanew_ = v; return *this; }  // default 0x80
+  PeBuilder& e_lfanew(uint32_t v) {
+    e_lfanew_ = v;
+    return *this;
+  }  // default 0x80
 
   // ---- optional header ----
-  PeBuilder& magic(uint16_t v) { magic_ = v; return *this; }  // default 0x10b / 0x20b (layout is unaffected)
-  PeBuilder& linker_version(uint8_t major, uint8_t minor) { linker_major_ = major; linker_minor_ = minor; return *this; }
-  PeBuilder& size_of_code(uint32_t v) { size_of_code_ = v; return *this; }
-  PeBuilder& size_of_initialized_data(uint32_t v) { size_of_init_data_ = v; return *this; }
-  PeBuilder& size_of_uninitialized_data(uint32_t v) { size_of_uninit_data_ = v; return *this; }
-  PeBuilder& entry_point(uint32_t v) { entry_point_ = v; return *this; }  // default: first code section rva, else 0
-  PeBuilder& base_of_code(uint32_t v) { base_of_code_ = v; return *this; }
-  PeBuilder& base_of_data(uint32_t v) { base_of_data_ = v; return *this; }  // PE32 only
-  PeBuilder& image_base(uint64_t v) { image_base_ = v; return *this; }
-  PeBuilder& section_alignment(uint32_t v) { section_alignment_ = v; return *this; }
-  PeBuilder& file_alignment(uint32_t v) { file_alignment_ = v; return *this; }
-  PeBuilder& os_version(uint16_t major, uint16_t minor) { os_major_ = major; os_minor_ = minor; return *this; }
-  PeBuilder& image_version(uint16_t major, uint16_t minor) { image_major_ = major; image_minor_ = minor; return *this; }
-  PeBuilder& subsystem_version(uint16_t major, uint16_t minor) { subsys_major_ = major; subsys_minor_ = minor; return *this; }
-  PeBuilder& win32_version_value(uint32_t v) { win32_version_value_ = v; return *this; }
-  PeBuilder& size_of_image(uint32_t v) { size_of_image_ = v; return *this; }
+  PeBuilder& magic(uint16_t v) {
+    magic_ = v;
+    return *this;
+  }  // default 0x10b / 0x20b (layout is unaffected)
+  PeBuilder& linker_version(uint8_t major, uint8_t minor) {
+    linker_major_ = major;
+    linker_minor_ = minor;
+    return *this;
+  }
+  PeBuilder& size_of_code(uint32_t v) {
+    size_of_code_ = v;
+    return *this;
+  }
+  PeBuilder& size_of_initialized_data(uint32_t v) {
+    size_of_init_data_ = v;
+    return *this;
+  }
+  PeBuilder& size_of_uninitialized_data(uint32_t v) {
+    size_of_uninit_data_ = v;
+    return *this;
+  }
+  PeBuilder& entry_point(uint32_t v) {
+    entry_point_ = v;
+    return *this;
+  }  // default: first code section rva, else 0
+  PeBuilder& base_of_code(uint32_t v) {
+    base_of_code_ = v;
+    return *this;
+  }
+  PeBuilder& base_of_data(uint32_t v) {
+    base_of_data_ = v;
+    return *this;
+  }  // PE32 only
+  PeBuilder& image_base(uint64_t v) {
+    image_base_ = v;
+    return *this;
+  }
+  PeBuilder& section_alignment(uint32_t v) {
+    section_alignment_ = v;
+    return *this;
+  }
+  PeBuilder& file_alignment(uint32_t v) {
+    file_alignment_ = v;
+    return *this;
+  }
+  PeBuilder& os_version(uint16_t major, uint16_t minor) {
+    os_major_ = major;
+    os_minor_ = minor;
+    return *this;
+  }
+  PeBuilder& image_version(uint16_t major, uint16_t minor) {
+    image_major_ = major;
+    image_minor_ = minor;
+    return *this;
+  }
+  PeBuilder& subsystem_version(uint16_t major, uint16_t minor) {
+    subsys_major_ = major;
+    subsys_minor_ = minor;
+    return *this;
+  }
+  PeBuilder& win32_version_value(uint32_t v) {
+    win32_version_value_ = v;
+    return *this;
+  }
+  PeBuilder& size_of_image(uint32_t v) {
+    size_of_image_ = v;
+    return *this;
+  }
   // Field value only; the layout always uses the computed value.
-  PeBuilder& size_of_headers(uint32_t v) { size_of_headers_ = v; return *this; }
-  PeBuilder& checksum(uint32_t v) { checksum_ = v; return *this; }
-  PeBuilder& compute_checksum(bool v = true) { compute_checksum_ = v; return *this; }  // real PE checksum, overrides checksum()
-  PeBuilder& subsystem(uint16_t v) { subsystem_ = v; return *this; }
-  PeBuilder& dll_characteristics(uint16_t v) { dll_characteristics_ = v; return *this; }
-  PeBuilder& stack_reserve(uint64_t v) { stack_reserve_ = v; return *this; }
-  PeBuilder& stack_commit(uint64_t v) { stack_commit_ = v; return *this; }
-  PeBuilder& heap_reserve(uint64_t v) { heap_reserve_ = v; return *this; }
-  PeBuilder& heap_commit(uint64_t v) { heap_commit_ = v; return *this; }
-  PeBuilder& loader_flags(uint32_t v) { loader_flags_ = v; return *this; }
+  PeBuilder& size_of_headers(uint32_t v) {
+    size_of_headers_ = v;
+    return *this;
+  }
+  PeBuilder& checksum(uint32_t v) {
+    checksum_ = v;
+    return *this;
+  }
+  PeBuilder& compute_checksum(bool v = true) {
+    compute_checksum_ = v;
+    return *this;
+  }  // real PE checksum, overrides checksum()
+  PeBuilder& subsystem(uint16_t v) {
+    subsystem_ = v;
+    return *this;
+  }
+  PeBuilder& dll_characteristics(uint16_t v) {
+    dll_characteristics_ = v;
+    return *this;
+  }
+  PeBuilder& stack_reserve(uint64_t v) {
+    stack_reserve_ = v;
+    return *this;
+  }
+  PeBuilder& stack_commit(uint64_t v) {
+    stack_commit_ = v;
+    return *this;
+  }
+  PeBuilder& heap_reserve(uint64_t v) {
+    heap_reserve_ = v;
+    return *this;
+  }
+  PeBuilder& heap_commit(uint64_t v) {
+    heap_commit_ = v;
+    return *this;
+  }
+  PeBuilder& loader_flags(uint32_t v) {
+    loader_flags_ = v;
+    return *this;
+  }
   // Exactly this many directory slots are written (and counted in the default
   // SizeOfOptionalHeader); directories with index >= n are dropped.
-  PeBuilder& number_of_rva_and_sizes(uint32_t v) { number_of_rva_and_sizes_ = v; return *this; }
+  PeBuilder& number_of_rva_and_sizes(uint32_t v) {
+    number_of_rva_and_sizes_ = v;
+    return *this;
+  }
 
   PeBuilder& add_section(Section s);
   // Explicit directories win over those set by the content helpers.
@@ -207,7 +313,7 @@ class PeBuilder {
   // ---- content helpers: each appends a NEW section, built at build() time ----
   PeBuilder& add_imports(std::vector<Import> imports);  // .idata; dirs 1 and 12
   PeBuilder& add_exports(std::string dll_name, uint32_t ordinal_base, std::vector<Export> exports);  // .edata; dir 0
-  PeBuilder& add_relocs(std::vector<RelocBlock> blocks);  // .reloc; dir 5
+  PeBuilder& add_relocs(std::vector<RelocBlock> blocks);                                             // .reloc; dir 5
   // .tls; dir 9. Template data = 16 bytes 0x11..0x20, index slot, NUL-terminated callbacks array.
   PeBuilder& add_tls(std::vector<uint64_t> callback_vas, uint32_t size_of_zero_fill = 0);
   PeBuilder& add_delay_imports(std::vector<DelayImport> imports);  // .didat; dir 13
@@ -237,16 +343,14 @@ class PeBuilder {
   std::optional<uint32_t> entry_point_, base_of_code_, base_of_data_;
   uint64_t image_base_;
   uint32_t section_alignment_ = 0x1000, file_alignment_ = 0x200;
-  uint16_t os_major_ = 6, os_minor_ = 0, image_major_ = 0, image_minor_ = 0,
-           subsys_major_ = 6, subsys_minor_ = 0;
+  uint16_t os_major_ = 6, os_minor_ = 0, image_major_ = 0, image_minor_ = 0, subsys_major_ = 6, subsys_minor_ = 0;
   uint32_t win32_version_value_ = 0;
   std::optional<uint32_t> size_of_image_, size_of_headers_;
   uint32_t checksum_ = 0;
   bool compute_checksum_ = false;
   uint16_t subsystem_ = 3;
   uint16_t dll_characteristics_;
-  uint64_t stack_reserve_ = 0x100000, stack_commit_ = 0x1000,
-           heap_reserve_ = 0x100000, heap_commit_ = 0x1000;
+  uint64_t stack_reserve_ = 0x100000, stack_commit_ = 0x1000, heap_reserve_ = 0x100000, heap_commit_ = 0x1000;
   uint32_t loader_flags_ = 0;
   uint32_t number_of_rva_and_sizes_ = 16;
 

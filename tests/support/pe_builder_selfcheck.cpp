@@ -43,16 +43,15 @@ PeBuilder full_image(bool pe32plus) {
   b.time_date_stamp(0x5f000000);
   std::vector<std::byte> code(0x40, std::byte{0xc3});
   b.add_section({.name = ".text", .data = code});
-  b.add_section({.name = ".data", .virtual_size = 0x2000, .data = to_bytes("hello, data"),
-                 .characteristics = 0xC0000040});
-  b.add_section({.name = ".verylongsectionname", .data = to_bytes("long name"),
-                 .characteristics = 0x40000040});
+  b.add_section(
+      {.name = ".data", .virtual_size = 0x2000, .data = to_bytes("hello, data"), .characteristics = 0xC0000040});
+  b.add_section({.name = ".verylongsectionname", .data = to_bytes("long name"), .characteristics = 0x40000040});
   b.add_imports({
-      {.dll = "KERNEL32.dll", .entries = {std::pair<uint16_t, std::string>{0x10, "ExitProcess"},
-                                          std::pair<uint16_t, std::string>{0x20, "GetLastError"}, uint16_t{7}}},
+      {.dll = "KERNEL32.dll",
+       .entries = {std::pair<uint16_t, std::string>{0x10, "ExitProcess"},
+                   std::pair<uint16_t, std::string>{0x20, "GetLastError"}, uint16_t{7}}},
       {.dll = "WS2_32.dll", .entries = {uint16_t{115}, uint16_t{3}}},
-      {.dll = "USER32.dll", .entries = {std::pair<uint16_t, std::string>{0, "MessageBoxA"}},
-       .use_lookup_table = false},
+      {.dll = "USER32.dll", .entries = {std::pair<uint16_t, std::string>{0, "MessageBoxA"}}, .use_lookup_table = false},
   });
   b.add_exports("selfcheck.dll", 5,
                 {
@@ -70,8 +69,7 @@ PeBuilder full_image(bool pe32plus) {
   b.add_delay_imports({{.dll = "dbghelp.dll", .names = {"SymInitialize", "SymCleanup"}},
                        {.dll = "version.dll", .names = {"GetFileVersionInfoA"}}});
   b.add_debug_codeview("C:\\build\\selfcheck.pdb",
-                       {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
-                        0x10},
+                       {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10},
                        3);
   b.add_load_config(pe32plus ? 0x100 : 0x94, ib + 0x2000);
   b.overlay(to_bytes("OVERLAY-DATA"));
@@ -96,8 +94,7 @@ void check_common(const BuiltPe& pe, bool pe32plus) {
   expect(pe.get32(pe.data_dir_entry_offset(10)) == pe.load_config_rva, "load config dir");
   expect(pe.section_rvas.at(0) == 0x1000, ".text at 0x1000");
   expect(pe.section_raw_offsets.at(0) == 0x400, ".text raw at 0x400");
-  expect(pe.string_table_offset != 0 && pe.get32(pe.coff_offset + 8) == pe.string_table_offset,
-         "PointerToSymbolTable");
+  expect(pe.string_table_offset != 0 && pe.get32(pe.coff_offset + 8) == pe.string_table_offset, "PointerToSymbolTable");
   expect(pe.string_table_offset + pe.get32(pe.string_table_offset) == pe.bytes.size(), "string table at EOF");
   expect(pe.overlay_offset != 0 && pe.get8(pe.overlay_offset) == 'O', "overlay");
   auto lc = pe.rva_to_offset(pe.load_config_rva);

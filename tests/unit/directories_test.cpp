@@ -210,8 +210,10 @@ TEST_P(ImportsTest, UnreadablePartsBecomeWarnings) {
   BuiltPe pe = b.build();
   const uint32_t d0 = file_off(pe, pe.import_rva);
   const uint32_t ilt = file_off(pe, pe.get32(d0));
-  if (p) pe.put64(ilt, 0x8000);  // KERNEL32's first hint/name entry in a gap
-  else pe.put32(ilt, 0x8000);
+  if (p)
+    pe.put64(ilt, 0x8000);  // KERNEL32's first hint/name entry in a gap
+  else
+    pe.put32(ilt, 0x8000);
   const uint32_t d1 = d0 + kDescSize;
   pe.put32(d1 + 12, 0x8000);  // WS2_32's name in a gap
   const uint32_t d2 = d1 + kDescSize;
@@ -278,9 +280,9 @@ TEST_P(ImportsTest, NameScanBudgetStopsThunksSharingOneLongName) {
   put_str(sec, kDllName, "LONG.dll");
   for (uint32_t i = 0; i < kLong; ++i) sec[kHint + 2 + i] = std::byte{'A'};
   for (uint32_t i = 0; i < kThunks; ++i) put_le(sec, table + i * ps, kVa + kHint, ps);
-  put_le(sec, 0, kVa + table, 4);       // OriginalFirstThunk
-  put_le(sec, 12, kVa + kDllName, 4);   // Name
-  put_le(sec, 16, kVa + table, 4);      // FirstThunk
+  put_le(sec, 0, kVa + table, 4);      // OriginalFirstThunk
+  put_le(sec, 12, kVa + kDllName, 4);  // Name
+  put_le(sec, 16, kVa + table, 4);     // FirstThunk
   PeBuilder b(p);
   b.add_section({.name = ".idata", .data = sec, .characteristics = 0xC0000040, .virtual_address = kVa});
   b.set_directory(kDirImport, kVa, 40);
@@ -332,10 +334,10 @@ TEST_P(ImportsTest, EntryBudgetStopsSharedThunkArrays) {
   EXPECT_LT(r->entry_count(), uint64_t{kDescs} * kThunks);
 }
 
-// Regression (found while writing these tests, fixed in the parser): in PE32+ an import-by-name thunk is an RVA in its low 32 bits (ntdll LdrpSnapThunk and ReactOS mask with
-// 0xffffffff, Wine casts to DWORD); the parser masks with 0x7fffffff. A thunk 0x80000000|rva (bit 63 clear, so
-// not an ordinal) names RVA 0x8000xxxx, outside the image, and the loader fails; the parser silently reads the
-// name at rva instead.
+// Regression (found while writing these tests, fixed in the parser): in PE32+ an import-by-name thunk is an RVA in its
+// low 32 bits (ntdll LdrpSnapThunk and ReactOS mask with 0xffffffff, Wine casts to DWORD); the parser masks with
+// 0x7fffffff. A thunk 0x80000000|rva (bit 63 clear, so not an ordinal) names RVA 0x8000xxxx, outside the image, and the
+// loader fails; the parser silently reads the name at rva instead.
 TEST(ImportsPe32PlusTest, NameThunkBit31IsPartOfTheRva) {
   BuiltPe pe = imports_image(true).build();
   const uint32_t ilt = file_off(pe, pe.get32(file_off(pe, pe.import_rva)));
@@ -603,9 +605,9 @@ TEST_P(ExportsTest, HugeNumberOfFunctionsIsClippedAndTerminates) {
   auto r = parse_exports(*img);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   const uint64_t max_slots = img->mapped_size() / 4;
-  const Error* clip = find_warning(r->warnings, "export directory",
-                                   "NumberOfFunctions 4294967295 does not fit in the image; using " +
-                                       std::to_string(max_slots));
+  const Error* clip =
+      find_warning(r->warnings, "export directory",
+                   "NumberOfFunctions 4294967295 does not fit in the image; using " + std::to_string(max_slots));
   ASSERT_NE(clip, nullptr) << describe(r->warnings);
   EXPECT_EQ(clip->where.value, pe.export_rva);
   // The walk leaves the image at the end of .edata and stops there.
@@ -756,7 +758,7 @@ TEST_P(Relocs, BlocksEntriesAndTypes) {
     uint8_t type;
     uint32_t rva, slot_rva;
   };
-  const Want want[] = {{reloc_type::highlow, 0x1000, 0x3008}, {reloc_type::highlow, 0x1004, 0x300a},
+  const Want want[] = {{reloc_type::highlow, 0x1000, 0x3008},  {reloc_type::highlow, 0x1004, 0x300a},
                        {reloc_type::absolute, 0x1000, 0x300c}, {reloc_type::dir64, 0x2010, 0x3016},
                        {reloc_type::highlow, 0x2010, 0x3018},  {reloc_type::absolute, 0x2000, 0x301a},
                        {reloc_type::absolute, 0x2000, 0x301c}};
@@ -878,19 +880,32 @@ TEST(RelocTypeName, DependsOnTheMachine) {
     std::string_view name;
   };
   const Case cases[] = {
-      {0, machine::i386, "ABSOLUTE"},           {1, machine::i386, "HIGH"},
-      {2, machine::i386, "LOW"},                {3, machine::i386, "HIGHLOW"},
-      {4, machine::i386, "HIGHADJ"},            {10, machine::amd64, "DIR64"},
-      {5, machine::i386, "MACHINE_SPECIFIC_5"}, {5, machine::armnt, "ARM_MOV32"},
-      {5, machine::arm, "ARM_MOV32"},           {7, machine::thumb, "THUMB_MOV32"},
-      {7, machine::armnt, "THUMB_MOV32"},       {5, machine::r4000, "MIPS_JMPADDR"},
-      {9, machine::r4000, "MIPS_JMPADDR16"},    {9, machine::mipsfpu, "MIPS_JMPADDR16"},
-      {9, machine::ia64, "IA64_IMM64"},         {9, machine::amd64, "MACHINE_SPECIFIC_9"},
-      {5, machine::riscv64, "RISCV_HIGH20"},    {7, machine::riscv32, "RISCV_LOW12I"},
-      {8, machine::riscv128, "RISCV_LOW12S"},   {8, machine::loongarch32, "LOONGARCH32_MARK_LA"},
-      {8, machine::loongarch64, "LOONGARCH64_MARK_LA"}, {8, machine::arm64, "MACHINE_SPECIFIC_8"},
-      {5, machine::arm64, "MACHINE_SPECIFIC_5"}, {6, machine::i386, "RESERVED"},
-      {11, machine::amd64, "UNKNOWN"},          {15, machine::arm64, "UNKNOWN"},
+      {0, machine::i386, "ABSOLUTE"},
+      {1, machine::i386, "HIGH"},
+      {2, machine::i386, "LOW"},
+      {3, machine::i386, "HIGHLOW"},
+      {4, machine::i386, "HIGHADJ"},
+      {10, machine::amd64, "DIR64"},
+      {5, machine::i386, "MACHINE_SPECIFIC_5"},
+      {5, machine::armnt, "ARM_MOV32"},
+      {5, machine::arm, "ARM_MOV32"},
+      {7, machine::thumb, "THUMB_MOV32"},
+      {7, machine::armnt, "THUMB_MOV32"},
+      {5, machine::r4000, "MIPS_JMPADDR"},
+      {9, machine::r4000, "MIPS_JMPADDR16"},
+      {9, machine::mipsfpu, "MIPS_JMPADDR16"},
+      {9, machine::ia64, "IA64_IMM64"},
+      {9, machine::amd64, "MACHINE_SPECIFIC_9"},
+      {5, machine::riscv64, "RISCV_HIGH20"},
+      {7, machine::riscv32, "RISCV_LOW12I"},
+      {8, machine::riscv128, "RISCV_LOW12S"},
+      {8, machine::loongarch32, "LOONGARCH32_MARK_LA"},
+      {8, machine::loongarch64, "LOONGARCH64_MARK_LA"},
+      {8, machine::arm64, "MACHINE_SPECIFIC_8"},
+      {5, machine::arm64, "MACHINE_SPECIFIC_5"},
+      {6, machine::i386, "RESERVED"},
+      {11, machine::amd64, "UNKNOWN"},
+      {15, machine::arm64, "UNKNOWN"},
   };
   for (const auto& c : cases)
     EXPECT_EQ(reloc_type_name(c.type, c.machine), c.name) << "type " << int{c.type} << " machine " << c.machine;
@@ -977,8 +992,10 @@ TEST_P(TlsTest, CallbackArrayAddressNotAVa) {
   BuiltPe pe = b.build();
   const uint32_t field = file_off(pe, pe.tls_rva) + (p ? 24 : 12);
   const uint32_t rva = pe.tls_rva + (p ? 40 : 24);
-  if (p) pe.put64(field, rva);
-  else pe.put32(field, rva);
+  if (p)
+    pe.put64(field, rva);
+  else
+    pe.put32(field, rva);
   auto img = parse(pe);
   ASSERT_TRUE(img.has_value());
   auto r = parse_tls(*img);
@@ -988,9 +1005,8 @@ TEST_P(TlsTest, CallbackArrayAddressNotAVa) {
   ASSERT_EQ(r->warnings.size(), 1u) << describe(r->warnings);
   EXPECT_EQ(r->warnings[0].structure, "TLS directory");
   EXPECT_EQ(r->warnings[0].where.value, pe.tls_rva);
-  EXPECT_EQ(r->warnings[0].message,
-            "AddressOfCallBacks 0x" + (std::ostringstream() << std::hex << rva).str() +
-                " is outside the image at its preferred base");
+  EXPECT_EQ(r->warnings[0].message, "AddressOfCallBacks 0x" + (std::ostringstream() << std::hex << rva).str() +
+                                        " is outside the image at its preferred base");
 }
 
 TEST_P(TlsTest, NoDirectory) {
@@ -1016,7 +1032,7 @@ TEST(LoadConfigTest, SecurityCookieIsFull64BitOnPe32Plus) {
   b.add_load_config(0x140, 0x0000000140002000ull);
   BuiltPe pe = b.build();
   const uint32_t lc = file_off(pe, pe.load_config_rva);
-  pe.put32(lc + 0x90, 0x10500);              // GuardFlags
+  pe.put32(lc + 0x90, 0x10500);                 // GuardFlags
   pe.put64(lc + 0x138, 0xFFFF800012345678ull);  // GuardMemcpyFunctionPointer, the last field
   auto img = parse(pe);
   ASSERT_TRUE(img.has_value()) << img.error().to_string();
@@ -1133,7 +1149,8 @@ TEST(LoadConfigTest, SizeFieldAgainstDirectorySize) {
     auto r = parse_load_config(*img);
     ASSERT_TRUE(r.has_value());
     ASSERT_EQ(r->warnings.size(), 1u) << describe(r->warnings);
-    EXPECT_EQ(r->warnings[0].message, "Size field 0x94 differs from the data directory's 0x48; the loader trusts the field");
+    EXPECT_EQ(r->warnings[0].message,
+              "Size field 0x94 differs from the data directory's 0x48; the loader trusts the field");
     EXPECT_EQ(r->warnings[0].where.value, pe.load_config_rva);
     EXPECT_EQ(r->size, 0x94u);
     EXPECT_EQ(r->fields.back().offset + r->fields.back().width, 0x94u);  // the field wins

@@ -54,11 +54,19 @@ TEST(Hostile, SectionsSharingFileBytesKeepTheExportWalkLinear) {
   constexpr uint32_t kShared = 0x10000;  // past the 1000 section headers
   PeBuilder b(false);
   b.add_exports("x.dll", 1, {{.name = "f", .rva = 0x1000}});
-  b.add_section({.name = ".a", .virtual_size = 0x10000, .data = std::vector<std::byte>(0x10000, std::byte{0x41}),
-                 .characteristics = kData, .virtual_address = 0x10000, .raw_pointer = kShared});
+  b.add_section({.name = ".a",
+                 .virtual_size = 0x10000,
+                 .data = std::vector<std::byte>(0x10000, std::byte{0x41}),
+                 .characteristics = kData,
+                 .virtual_address = 0x10000,
+                 .raw_pointer = kShared});
   for (uint32_t i = 1; i < 1000; ++i)
-    b.add_section({.name = ".s", .virtual_size = 0x10000, .characteristics = kData,
-                   .virtual_address = 0x10000 + i * 0x10000, .raw_pointer = kShared, .raw_size = 0x10000});
+    b.add_section({.name = ".s",
+                   .virtual_size = 0x10000,
+                   .characteristics = kData,
+                   .virtual_address = 0x10000 + i * 0x10000,
+                   .raw_pointer = kShared,
+                   .raw_size = 0x10000});
   BuiltPe pe = b.build();
   ASSERT_EQ(pe.section_raw_offsets[999], kShared);
   const uint32_t dir = *pe.rva_to_offset(pe.export_rva);
@@ -81,11 +89,19 @@ TEST(Hostile, SectionsSharingFileBytesKeepTheRelocationWalkLinear) {
     put_le(blocks, i + 4, 8, 4);
   }
   PeBuilder b(false);
-  b.add_section({.name = ".r", .virtual_size = 0x1000, .data = blocks, .characteristics = kData,
-                 .virtual_address = 0x10000, .raw_pointer = 0x10000});
+  b.add_section({.name = ".r",
+                 .virtual_size = 0x1000,
+                 .data = blocks,
+                 .characteristics = kData,
+                 .virtual_address = 0x10000,
+                 .raw_pointer = 0x10000});
   for (uint32_t i = 1; i < 1000; ++i)
-    b.add_section({.name = ".r", .virtual_size = 0x1000, .characteristics = kData,
-                   .virtual_address = 0x10000 + i * 0x1000, .raw_pointer = 0x10000, .raw_size = 0x1000});
+    b.add_section({.name = ".r",
+                   .virtual_size = 0x1000,
+                   .characteristics = kData,
+                   .virtual_address = 0x10000 + i * 0x1000,
+                   .raw_pointer = 0x10000,
+                   .raw_size = 0x1000});
   b.set_directory(kDirBaseReloc, 0x10000, 1000 * 0x1000);
   BuiltPe pe = b.build();
   auto img = parse(pe);
@@ -120,8 +136,8 @@ TEST(Hostile, PdbPathWithoutNulIsCut) {
   b.add_debug_codeview(std::string(10000, 'A'), {}, 1);
   BuiltPe pe = b.build();
   const uint32_t entry = *pe.rva_to_offset(pe.debug_rva);
-  const uint32_t record = pe.get32(entry + 24);  // PointerToRawData
-  const uint32_t size = pe.get32(entry + 16);    // SizeOfData
+  const uint32_t record = pe.get32(entry + 24);                   // PointerToRawData
+  const uint32_t size = pe.get32(entry + 16);                     // SizeOfData
   for (uint32_t i = 24; i < size; ++i) pe.put8(record + i, 'A');  // no NUL anywhere in the record
   auto img = parse(pe);
   ASSERT_TRUE(img.has_value()) << img.error().to_string();
@@ -137,8 +153,11 @@ TEST(Hostile, FlatImageWithManySectionsFindsEachSection) {
   PeBuilder b(false);
   b.section_alignment(0x200).file_alignment(0x200);
   for (uint32_t i = 0; i < 20000; ++i)
-    b.add_section({.name = ".s" + std::to_string(i % 10), .virtual_size = 0x100, .characteristics = kData,
-                   .virtual_address = 0x200000 + i * 0x200, .raw_size = 0});
+    b.add_section({.name = ".s" + std::to_string(i % 10),
+                   .virtual_size = 0x100,
+                   .characteristics = kData,
+                   .virtual_address = 0x200000 + i * 0x200,
+                   .raw_size = 0});
   BuiltPe pe = b.build();
   auto img = parse(pe);
   ASSERT_TRUE(img.has_value()) << img.error().to_string();
@@ -158,24 +177,31 @@ TEST(Hostile, UnreadableNamesDoNotEatTheNameBudget) {
   // last section: a page of 'A' with no NUL and nothing mapped after it.
   constexpr uint32_t kIdata = 0x1000, kJunk = 0x2000;
   std::vector<std::byte> idata(0x400, std::byte{0});
-  auto hint_name = [&](uint32_t at, const char* name) { put_str(idata, at + 2, name); return kIdata + at; };
-  const uint32_t good1 = hint_name(0x200, "Good1"), good2 = hint_name(0x210, "Good2"), good3 = hint_name(0x220, "Good3");
+  auto hint_name = [&](uint32_t at, const char* name) {
+    put_str(idata, at + 2, name);
+    return kIdata + at;
+  };
+  const uint32_t good1 = hint_name(0x200, "Good1"), good2 = hint_name(0x210, "Good2"),
+                 good3 = hint_name(0x220, "Good3");
   put_str(idata, 0x300, "a.dll");
   put_str(idata, 0x310, "b.dll");
   const uint32_t a_ilt = 0x100, b_ilt = 0x180;
   for (uint32_t i = 0; i < 4; ++i) put_le(idata, a_ilt + i * 4, i < 2 ? kJunk + 0x10 : (i == 2 ? good1 : good2), 4);
   put_le(idata, b_ilt, good3, 4);
-  put_le(idata, 0, kIdata + a_ilt, 4);            // a.dll OriginalFirstThunk
-  put_le(idata, 12, kIdata + 0x300, 4);           // Name
-  put_le(idata, 16, kIdata + a_ilt, 4);           // FirstThunk
+  put_le(idata, 0, kIdata + a_ilt, 4);   // a.dll OriginalFirstThunk
+  put_le(idata, 12, kIdata + 0x300, 4);  // Name
+  put_le(idata, 16, kIdata + a_ilt, 4);  // FirstThunk
   put_le(idata, 20, kIdata + b_ilt, 4);
   put_le(idata, 32, kIdata + 0x310, 4);
   put_le(idata, 36, kIdata + b_ilt, 4);
   PeBuilder b(false);
-  b.add_section({.name = ".idata", .virtual_size = 0x1000, .data = idata, .characteristics = kData,
-                 .virtual_address = kIdata});
-  b.add_section({.name = ".junk", .virtual_size = 0x1000, .data = std::vector<std::byte>(0x1000, std::byte{'A'}),
-                 .characteristics = kData, .virtual_address = kJunk});
+  b.add_section(
+      {.name = ".idata", .virtual_size = 0x1000, .data = idata, .characteristics = kData, .virtual_address = kIdata});
+  b.add_section({.name = ".junk",
+                 .virtual_size = 0x1000,
+                 .data = std::vector<std::byte>(0x1000, std::byte{'A'}),
+                 .characteristics = kData,
+                 .virtual_address = kJunk});
   b.set_directory(kDirImport, kIdata, 60);
   BuiltPe pe = b.build();
   auto img = parse(pe);
@@ -204,7 +230,9 @@ TEST(Hostile, RelocationBlockCrossingIntoTheNextSectionKeepsAllEntries) {
   PeBuilder b(false);
   b.add_section({.name = ".a", .virtual_size = 0x1000, .data = a, .characteristics = kData, .virtual_address = 0x1000});
   b.add_section({.name = ".c", .data = c, .characteristics = kData, .virtual_address = 0x2000});
-  b.add_section({.name = ".text", .data = std::vector<std::byte>(0x100, std::byte{0x90}), .characteristics = kCode,
+  b.add_section({.name = ".text",
+                 .data = std::vector<std::byte>(0x100, std::byte{0x90}),
+                 .characteristics = kCode,
                  .virtual_address = 0x3000});
   b.set_directory(kDirBaseReloc, 0x1ff0, 24);
   BuiltPe pe = b.build();
@@ -227,7 +255,7 @@ TEST(Hostile, OneLongForwarderSharedByThousandsOfNames) {
   b.add_exports("x.dll", 1, exports);
   BuiltPe pe = b.build();
   const uint32_t dir = *pe.rva_to_offset(pe.export_rva);
-  const uint32_t ordinals = *pe.rva_to_offset(pe.get32(dir + 36));  // AddressOfNameOrdinals
+  const uint32_t ordinals = *pe.rva_to_offset(pe.get32(dir + 36));                  // AddressOfNameOrdinals
   for (uint32_t i = 0; i < pe.get32(dir + 24); ++i) pe.put16(ordinals + 2 * i, 0);  // every name on slot 0
   auto img = parse(pe);
   ASSERT_TRUE(img.has_value()) << img.error().to_string();
@@ -265,31 +293,49 @@ TEST_P(MappingRules, AreReportedWithTheStatusWindowsGives) {
   EXPECT_NE(w->message.find("STATUS_INVALID_IMAGE_FORMAT"), std::string::npos) << w->message;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Validation, MappingRules,
-    testing::Values(
-        RuleCase{"file_alignment_not_pow2", [](PeBuilder& b) { b.file_alignment(0x300); }, {}, "optional header",
-                 "must be powers of two"},
-        RuleCase{"section_below_file_alignment", [](PeBuilder& b) { b.file_alignment(0x2000); }, {},
-                 "optional header", "SectionAlignment 0x1000 is below FileAlignment 0x2000"},
-        RuleCase{"image_base_not_64k", [](PeBuilder& b) { b.image_base(0x401000); }, {}, "optional header",
-                 "ImageBase 0x401000 is not a multiple of 64 KiB"},
-        RuleCase{"section_va_unaligned",
-                 [](PeBuilder& b) {
-                   b.add_section({.name = ".odd", .data = std::vector<std::byte>(16, std::byte{1}),
-                                  .characteristics = kData, .virtual_address = 0x3800});
-                 },
-                 {}, "section .odd", "VirtualAddress 0x3800 is not a multiple of SectionAlignment 0x1000"},
-        RuleCase{"section_past_size_of_image", {}, [](BuiltPe& pe) { pe.put32(pe.optional_offset + 56, 0x1000); },
-                 "section .text", "past SizeOfImage 0x1000"},
-        RuleCase{"flat_section_not_one_to_one",
-                 [](PeBuilder& b) {
-                   b.section_alignment(0x200).file_alignment(0x200);
-                   b.add_section({.name = ".moved", .data = std::vector<std::byte>(0x200, std::byte{2}),
-                                  .characteristics = kData, .virtual_address = 0x4000});
-                 },
-                 {}, "section .moved", "differs from PointerToRawData"}),
-    [](const testing::TestParamInfo<RuleCase>& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(Validation, MappingRules,
+                         testing::Values(RuleCase{"file_alignment_not_pow2",
+                                                  [](PeBuilder& b) { b.file_alignment(0x300); },
+                                                  {},
+                                                  "optional header",
+                                                  "must be powers of two"},
+                                         RuleCase{"section_below_file_alignment",
+                                                  [](PeBuilder& b) { b.file_alignment(0x2000); },
+                                                  {},
+                                                  "optional header",
+                                                  "SectionAlignment 0x1000 is below FileAlignment 0x2000"},
+                                         RuleCase{"image_base_not_64k",
+                                                  [](PeBuilder& b) { b.image_base(0x401000); },
+                                                  {},
+                                                  "optional header",
+                                                  "ImageBase 0x401000 is not a multiple of 64 KiB"},
+                                         RuleCase{"section_va_unaligned",
+                                                  [](PeBuilder& b) {
+                                                    b.add_section({.name = ".odd",
+                                                                   .data = std::vector<std::byte>(16, std::byte{1}),
+                                                                   .characteristics = kData,
+                                                                   .virtual_address = 0x3800});
+                                                  },
+                                                  {},
+                                                  "section .odd",
+                                                  "VirtualAddress 0x3800 is not a multiple of SectionAlignment 0x1000"},
+                                         RuleCase{"section_past_size_of_image",
+                                                  {},
+                                                  [](BuiltPe& pe) { pe.put32(pe.optional_offset + 56, 0x1000); },
+                                                  "section .text",
+                                                  "past SizeOfImage 0x1000"},
+                                         RuleCase{"flat_section_not_one_to_one",
+                                                  [](PeBuilder& b) {
+                                                    b.section_alignment(0x200).file_alignment(0x200);
+                                                    b.add_section({.name = ".moved",
+                                                                   .data = std::vector<std::byte>(0x200, std::byte{2}),
+                                                                   .characteristics = kData,
+                                                                   .virtual_address = 0x4000});
+                                                  },
+                                                  {},
+                                                  "section .moved",
+                                                  "differs from PointerToRawData"}),
+                         [](const testing::TestParamInfo<RuleCase>& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace pemap::pe

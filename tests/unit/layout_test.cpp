@@ -68,7 +68,9 @@ TEST_P(Layout, RawPointerRoundsDownTo512) {
 // SizeOfRawData 0x10 is rounded up to 512: the overlay bytes after it are mapped, up to 0x200.
 TEST_P(Layout, RawSizeRoundsUpTo512) {
   PeBuilder b(GetParam());
-  b.add_section({.name = ".text", .virtual_size = 0x1000, .data = std::vector<std::byte>(0x10, std::byte{0xAA}),
+  b.add_section({.name = ".text",
+                 .virtual_size = 0x1000,
+                 .data = std::vector<std::byte>(0x10, std::byte{0xAA}),
                  .raw_size = 0x10});
   b.overlay(std::vector<std::byte>(0x300, std::byte{0xBB}));
   const BuiltPe pe = b.build();
@@ -82,7 +84,7 @@ TEST_P(Layout, RawSizeRoundsUpTo512) {
   EXPECT_EQ(byte_at(img, 0x100f), 0xAAu);
   EXPECT_EQ(byte_at(img, 0x1010), 0xBBu);  // overlay byte, mapped as Windows does
   EXPECT_EQ(byte_at(img, 0x11ff), 0xBBu);
-  EXPECT_EQ(byte_at(img, 0x1200), 0u);     // the file still holds 0xBB at 0x400, but it is not mapped
+  EXPECT_EQ(byte_at(img, 0x1200), 0u);  // the file still holds 0xBB at 0x400, but it is not mapped
   EXPECT_EQ(img.rva_to_offset(0x1010), 0x210u);
   EXPECT_FALSE(img.rva_to_offset(0x1200).has_value());
   EXPECT_EQ(img.overlay_offset(), 0x210u);
@@ -344,9 +346,10 @@ TEST_P(Layout, OffsetToRvaRoundTrip) {
   }
 }
 
-// Regression (found while writing these tests, fixed in the parser): offset_to_rva() maps file offsets past the end of the file. A section's mapped file range is rounded up to
-// 512 bytes and may run past EOF (those bytes read as zero); offset_to_rva() returns an RVA for such an offset
-// although no file byte is there, and rva_to_offset() of that RVA says nullopt: the round trip breaks.
+// Regression (found while writing these tests, fixed in the parser): offset_to_rva() maps file offsets past the end of
+// the file. A section's mapped file range is rounded up to 512 bytes and may run past EOF (those bytes read as zero);
+// offset_to_rva() returns an RVA for such an offset although no file byte is there, and rva_to_offset() of that RVA
+// says nullopt: the round trip breaks.
 TEST_P(Layout, OffsetToRvaPastEndOfFile) {
   PeBuilder b(GetParam());
   b.add_section({.name = ".text", .data = pattern(0x50), .raw_size = 0x50});
@@ -402,9 +405,10 @@ TEST_P(Layout, ReadStringEndingAtEndOfFile) {
   EXPECT_EQ(*s, "hello");
 }
 
-// Regression (found while writing these tests, fixed in the parser): read_string() stops at a region boundary. A string that starts at the end of one section and ends in the
-// next, adjacent one (contiguous in memory and here also in the file) is what the loader reads as one string;
-// read_string() fails with "string is not NUL-terminated within 2 bytes" although the NUL is 2 bytes further.
+// Regression (found while writing these tests, fixed in the parser): read_string() stops at a region boundary. A string
+// that starts at the end of one section and ends in the next, adjacent one (contiguous in memory and here also in the
+// file) is what the loader reads as one string; read_string() fails with "string is not NUL-terminated within 2 bytes"
+// although the NUL is 2 bytes further.
 TEST_P(Layout, ReadStringAcrossAdjacentSections) {
   std::vector<std::byte> a(0x1000, std::byte{0});
   a[0xffe] = std::byte{'a'};
@@ -466,8 +470,10 @@ TEST_P(Layout, CopyRangeIncludesZeroFillAndGaps) {
     const uint64_t rva = 0x10f0 + i;
     uint8_t want = 0;
     // .a's raw size is 0x200 (0x100 of data, then the builder's zero padding).
-    if (rva < 0x1100) want = pattern_at(rva - 0x1000, 1);
-    else if (rva >= 0x3000) want = pattern_at(rva - 0x3000, 2);
+    if (rva < 0x1100)
+      want = pattern_at(rva - 0x1000, 1);
+    else if (rva >= 0x3000)
+      want = pattern_at(rva - 0x3000, 2);
     ASSERT_EQ(std::to_integer<uint8_t>((*c)[i]), want) << "rva 0x" << std::hex << rva;
   }
 
@@ -491,7 +497,10 @@ TEST_P(Layout, CopyRangeIncludesZeroFillAndGaps) {
 TEST_P(Layout, OverlappingSectionFirstInMemoryKeepsTheRange) {
   PeBuilder b(GetParam());
   b.add_section({.name = ".a", .virtual_size = 0x2000, .data = pattern(0x200, 1), .virtual_address = 0x1000});
-  b.add_section({.name = ".b", .virtual_size = 0x2000, .data = pattern(0x200, 2), .characteristics = kData,
+  b.add_section({.name = ".b",
+                 .virtual_size = 0x2000,
+                 .data = pattern(0x200, 2),
+                 .characteristics = kData,
                  .virtual_address = 0x2000});
   const BuiltPe pe = b.build();
   auto r = parse(pe);
@@ -509,10 +518,10 @@ TEST_P(Layout, OverlappingSectionFirstInMemoryKeepsTheRange) {
   EXPECT_EQ(img.regions()[2].file_size, 0u);
 }
 
-// Regression (found while writing these tests, fixed in the parser): a section mapped over the header page is not reported. The parser warns about a section overlapping
-// another section ("Windows refuses such images"), but a section at RVA 0 silently vanishes under the headers;
-// ReactOS PeFmtCreateSection and Windows reject a section below the end of the headers
-// (STATUS_INVALID_IMAGE_FORMAT), so there should at least be the same warning.
+// Regression (found while writing these tests, fixed in the parser): a section mapped over the header page is not
+// reported. The parser warns about a section overlapping another section ("Windows refuses such images"), but a section
+// at RVA 0 silently vanishes under the headers; ReactOS PeFmtCreateSection and Windows reject a section below the end
+// of the headers (STATUS_INVALID_IMAGE_FORMAT), so there should at least be the same warning.
 TEST_P(Layout, SectionOverlappingHeadersIsReported) {
   PeBuilder b(GetParam());
   b.add_section({.name = ".hdr", .data = pattern(0x200, 1), .virtual_address = 0});
@@ -525,10 +534,11 @@ TEST_P(Layout, SectionOverlappingHeadersIsReported) {
   EXPECT_EQ(w->where.value, 0u);
 }
 
-// Regression (found while writing these tests, fixed in the parser): SizeOfHeaders past the first section is not reported either. With SizeOfHeaders 0x1400 the header region
-// covers [0, 0x2000) and silently replaces the first page of .text (RVA 0x1000): read_rva(0x1000) returns the file
-// byte at offset 0x1000 instead of .text's first byte (file offset 0x200). Windows (and ReactOS, which checks
-// each section against the end of the header segment) refuses such an image.
+// Regression (found while writing these tests, fixed in the parser): SizeOfHeaders past the first section is not
+// reported either. With SizeOfHeaders 0x1400 the header region covers [0, 0x2000) and silently replaces the first page
+// of .text (RVA 0x1000): read_rva(0x1000) returns the file byte at offset 0x1000 instead of .text's first byte (file
+// offset 0x200). Windows (and ReactOS, which checks each section against the end of the header segment) refuses such an
+// image.
 TEST_P(Layout, SizeOfHeadersPastFirstSectionIsReported) {
   PeBuilder b(GetParam());
   b.add_section({.name = ".text", .data = pattern(0x1400)});
