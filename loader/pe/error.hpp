@@ -45,6 +45,7 @@ struct Error {
   std::string structure;
   Location where;
   std::string message;
+  uint32_t win32 = 0;  ///< the GetLastError() code of a Win32 call (section and view calls), 0 if none
 
   /// "section header #3 at offset 0x1f8: ... (STATUS_INVALID_IMAGE_FORMAT)"
   std::string to_string() const;

@@ -1,0 +1,71 @@
+// Image validation in the order of LOADER-RULES.md "Validation".
+#include "memory/image_rules.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "memory/win32.hpp"
+
+namespace pemap::win {
+namespace {
+
+Error refuse(std::string structure, Location where, std::string message) {
+  Error e = make_error(Status::invalid_image_format, std::move(structure), where, std::move(message));
+  e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
+  return e;
+}
+
+}  // namespace
+
+std::optional<Error> check_image_for_mapping(const pe::Image& image) {
+  const auto& oh = image.optional_header();
+  const Location opt = Location::offset(image.optional_header_offset());
+  const uint32_t sa = oh.section_alignment, fa = oh.file_alignment;
+  if (!is_pow2(sa) || !is_pow2(fa))
+    return refuse("optional header", opt,
+                  fmt::format("SectionAlignment {:#x} and FileAlignment {:#x} must be powers of two", sa, fa));
+  if (sa < fa)
+    return refuse("optional header", opt, fmt::format("SectionAlignment {:#x} is below FileAlignment {:#x}", sa, fa));
+  if (oh.image_base % kAllocationGranularity != 0)
+    return refuse("optional header", opt, fmt::format("ImageBase {:#x} is not a multiple of 64 KiB", oh.image_base));
+  if (oh.size_of_image == 0) return refuse("optional header", opt, "SizeOfImage is 0");
+  const uint64_t table_end = image.section_table_offset() + image.sections().size() * sizeof(pe::SectionHeader);
+  if (table_end > image.mapped_size())
+    return refuse("section table", Location::offset(image.section_table_offset()),
+                  fmt::format("ends at {:#x}, past SizeOfImage {:#x}", table_end, image.mapped_size()));
+
+  if (image.is_flat()) {
+    // Flat images are mapped 1:1 from the file.
+    for (const auto& s : image.sections())
+      if (s.header.SizeOfRawData != 0 && s.header.VirtualAddress != s.header.PointerToRawData)
+        return refuse(fmt::format("section {}", s.name), Location::offset(s.header_offset),
+                      fmt::format("in a flat image VirtualAddress {:#x} must equal PointerToRawData {:#x}", s.rva(),
+                                  s.header.PointerToRawData));
+    return std::nullopt;
+  }
+
+  // Sections in table order: aligned, above the header page, ascending without overlap, inside the image.
+  uint64_t prev_end = pe::kPageSize;
+  for (const auto& s : image.sections()) {
+    const Location where = Location::offset(s.header_offset);
+    const std::string what = fmt::format("section {}", s.name);
+    if (s.rva() % sa != 0)
+      return refuse(what, where,
+                    fmt::format("VirtualAddress {:#x} is not a multiple of SectionAlignment {:#x}", s.rva(), sa));
+    if (s.memory_size == 0) continue;
+    if (s.rva() < prev_end)
+      return refuse(what, where,
+                    fmt::format("VirtualAddress {:#x} overlaps the headers or the section before it (which end at "
+                                "{:#x})",
+                                s.rva(), prev_end));
+    const uint64_t end = uint64_t{s.rva()} + s.memory_size;
+    if (end > image.mapped_size())
+      return refuse(what, where, fmt::format("ends at {:#x}, past SizeOfImage {:#x}", end, image.mapped_size()));
+    prev_end = end;
+  }
+  return std::nullopt;
+}
+
+}  // namespace pemap::win

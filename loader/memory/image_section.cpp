@@ -1,0 +1,236 @@
+// Laying out an image in a memfd, once per file, and mapping views of it.
+#include "memory/image_section.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "memory/image_rules.hpp"
+#include "memory/win32.hpp"
+
+namespace pemap::win {
+namespace {
+
+Error os_error(std::string structure, const std::string& what, Win32Error code) {
+  Error e = make_error(Status::success, std::move(structure), Location{},
+                       fmt::format("{}: {} ({})", what, std::strerror(errno), win32_error_name(code)));
+  e.win32 = static_cast<uint32_t>(code);
+  return e;
+}
+
+int linux_protection(uint32_t protect) {
+  switch (protect & 0xff) {
+    case PAGE_READONLY:
+      return PROT_READ;
+    case PAGE_READWRITE:
+    case PAGE_WRITECOPY:
+      return PROT_READ | PROT_WRITE;
+    case PAGE_EXECUTE:
+      return PROT_EXEC;
+    case PAGE_EXECUTE_READ:
+      return PROT_READ | PROT_EXEC;
+    case PAGE_EXECUTE_READWRITE:
+    case PAGE_EXECUTE_WRITECOPY:
+      return PROT_READ | PROT_WRITE | PROT_EXEC;
+    default:
+      return PROT_NONE;
+  }
+}
+
+bool write_all(int fd, pemap::Bytes bytes, uint64_t at) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(at));
+    if (n <= 0) return false;
+    bytes = bytes.subspan(static_cast<size_t>(n));
+    at += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// The image objects alive in this process, by file identity: a second section of the same file is the
+// same object, as in Windows.
+using Identity = std::tuple<dev_t, ino_t, off_t, int64_t>;
+std::mutex g_cache_mutex;
+std::map<Identity, std::weak_ptr<ImageSection>>& cache() {
+  static std::map<Identity, std::weak_ptr<ImageSection>> c;
+  return c;
+}
+
+}  // namespace
+
+uint32_t section_protection(uint32_t c, bool shared) {
+  const bool r = c & pe::scn::mem_read, w = c & pe::scn::mem_write, x = c & pe::scn::mem_execute;
+  if (!r && !w && !x) {
+    // ReactOS: with no MEM_* flag, code is RX and data RW.
+    if (c & pe::scn::cnt_code) return PAGE_EXECUTE_READ;
+    if (c & (pe::scn::cnt_initialized_data | pe::scn::cnt_uninitialized_data))
+      return shared ? PAGE_READWRITE : PAGE_WRITECOPY;
+    return PAGE_NOACCESS;
+  }
+  if (w)
+    return x ? (shared ? PAGE_EXECUTE_READWRITE : PAGE_EXECUTE_WRITECOPY) : (shared ? PAGE_READWRITE : PAGE_WRITECOPY);
+  if (x) return r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
+  return PAGE_READONLY;
+}
+
+Result<std::shared_ptr<ImageSection>> ImageSection::create(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return os_error(path, "cannot open", Win32Error::file_not_found);
+  const Identity id{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+  {
+    const std::lock_guard lock(g_cache_mutex);
+    if (auto alive = cache()[id].lock()) return alive;
+  }
+  auto file = MappedFile::open(path);
+  if (!file) return file.take_error();
+  auto image = pe::Image::parse(file->bytes());
+  if (!image) {
+    Error e = image.take_error();
+    e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
+    return e;
+  }
+  if (auto refused = check_image_for_mapping(*image)) return *refused;
+  std::shared_ptr<ImageSection> section(new ImageSection(std::move(*file), std::move(*image)));
+  section->path_ = path;
+  if (auto built = section->build(); !built) return built.take_error();
+  const std::lock_guard lock(g_cache_mutex);
+  cache()[id] = section;
+  return section;
+}
+
+Result<bool> ImageSection::build() {
+  const auto& oh = image_.optional_header();
+  size_ = image_.mapped_size();
+  preferred_base_ = oh.image_base;
+  flat_ = image_.is_flat();
+  pe32plus_ = image_.is_pe32plus();
+  const Bytes file = image_.file();
+
+  image_fd_ = ::memfd_create(fmt::format("pemap-image:{}", path_).c_str(), MFD_CLOEXEC);
+  if (image_fd_ < 0) return os_error(path_, "cannot create the image object", Win32Error::not_enough_memory);
+  if (::ftruncate(image_fd_, static_cast<off_t>(size_)) != 0)
+    return os_error(path_, "cannot size the image object", Win32Error::not_enough_memory);
+
+  // Each region's file bytes go to its RVA; the rest of the memfd stays zero (and costs nothing).
+  for (const auto& r : image_.regions()) {
+    const uint64_t from = std::min<uint64_t>(r.file_offset, file.size());
+    const uint64_t n = std::min<uint64_t>({r.file_size, file.size() - from, r.size});
+    if (!write_all(image_fd_, file.subspan(from, n), r.rva))
+      return os_error(path_, "cannot write the image object", Win32Error::not_enough_memory);
+    ImageRegion region;
+    region.rva = r.rva;
+    region.size = align_up(r.size, pe::kPageSize);
+    region.file_bytes = n;
+    region.section = r.section;
+    if (flat_) {
+      region.name = "(flat image)";
+      region.protect = PAGE_EXECUTE_WRITECOPY;  // flat images get no per-section protection
+    } else if (r.section < 0) {
+      region.name = "(headers)";
+      region.protect = PAGE_READONLY;
+    } else {
+      const auto& s = image_.sections()[static_cast<size_t>(r.section)];
+      const bool shared = (s.characteristics() & pe::scn::mem_shared) && (s.characteristics() & pe::scn::mem_write);
+      region.name = std::string(s.name);
+      region.backing = shared ? ImageRegion::Backing::shared : ImageRegion::Backing::copy_on_write;
+      region.protect = section_protection(s.characteristics(), shared);
+    }
+    regions_.push_back(std::move(region));
+  }
+
+  // A shared section has one backing object for every view of this image.
+  shared_fds_.assign(regions_.size(), -1);
+  for (size_t i = 0; i < regions_.size(); ++i) {
+    const auto& region = regions_[i];
+    if (region.backing != ImageRegion::Backing::shared) continue;
+    const int fd = ::memfd_create(fmt::format("pemap-shared:{}:{}", path_, region.name).c_str(), MFD_CLOEXEC);
+    if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(region.size)) != 0)
+      return os_error(path_, "cannot create a shared section", Win32Error::not_enough_memory);
+    shared_fds_[i] = fd;
+    const uint64_t from = std::min<uint64_t>(image_.regions()[i].file_offset, file.size());
+    if (!write_all(fd, file.subspan(from, region.file_bytes), 0))
+      return os_error(path_, "cannot write a shared section", Win32Error::not_enough_memory);
+  }
+  return true;
+}
+
+int ImageSection::shared_fd(size_t region) const { return region < shared_fds_.size() ? shared_fds_[region] : -1; }
+
+ImageSection::~ImageSection() {
+  if (image_fd_ >= 0) ::close(image_fd_);
+  for (int fd : shared_fds_)
+    if (fd >= 0) ::close(fd);
+}
+
+Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, void* base) {
+  const uint64_t size = section->size();
+  if (base && reinterpret_cast<uint64_t>(base) % kAllocationGranularity != 0) {
+    Error e = make_error(Status::success, "image view", Location{},
+                         fmt::format("base {} is not a multiple of 64 KiB (ERROR_MAPPED_ALIGNMENT)", base));
+    e.win32 = static_cast<uint32_t>(Win32Error::mapped_alignment);
+    return e;
+  }
+  // Reserve the whole image first: exactly at the base asked for, or the preferred base if free.
+  void* want = base ? base : reinterpret_cast<void*>(section->preferred_base());
+  void* at = ::mmap(want, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (at == MAP_FAILED && base) {
+    Error e = make_error(Status::conflicting_addresses, "image view", Location{},
+                         fmt::format("{:#x} bytes at {} are not free (ERROR_INVALID_ADDRESS)", size, base));
+    e.win32 = static_cast<uint32_t>(Win32Error::invalid_address);
+    return e;
+  }
+  if (at == MAP_FAILED) {
+    // Anywhere, on a 64 KiB boundary: reserve a granule more and trim.
+    void* any =
+        ::mmap(nullptr, size + kAllocationGranularity, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (any == MAP_FAILED) return os_error("image view", "cannot reserve the image", Win32Error::not_enough_memory);
+    const auto lo = reinterpret_cast<uint64_t>(any);
+    const uint64_t aligned = align_up(lo, kAllocationGranularity);
+    if (aligned > lo) ::munmap(any, aligned - lo);
+    if (aligned + size < lo + size + kAllocationGranularity)
+      ::munmap(reinterpret_cast<void*>(aligned + size), lo + size + kAllocationGranularity - aligned - size);
+    at = reinterpret_cast<void*>(aligned);
+  }
+  ImageView view;
+  view.section_ = std::move(section);
+  view.base_ = static_cast<std::byte*>(at);
+  // Then each region over the reservation: copy-on-write pages of the image object, or the shared object.
+  const auto& regions = view.section_->regions();
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const auto& r = regions[i];
+    const bool shared = r.backing == ImageRegion::Backing::shared;
+    const int fd = shared ? view.section_->shared_fd(i) : view.section_->image_fd();
+    void* p = ::mmap(view.base_ + r.rva, r.size, linux_protection(r.protect),
+                     (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, static_cast<off_t>(shared ? 0 : r.rva));
+    if (p == MAP_FAILED) return os_error("image view", "cannot map " + r.name, Win32Error::not_enough_memory);
+  }
+  return view;
+}
+
+ImageView::ImageView(ImageView&& other) noexcept
+    : section_(std::move(other.section_)), base_(std::exchange(other.base_, nullptr)) {}
+
+ImageView& ImageView::operator=(ImageView&& other) noexcept {
+  if (this != &other) {
+    if (base_ && section_) ::munmap(base_, section_->size());
+    section_ = std::move(other.section_);
+    base_ = std::exchange(other.base_, nullptr);
+  }
+  return *this;
+}
+
+ImageView::~ImageView() {
+  if (base_ && section_) ::munmap(base_, section_->size());
+}
+
+}  // namespace pemap::win

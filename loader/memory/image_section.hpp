@@ -1,0 +1,94 @@
+// SEC_IMAGE: a file laid out as the memory manager maps it, built once per file and mapped copy-on-write.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mapped_file.hpp"
+#include "pe/image.hpp"
+
+namespace pemap::win {
+
+/// One stretch of an image view and how it is backed.
+struct ImageRegion {
+  enum class Backing : uint8_t {
+    copy_on_write,  ///< the image object's pages, private to a view once written
+    shared,         ///< a MEM_SHARED|MEM_WRITE section: one object seen by every view of the image
+  };
+  uint64_t rva = 0, size = 0;  ///< page aligned
+  uint32_t protect = 0;        ///< the PAGE_* protection the section asks for
+  uint64_t file_bytes = 0;     ///< how many of its bytes come from the file; the rest is zero fill
+  Backing backing = Backing::copy_on_write;
+  int32_t section = -1;  ///< index into the section table; -1 for the headers or a flat image
+  std::string name;      ///< the section name, "(headers)" or "(flat image)"
+};
+
+/// The PAGE_* protection a section's characteristics ask for (LOADER-RULES.md "Protection and sharing").
+uint32_t section_protection(uint32_t characteristics, bool shared);
+
+/// The laid-out image of one file: the image object Windows keeps per file. Build it with create();
+/// views keep it alive.
+class ImageSection {
+ public:
+  /// Opens, parses and validates `path` (STATUS_* and ERROR_BAD_EXE_FORMAT as Windows gives them) and lays
+  /// it out. While one is alive, another create() for the same file (device, inode, size, mtime) returns it.
+  static Result<std::shared_ptr<ImageSection>> create(const std::string& path);
+
+  ImageSection(const ImageSection&) = delete;
+  ImageSection& operator=(const ImageSection&) = delete;
+  ~ImageSection();
+
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }  ///< SizeOfImage, rounded
+  uint64_t preferred_base() const { return preferred_base_; }
+  bool flat() const { return flat_; }
+  bool pe32plus() const { return pe32plus_; }
+  const std::vector<ImageRegion>& regions() const { return regions_; }
+  /// The file's bytes, and the parse of them (views into them), for as long as the section lives.
+  const pe::Image& image() const { return image_; }
+
+  int image_fd() const { return image_fd_; }  ///< memfd holding the laid-out image
+  int shared_fd(size_t region) const;         ///< memfd of a shared region, -1 otherwise
+
+ private:
+  ImageSection(MappedFile file, pe::Image image) : file_(std::move(file)), image_(std::move(image)) {}
+  Result<bool> build();
+
+  MappedFile file_;
+  pe::Image image_;
+  std::string path_;
+  uint64_t size_ = 0, preferred_base_ = 0;
+  bool flat_ = false, pe32plus_ = false;
+  std::vector<ImageRegion> regions_;
+  int image_fd_ = -1;
+  std::vector<int> shared_fds_;  // per region
+};
+
+/// A view of an image section (MapViewOfFile of a SEC_IMAGE section): headers read-only at the base,
+/// each section at its RVA with its protection, gaps reserved. Unmapped when destroyed.
+class ImageView {
+ public:
+  /// At `base` exactly (64 KiB aligned, free: else ERROR_MAPPED_ALIGNMENT / ERROR_INVALID_ADDRESS), or,
+  /// when base is null, at the preferred ImageBase if that range is free and anywhere else if not.
+  static Result<ImageView> map(std::shared_ptr<const ImageSection> section, void* base = nullptr);
+
+  ImageView(ImageView&& other) noexcept;
+  ImageView& operator=(ImageView&& other) noexcept;
+  ImageView(const ImageView&) = delete;
+  ImageView& operator=(const ImageView&) = delete;
+  ~ImageView();
+
+  std::byte* base() const { return base_; }
+  uint64_t size() const { return section_ ? section_->size() : 0; }
+  bool at_preferred_base() const { return section_ && reinterpret_cast<uint64_t>(base_) == section_->preferred_base(); }
+  const ImageSection& section() const { return *section_; }
+
+ private:
+  ImageView() = default;
+  std::shared_ptr<const ImageSection> section_;
+  std::byte* base_ = nullptr;
+};
+
+}  // namespace pemap::win

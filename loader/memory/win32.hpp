@@ -1,0 +1,46 @@
+// The Win32 vocabulary of section objects: protections, section attributes, view access, error codes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace pemap::win {
+
+// Page protections (flProtect of CreateFileMapping, and VirtualQuery's Protect).
+inline constexpr uint32_t PAGE_NOACCESS = 0x01, PAGE_READONLY = 0x02, PAGE_READWRITE = 0x04, PAGE_WRITECOPY = 0x08,
+                          PAGE_EXECUTE = 0x10, PAGE_EXECUTE_READ = 0x20, PAGE_EXECUTE_READWRITE = 0x40,
+                          PAGE_EXECUTE_WRITECOPY = 0x80;
+// Section attributes, or'ed into flProtect.
+inline constexpr uint32_t SEC_IMAGE = 0x01000000, SEC_RESERVE = 0x04000000, SEC_COMMIT = 0x08000000,
+                          SEC_NOCACHE = 0x10000000;
+// View access (dwDesiredAccess of MapViewOfFile and OpenFileMapping).
+inline constexpr uint32_t FILE_MAP_COPY = 0x0001, FILE_MAP_WRITE = 0x0002, FILE_MAP_READ = 0x0004,
+                          FILE_MAP_EXECUTE = 0x0020, FILE_MAP_ALL_ACCESS = 0x000F001F;
+// VirtualQuery's State and Type.
+inline constexpr uint32_t MEM_COMMIT = 0x1000, MEM_RESERVE = 0x2000, MEM_FREE = 0x10000;
+inline constexpr uint32_t MEM_PRIVATE = 0x20000, MEM_MAPPED = 0x40000, MEM_IMAGE = 0x1000000;
+
+inline constexpr uint64_t kAllocationGranularity = 0x10000;
+inline constexpr uint64_t kPageSize = 0x1000;
+
+/// The Win32 errors (GetLastError) the section and view calls give.
+enum class Win32Error : uint32_t {
+  success = 0,
+  file_not_found = 2,
+  access_denied = 5,
+  invalid_handle = 6,
+  not_enough_memory = 8,
+  invalid_parameter = 87,
+  disk_full = 112,
+  bad_exe_format = 193,
+  already_exists = 183,
+  invalid_address = 487,
+  file_invalid = 1006,
+  mapped_alignment = 1132,
+};
+
+std::string_view win32_error_name(Win32Error e);
+/// "R--", "RW-", "R-X", "RWX", "RC-" (write-copy), "---": a protection as a person reads it.
+std::string_view protection_name(uint32_t protect);
+
+}  // namespace pemap::win

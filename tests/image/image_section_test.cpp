@@ -1,0 +1,308 @@
+// SEC_IMAGE mapping, checked against the kernel's own view (/proc/self/maps) and the file's bytes.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "memory/image_rules.hpp"
+#include "memory/image_section.hpp"
+#include "memory/win32.hpp"
+#include "support/files.hpp"
+#include "support/pe_builder.hpp"
+
+namespace pemap::win {
+namespace {
+
+std::string bin(const std::string& rel) { return (test::testdata_dir() / "bin" / rel).string(); }
+
+// rwxp/rwxs of the kernel mapping that holds `addr`.
+std::string kernel_perms(const void* addr) {
+  std::ifstream maps("/proc/self/maps");
+  const auto a = reinterpret_cast<uint64_t>(addr);
+  for (std::string line; std::getline(maps, line);) {
+    const auto dash = line.find('-'), space = line.find(' ');
+    const uint64_t lo = std::stoull(line.substr(0, dash), nullptr, 16);
+    const uint64_t hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+    if (a >= lo && a < hi) return line.substr(space + 1, 4);
+  }
+  return "free";
+}
+
+std::string expected_perms(uint32_t protect, bool shared) {
+  static const std::map<uint32_t, std::string> rwx{{PAGE_READONLY, "r--"},          {PAGE_READWRITE, "rw-"},
+                                                   {PAGE_WRITECOPY, "rw-"},         {PAGE_EXECUTE_READ, "r-x"},
+                                                   {PAGE_EXECUTE_READWRITE, "rwx"}, {PAGE_EXECUTE_WRITECOPY, "rwx"},
+                                                   {PAGE_EXECUTE, "--x"},           {PAGE_NOACCESS, "---"}};
+  return rwx.at(protect) + (shared ? "s" : "p");
+}
+
+class ImageLayout : public testing::TestWithParam<const char*> {};
+
+// Every region of the view holds the file's bytes where the layout says, zeros after them, with the
+// protection its section asks for, as the kernel reports it.
+TEST_P(ImageLayout, BytesAndProtectionsMatchTheLayout) {
+  auto section = ImageSection::create(bin(GetParam()));
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value()) << view.error().to_string();
+  const auto& img = (*section)->image();
+  const Bytes file = img.file();
+  size_t checked = 0;
+  for (const auto& r : (*section)->regions()) {
+    SCOPED_TRACE(r.name);
+    const std::byte* at = view->base() + r.rva;
+    const auto& src =
+        *std::find_if(img.regions().begin(), img.regions().end(), [&](const pe::Region& x) { return x.rva == r.rva; });
+    ASSERT_LE(r.file_bytes, r.size);
+    EXPECT_EQ(std::memcmp(at, file.data() + src.file_offset, r.file_bytes), 0);
+    for (uint64_t i = r.file_bytes; i < r.size; i += 97) ASSERT_EQ(at[i], std::byte{0}) << "zero fill at " << i;
+    EXPECT_EQ(kernel_perms(at), expected_perms(r.protect, r.backing == ImageRegion::Backing::shared));
+    ++checked;
+  }
+  EXPECT_GE(checked, (*section)->flat() ? 1u : 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Testdata, ImageLayout,
+                         testing::Values("x86/liba.dll", "x64/liba.dll", "x86/shared.dll", "x64/shared.dll",
+                                         "x86/tls.exe", "x64/bigreloc.dll", "x64/lowalign.exe", "x86/lowalign.exe"),
+                         [](const auto& p) {
+                           std::string n = p.param;
+                           for (auto& c : n)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+TEST(ImageSection, HeadersAreReadOnlyCodeIsExecuteReadDataIsCopyOnWrite) {
+  auto section = ImageSection::create(bin("x86/liba.dll"));
+  ASSERT_TRUE(section.has_value());
+  std::map<std::string, uint32_t> prot;
+  for (const auto& r : (*section)->regions()) prot[r.name] = r.protect;
+  EXPECT_EQ(prot.at("(headers)"), PAGE_READONLY);
+  EXPECT_EQ(prot.at(".text"), PAGE_EXECUTE_READ);
+  EXPECT_EQ(prot.at(".data"), PAGE_WRITECOPY);
+  EXPECT_EQ(prot.at(".rdata"), PAGE_READONLY);
+}
+
+TEST(ImageSection, FlatImageIsOneRegionMappedOneToOne) {
+  auto section = ImageSection::create(bin("x64/lowalign.exe"));
+  ASSERT_TRUE(section.has_value());
+  ASSERT_EQ((*section)->regions().size(), 1u);
+  EXPECT_TRUE((*section)->flat());
+  EXPECT_EQ((*section)->regions()[0].protect, PAGE_EXECUTE_WRITECOPY);
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  const Bytes file = (*section)->image().file();
+  EXPECT_EQ(std::memcmp(view->base(), file.data(), file.size()), 0);
+}
+
+TEST(ImageSection, OneImageObjectPerFile) {
+  auto a = ImageSection::create(bin("x86/libb.dll"));
+  auto b = ImageSection::create(bin("x86/libb.dll"));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_EQ(a->get(), b->get());
+  auto c = ImageSection::create(bin("x64/libb.dll"));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_NE(a->get(), c->get());
+}
+
+TEST(ImageSection, WritesToCopyOnWritePagesStayInTheirView) {
+  auto section = ImageSection::create(bin("x86/shared.dll"));
+  ASSERT_TRUE(section.has_value());
+  auto v1 = ImageView::map(*section);
+  auto v2 = ImageView::map(*section);
+  ASSERT_TRUE(v1.has_value() && v2.has_value());
+  ASSERT_NE(v1->base(), v2->base());
+  std::map<std::string, uint64_t> rva;
+  for (const auto& r : (*section)->regions()) rva[r.name] = r.rva;
+  const std::byte before = v2->base()[rva.at(".data")];
+  v1->base()[rva.at(".data")] = std::byte{0x5a};
+  EXPECT_EQ(v2->base()[rva.at(".data")], before);
+  // The Shared section is one object: a write through one view is seen through the other.
+  v1->base()[rva.at("Shared")] = std::byte{0x77};
+  EXPECT_EQ(v2->base()[rva.at("Shared")], std::byte{0x77});
+  v1->base()[rva.at("Shared")] = std::byte{0};
+}
+
+TEST(ImageSection, SharedSectionIsSharedWithAForkedProcess) {
+  auto section = ImageSection::create(bin("x64/shared.dll"));
+  ASSERT_TRUE(section.has_value());
+  uint64_t shared_rva = 0;
+  for (const auto& r : (*section)->regions())
+    if (r.backing == ImageRegion::Backing::shared) shared_rva = r.rva;
+  ASSERT_NE(shared_rva, 0u);
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child maps its own view of the same image object: the shared page is the parent's too,
+    // while its writable data stays private.
+    auto child = ImageView::map(*section);
+    if (!child) _exit(2);
+    child->base()[shared_rva] = std::byte{0x42};
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(view->base()[shared_rva], std::byte{0x42});
+  view->base()[shared_rva] = std::byte{0};
+}
+
+TEST(ImageSection, ViewAtARequestedBaseLandsThereOrFails) {
+  auto section = ImageSection::create(bin("x64/liba.dll"));
+  ASSERT_TRUE(section.has_value());
+  // A free, 64 KiB aligned range: take one from the kernel and give it back.
+  void* probe = mmap(nullptr, (*section)->size() + 0x10000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(probe, MAP_FAILED);
+  munmap(probe, (*section)->size() + 0x10000);
+  auto* base = reinterpret_cast<void*>(align_up(reinterpret_cast<uint64_t>(probe), 0x10000));
+  auto view = ImageView::map(*section, base);
+  ASSERT_TRUE(view.has_value()) << view.error().to_string();
+  EXPECT_EQ(static_cast<void*>(view->base()), base);
+  // The same range again is taken: ERROR_INVALID_ADDRESS, and the first view is untouched.
+  auto again = ImageView::map(*section, base);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().win32, static_cast<uint32_t>(Win32Error::invalid_address));
+  EXPECT_EQ(view->base()[0], std::byte{'M'});
+  auto odd = ImageView::map(*section, static_cast<std::byte*>(base) + 0x1000);
+  ASSERT_FALSE(odd.has_value());
+  EXPECT_EQ(odd.error().win32, static_cast<uint32_t>(Win32Error::mapped_alignment));
+}
+
+TEST(ImageSection, PreferredBaseWhenFreeElsewhereWhenTaken) {
+  auto section = ImageSection::create(bin("x86/libb.dll"));
+  ASSERT_TRUE(section.has_value());
+  auto first = ImageView::map(*section);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(first->at_preferred_base());
+  EXPECT_EQ(reinterpret_cast<uint64_t>(first->base()), 0x10000000u);
+  auto second = ImageView::map(*section);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FALSE(second->at_preferred_base());
+  EXPECT_EQ(reinterpret_cast<uint64_t>(second->base()) % 0x10000, 0u);
+}
+
+// LOADER-RULES.md "Validation": each rejection with its status, on a synthetic image written to disk.
+struct Reject {
+  const char* name;
+  std::function<void(test::PeBuilder&)> configure;
+  std::function<void(test::BuiltPe&)> mutate;
+  const char* message;
+};
+
+class ImageRejections : public testing::TestWithParam<Reject> {};
+
+void PrintTo(const Reject& r, std::ostream* os) { *os << r.name; }
+
+TEST_P(ImageRejections, AreRefusedWithBadExeFormat) {
+  const Reject& c = GetParam();
+  test::PeBuilder b(false);
+  b.add_section({.name = ".text", .data = std::vector<std::byte>(0x100, std::byte{0x90})});
+  if (c.configure) c.configure(b);
+  test::BuiltPe pe = b.build();
+  if (c.mutate) c.mutate(pe);
+  const auto path = std::filesystem::temp_directory_path() / (std::string("pemap-reject-") + c.name + ".dll");
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(pe.bytes.data()), static_cast<std::streamsize>(pe.bytes.size()));
+  auto section = ImageSection::create(path.string());
+  std::filesystem::remove(path);
+  ASSERT_FALSE(section.has_value());
+  EXPECT_EQ(section.error().status, Status::invalid_image_format);
+  EXPECT_EQ(section.error().win32, static_cast<uint32_t>(Win32Error::bad_exe_format));
+  EXPECT_NE(section.error().message.find(c.message), std::string::npos) << section.error().to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Validation, ImageRejections,
+    testing::Values(
+        Reject{"alignment_not_pow2", [](test::PeBuilder& b) { b.file_alignment(0x300); }, {}, "powers of two"},
+        Reject{"section_below_file_alignment",
+               [](test::PeBuilder& b) { b.file_alignment(0x2000); },
+               {},
+               "is below FileAlignment"},
+        Reject{"image_base_not_64k", [](test::PeBuilder& b) { b.image_base(0x10001000); }, {}, "64 KiB"},
+        Reject{"section_unaligned",
+               [](test::PeBuilder& b) {
+                 b.add_section({.name = ".odd",
+                                .data = std::vector<std::byte>(16, std::byte{1}),
+                                .characteristics = 0x40000040,
+                                .virtual_address = 0x3800});
+               },
+               {},
+               "not a multiple of SectionAlignment"},
+        Reject{"section_past_size_of_image",
+               {},
+               [](test::BuiltPe& pe) { pe.put32(pe.optional_offset + 56, 0x1000); },
+               "past SizeOfImage"},
+        Reject{"sections_overlap",
+               [](test::PeBuilder& b) {
+                 b.add_section({.name = ".two",
+                                .virtual_size = 0x2000,
+                                .data = std::vector<std::byte>(16, std::byte{1}),
+                                .characteristics = 0x40000040,
+                                .virtual_address = 0x3000});
+                 b.add_section({.name = ".three",
+                                .data = std::vector<std::byte>(16, std::byte{1}),
+                                .characteristics = 0x40000040,
+                                .virtual_address = 0x4000});
+               },
+               {},
+               "overlaps the headers or the section before it"},
+        Reject{"section_over_headers",
+               [](test::PeBuilder& b) {
+                 b.add_section({.name = ".hdr",
+                                .data = std::vector<std::byte>(16, std::byte{1}),
+                                .characteristics = 0x40000040,
+                                .virtual_address = 0});
+               },
+               {},
+               "overlaps the headers"},
+        Reject{"flat_not_one_to_one",
+               [](test::PeBuilder& b) {
+                 b.section_alignment(0x200).file_alignment(0x200);
+                 b.add_section({.name = ".moved",
+                                .data = std::vector<std::byte>(0x200, std::byte{2}),
+                                .characteristics = 0x40000040,
+                                .virtual_address = 0x4000});
+               },
+               {},
+               "must equal PointerToRawData"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST(ImageSection, MissingFileAndNonPeAreRefusedAsWindowsDoes) {
+  auto missing = ImageSection::create("/nonexistent/pemap.dll");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().win32, static_cast<uint32_t>(Win32Error::file_not_found));
+  auto text = ImageSection::create((test::testdata_dir() / "README.md").string());
+  ASSERT_FALSE(text.has_value());
+  EXPECT_EQ(text.error().status, Status::invalid_image_not_mz);
+  EXPECT_EQ(text.error().win32, static_cast<uint32_t>(Win32Error::bad_exe_format));
+}
+
+// Every corkami file that parses can be mapped: they all load on Windows.
+TEST(ImageSection, EveryCorkamiImageMaps) {
+  if (!std::filesystem::exists(test::corpus_dir())) GTEST_SKIP() << "corkami corpus not found";
+  size_t mapped = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(test::corpus_dir())) {
+    const auto ext = e.path().extension();
+    if (!e.is_regular_file() || (ext != ".exe" && ext != ".dll" && ext != ".sys")) continue;
+    auto section = ImageSection::create(e.path().string());
+    if (!section) {
+      // Only what the parser refuses (the corpus test's known failures) may fail here.
+      EXPECT_NE(section.error().status, Status::success) << e.path();
+      continue;
+    }
+    auto view = ImageView::map(*section);
+    ASSERT_TRUE(view.has_value()) << e.path() << ": " << view.error().to_string();
+    ++mapped;
+  }
+  EXPECT_EQ(mapped, 224u);  // all but the 9 files the parser refuses (tests/data/corpus_test.cpp)
+}
+
+}  // namespace
+}  // namespace pemap::win
