@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "views.hpp"
 
 int main(int argc, char** argv) {
   using namespace pemap::inspect;
@@ -35,6 +36,11 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
   dump_cmd->add_flag("--json", opts.json, "JSON output");
   dump_cmd->callback([&] { chosen = "dump"; });
+  auto* diff =
+      app.add_subcommand("diff-views", "where the image view and the raw view of each section differ, and why");
+  diff->add_option("files", opts.inputs, "PE files or directories")->required();
+  diff->add_flag("--json", opts.json, "JSON output");
+  diff->callback([&] { chosen = "diff-views"; });
   auto* verify = app.add_subcommand("verify", "cross-check our parse against LIEF's");
   verify->add_option("files", opts.inputs, "PE files or directories")->required();
   verify->add_flag("--json", opts.json, "JSON output");
@@ -48,5 +54,6 @@ int main(int argc, char** argv) {
   }
   if (chosen == "dump") return run_dump(opts, dump);
   if (chosen == "verify") return run_verify(opts);
+  if (chosen == "diff-views") return run_diff_views(opts);
   return run_view(chosen, opts);
 }

@@ -1,0 +1,125 @@
+// map and diff-views: the file mapped for real, as an image or as data.
+#include "views.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "json_text.hpp"
+#include "memory/image_section.hpp"
+#include "memory/win32.hpp"
+#include "table.hpp"
+
+namespace pemap::inspect {
+namespace {
+
+// Bytes of the view in [rva, rva+len) that differ from the file at [raw, raw+len) (past the file: zero).
+uint64_t count_differing(Bytes file, Bytes view, uint64_t rva, uint64_t raw, uint64_t len) {
+  uint64_t n = 0;
+  for (uint64_t k = 0; k < len && rva + k < view.size(); ++k)
+    n += view[rva + k] != (raw + k < file.size() ? file[raw + k] : std::byte{0});
+  return n;
+}
+
+json range(uint64_t rva, uint64_t size, uint64_t differing, const char* reason) {
+  return {{"rva", rva}, {"size", size}, {"differing_bytes", differing}, {"reason", reason}};
+}
+
+}  // namespace
+
+// Each range where Windows' layout departs from reading the raw data at PointerToRawData, with how many
+// of its bytes really differ.
+json model_diff_views(const pe::Image& image, Bytes view) {
+  json doc;
+  doc["sections"] = json::array();
+  const Bytes file = image.file();
+  const uint64_t header_end = std::min<uint64_t>(image.header_size(), pe::kPageSize);
+  json header = json::array();
+  if (!image.is_flat() && header_end < pe::kPageSize)
+    header.push_back(range(header_end, pe::kPageSize - header_end,
+                           count_differing(file, view, header_end, header_end, pe::kPageSize - header_end),
+                           "header page: past SizeOfHeaders and the section table the page is zero"));
+  doc["sections"].push_back({{"name", "(headers)"},
+                             {"rva", 0},
+                             {"raw_pointer", 0},
+                             {"raw_size", image.header_size()},
+                             {"differences", std::move(header)}});
+  for (const auto& s : image.sections()) {
+    const auto& h = s.header;
+    const uint64_t raw_len = h.PointerToRawData == 0 ? 0 : h.SizeOfRawData;
+    const uint64_t mapped = image.is_flat() ? s.memory_size : align_up(s.memory_size, pe::kPageSize);
+    const uint64_t from_file = image.is_flat() ? std::min(mapped, raw_len) : s.file_size;
+    json diffs = json::array();
+    if (!image.is_flat() && h.PointerToRawData != s.file_offset && raw_len != 0) {
+      const uint64_t n = std::min(raw_len, mapped);
+      diffs.push_back(range(h.VirtualAddress, n, count_differing(file, view, h.VirtualAddress, h.PointerToRawData, n),
+                            "alignment: PointerToRawData is rounded down to 512, so the mapping starts earlier in "
+                            "the file"));
+    }
+    if (from_file > std::min(raw_len, mapped)) {
+      const uint64_t at = std::min(raw_len, mapped), n = from_file - at;
+      diffs.push_back(range(h.VirtualAddress + at, n,
+                            count_differing(file, view, h.VirtualAddress + at, h.PointerToRawData + at, n),
+                            "rounding: file bytes past SizeOfRawData are mapped (raw size rounded up to 512)"));
+    }
+    json j{{"name", printable(s.name)},      {"rva", h.VirtualAddress},       {"raw_pointer", h.PointerToRawData},
+           {"raw_size", h.SizeOfRawData},    {"virtual_size", h.VirtualSize}, {"mapped_size", mapped},
+           {"differences", std::move(diffs)}};
+    if (mapped > std::max(from_file, raw_len)) j["zero_fill"] = mapped - std::max(from_file, raw_len);
+    if (raw_len > mapped) j["not_mapped"] = raw_len - mapped;
+    doc["sections"].push_back(std::move(j));
+  }
+  return doc;
+}
+
+std::string render_diff_views(const json& doc) {
+  std::string out;
+  size_t differing = 0;
+  for (const auto& s : doc["sections"]) {
+    const bool zero = s.contains("zero_fill") && s["zero_fill"].get<uint64_t>() > 0;
+    const bool clipped = s.contains("not_mapped");
+    if (s["differences"].empty() && !zero && !clipped) continue;
+    ++differing;
+    const std::string name = s["name"].get<std::string>();
+    out += fmt::format("{} (RVA {:#x}, raw {:#x}+{:#x})\n", name.empty() ? "\"\"" : name, s["rva"].get<uint64_t>(),
+                       s["raw_pointer"].get<uint64_t>(), s["raw_size"].get<uint64_t>());
+    for (const auto& d : s["differences"])
+      out +=
+          fmt::format("  RVA {:#x}+{:#x} ({} bytes differ): {}\n", d["rva"].get<uint64_t>(), d["size"].get<uint64_t>(),
+                      d["differing_bytes"].get<uint64_t>(), d["reason"].get<std::string>());
+    if (zero) out += fmt::format("  zero fill: {:#x} bytes after the file's bytes\n", s["zero_fill"].get<uint64_t>());
+    if (clipped)
+      out += fmt::format("  not mapped: {:#x} raw bytes past the section's memory size\n",
+                         s["not_mapped"].get<uint64_t>());
+  }
+  if (differing == 0) out += "  the image view and the raw view agree byte for byte\n";
+  return out;
+}
+
+int run_diff_views(const CommonOptions& opts) {
+  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
+  int rc = unusable ? exit_unusable : exit_ok;
+  json all = json::array();
+  for (const auto& path : files) {
+    auto section = win::ImageSection::create(path);
+    auto view = section ? win::ImageView::map(*section) : Result<win::ImageView>(section.error());
+    if (!view) {
+      std::cerr << "pemap: " << path << ": " << view.error().to_string() << "\n";
+      rc = exit_unusable;
+      continue;
+    }
+    json doc = model_diff_views((*section)->image(), Bytes(view->base(), view->size()));
+    if (opts.json) {
+      json j{{"file", printable(path)}};
+      j.update(doc);
+      all.push_back(std::move(j));
+    } else {
+      if (files.size() > 1) std::cout << "== " << path << "\n";
+      std::cout << render_diff_views(doc);
+    }
+  }
+  if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";
+  return rc;
+}
+
+}  // namespace pemap::inspect

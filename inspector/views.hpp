@@ -1,0 +1,22 @@
+// Commands that map the file as Windows would: map (the region table), diff-views (image view vs raw view).
+#pragma once
+
+#include "commands.hpp"
+#include "model.hpp"
+#include "pe/image.hpp"
+
+namespace pemap::inspect {
+
+struct MapOptions {
+  std::optional<uint64_t> base;  ///< map the image exactly here
+  bool raw = false;              ///< a data view of the file instead of an image view
+};
+
+int run_map(const CommonOptions& opts, const MapOptions& map);
+int run_diff_views(const CommonOptions& opts);
+
+/// Where the image view of each section differs from its raw bytes on disk, and why.
+json model_diff_views(const pe::Image& image, Bytes image_view);
+std::string render_diff_views(const json& doc);
+
+}  // namespace pemap::inspect
