@@ -1,0 +1,302 @@
+// VirtualQuery from /proc/self/maps, with the registries of views, image views and reservations.
+#include "memory/virtual_query.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+#include "memory/section.hpp"
+
+namespace pemap::win {
+namespace {
+
+#if defined(__x86_64__)
+constexpr uint64_t kUserLimit = 0x7ffffffff000;  // TASK_SIZE with 4-level paging; [vsyscall] sits above it
+#else
+constexpr uint64_t kUserLimit = uint64_t{1} << 48;
+#endif
+
+Error win32_error(Win32Error code, std::string_view message) {
+  Error e;
+  e.status = Status::success;
+  e.structure = "VirtualQuery";
+  e.message = fmt::format("{}: {}", win32_error_name(code), message);
+  e.win32 = static_cast<uint32_t>(code);
+  return e;
+}
+
+uint64_t page_floor(uint64_t a) { return a & ~(kPageSize - 1); }
+uint64_t page_round_up(uint64_t n) { return (n + kPageSize - 1) & ~(kPageSize - 1); }
+
+/// One line of /proc/self/maps.
+struct Vma {
+  uint64_t start = 0, end = 0;
+  bool read = false, write = false, exec = false, shared = false;
+  uint64_t inode = 0;
+};
+
+bool parse_hex(std::string_view& s, uint64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
+  if (ec != std::errc()) return false;
+  s.remove_prefix(static_cast<size_t>(p - s.data()));
+  return true;
+}
+
+/// "start-end perms offset dev inode path"
+std::optional<Vma> parse_line(std::string_view line) {
+  Vma v;
+  if (!parse_hex(line, v.start) || line.empty() || line[0] != '-') return std::nullopt;
+  line.remove_prefix(1);
+  if (!parse_hex(line, v.end) || line.size() < 5 || line[0] != ' ') return std::nullopt;
+  v.read = line[1] == 'r';
+  v.write = line[2] == 'w';
+  v.exec = line[3] == 'x';
+  v.shared = line[4] == 's';
+  line.remove_prefix(5);
+  // offset, dev, inode
+  for (int field = 0; field < 3; ++field) {
+    while (!line.empty() && line[0] == ' ') line.remove_prefix(1);
+    if (field == 2) {
+      auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), v.inode, 10);
+      if (ec != std::errc()) return std::nullopt;
+    } else {
+      const size_t space = line.find(' ');
+      if (space == std::string_view::npos) return std::nullopt;
+      line.remove_prefix(space);
+    }
+  }
+  return v;
+}
+
+Result<std::vector<Vma>> read_maps() {
+  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return win32_error(Win32Error::access_denied, "/proc/self/maps: " + std::string(std::strerror(errno)));
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  std::vector<Vma> vmas;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (auto v = parse_line(line); v && v->start < kUserLimit) vmas.push_back(*v);
+  }
+  return vmas;
+}
+
+struct ImageView {
+  uint64_t size = 0;
+  std::vector<ImageRegionInfo> regions;
+  std::shared_ptr<const void> keepalive;
+};
+struct Reservation {
+  uint64_t size = 0;
+  uint32_t protect = PAGE_NOACCESS;
+};
+struct Registry {
+  std::mutex mutex;
+  std::map<uint64_t, ImageView> images;
+  std::map<uint64_t, Reservation> reservations;
+};
+Registry& registry() {
+  static auto* r = new Registry;  // never destroyed: views may be queried during static destruction
+  return *r;
+}
+
+template <class Map>
+auto find_containing(Map& map, uint64_t a) -> decltype(map.begin()) {
+  auto it = map.upper_bound(a);
+  if (it == map.begin()) return map.end();
+  --it;
+  return a < it->first + it->second.size ? it : map.end();
+}
+
+/// What a registered allocation says about the pages of an address.
+struct Owner {
+  enum class Kind : uint8_t { none, image, view, reservation };
+  Kind kind = Kind::none;
+  uint64_t allocation_base = 0;
+  uint32_t allocation_protect = 0;
+  uint64_t clip_start = 0, clip_end = UINT64_MAX;  ///< a region stays inside this range
+  bool copy_on_write = false;                      ///< private writable file pages are PAGE_WRITECOPY
+  std::string section;
+};
+
+Owner find_owner(uint64_t a) {
+  Owner o;
+  {
+    std::lock_guard lock(registry().mutex);
+    auto& images = registry().images;
+    if (auto it = find_containing(images, a); it != images.end()) {
+      const uint64_t base = it->first, end = base + it->second.size, rva = a - base;
+      o.kind = Owner::Kind::image;
+      o.allocation_base = base;
+      o.allocation_protect = PAGE_EXECUTE_WRITECOPY;
+      o.copy_on_write = true;
+      o.clip_start = base;
+      o.clip_end = end;
+      for (const auto& r : it->second.regions) {
+        const uint64_t r_start = base + r.rva, r_end = base + r.rva + r.size;
+        if (rva >= r.rva && rva - r.rva < r.size) {
+          o.clip_start = std::max(o.clip_start, r_start);
+          o.clip_end = std::min(o.clip_end, r_end);
+          o.section = r.section;
+          break;
+        }
+        // Between regions: stop at the neighbours.
+        if (r_end <= a) o.clip_start = std::max(o.clip_start, r_end);
+        if (r_start > a) o.clip_end = std::min(o.clip_end, r_start);
+      }
+      return o;
+    }
+  }
+  if (auto view = find_view(reinterpret_cast<const void*>(a))) {
+    o.kind = Owner::Kind::view;
+    o.allocation_base = view->base;
+    o.allocation_protect = view->protect;
+    o.copy_on_write = view->protect == PAGE_WRITECOPY || view->protect == PAGE_EXECUTE_WRITECOPY;
+    o.clip_start = view->base;
+    o.clip_end = view->base + page_round_up(view->size);
+    return o;
+  }
+  std::lock_guard lock(registry().mutex);
+  auto& reservations = registry().reservations;
+  if (auto it = find_containing(reservations, a); it != reservations.end()) {
+    o.kind = Owner::Kind::reservation;
+    o.allocation_base = it->first;
+    o.allocation_protect = it->second.protect;
+    o.clip_start = it->first;
+    o.clip_end = it->first + it->second.size;
+  }
+  return o;
+}
+
+uint32_t protect_of(const Vma& v, bool copy_on_write) {
+  const bool writecopy = copy_on_write && v.write && !v.shared && v.inode != 0;
+  if (v.exec) {
+    if (v.write) return writecopy ? PAGE_EXECUTE_WRITECOPY : PAGE_EXECUTE_READWRITE;
+    return v.read ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
+  }
+  if (v.write) return writecopy ? PAGE_WRITECOPY : PAGE_READWRITE;  // x86 has no write-only pages
+  return v.read ? PAGE_READONLY : PAGE_NOACCESS;
+}
+
+struct Attributes {
+  uint32_t state = 0, protect = 0;
+  bool operator==(const Attributes&) const = default;
+};
+Attributes attributes_of(const Vma& v, const Owner& o) {
+  if (o.kind == Owner::Kind::reservation && !v.read && !v.write && !v.exec) return {MEM_RESERVE, 0};
+  return {MEM_COMMIT, protect_of(v, o.copy_on_write)};
+}
+
+uint32_t type_of(Owner::Kind kind) {
+  switch (kind) {
+    case Owner::Kind::image:
+      return MEM_IMAGE;
+    case Owner::Kind::view:
+      return MEM_MAPPED;
+    default:
+      return MEM_PRIVATE;
+  }
+}
+
+}  // namespace
+
+Result<MemoryBasicInformation> virtual_query(const void* address) {
+  const auto a = reinterpret_cast<uint64_t>(address);
+  if (a >= kUserLimit) {
+    return win32_error(Win32Error::invalid_parameter, fmt::format("{:#x} is above user space", a));
+  }
+  auto maps = read_maps();
+  if (!maps) return maps.take_error();
+  const std::vector<Vma>& vmas = *maps;
+  auto next = std::upper_bound(vmas.begin(), vmas.end(), a, [](uint64_t x, const Vma& v) { return x < v.start; });
+
+  MemoryBasicInformation info;
+  info.base = page_floor(a);
+  if (next == vmas.begin() || std::prev(next)->end <= a) {
+    info.state = MEM_FREE;
+    info.protect = PAGE_NOACCESS;
+    info.region_size = (next == vmas.end() ? kUserLimit : next->start) - info.base;
+    return info;
+  }
+  auto it = std::prev(next);
+  const Owner owner = find_owner(a);
+  const Attributes attributes = attributes_of(*it, owner);
+  uint64_t end = std::min(it->end, owner.clip_end);
+  // Pages of one allocation with the same attributes are one region, even when the kernel keeps several VMAs.
+  if (owner.kind != Owner::Kind::none) {
+    for (auto j = next; j != vmas.end() && j->start == end && end < owner.clip_end; ++j) {
+      if (!(attributes_of(*j, owner) == attributes)) break;
+      end = std::min(j->end, owner.clip_end);
+    }
+  }
+  info.region_size = end - info.base;
+  info.state = attributes.state;
+  info.protect = attributes.protect;
+  info.type = type_of(owner.kind);
+  info.allocation_base = owner.kind == Owner::Kind::none ? it->start : owner.allocation_base;
+  info.allocation_protect = owner.kind == Owner::Kind::none ? attributes.protect : owner.allocation_protect;
+  info.section = owner.section;
+  return info;
+}
+
+std::vector<MemoryBasicInformation> query_range(const void* base, size_t size) {
+  std::vector<MemoryBasicInformation> out;
+  const auto start = reinterpret_cast<uint64_t>(base);
+  const uint64_t end = size > kUserLimit - std::min(start, kUserLimit) ? kUserLimit : start + size;
+  for (uint64_t a = start; a < end;) {
+    auto info = virtual_query(reinterpret_cast<const void*>(a));
+    if (!info || info->region_size == 0) break;
+    a = info->base + info->region_size;
+    out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+void register_image_view(const void* base, size_t size, std::vector<ImageRegionInfo> regions,
+                         std::shared_ptr<const void> keepalive) {
+  std::sort(regions.begin(), regions.end(), [](const auto& x, const auto& y) { return x.rva < y.rva; });
+  std::lock_guard lock(registry().mutex);
+  registry().images[reinterpret_cast<uint64_t>(base)] = ImageView{size, std::move(regions), std::move(keepalive)};
+}
+
+void unregister_image_view(const void* base) {
+  ImageView dropped;  // released after the lock: the keepalive may unmap and query
+  {
+    std::lock_guard lock(registry().mutex);
+    auto it = registry().images.find(reinterpret_cast<uint64_t>(base));
+    if (it == registry().images.end()) return;
+    dropped = std::move(it->second);
+    registry().images.erase(it);
+  }
+}
+
+void register_reservation(const void* base, size_t size, uint32_t allocation_protect) {
+  std::lock_guard lock(registry().mutex);
+  registry().reservations[reinterpret_cast<uint64_t>(base)] = Reservation{size, allocation_protect};
+}
+
+void unregister_reservation(const void* base) {
+  std::lock_guard lock(registry().mutex);
+  registry().reservations.erase(reinterpret_cast<uint64_t>(base));
+}
+
+}  // namespace pemap::win
