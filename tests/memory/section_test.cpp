@@ -660,6 +660,33 @@ TEST_F(Sections, AnotherProcessCreatingTheSameNameGetsAlreadyExists) {
   EXPECT_EQ(rc, 0);
 }
 
+TEST_F(Sections, AnotherProcessSeesTheProtectionOfANamedSection) {
+  const auto ro = unique_name("ipc_ro"), wc = unique_name("ipc_wc"), rx = unique_name("ipc_rx");
+  auto s1 = section_ok(create_file_mapping(nullptr, PAGE_READONLY, 0x1000, ro));
+  auto s2 = section_ok(create_file_mapping(nullptr, PAGE_WRITECOPY, 0x1000, wc));
+  auto s3 = section_ok(create_file_mapping(nullptr, PAGE_EXECUTE_READ, 0x1000, rx));
+  const int rc = run_child([&] {
+    // Straight to OpenFileMapping: the child's only way in is the shm object.
+    auto write_ro = open_file_mapping(FILE_MAP_WRITE, ro);
+    if (write_ro || write_ro.error().win32 != kAccessDenied) return 10;
+    auto read_ro = open_file_mapping(FILE_MAP_READ, ro);
+    if (!read_ro || read_ro->protect() != PAGE_READONLY || read_ro->object() == s1.object()) return 11;
+    auto read_wc = open_file_mapping(FILE_MAP_COPY, wc);
+    if (!read_wc || read_wc->protect() != PAGE_WRITECOPY) return 12;
+    auto copy = map_view_of_file(*read_wc, FILE_MAP_COPY, 0, 0);
+    if (!copy) return 13;
+    static_cast<char*>(*copy)[0] = 1;  // private to this view
+    auto read_rx = open_file_mapping(FILE_MAP_READ | FILE_MAP_EXECUTE, rx);
+    if (!read_rx || read_rx->protect() != PAGE_EXECUTE_READ) return 14;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+  auto* v = view_ok(map_view_of_file(s2, FILE_MAP_READ, 0, 0));
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v[0], 0);  // the child's copy-on-write write stayed in the child
+  EXPECT_TRUE(unmap_view_of_file(v).has_value());
+}
+
 TEST_F(Sections, AFileSectionIsSharedByFork) {
   const auto path = make_file("f", 0x10000);
   auto f = open_ok(path, true);
