@@ -36,6 +36,13 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
   dump_cmd->add_flag("--json", opts.json, "JSON output");
   dump_cmd->callback([&] { chosen = "dump"; });
+  MapOptions map;
+  auto* map_cmd = app.add_subcommand("map", "map each file as Windows does and show the regions (VirtualQuery)");
+  map_cmd->add_option("files", opts.inputs, "PE files or directories")->required();
+  map_cmd->add_option("--base", map.base, "map exactly at this address (64 KiB aligned)");
+  map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
+  map_cmd->add_flag("--json", opts.json, "JSON output");
+  map_cmd->callback([&] { chosen = "map"; });
   auto* diff =
       app.add_subcommand("diff-views", "where the image view and the raw view of each section differ, and why");
   diff->add_option("files", opts.inputs, "PE files or directories")->required();
@@ -55,5 +62,6 @@ int main(int argc, char** argv) {
   if (chosen == "dump") return run_dump(opts, dump);
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
+  if (chosen == "map") return run_map(opts, map);
   return run_view(chosen, opts);
 }

@@ -3,10 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "json_text.hpp"
 #include "memory/image_section.hpp"
+#include "memory/section.hpp"
+#include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 #include "table.hpp"
 
@@ -116,6 +119,130 @@ int run_diff_views(const CommonOptions& opts) {
     } else {
       if (files.size() > 1) std::cout << "== " << path << "\n";
       std::cout << render_diff_views(doc);
+    }
+  }
+  if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";
+  return rc;
+}
+
+namespace {
+
+const char* state_name(uint32_t s) {
+  return s == win::MEM_COMMIT ? "commit" : s == win::MEM_RESERVE ? "reserve" : "free";
+}
+const char* type_name(uint32_t t) {
+  return t == win::MEM_IMAGE ? "image" : t == win::MEM_MAPPED ? "mapped" : t == win::MEM_PRIVATE ? "private" : "-";
+}
+
+json regions_json(const void* base, size_t size) {
+  json out = json::array();
+  for (const auto& m : win::query_range(base, size))
+    out.push_back({{"address", m.base},
+                   {"size", m.region_size},
+                   {"state", state_name(m.state)},
+                   {"protect", std::string(win::protection_name(m.protect))},
+                   {"type", type_name(m.type)},
+                   {"section", printable(m.section)}});
+  return out;
+}
+
+std::string backing_of(const win::ImageRegion& r) {
+  if (r.backing == win::ImageRegion::Backing::shared) return "shared writable: one object for every view";
+  if (r.file_bytes == 0) return "zero fill";
+  const bool writable = r.protect == win::PAGE_WRITECOPY || r.protect == win::PAGE_EXECUTE_WRITECOPY;
+  return writable ? "file bytes copied in, copy-on-write" : "file bytes copied in, pages shared read-only";
+}
+
+std::string render_map(const json& d) {
+  std::string out = fmt::format("{} view at {:#x}, {:#x} bytes", d["kind"].get<std::string>(),
+                                d["base"].get<uint64_t>(), d["size"].get<uint64_t>());
+  if (d.contains("preferred_base"))
+    out += fmt::format("; preferred base {:#x}{}", d["preferred_base"].get<uint64_t>(),
+                       d["at_preferred_base"].get<bool>() ? "" : " (taken: mapped elsewhere)");
+  out += "\n";
+  if (d.contains("sections")) {
+    Table t({{"Section"},
+             {"RVA", Table::Align::right},
+             {"Size", Table::Align::right},
+             {"Protection"},
+             {"File bytes", Table::Align::right},
+             {"Backing"}});
+    for (const auto& r : d["sections"])
+      t.add({r["name"].get<std::string>(), fmt::format("{:#x}", r["rva"].get<uint64_t>()),
+             fmt::format("{:#x}", r["size"].get<uint64_t>()), r["protect"].get<std::string>(),
+             fmt::format("{:#x}", r["file_bytes"].get<uint64_t>()), r["backing"].get<std::string>()});
+    out += t.render();
+  }
+  out += "regions, as the kernel has them (VirtualQuery)\n";
+  Table q(
+      {{"Address", Table::Align::right}, {"Size", Table::Align::right}, {"State"}, {"Protect"}, {"Type"}, {"Section"}});
+  for (const auto& m : d["regions"])
+    q.add({fmt::format("{:#x}", m["address"].get<uint64_t>()), fmt::format("{:#x}", m["size"].get<uint64_t>()),
+           m["state"].get<std::string>(), m["protect"].get<std::string>(), m["type"].get<std::string>(),
+           m["section"].get<std::string>()});
+  out += q.render();
+  return out;
+}
+
+Result<json> map_one(const std::string& path, const MapOptions& o) {
+  void* want = o.base ? reinterpret_cast<void*>(*o.base) : nullptr;
+  if (o.raw) {
+    auto file = win::FileHandle::open(path, false);
+    if (!file) return file.take_error();
+    auto section = win::create_file_mapping(&*file, win::PAGE_READONLY, 0);
+    if (!section) return section.take_error();
+    auto view = want ? win::map_view_of_file_ex(*section, win::FILE_MAP_READ, 0, 0, want)
+                     : win::map_view_of_file(*section, win::FILE_MAP_READ, 0, 0);
+    if (!view) return view.take_error();
+    const size_t size = static_cast<size_t>(std::filesystem::file_size(path));
+    json doc{{"kind", "data"},
+             {"base", reinterpret_cast<uint64_t>(*view)},
+             {"size", size},
+             {"regions", regions_json(*view, size)}};
+    (void)win::unmap_view_of_file(*view);
+    return doc;
+  }
+  auto section = win::ImageSection::create(path);
+  if (!section) return section.take_error();
+  auto view = win::ImageView::map(*section, want);
+  if (!view) return view.take_error();
+  json sections = json::array();
+  for (const auto& r : (*section)->regions())
+    sections.push_back({{"name", printable(r.name)},
+                        {"rva", r.rva},
+                        {"size", r.size},
+                        {"protect", std::string(win::protection_name(r.protect))},
+                        {"file_bytes", r.file_bytes},
+                        {"backing", backing_of(r)}});
+  return json{{"kind", "image"},
+              {"base", reinterpret_cast<uint64_t>(view->base())},
+              {"size", view->size()},
+              {"preferred_base", (*section)->preferred_base()},
+              {"at_preferred_base", view->at_preferred_base()},
+              {"sections", std::move(sections)},
+              {"regions", regions_json(view->base(), view->size())}};
+}
+
+}  // namespace
+
+int run_map(const CommonOptions& opts, const MapOptions& map) {
+  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
+  int rc = unusable ? exit_unusable : exit_ok;
+  json all = json::array();
+  for (const auto& path : files) {
+    auto doc = map_one(path, map);
+    if (!doc) {
+      std::cerr << "pemap: " << path << ": " << doc.error().to_string() << "\n";
+      rc = exit_unusable;
+      continue;
+    }
+    if (opts.json) {
+      json j{{"file", printable(path)}};
+      j.update(*doc);
+      all.push_back(std::move(j));
+    } else {
+      if (files.size() > 1) std::cout << "== " << path << "\n";
+      std::cout << render_map(*doc);
     }
   }
   if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";

@@ -12,7 +12,7 @@ namespace pemap::win {
 namespace {
 
 Error refuse(std::string structure, Location where, std::string message) {
-  Error e = make_error(Status::invalid_image_format, std::move(structure), where, std::move(message));
+  Error e = make_error(Status::invalid_image_format, std::move(structure), where, message + " (ERROR_BAD_EXE_FORMAT)");
   e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
   return e;
 }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "memory/image_rules.hpp"
+#include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 
 namespace pemap::win {
@@ -85,7 +86,7 @@ uint32_t section_protection(uint32_t c, bool shared) {
 
 Result<std::shared_ptr<ImageSection>> ImageSection::create(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return os_error(path, "cannot open", Win32Error::file_not_found);
+  if (::stat(path.c_str(), &st) != 0) return os_error("file", "cannot open", Win32Error::file_not_found);
   const Identity id{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
   {
     const std::lock_guard lock(g_cache_mutex);
@@ -97,6 +98,7 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create(const std::string& pa
   if (!image) {
     Error e = image.take_error();
     e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
+    e.message += " (ERROR_BAD_EXE_FORMAT)";
     return e;
   }
   if (auto refused = check_image_for_mapping(*image)) return *refused;
@@ -117,16 +119,16 @@ Result<bool> ImageSection::build() {
   const Bytes file = image_.file();
 
   image_fd_ = ::memfd_create(fmt::format("pemap-image:{}", path_).c_str(), MFD_CLOEXEC);
-  if (image_fd_ < 0) return os_error(path_, "cannot create the image object", Win32Error::not_enough_memory);
+  if (image_fd_ < 0) return os_error("image object", "cannot create the image object", Win32Error::not_enough_memory);
   if (::ftruncate(image_fd_, static_cast<off_t>(size_)) != 0)
-    return os_error(path_, "cannot size the image object", Win32Error::not_enough_memory);
+    return os_error("image object", "cannot size the image object", Win32Error::not_enough_memory);
 
   // Each region's file bytes go to its RVA; the rest of the memfd stays zero (and costs nothing).
   for (const auto& r : image_.regions()) {
     const uint64_t from = std::min<uint64_t>(r.file_offset, file.size());
     const uint64_t n = std::min<uint64_t>({r.file_size, file.size() - from, r.size});
     if (!write_all(image_fd_, file.subspan(from, n), r.rva))
-      return os_error(path_, "cannot write the image object", Win32Error::not_enough_memory);
+      return os_error("image object", "cannot write the image object", Win32Error::not_enough_memory);
     ImageRegion region;
     region.rva = r.rva;
     region.size = align_up(r.size, pe::kPageSize);
@@ -155,11 +157,11 @@ Result<bool> ImageSection::build() {
     if (region.backing != ImageRegion::Backing::shared) continue;
     const int fd = ::memfd_create(fmt::format("pemap-shared:{}:{}", path_, region.name).c_str(), MFD_CLOEXEC);
     if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(region.size)) != 0)
-      return os_error(path_, "cannot create a shared section", Win32Error::not_enough_memory);
+      return os_error("image object", "cannot create a shared section", Win32Error::not_enough_memory);
     shared_fds_[i] = fd;
     const uint64_t from = std::min<uint64_t>(image_.regions()[i].file_offset, file.size());
     if (!write_all(fd, file.subspan(from, region.file_bytes), 0))
-      return os_error(path_, "cannot write a shared section", Win32Error::not_enough_memory);
+      return os_error("image object", "cannot write a shared section", Win32Error::not_enough_memory);
   }
   return true;
 }
@@ -214,6 +216,10 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
                      (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, static_cast<off_t>(shared ? 0 : r.rva));
     if (p == MAP_FAILED) return os_error("image view", "cannot map " + r.name, Win32Error::not_enough_memory);
   }
+  // VirtualQuery reports these pages as MEM_IMAGE, with their section.
+  std::vector<ImageRegionInfo> info;
+  for (const auto& r : regions) info.push_back({r.rva, r.size, r.section < 0 ? std::string() : r.name});
+  register_image_view(view.base_, view.section_->size(), std::move(info), view.section_);
   return view;
 }
 
@@ -222,7 +228,10 @@ ImageView::ImageView(ImageView&& other) noexcept
 
 ImageView& ImageView::operator=(ImageView&& other) noexcept {
   if (this != &other) {
-    if (base_ && section_) ::munmap(base_, section_->size());
+    if (base_ && section_) {
+      unregister_image_view(base_);
+      ::munmap(base_, section_->size());
+    }
     section_ = std::move(other.section_);
     base_ = std::exchange(other.base_, nullptr);
   }
@@ -230,7 +239,10 @@ ImageView& ImageView::operator=(ImageView&& other) noexcept {
 }
 
 ImageView::~ImageView() {
-  if (base_ && section_) ::munmap(base_, section_->size());
+  if (base_ && section_) {
+    unregister_image_view(base_);
+    ::munmap(base_, section_->size());
+  }
 }
 
 }  // namespace pemap::win

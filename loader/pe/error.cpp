@@ -50,7 +50,6 @@ std::string Error::to_string() const {
   out += ": ";
   out += message;
   if (status != Status::success) out += fmt::format(" ({})", status_name(status));
-  if (win32 != 0) out += fmt::format(" (Win32 error {})", win32);
   return out;
 }
 

@@ -45,7 +45,8 @@ struct Error {
   std::string structure;
   Location where;
   std::string message;
-  uint32_t win32 = 0;  ///< the GetLastError() code of a Win32 call (section and view calls), 0 if none
+  uint32_t win32 = 0;  ///< the GetLastError() code of a Win32 call (section and view calls), 0 if none;
+                       ///< the message names it (ERROR_ACCESS_DENIED...)
 
   /// "section header #3 at offset 0x1f8: ... (STATUS_INVALID_IMAGE_FORMAT)"
   std::string to_string() const;

@@ -42,6 +42,20 @@ printf '\xff\xfe\x80ab\x00\x00\x00' | dd of="$tmp/names.dll" bs=1 seek=$((lfanew
 expect 0 "non-UTF-8 section name" -- sections --json "$tmp/names.dll"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=d["sections"][0]["name"]; assert n=="\\xff\\xfe\\x80ab", n' "$tmp/out" ||
   { echo "FAIL: non-UTF-8 name in JSON"; head -c 400 "$tmp/out"; fail=$((fail + 1)); }
+# map: an image view at the preferred base with the sections' protections as the kernel has them.
+expect 0 "map as an image" -- map --json "$root/testdata/bin/x86/shared.dll"
+python3 - "$tmp/out" <<'PY' || { echo "FAIL: pemap map --json"; fail=$((fail + 1)); }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kind"] == "image" and d["base"] == 0x63000000 and d["at_preferred_base"], d
+kernel = {r["section"]: r["protect"] for r in d["regions"]}
+assert kernel[".text"] == "R-X" and kernel[".data"] == "RC-" and kernel["Shared"] == "RW-", kernel
+assert all(r["type"] == "image" for r in d["regions"]), d["regions"]
+PY
+expect 0 "map as data" -- map --raw --json "$root/testdata/bin/x86/shared.dll"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kind"]=="data" and d["regions"][0]["type"]=="mapped" and d["regions"][0]["protect"]=="R--", d' "$tmp/out" ||
+  { echo "FAIL: pemap map --raw --json"; fail=$((fail + 1)); }
+expect 2 "map of a broken image" -- map "$tmp/truncated.dll"
 expect 0 "directory argument" -- sections "$root/testdata/bin/x64/msvc"
 expect 2 "dump without a range" -- dump "$good"
 expect 2 "dump of a missing section" -- dump "$good" --section .nosuch
