@@ -184,43 +184,36 @@ std::string render_map(const json& d) {
   return out;
 }
 
+// Through the Win32 calls, as a program would: CreateFile, CreateFileMapping (SEC_IMAGE unless --raw),
+// MapViewOfFile(Ex), VirtualQuery over the view, UnmapViewOfFile.
 Result<json> map_one(const std::string& path, const MapOptions& o) {
-  void* want = o.base ? reinterpret_cast<void*>(*o.base) : nullptr;
-  if (o.raw) {
-    auto file = win::FileHandle::open(path, false);
-    if (!file) return file.take_error();
-    auto section = win::create_file_mapping(&*file, win::PAGE_READONLY, 0);
-    if (!section) return section.take_error();
-    auto view = want ? win::map_view_of_file_ex(*section, win::FILE_MAP_READ, 0, 0, want)
-                     : win::map_view_of_file(*section, win::FILE_MAP_READ, 0, 0);
-    if (!view) return view.take_error();
-    const size_t size = static_cast<size_t>(std::filesystem::file_size(path));
-    json doc{{"kind", "data"},
-             {"base", reinterpret_cast<uint64_t>(*view)},
-             {"size", size},
-             {"regions", regions_json(*view, size)}};
-    (void)win::unmap_view_of_file(*view);
-    return doc;
-  }
-  auto section = win::ImageSection::create(path);
+  auto file = win::FileHandle::open(path, false);
+  if (!file) return file.take_error();
+  const uint32_t protect = o.raw ? win::PAGE_READONLY : win::PAGE_READONLY | win::SEC_IMAGE;
+  auto section = win::create_file_mapping(&*file, protect, 0);
   if (!section) return section.take_error();
-  auto view = win::ImageView::map(*section, want);
+  auto view = o.base ? win::map_view_of_file_ex(*section, win::FILE_MAP_READ, 0, 0, reinterpret_cast<void*>(*o.base))
+                     : win::map_view_of_file(*section, win::FILE_MAP_READ, 0, 0);
   if (!view) return view.take_error();
-  json sections = json::array();
-  for (const auto& r : (*section)->regions())
-    sections.push_back({{"name", printable(r.name)},
-                        {"rva", r.rva},
-                        {"size", r.size},
-                        {"protect", std::string(win::protection_name(r.protect))},
-                        {"file_bytes", r.file_bytes},
-                        {"backing", backing_of(r)}});
-  return json{{"kind", "image"},
-              {"base", reinterpret_cast<uint64_t>(view->base())},
-              {"size", view->size()},
-              {"preferred_base", (*section)->preferred_base()},
-              {"at_preferred_base", view->at_preferred_base()},
-              {"sections", std::move(sections)},
-              {"regions", regions_json(view->base(), view->size())}};
+  const auto base = reinterpret_cast<uint64_t>(*view);
+  const size_t size = static_cast<size_t>(section->size());
+  json doc{{"kind", o.raw ? "data" : "image"}, {"base", base}, {"size", size}};
+  if (const auto& image = section->object()->image) {
+    json sections = json::array();
+    for (const auto& r : image->regions())
+      sections.push_back({{"name", printable(r.name)},
+                          {"rva", r.rva},
+                          {"size", r.size},
+                          {"protect", std::string(win::protection_name(r.protect))},
+                          {"file_bytes", r.file_bytes},
+                          {"backing", backing_of(r)}});
+    doc["preferred_base"] = image->preferred_base();
+    doc["at_preferred_base"] = base == image->preferred_base();
+    doc["sections"] = std::move(sections);
+  }
+  doc["regions"] = regions_json(*view, size);
+  (void)win::unmap_view_of_file(*view);
+  return doc;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Section objects and views: the Win32 rules checked first, then fds, memfd, POSIX shm and mmap do the work.
 #include "memory/section.hpp"
 
+#include "memory/image_section.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -330,12 +332,38 @@ SectionObject::~SectionObject() {
 
 // ---- CreateFileMapping / OpenFileMapping --------------------------------------------------------------------------
 
-// ==== SEC_IMAGE: the image loader replaces this function ====
-Result<SectionHandle> create_image_section(const FileHandle* /*file*/, uint32_t /*protect*/, uint64_t /*maximum_size*/,
+// SEC_IMAGE: the section is the file's image object (one per file, memory/image_section.hpp); its views are
+// ImageViews, kept here by base until UnmapViewOfFile.
+Result<SectionHandle> create_image_section(const FileHandle* file, uint32_t protect, uint64_t /*maximum_size*/,
                                            std::string_view /*name*/) {
-  return win32_error(Win32Error::invalid_parameter, "CreateFileMapping", "SEC_IMAGE: not wired yet");
+  constexpr std::string_view call = "CreateFileMapping";
+  if (file == nullptr) return win32_error(Win32Error::invalid_parameter, call, "SEC_IMAGE needs a file");
+  if (!file->valid()) return win32_error(Win32Error::invalid_handle, call, "the file is closed");
+  if (!is_valid_page_protect(protect & kPageMask))
+    return win32_error(Win32Error::invalid_parameter, call, fmt::format("page protection {:#x}", protect & kPageMask));
+  auto image = ImageSection::create(file->path());
+  if (!image) return image.take_error();
+  auto object = std::make_shared<SectionObject>();
+  object->backing = SectionObject::Backing::image;
+  object->size = (*image)->size();
+  object->protect = protect & kPageMask;
+  object->attributes = SEC_IMAGE;
+  object->image = std::move(*image);
+  return SectionHandle(std::move(object), kCreatorAccess, false);
 }
-// ==== end SEC_IMAGE ====
+
+namespace {
+
+struct ImageViews {
+  std::mutex mutex;
+  std::map<uintptr_t, ImageView> views;
+};
+ImageViews& image_views() {
+  static ImageViews v;
+  return v;
+}
+
+}  // namespace
 
 Result<SectionHandle> create_file_mapping(const FileHandle* file, uint32_t protect, uint64_t maximum_size,
                                           std::string_view name) {
@@ -427,6 +455,17 @@ Result<void*> map_view_of_file_ex(const SectionHandle& section, uint32_t access,
     return win32_error(Win32Error::access_denied, call,
                        fmt::format("the handle has access {:#x}, the view asks {:#x}", section.access(), access));
   }
+  if (object->image) {
+    // An image view is the whole image with its own protections (ImageView); offset and size must be 0.
+    if (offset != 0 || (size != 0 && size != object->size))
+      return win32_error(Win32Error::invalid_parameter, call, "a view of an image section maps the whole image");
+    auto view = ImageView::map(object->image, base);
+    if (!view) return view.take_error();
+    void* at = view->base();
+    std::lock_guard lock(image_views().mutex);
+    image_views().views.emplace(reinterpret_cast<uintptr_t>(at), std::move(*view));
+    return at;
+  }
   if (auto refused = access_refused(access, object->protect)) {
     return win32_error(Win32Error::access_denied, call, *refused);
   }
@@ -513,6 +552,15 @@ Result<Ok> flush_view_of_file(const void* base, size_t size) {
 
 Result<Ok> unmap_view_of_file(const void* base) {
   const auto a = reinterpret_cast<uintptr_t>(base);
+  {
+    std::unique_lock lock(image_views().mutex);
+    if (auto it = image_views().views.find(a); it != image_views().views.end()) {
+      ImageView gone = std::move(it->second);  // unmapped when it goes out of scope, outside the lock
+      image_views().views.erase(it);
+      lock.unlock();
+      return Ok{};
+    }
+  }
   ViewInfo view;
   {
     std::lock_guard lock(views().mutex);

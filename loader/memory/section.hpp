@@ -14,6 +14,8 @@
 
 namespace pemap::win {
 
+class ImageSection;
+
 /// The value of a call that succeeds with nothing to return (Win32 calls that return BOOL).
 struct Ok {};
 
@@ -49,17 +51,18 @@ class FileHandle {
 /// The kernel object behind section handles and views. Handles and views share it; it closes its backing fd (and
 /// removes the POSIX shm name this process created) when the last of them goes. create_image_section builds one.
 struct SectionObject {
-  enum class Backing : uint8_t { file, page_file, named_page_file };
+  enum class Backing : uint8_t { file, page_file, named_page_file, image };
 
   int fd = -1;               ///< backing: the file (dup'ed), a memfd, or a POSIX shm object
   bool fd_writable = false;  ///< fd opened O_RDWR
   Backing backing = Backing::page_file;
-  uint64_t size = 0;         ///< the section's maximum size, fixed at creation
-  uint32_t protect = 0;      ///< PAGE_* of CreateFileMapping (low byte)
-  uint32_t attributes = 0;   ///< SEC_* of CreateFileMapping
-  std::string name;          ///< empty for unnamed sections
-  int creator_pid = 0;       ///< the process that created the shm name (only it unlinks it)
-  bool shm_creator = false;  ///< this object created "/pemap.<name>"
+  uint64_t size = 0;                          ///< the section's maximum size, fixed at creation
+  uint32_t protect = 0;                       ///< PAGE_* of CreateFileMapping (low byte)
+  uint32_t attributes = 0;                    ///< SEC_* of CreateFileMapping
+  std::string name;                           ///< empty for unnamed sections
+  int creator_pid = 0;                        ///< the process that created the shm name (only it unlinks it)
+  bool shm_creator = false;                   ///< this object created "/pemap.<name>"
+  std::shared_ptr<const ImageSection> image;  ///< SEC_IMAGE: the laid-out image object (memory/image_section.hpp)
 
   SectionObject() = default;
   SectionObject(const SectionObject&) = delete;

@@ -11,6 +11,8 @@
 
 #include "memory/image_rules.hpp"
 #include "memory/image_section.hpp"
+#include "memory/section.hpp"
+#include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 #include "support/files.hpp"
 #include "support/pe_builder.hpp"
@@ -302,6 +304,53 @@ TEST(ImageSection, EveryCorkamiImageMaps) {
     ++mapped;
   }
   EXPECT_EQ(mapped, 224u);  // all but the 9 files the parser refuses (tests/data/corpus_test.cpp)
+}
+
+}  // namespace
+}  // namespace pemap::win
+
+namespace pemap::win {
+namespace {
+
+// CreateFileMapping(SEC_IMAGE) + MapViewOfFile: the same image view through the Win32 calls.
+TEST(SecImage, CreateFileMappingAndMapViewOfFileMapTheImage) {
+  auto file = FileHandle::open(bin("x86/liba.dll"), false);
+  ASSERT_TRUE(file.has_value()) << file.error().to_string();
+  auto section = create_file_mapping(&*file, PAGE_READONLY | SEC_IMAGE, 0);
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  EXPECT_EQ(section->size(), 0x8000u);
+  auto view = map_view_of_file(*section, FILE_MAP_READ, 0, 0);
+  ASSERT_TRUE(view.has_value()) << view.error().to_string();
+  EXPECT_EQ(reinterpret_cast<uint64_t>(*view), 0x10000000u);
+  EXPECT_EQ(static_cast<const char*>(*view)[0], 'M');
+  auto text = virtual_query(static_cast<const std::byte*>(*view) + 0x1000);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->type, MEM_IMAGE);
+  EXPECT_EQ(text->protect, PAGE_EXECUTE_READ);
+  EXPECT_EQ(text->section, ".text");
+  section->close();  // the view keeps the image alive
+  EXPECT_EQ(static_cast<const char*>(*view)[1], 'Z');
+  ASSERT_TRUE(unmap_view_of_file(*view).has_value());
+  auto gone = virtual_query(*view);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->state, MEM_FREE);
+}
+
+TEST(SecImage, RefusalsCarryTheWin32Error) {
+  auto text = FileHandle::open((test::testdata_dir() / "README.md").string(), false);
+  ASSERT_TRUE(text.has_value());
+  auto not_pe = create_file_mapping(&*text, PAGE_READONLY | SEC_IMAGE, 0);
+  ASSERT_FALSE(not_pe.has_value());
+  EXPECT_EQ(not_pe.error().win32, static_cast<uint32_t>(Win32Error::bad_exe_format));
+  auto none = create_file_mapping(nullptr, PAGE_READONLY | SEC_IMAGE, 0x1000);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().win32, static_cast<uint32_t>(Win32Error::invalid_parameter));
+  auto file = FileHandle::open(bin("x64/liba.dll"), false);
+  auto section = create_file_mapping(&*file, PAGE_READONLY | SEC_IMAGE, 0);
+  ASSERT_TRUE(section.has_value());
+  auto part = map_view_of_file(*section, FILE_MAP_READ, 0x10000, 0);
+  ASSERT_FALSE(part.has_value());
+  EXPECT_EQ(part.error().win32, static_cast<uint32_t>(Win32Error::invalid_parameter));
 }
 
 }  // namespace

@@ -185,11 +185,12 @@ TEST_F(Sections, ProtectionsWindowsAcceptSucceed) {
   }
 }
 
-TEST_F(Sections, SecImageIsNotWiredYet) {
+// SEC_IMAGE goes to the image loader (tests/image/): a file that is not a PE image is ERROR_BAD_EXE_FORMAT.
+TEST_F(Sections, SecImageOnAFileThatIsNotAnImageIsBadExeFormat) {
   auto f = open_ok(make_file("f", 0x1000), false);
   auto s = create_file_mapping(&f, PAGE_READONLY | SEC_IMAGE, 0);
-  EXPECT_EQ(win32_of(s), kInvalidParameter);
-  EXPECT_NE(s.error().message.find("SEC_IMAGE: not wired yet"), std::string::npos);
+  EXPECT_EQ(win32_of(s), 193u);  // ERROR_BAD_EXE_FORMAT
+  EXPECT_EQ(s.error().status, Status::invalid_image_not_mz);
 }
 
 TEST_F(Sections, WritableProtectionOnReadOnlyFileIsAccessDenied) {
