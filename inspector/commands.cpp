@@ -12,6 +12,7 @@
 #include "hexdump.hpp"
 #include "json_text.hpp"
 #include "mapped_file.hpp"
+#include "memory/image_section.hpp"
 #include "model.hpp"
 #include "pe/image.hpp"
 #include "render.hpp"
@@ -132,6 +133,30 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       if (it == secs.end()) {
         std::cerr << fmt::format("pemap: {}: no section named '{}'\n", path, *d.section);
         return int(exit_unusable);
+      }
+      if (d.image_view) {
+        // As the memory manager maps it: a real image view, read at the section's RVA.
+        auto section = win::ImageSection::create(path);
+        auto view = section ? win::ImageView::map(*section) : Result<win::ImageView>(section.error());
+        if (!view) {
+          std::cerr << "pemap: " << path << ": " << view.error().to_string() << "\n";
+          return int(exit_unusable);
+        }
+        const uint64_t len = std::min<uint64_t>(align_up(it->memory_size, pe::kPageSize), d.size.value_or(UINT64_MAX));
+        copy.assign(view->base() + it->rva(), view->base() + it->rva() + len);
+        bytes = copy;
+        start = it->rva();
+        what =
+            fmt::format("section {} as mapped (image view), RVA {:#x}, {:#x} bytes", printable(it->name), start, len);
+        doc["section"] = printable(it->name);
+        doc["rva"] = start;
+        doc["view"] = "image";
+        doc["size"] = bytes.size();
+        if (opts.json)
+          doc["hex"] = hex_string(bytes);
+        else
+          text = what + "\n" + hexdump(bytes, start);
+        return int(exit_ok);
       }
       // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
       const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());

@@ -20,6 +20,7 @@ struct DumpOptions {
   std::optional<uint64_t> rva;
   std::optional<uint64_t> offset;
   std::optional<uint64_t> size;  ///< with --section, at most this many bytes
+  bool image_view = false;       ///< --view image: a section's bytes as mapped, from a real image view
 };
 
 /// Files named, and the regular files under directories named (recursively, sorted by path).

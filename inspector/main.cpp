@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   dump_cmd->add_option("--rva", dump.rva, "start RVA (bytes as the image maps them)");
   dump_cmd->add_option("--offset", dump.offset, "start file offset");
   dump_cmd->add_option("--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
+  std::string view = "raw";
+  dump_cmd->add_option("--view", view, "with --section: raw (the bytes on disk) or image (as mapped)")
+      ->check(CLI::IsMember({"raw", "image"}));
   dump_cmd->add_flag("--json", opts.json, "JSON output");
   dump_cmd->callback([&] { chosen = "dump"; });
   MapOptions map;
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : exit_unusable;
   }
+  dump.image_view = view == "image";
   if (chosen == "dump") return run_dump(opts, dump);
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);

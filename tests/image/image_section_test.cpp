@@ -355,3 +355,56 @@ TEST(SecImage, RefusalsCarryTheWin32Error) {
 
 }  // namespace
 }  // namespace pemap::win
+
+namespace pemap::win {
+namespace {
+
+// LOADER-RULES.md "Protection and sharing": the protection each combination of characteristics asks for.
+TEST(SectionProtection, FollowsTheCharacteristics) {
+  using namespace pe::scn;
+  EXPECT_EQ(section_protection(mem_read, false), PAGE_READONLY);
+  EXPECT_EQ(section_protection(mem_read | mem_write, false), PAGE_WRITECOPY);
+  EXPECT_EQ(section_protection(mem_read | mem_write, true), PAGE_READWRITE);
+  EXPECT_EQ(section_protection(mem_read | mem_execute, false), PAGE_EXECUTE_READ);
+  EXPECT_EQ(section_protection(mem_execute, false), PAGE_EXECUTE);
+  EXPECT_EQ(section_protection(mem_read | mem_write | mem_execute, false), PAGE_EXECUTE_WRITECOPY);
+  EXPECT_EQ(section_protection(mem_read | mem_write | mem_execute, true), PAGE_EXECUTE_READWRITE);
+  EXPECT_EQ(section_protection(mem_write, false), PAGE_WRITECOPY);
+  // No MEM_* flag: code is RX, data RW (ReactOS), anything else no access.
+  EXPECT_EQ(section_protection(cnt_code, false), PAGE_EXECUTE_READ);
+  EXPECT_EQ(section_protection(cnt_initialized_data, false), PAGE_WRITECOPY);
+  EXPECT_EQ(section_protection(cnt_uninitialized_data, false), PAGE_WRITECOPY);
+  EXPECT_EQ(section_protection(0, false), PAGE_NOACCESS);
+}
+
+// Two instances: a write to copy-on-write data in one process's view is seen neither by another
+// process's view nor by a view mapped later; the image object itself never changes.
+TEST(ImageSection, CopyOnWriteWritesStayInTheProcessThatMadeThem) {
+  auto section = ImageSection::create(bin("x64/shared.dll"));
+  ASSERT_TRUE(section.has_value());
+  uint64_t data = 0;
+  for (const auto& r : (*section)->regions())
+    if (r.name == ".data") data = r.rva;
+  ASSERT_NE(data, 0u);
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  const std::byte original = view->base()[data];
+  const pid_t pid = fork();
+  if (pid == 0) {
+    auto child = ImageView::map(*section);
+    if (!child) _exit(2);
+    child->base()[data] = std::byte{0x99};
+    _exit(child->base()[data] == std::byte{0x99} ? 0 : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(view->base()[data], original);
+  view->base()[data] = std::byte{0x11};  // this process's own private copy
+  auto later = ImageView::map(*section);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->base()[data], original);
+}
+
+}  // namespace
+}  // namespace pemap::win
