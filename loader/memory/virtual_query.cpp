@@ -151,18 +151,21 @@ Owner find_owner(uint64_t a) {
       o.copy_on_write = true;
       o.clip_start = base;
       o.clip_end = end;
-      for (const auto& r : it->second.regions) {
-        const uint64_t r_start = base + r.rva, r_end = base + r.rva + r.size;
-        if (rva >= r.rva && rva - r.rva < r.size) {
-          o.clip_start = std::max(o.clip_start, r_start);
-          o.clip_end = std::min(o.clip_end, r_end);
+      // Regions are sorted by RVA (register_image_view): the one holding `rva`, or the gap between two.
+      const auto& regions = it->second.regions;
+      auto after = std::upper_bound(regions.begin(), regions.end(), rva,
+                                    [](uint64_t x, const ImageRegionInfo& r) { return x < r.rva; });
+      if (after != regions.begin()) {
+        const auto& r = *std::prev(after);
+        if (rva - r.rva < r.size) {
+          o.clip_start = base + r.rva;
+          o.clip_end = std::min(o.clip_end, base + r.rva + r.size);
           o.section = r.section;
-          break;
+          return o;
         }
-        // Between regions: stop at the neighbours.
-        if (r_end <= a) o.clip_start = std::max(o.clip_start, r_end);
-        if (r_start > a) o.clip_end = std::min(o.clip_end, r_start);
+        o.clip_start = std::max(o.clip_start, base + r.rva + r.size);
       }
+      if (after != regions.end()) o.clip_end = std::min(o.clip_end, base + after->rva);
       return o;
     }
   }
@@ -219,6 +222,13 @@ uint32_t type_of(Owner::Kind kind) {
 
 }  // namespace
 
+namespace {
+
+// The answer for `a` from one reading of /proc/self/maps, so a range is queried with one read.
+MemoryBasicInformation query_in(uint64_t a, const std::vector<Vma>& vmas);
+
+}  // namespace
+
 Result<MemoryBasicInformation> virtual_query(const void* address) {
   const auto a = reinterpret_cast<uint64_t>(address);
   if (a >= kUserLimit) {
@@ -226,7 +236,12 @@ Result<MemoryBasicInformation> virtual_query(const void* address) {
   }
   auto maps = read_maps();
   if (!maps) return maps.take_error();
-  const std::vector<Vma>& vmas = *maps;
+  return query_in(a, *maps);
+}
+
+namespace {
+
+MemoryBasicInformation query_in(uint64_t a, const std::vector<Vma>& vmas) {
   auto next = std::upper_bound(vmas.begin(), vmas.end(), a, [](uint64_t x, const Vma& v) { return x < v.start; });
 
   MemoryBasicInformation info;
@@ -258,15 +273,19 @@ Result<MemoryBasicInformation> virtual_query(const void* address) {
   return info;
 }
 
+}  // namespace
+
 std::vector<MemoryBasicInformation> query_range(const void* base, size_t size) {
   std::vector<MemoryBasicInformation> out;
   const auto start = reinterpret_cast<uint64_t>(base);
   const uint64_t end = size > kUserLimit - std::min(start, kUserLimit) ? kUserLimit : start + size;
+  auto maps = read_maps();
+  if (!maps) return out;
   for (uint64_t a = start; a < end;) {
-    auto info = virtual_query(reinterpret_cast<const void*>(a));
-    if (!info || info->region_size == 0) break;
-    a = info->base + info->region_size;
-    out.push_back(std::move(*info));
+    auto info = query_in(a, *maps);
+    if (info.region_size == 0) break;
+    a = info.base + info.region_size;
+    out.push_back(std::move(info));
   }
   return out;
 }

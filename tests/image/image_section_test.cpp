@@ -408,3 +408,27 @@ TEST(ImageSection, CopyOnWriteWritesStayInTheProcessThatMadeThem) {
 
 }  // namespace
 }  // namespace pemap::win
+
+namespace pemap::win {
+namespace {
+
+// corkami 65535sects.exe: every section is a region of its own in VirtualQuery, with its name (one read
+// of /proc/self/maps for the whole range, and a binary search per region).
+TEST(VirtualQueryOfImages, SixtyFiveThousandSectionsAreSixtyFiveThousandRegions) {
+  const auto path = test::corpus_dir() / "65535sects.exe";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "corkami corpus not found";
+  auto section = ImageSection::create(path.string());
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  const auto regions = query_range(view->base(), view->size());
+  ASSERT_EQ(regions.size(), (*section)->regions().size());
+  for (size_t i : {size_t{1}, regions.size() / 2, regions.size() - 1}) {
+    EXPECT_EQ(regions[i].type, MEM_IMAGE);
+    EXPECT_EQ(regions[i].section, (*section)->regions()[i].name);
+    EXPECT_EQ(regions[i].base, reinterpret_cast<uint64_t>(view->base()) + (*section)->regions()[i].rva);
+  }
+}
+
+}  // namespace
+}  // namespace pemap::win
