@@ -4,7 +4,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v clang-format > /dev/null || { echo "SKIP: clang-format not installed (Debian package clang-format)"; exit 77; }
 cd "$root"
-mapfile -t files < <(git ls-files 'loader/*.[ch]pp' 'inspector/*.[ch]pp' 'tests/*.[ch]pp' 'bench/*.cpp' 2>/dev/null ||
+mapfile -t files < <(git ls-files 'loader/*.[ch]pp' 'inspector/*.[ch]pp' 'tests/*.[ch]pp' 'bench/*.cpp' 'docs/examples/*.cpp' 2>/dev/null ||
                      find loader inspector tests bench -name '*.[ch]pp')
 bad=0
 for f in "${files[@]}"; do
