@@ -16,7 +16,8 @@ ctest --test-dir build --output-on-failure -j "$jobs" | tee "$ctest_log"
 # Sanitized fuzzing of the parser: seeds are testdata and the corkami corpus.
 fuzz_seconds=${PEMAP_FUZZ_SECONDS:-60}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_FUZZ=ON \
-  -DPEMAP_BUILD_TESTS=OFF -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=OFF -DPEMAP_WERROR=ON
+  -DPEMAP_BUILD_TESTS=OFF -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=OFF -DPEMAP_BUILD_EXAMPLES=OFF \
+  -DPEMAP_WERROR=ON
 cmake --build build-fuzz -j "$jobs"
 tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_parse "$fuzz_seconds"
 
