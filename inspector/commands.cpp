@@ -135,15 +135,15 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
         return int(exit_unusable);
       }
       if (d.image_view) {
-        // As the memory manager maps it: a real image view, read at the section's RVA.
+        // As the memory manager maps it: the laid-out image object every view maps, read at the
+        // section's RVA (through the object, so a no-access section can be shown too).
         auto section = win::ImageSection::create(path);
-        auto view = section ? win::ImageView::map(*section) : Result<win::ImageView>(section.error());
-        if (!view) {
-          std::cerr << "pemap: " << path << ": " << view.error().to_string() << "\n";
+        if (!section) {
+          std::cerr << "pemap: " << path << ": " << section.error().to_string() << "\n";
           return int(exit_unusable);
         }
         const uint64_t len = std::min<uint64_t>(align_up(it->memory_size, pe::kPageSize), d.size.value_or(UINT64_MAX));
-        copy.assign(view->base() + it->rva(), view->base() + it->rva() + len);
+        copy = (*section)->read(it->rva(), len);
         bytes = copy;
         start = it->rva();
         what =

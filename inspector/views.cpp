@@ -16,11 +16,11 @@
 namespace pemap::inspect {
 namespace {
 
-// Bytes of the view in [rva, rva+len) that differ from the file at [raw, raw+len) (past the file: zero).
-uint64_t count_differing(Bytes file, Bytes view, uint64_t rva, uint64_t raw, uint64_t len) {
+// Bytes of the image in [rva, rva+len) that differ from the file at [raw, raw+len) (past the file: zero).
+uint64_t count_differing(Bytes file, const ImageReader& read, uint64_t rva, uint64_t raw, uint64_t len) {
+  const auto image = read(rva, len);
   uint64_t n = 0;
-  for (uint64_t k = 0; k < len && rva + k < view.size(); ++k)
-    n += view[rva + k] != (raw + k < file.size() ? file[raw + k] : std::byte{0});
+  for (uint64_t k = 0; k < image.size(); ++k) n += image[k] != (raw + k < file.size() ? file[raw + k] : std::byte{0});
   return n;
 }
 
@@ -32,7 +32,7 @@ json range(uint64_t rva, uint64_t size, uint64_t differing, const char* reason) 
 
 // Each range where Windows' layout departs from reading the raw data at PointerToRawData, with how many
 // of its bytes really differ.
-json model_diff_views(const pe::Image& image, Bytes view) {
+json model_diff_views(const pe::Image& image, const ImageReader& view) {
   json doc;
   doc["sections"] = json::array();
   const Bytes file = image.file();
@@ -54,7 +54,8 @@ json model_diff_views(const pe::Image& image, Bytes view) {
     const uint64_t from_file = image.is_flat() ? std::min(mapped, raw_len) : s.file_size;
     json diffs = json::array();
     if (!image.is_flat() && h.PointerToRawData != s.file_offset && raw_len != 0) {
-      const uint64_t n = std::min(raw_len, mapped);
+      // Past the file both sides are zero: compare only what the file holds.
+      const uint64_t n = std::min({raw_len, mapped, file.size() - std::min<uint64_t>(h.PointerToRawData, file.size())});
       diffs.push_back(range(h.VirtualAddress, n, count_differing(file, view, h.VirtualAddress, h.PointerToRawData, n),
                             "alignment: PointerToRawData is rounded down to 512, so the mapping starts earlier in "
                             "the file"));
@@ -104,14 +105,15 @@ int run_diff_views(const CommonOptions& opts) {
   int rc = unusable ? exit_unusable : exit_ok;
   json all = json::array();
   for (const auto& path : files) {
+    // The laid-out image object: what every view maps, readable whatever protection the sections ask for.
     auto section = win::ImageSection::create(path);
-    auto view = section ? win::ImageView::map(*section) : Result<win::ImageView>(section.error());
-    if (!view) {
-      std::cerr << "pemap: " << path << ": " << view.error().to_string() << "\n";
+    if (!section) {
+      std::cerr << "pemap: " << path << ": " << section.error().to_string() << "\n";
       rc = exit_unusable;
       continue;
     }
-    json doc = model_diff_views((*section)->image(), Bytes(view->base(), view->size()));
+    const auto& object = **section;
+    json doc = model_diff_views(object.image(), [&](uint64_t rva, uint64_t len) { return object.read(rva, len); });
     if (opts.json) {
       json j{{"file", printable(path)}};
       j.update(doc);

@@ -1,6 +1,9 @@
 // Commands that map the file as Windows would: map (the region table), diff-views (image view vs raw view).
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "commands.hpp"
 #include "model.hpp"
 #include "pe/image.hpp"
@@ -15,8 +18,12 @@ struct MapOptions {
 int run_map(const CommonOptions& opts, const MapOptions& map);
 int run_diff_views(const CommonOptions& opts);
 
-/// Where the image view of each section differs from its raw bytes on disk, and why.
-json model_diff_views(const pe::Image& image, Bytes image_view);
+/// Reads `len` bytes of the laid-out image at `rva`.
+using ImageReader = std::function<std::vector<std::byte>(uint64_t rva, uint64_t len)>;
+
+/// Where the image view of each section differs from its raw bytes on disk, and why. Only ranges that
+/// hold file bytes are read, so the work follows the file's size, not SizeOfImage.
+json model_diff_views(const pe::Image& image, const ImageReader& read);
 std::string render_diff_views(const json& doc);
 
 }  // namespace pemap::inspect

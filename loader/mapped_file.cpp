@@ -30,14 +30,18 @@ struct Fd {
 Result<MappedFile> MappedFile::open(const std::string& path) {
   const Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) return io_error("cannot open");
+  return from_fd(file.fd, path);
+}
+
+Result<MappedFile> MappedFile::from_fd(int fd, const std::string& path) {
   struct stat st {};
-  if (::fstat(file.fd, &st) != 0) return io_error("cannot stat");
+  if (::fstat(fd, &st) != 0) return io_error("cannot stat");
   if (!S_ISREG(st.st_mode)) return make_error(Status::io_error, "file", Location{}, "not a regular file");
   MappedFile f;
   f.path_ = path;
   f.size_ = static_cast<size_t>(st.st_size);
   if (f.size_ != 0) {
-    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, file.fd, 0);
+    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) return io_error("cannot map");
     f.data_ = p;
   }

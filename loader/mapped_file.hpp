@@ -13,6 +13,8 @@ class MappedFile {
  public:
   /// Maps `path` read-only. An empty file gives an empty span (mmap cannot map 0 bytes).
   static Result<MappedFile> open(const std::string& path);
+  /// Maps the regular file open on `fd` (which stays the caller's); `path` only names it in errors.
+  static Result<MappedFile> from_fd(int fd, const std::string& path);
 
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;

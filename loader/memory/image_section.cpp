@@ -1,6 +1,7 @@
 // Laying out an image in a memfd, once per file, and mapping views of it.
 #include "memory/image_section.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,15 +86,42 @@ uint32_t section_protection(uint32_t c, bool shared) {
 }
 
 Result<std::shared_ptr<ImageSection>> ImageSection::create(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return os_error("file", "cannot open " + path,
+                    errno == ENOENT || errno == ENOTDIR ? Win32Error::file_not_found : Win32Error::access_denied);
+  auto section = create_from_fd(fd, path);
+  ::close(fd);
+  return section;
+}
+
+Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return os_error("file", "cannot open", Win32Error::file_not_found);
+  if (::fstat(fd, &st) != 0) return os_error("file", "cannot stat " + path, Win32Error::access_denied);
+  if (!S_ISREG(st.st_mode)) {
+    Error e = make_error(Status::invalid_file_for_section, "file", Location{},
+                         path + " is not a regular file (ERROR_BAD_EXE_FORMAT)");
+    e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
+    return e;
+  }
   const Identity id{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+  auto lookup = [&]() -> std::shared_ptr<ImageSection> {
+    auto it = cache().find(id);
+    if (it == cache().end()) return nullptr;
+    if (auto alive = it->second.lock()) return alive;
+    cache().erase(it);
+    return nullptr;
+  };
   {
     const std::lock_guard lock(g_cache_mutex);
-    if (auto alive = cache()[id].lock()) return alive;
+    if (auto alive = lookup()) return alive;
   }
-  auto file = MappedFile::open(path);
-  if (!file) return file.take_error();
+  auto file = MappedFile::from_fd(fd, path);
+  if (!file) {
+    Error e = file.take_error();
+    e.win32 = static_cast<uint32_t>(Win32Error::access_denied);
+    return e;
+  }
   auto image = pe::Image::parse(file->bytes());
   if (!image) {
     Error e = image.take_error();
@@ -105,9 +133,26 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create(const std::string& pa
   std::shared_ptr<ImageSection> section(new ImageSection(std::move(*file), std::move(*image)));
   section->path_ = path;
   if (auto built = section->build(); !built) return built.take_error();
+  // Another thread may have built the same file meanwhile: the first one in is the image object.
   const std::lock_guard lock(g_cache_mutex);
+  if (auto alive = lookup()) return alive;
   cache()[id] = section;
   return section;
+}
+
+std::vector<std::byte> ImageSection::read(uint64_t rva, uint64_t len) const {
+  std::vector<std::byte> out(static_cast<size_t>(std::min(len, size_ - std::min(rva, size_))));
+  uint64_t done = 0;
+  for (size_t i = 0; i < regions_.size() && done < out.size(); ++i) {
+    const auto& r = regions_[i];
+    const uint64_t lo = std::max(rva, r.rva), hi = std::min(rva + out.size(), r.rva + r.size);
+    if (lo >= hi) continue;
+    const bool shared = shared_fds_[i] >= 0;
+    const ssize_t n = ::pread(shared ? shared_fds_[i] : image_fd_, out.data() + (lo - rva), hi - lo,
+                              static_cast<off_t>(shared ? lo - r.rva : lo));
+    (void)n;  // bytes the memfd does not hold (past its size) stay zero
+  }
+  return out;
 }
 
 Result<bool> ImageSection::build() {
@@ -123,16 +168,32 @@ Result<bool> ImageSection::build() {
   if (::ftruncate(image_fd_, static_cast<off_t>(size_)) != 0)
     return os_error("image object", "cannot size the image object", Win32Error::not_enough_memory);
 
-  // Each region's file bytes go to its RVA; the rest of the memfd stays zero (and costs nothing).
+  // Each region's file bytes go to its RVA; the rest of the memfd stays zero (and costs nothing). Regions
+  // end at SizeOfImage: headers larger than the image (SizeOfHeaders > SizeOfImage) are cut there.
+  // Sections may share raw data, so the bytes copied are bounded: pemap copies where Windows maps file
+  // pages, and refuses an image that would cost far more than its file.
+  const uint64_t copy_budget = 16 * file.size() + (uint64_t{256} << 20);
+  uint64_t copied = 0;
   for (const auto& r : image_.regions()) {
+    if (r.rva >= size_) continue;
     const uint64_t from = std::min<uint64_t>(r.file_offset, file.size());
-    const uint64_t n = std::min<uint64_t>({r.file_size, file.size() - from, r.size});
+    const uint64_t n = std::min<uint64_t>({r.file_size, file.size() - from, r.size, size_ - r.rva});
+    copied += n;
+    if (copied > copy_budget) {
+      errno = ENOMEM;
+      return os_error("image object",
+                      fmt::format("its sections copy {} MiB from a {} MiB file, past pemap's limit of 16 times the "
+                                  "file + 256 MiB (sections sharing raw data)",
+                                  copied >> 20, file.size() >> 20),
+                      Win32Error::not_enough_memory);
+    }
     if (!write_all(image_fd_, file.subspan(from, n), r.rva))
       return os_error("image object", "cannot write the image object", Win32Error::not_enough_memory);
     ImageRegion region;
     region.rva = r.rva;
-    region.size = align_up(r.size, pe::kPageSize);
+    region.size = std::min(align_up(r.size, pe::kPageSize), size_ - r.rva);
     region.file_bytes = n;
+    region.file_offset = from;
     region.section = r.section;
     if (flat_) {
       region.name = "(flat image)";
@@ -156,11 +217,11 @@ Result<bool> ImageSection::build() {
     const auto& region = regions_[i];
     if (region.backing != ImageRegion::Backing::shared) continue;
     const int fd = ::memfd_create(fmt::format("pemap-shared:{}:{}", path_, region.name).c_str(), MFD_CLOEXEC);
-    if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(region.size)) != 0)
-      return os_error("image object", "cannot create a shared section", Win32Error::not_enough_memory);
-    shared_fds_[i] = fd;
-    const uint64_t from = std::min<uint64_t>(image_.regions()[i].file_offset, file.size());
-    if (!write_all(fd, file.subspan(from, region.file_bytes), 0))
+    if (fd < 0) return os_error("image object", "cannot create a shared section", Win32Error::not_enough_memory);
+    shared_fds_[i] = fd;  // owned from here, closed by the destructor on any failure below
+    if (::ftruncate(fd, static_cast<off_t>(region.size)) != 0)
+      return os_error("image object", "cannot size a shared section", Win32Error::not_enough_memory);
+    if (!write_all(fd, file.subspan(region.file_offset, region.file_bytes), 0))
       return os_error("image object", "cannot write a shared section", Win32Error::not_enough_memory);
   }
   return true;
@@ -183,8 +244,16 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
     return e;
   }
   // Reserve the whole image first: exactly at the base asked for, or the preferred base if free.
+  // Windows never maps below 64 KiB: a preferred base there counts as taken (never mmap FIXED at 0).
   void* want = base ? base : reinterpret_cast<void*>(section->preferred_base());
-  void* at = ::mmap(want, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  void* at = MAP_FAILED;
+  if (reinterpret_cast<uint64_t>(want) >= kAllocationGranularity) {
+    at = ::mmap(want, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (at != MAP_FAILED && at != want) {  // a kernel without MAP_FIXED_NOREPLACE took it as a hint
+      ::munmap(at, size);
+      at = MAP_FAILED;
+    }
+  }
   if (at == MAP_FAILED && base) {
     Error e = make_error(Status::conflicting_addresses, "image view", Location{},
                          fmt::format("{:#x} bytes at {} are not free (ERROR_INVALID_ADDRESS)", size, base));
@@ -210,6 +279,7 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
   const auto& regions = view.section_->regions();
   for (size_t i = 0; i < regions.size(); ++i) {
     const auto& r = regions[i];
+    if (r.rva >= size || r.size > size - r.rva) continue;  // never MAP_FIXED past our own reservation
     const bool shared = r.backing == ImageRegion::Backing::shared;
     const int fd = shared ? view.section_->shared_fd(i) : view.section_->image_fd();
     void* p = ::mmap(view.base_ + r.rva, r.size, linux_protection(r.protect),

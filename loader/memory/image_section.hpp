@@ -20,6 +20,7 @@ struct ImageRegion {
   uint64_t rva = 0, size = 0;  ///< page aligned
   uint32_t protect = 0;        ///< the PAGE_* protection the section asks for
   uint64_t file_bytes = 0;     ///< how many of its bytes come from the file; the rest is zero fill
+  uint64_t file_offset = 0;    ///< where in the file they start
   Backing backing = Backing::copy_on_write;
   int32_t section = -1;  ///< index into the section table; -1 for the headers or a flat image
   std::string name;      ///< the section name, "(headers)" or "(flat image)"
@@ -35,6 +36,11 @@ class ImageSection {
   /// Opens, parses and validates `path` (STATUS_* and ERROR_BAD_EXE_FORMAT as Windows gives them) and lays
   /// it out. While one is alive, another create() for the same file (device, inode, size, mtime) returns it.
   static Result<std::shared_ptr<ImageSection>> create(const std::string& path);
+  /// The same for the file open on `fd` (a FileHandle's): the handle's file, whatever its path names now.
+  static Result<std::shared_ptr<ImageSection>> create_from_fd(int fd, const std::string& path);
+  /// `len` bytes of the image object at `rva`, whatever protection the views give them (reads the memfd
+  /// and, for shared sections, their shared object).
+  std::vector<std::byte> read(uint64_t rva, uint64_t len) const;
 
   ImageSection(const ImageSection&) = delete;
   ImageSection& operator=(const ImageSection&) = delete;

@@ -341,7 +341,7 @@ Result<SectionHandle> create_image_section(const FileHandle* file, uint32_t prot
   if (!file->valid()) return win32_error(Win32Error::invalid_handle, call, "the file is closed");
   if (!is_valid_page_protect(protect & kPageMask))
     return win32_error(Win32Error::invalid_parameter, call, fmt::format("page protection {:#x}", protect & kPageMask));
-  auto image = ImageSection::create(file->path());
+  auto image = ImageSection::create_from_fd(file->fd(), file->path());
   if (!image) return image.take_error();
   auto object = std::make_shared<SectionObject>();
   object->backing = SectionObject::Backing::image;
@@ -359,8 +359,8 @@ struct ImageViews {
   std::map<uintptr_t, ImageView> views;
 };
 ImageViews& image_views() {
-  static ImageViews v;
-  return v;
+  static auto* v = new ImageViews;  // never destroyed: views may be unmapped from static destructors
+  return *v;
 }
 
 }  // namespace

@@ -135,6 +135,7 @@ struct Owner {
   uint32_t allocation_protect = 0;
   uint64_t clip_start = 0, clip_end = UINT64_MAX;  ///< a region stays inside this range
   bool copy_on_write = false;                      ///< private writable file pages are PAGE_WRITECOPY
+  bool section_gap = false;                        ///< in an image view, between its regions
   std::string section;
 };
 
@@ -165,6 +166,7 @@ Owner find_owner(uint64_t a) {
         }
         o.clip_start = std::max(o.clip_start, base + r.rva + r.size);
       }
+      o.section_gap = true;
       if (after != regions.end()) o.clip_end = std::min(o.clip_end, base + after->rva);
       return o;
     }
@@ -205,7 +207,10 @@ struct Attributes {
   bool operator==(const Attributes&) const = default;
 };
 Attributes attributes_of(const Vma& v, const Owner& o) {
-  if (o.kind == Owner::Kind::reservation && !v.read && !v.write && !v.exec) return {MEM_RESERVE, 0};
+  // PROT_NONE anonymous pages of a reservation, or of an image view between its sections, are reserved.
+  const bool none = !v.read && !v.write && !v.exec;
+  if (none && (o.kind == Owner::Kind::reservation || (o.kind == Owner::Kind::image && o.section_gap)))
+    return {MEM_RESERVE, 0};
   return {MEM_COMMIT, protect_of(v, o.copy_on_write)};
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "memory/image_rules.hpp"
 #include "memory/image_section.hpp"
@@ -428,6 +429,157 @@ TEST(VirtualQueryOfImages, SixtyFiveThousandSectionsAreSixtyFiveThousandRegions)
     EXPECT_EQ(regions[i].section, (*section)->regions()[i].name);
     EXPECT_EQ(regions[i].base, reinterpret_cast<uint64_t>(view->base()) + (*section)->regions()[i].rva);
   }
+}
+
+}  // namespace
+}  // namespace pemap::win
+
+namespace pemap::win {
+namespace {
+
+std::string write_temp(const test::BuiltPe& pe, const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() / ("pemap-" + name + "-" + std::to_string(getpid()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(pe.bytes.data()), static_cast<std::streamsize>(pe.bytes.size()));
+  return path.string();
+}
+
+// Review: SizeOfHeaders past SizeOfImage made the header region larger than the view, and MAP_FIXED wrote
+// over whatever followed it. The region is cut at SizeOfImage; a sentinel page after the view survives.
+TEST(ImageHostile, HeadersLargerThanTheImageStayInsideTheView) {
+  test::PeBuilder b(false);
+  b.image_base(0x20000000).size_of_image(0x1000);
+  b.overlay(std::vector<std::byte>(0x20000, std::byte{'A'}));
+  test::BuiltPe pe = b.build();
+  pe.put32(pe.optional_offset + 60, 0x20000);  // SizeOfHeaders
+  const std::string path = write_temp(pe, "bighdr");
+  auto section = ImageSection::create(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  for (const auto& r : (*section)->regions()) EXPECT_LE(r.rva + r.size, (*section)->size()) << r.name;
+  void* probe = mmap(nullptr, 0x40000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(probe, MAP_FAILED);
+  munmap(probe, 0x40000);
+  auto* base = reinterpret_cast<std::byte*>(align_up(reinterpret_cast<uint64_t>(probe), 0x10000));
+  auto* sentinel = static_cast<char*>(
+      mmap(base + 0x10000, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
+  ASSERT_EQ(static_cast<void*>(sentinel), static_cast<void*>(base + 0x10000));
+  std::strcpy(sentinel, "precious");
+  {
+    auto view = ImageView::map(*section, base);
+    ASSERT_TRUE(view.has_value()) << view.error().to_string();
+    EXPECT_STREQ(sentinel, "precious");
+  }
+  EXPECT_STREQ(sentinel, "precious");
+  munmap(sentinel, 0x1000);
+}
+
+// Review: ImageBase 0 asked mmap for address 0 (root may get it) and returned a NULL view. Windows never
+// maps below 64 KiB: the preferred base counts as taken.
+TEST(ImageHostile, ImageBaseZeroIsNeverMappedAtZero) {
+  test::PeBuilder b(false);
+  b.image_base(0);
+  b.add_section({.name = ".text", .data = std::vector<std::byte>(0x10, std::byte{0x90})});
+  const std::string path = write_temp(b.build(), "base0");
+  auto section = ImageSection::create(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value()) << view.error().to_string();
+  EXPECT_GE(reinterpret_cast<uint64_t>(view->base()), 0x10000u);
+  EXPECT_FALSE(view->at_preferred_base());
+}
+
+// Review: two threads creating the same file each built an image object. There is one per file.
+TEST(ImageHostile, ConcurrentCreatesShareOneImageObject) {
+  for (int round = 0; round < 20; ++round) {
+    std::shared_ptr<ImageSection> a, b;
+    std::thread t1([&] { a = *ImageSection::create(bin("x86/shared.dll")); });
+    std::thread t2([&] { b = *ImageSection::create(bin("x86/shared.dll")); });
+    t1.join();
+    t2.join();
+    ASSERT_EQ(a.get(), b.get()) << "round " << round;
+  }
+}
+
+// Review: SEC_IMAGE reopened the file by path. It uses the handle's file, even when the path is gone.
+TEST(ImageHostile, SecImageUsesTheHandlesFileNotThePath) {
+  const auto copy = std::filesystem::temp_directory_path() / ("pemap-handle-" + std::to_string(getpid()) + ".dll");
+  std::filesystem::copy_file(bin("x64/liba.dll"), copy, std::filesystem::copy_options::overwrite_existing);
+  auto file = FileHandle::open(copy.string(), false);
+  ASSERT_TRUE(file.has_value());
+  std::filesystem::remove(copy);
+  auto section = create_file_mapping(&*file, PAGE_READONLY | SEC_IMAGE, 0);
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  EXPECT_EQ(section->size(), 0x8000u);
+}
+
+// Review: reading a no-access section through a view faulted (diff-views, dump --view image). The image
+// object is read instead; the view's page is PROT_NONE as the section asks.
+TEST(ImageHostile, NoAccessSectionIsReadableThroughTheImageObject) {
+  test::PeBuilder b(false);
+  b.add_section({.name = ".text", .data = std::vector<std::byte>(0x10, std::byte{0x90})});
+  b.add_section({.name = ".n", .data = std::vector<std::byte>(0x10, std::byte{0x5a}), .characteristics = 0});
+  const std::string path = write_temp(b.build(), "noaccess");
+  auto section = ImageSection::create(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  const auto& n = (*section)->regions().back();
+  ASSERT_EQ(n.name, ".n");
+  EXPECT_EQ(n.protect, PAGE_NOACCESS);
+  const auto bytes = (*section)->read(n.rva, 0x20);
+  ASSERT_EQ(bytes.size(), 0x20u);
+  EXPECT_EQ(bytes[0], std::byte{0x5a});
+  EXPECT_EQ(bytes[0x1f], std::byte{0});
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(kernel_perms(view->base() + n.rva), "---p");
+}
+
+// Review: a page between two sections of an image view is reserved, not committed.
+TEST(ImageHostile, GapsBetweenSectionsAreReserved) {
+  test::PeBuilder b(false);
+  b.section_alignment(0x10000).file_alignment(0x200);
+  b.add_section({.name = ".text", .data = std::vector<std::byte>(0x10, std::byte{0x90})});
+  b.add_section({.name = ".data", .data = std::vector<std::byte>(0x10, std::byte{1}), .characteristics = 0xC0000040});
+  const std::string path = write_temp(b.build(), "gap");
+  auto section = ImageSection::create(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(section.has_value()) << section.error().to_string();
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  auto gap = virtual_query(view->base() + 0x11000);  // after .text's page, before .data at 0x20000
+  ASSERT_TRUE(gap.has_value());
+  EXPECT_EQ(gap->state, MEM_RESERVE);
+  EXPECT_EQ(gap->type, MEM_IMAGE);
+  EXPECT_EQ(gap->base + gap->region_size, reinterpret_cast<uint64_t>(view->base()) + 0x20000);
+}
+
+// Review: sections sharing one stretch of raw data were each copied, 300 MiB from a 1 MiB file. pemap
+// copies where Windows maps, so it refuses past 16 x the file + 256 MiB with ERROR_NOT_ENOUGH_MEMORY.
+TEST(ImageHostile, SectionsSharingRawDataCannotMultiplyMemoryWithoutBound) {
+  test::PeBuilder b(false);
+  constexpr uint32_t kShared = 0x10000, kSize = 0x100000;
+  b.add_section({.name = ".a",
+                 .virtual_size = kSize,
+                 .data = std::vector<std::byte>(kSize, std::byte{1}),
+                 .characteristics = 0x40000040,
+                 .virtual_address = 0x100000,
+                 .raw_pointer = kShared});
+  for (uint32_t i = 1; i < 300; ++i)
+    b.add_section({.name = ".s",
+                   .virtual_size = kSize,
+                   .characteristics = 0x40000040,
+                   .virtual_address = 0x100000 + i * kSize,
+                   .raw_pointer = kShared,
+                   .raw_size = kSize});
+  const std::string path = write_temp(b.build(), "amp");
+  auto section = ImageSection::create(path);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(section.has_value());
+  EXPECT_EQ(section.error().win32, static_cast<uint32_t>(Win32Error::not_enough_memory));
+  EXPECT_NE(section.error().message.find("sections sharing raw data"), std::string::npos)
+      << section.error().to_string();
 }
 
 }  // namespace
