@@ -2,6 +2,7 @@
 #include "memory/image_section.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,7 +133,8 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
   if (auto refused = check_image_for_mapping(*image)) return *refused;
   std::shared_ptr<ImageSection> section(new ImageSection(std::move(*file), std::move(*image)));
   section->path_ = path;
-  if (auto built = section->build(); !built) return built.take_error();
+  const std::string identity = fmt::format("{:x}-{:x}-{:x}-{:x}", st.st_dev, st.st_ino, st.st_size, std::get<3>(id));
+  if (auto built = section->build(identity); !built) return built.take_error();
   // Another thread may have built the same file meanwhile: the first one in is the image object.
   const std::lock_guard lock(g_cache_mutex);
   if (auto alive = lookup()) return alive;
@@ -155,7 +157,7 @@ std::vector<std::byte> ImageSection::read(uint64_t rva, uint64_t len) const {
   return out;
 }
 
-Result<bool> ImageSection::build() {
+Result<bool> ImageSection::build(const std::string& identity) {
   const auto& oh = image_.optional_header();
   size_ = image_.mapped_size();
   preferred_base_ = oh.image_base;
@@ -211,18 +213,34 @@ Result<bool> ImageSection::build() {
     regions_.push_back(std::move(region));
   }
 
-  // A shared section has one backing object for every view of this image.
+  // A shared section has one backing object for every view of this image in every process, as in
+  // Windows: a POSIX shm object named after the file's identity. Each process holds a shared flock on
+  // it; the last one out (who can take it exclusively) removes the name. A name nobody holds is stale
+  // (a process died): it is initialised again from the file.
   shared_fds_.assign(regions_.size(), -1);
+  shared_names_.assign(regions_.size(), {});
+  owner_pid_ = ::getpid();
   for (size_t i = 0; i < regions_.size(); ++i) {
     const auto& region = regions_[i];
     if (region.backing != ImageRegion::Backing::shared) continue;
-    const int fd = ::memfd_create(fmt::format("pemap-shared:{}:{}", path_, region.name).c_str(), MFD_CLOEXEC);
-    if (fd < 0) return os_error("image object", "cannot create a shared section", Win32Error::not_enough_memory);
+    const std::string name = fmt::format("/pemap-image-{}-{}", identity, i);
+    bool initialise = true;
+    int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
+      initialise = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;  // nobody holds it: stale
+    }
+    if (fd < 0) return os_error("image object", "cannot open shared section " + name, Win32Error::not_enough_memory);
     shared_fds_[i] = fd;  // owned from here, closed by the destructor on any failure below
-    if (::ftruncate(fd, static_cast<off_t>(region.size)) != 0)
-      return os_error("image object", "cannot size a shared section", Win32Error::not_enough_memory);
-    if (!write_all(fd, file.subspan(region.file_offset, region.file_bytes), 0))
-      return os_error("image object", "cannot write a shared section", Win32Error::not_enough_memory);
+    shared_names_[i] = name;
+    if (initialise) {
+      if (::flock(fd, LOCK_EX) != 0 || ::ftruncate(fd, static_cast<off_t>(region.size)) != 0 ||
+          !write_all(fd, file.subspan(region.file_offset, region.file_bytes), 0))
+        return os_error("image object", "cannot initialise shared section " + name, Win32Error::not_enough_memory);
+    }
+    // Shared from here on: waits while another process initialises it.
+    if (::flock(fd, LOCK_SH) != 0)
+      return os_error("image object", "cannot lock shared section " + name, Win32Error::not_enough_memory);
   }
   return true;
 }
@@ -231,8 +249,13 @@ int ImageSection::shared_fd(size_t region) const { return region < shared_fds_.s
 
 ImageSection::~ImageSection() {
   if (image_fd_ >= 0) ::close(image_fd_);
-  for (int fd : shared_fds_)
-    if (fd >= 0) ::close(fd);
+  for (size_t i = 0; i < shared_fds_.size(); ++i) {
+    const int fd = shared_fds_[i];
+    if (fd < 0) continue;
+    // Only the process that opened it releases it: a forked child shares the same lock.
+    if (::getpid() == owner_pid_ && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ::shm_unlink(shared_names_[i].c_str());
+    ::close(fd);
+  }
 }
 
 Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, void* base) {

@@ -60,7 +60,7 @@ class ImageSection {
 
  private:
   ImageSection(MappedFile file, pe::Image image) : file_(std::move(file)), image_(std::move(image)) {}
-  Result<bool> build();
+  Result<bool> build(const std::string& identity);
 
   MappedFile file_;
   pe::Image image_;
@@ -69,7 +69,9 @@ class ImageSection {
   bool flat_ = false, pe32plus_ = false;
   std::vector<ImageRegion> regions_;
   int image_fd_ = -1;
-  std::vector<int> shared_fds_;  // per region
+  std::vector<int> shared_fds_;            // per region
+  std::vector<std::string> shared_names_;  // the POSIX shm name of each shared region
+  int owner_pid_ = 0;                      // the process that opened them (a forked child only inherits)
 };
 
 /// A view of an image section (MapViewOfFile of a SEC_IMAGE section): headers read-only at the base,

@@ -10,6 +10,9 @@
 #include <map>
 #include <thread>
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+
 #include "memory/image_rules.hpp"
 #include "memory/image_section.hpp"
 #include "memory/section.hpp"
@@ -21,7 +24,27 @@
 namespace pemap::win {
 namespace {
 
-std::string bin(const std::string& rel) { return (test::testdata_dir() / "bin" / rel).string(); }
+std::string testdata_bin(const std::string& rel) { return (test::testdata_dir() / "bin" / rel).string(); }
+
+// A private copy of a testdata image, removed at exit. Shared sections are shared by every process that
+// maps one file, and ctest runs these tests as parallel processes: each works on its own file.
+std::string bin(const std::string& rel) {
+  struct Copies {
+    std::vector<std::filesystem::path> paths;
+    ~Copies() {
+      for (const auto& p : paths) std::filesystem::remove(p);
+    }
+  };
+  static Copies copies;
+  auto name = rel;
+  for (auto& c : name)
+    if (c == '/') c = '_';
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("pemap-test-" + std::to_string(getpid()) + "-" + std::to_string(copies.paths.size()) + "-" + name);
+  std::filesystem::copy_file(testdata_bin(rel), path, std::filesystem::copy_options::overwrite_existing);
+  copies.paths.push_back(path);
+  return path.string();
+}
 
 // rwxp/rwxs of the kernel mapping that holds `addr`.
 std::string kernel_perms(const void* addr) {
@@ -104,8 +127,9 @@ TEST(ImageSection, FlatImageIsOneRegionMappedOneToOne) {
 }
 
 TEST(ImageSection, OneImageObjectPerFile) {
-  auto a = ImageSection::create(bin("x86/libb.dll"));
-  auto b = ImageSection::create(bin("x86/libb.dll"));
+  const std::string libb = bin("x86/libb.dll");
+  auto a = ImageSection::create(libb);
+  auto b = ImageSection::create(libb);
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_EQ(a->get(), b->get());
   auto c = ImageSection::create(bin("x64/libb.dll"));
@@ -492,10 +516,11 @@ TEST(ImageHostile, ImageBaseZeroIsNeverMappedAtZero) {
 
 // Review: two threads creating the same file each built an image object. There is one per file.
 TEST(ImageHostile, ConcurrentCreatesShareOneImageObject) {
+  const std::string image = bin("x86/shared.dll");
   for (int round = 0; round < 20; ++round) {
     std::shared_ptr<ImageSection> a, b;
-    std::thread t1([&] { a = *ImageSection::create(bin("x86/shared.dll")); });
-    std::thread t2([&] { b = *ImageSection::create(bin("x86/shared.dll")); });
+    std::thread t1([&] { a = *ImageSection::create(image); });
+    std::thread t2([&] { b = *ImageSection::create(image); });
     t1.join();
     t2.join();
     ASSERT_EQ(a.get(), b.get()) << "round " << round;
@@ -580,6 +605,76 @@ TEST(ImageHostile, SectionsSharingRawDataCannotMultiplyMemoryWithoutBound) {
   EXPECT_EQ(section.error().win32, static_cast<uint32_t>(Win32Error::not_enough_memory));
   EXPECT_NE(section.error().message.find("sections sharing raw data"), std::string::npos)
       << section.error().to_string();
+}
+
+}  // namespace
+}  // namespace pemap::win
+
+namespace pemap::win {
+namespace {
+
+// Runs the probe as a fresh process (exec: nothing inherited) and returns what it printed.
+int run_probe(const std::string& image, bool crash = false) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    execl(PEMAP_SHARED_PROBE, "pemap_shared_probe", image.c_str(), crash ? "--crash" : nullptr,
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  char buf[32] = {};
+  const ssize_t n = ::read(fds[0], buf, sizeof buf - 1);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return n > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? std::stoi(buf) : -1;
+}
+
+// Whether a shared-section object of this file (by device and inode) still has a name.
+bool shm_names_left(const std::string& image) {
+  struct stat st {};
+  if (stat(image.c_str(), &st) != 0) return false;
+  const std::string prefix = fmt::format("pemap-image-{:x}-{:x}-", st.st_dev, st.st_ino);
+  for (const auto& e : std::filesystem::directory_iterator("/dev/shm"))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// Windows shares a MEM_SHARED section between every process that maps the image, not only forked ones:
+// two unrelated processes and this one count 1, 2 into the same page (the classic instance counter).
+TEST(SharedAcrossProcesses, UnrelatedProcessesShareTheSharedSection) {
+  const std::string image = bin("x86/shared.dll");
+  ASSERT_FALSE(shm_names_left(image));
+  {
+    auto section = ImageSection::create(image);
+    ASSERT_TRUE(section.has_value());
+    auto view = ImageView::map(*section);
+    ASSERT_TRUE(view.has_value());
+    uint64_t rva = 0;
+    for (const auto& r : (*section)->regions())
+      if (r.backing == ImageRegion::Backing::shared) rva = r.rva;
+    const auto start = static_cast<unsigned char>(view->base()[rva]);
+    EXPECT_EQ(run_probe(image), start + 1);
+    EXPECT_EQ(run_probe(image), start + 2);
+    EXPECT_EQ(static_cast<unsigned char>(view->base()[rva]), start + 2);
+    EXPECT_TRUE(shm_names_left(image));
+  }
+  // The last process out removes the object: the next one starts from the file's bytes again.
+  EXPECT_FALSE(shm_names_left(image));
+  EXPECT_EQ(run_probe(image), 1);
+}
+
+// A process that dies holding the section leaves its name behind; nobody holds it, so the next process
+// takes it as stale and starts from the file's bytes, as a fresh Windows image object would.
+TEST(SharedAcrossProcesses, AStaleObjectOfADeadProcessIsStartedAfresh) {
+  const std::string image = bin("x64/shared.dll");
+  EXPECT_EQ(run_probe(image, /*crash=*/true), 1);
+  EXPECT_TRUE(shm_names_left(image));
+  EXPECT_EQ(run_probe(image), 1);
+  EXPECT_FALSE(shm_names_left(image));
 }
 
 }  // namespace
