@@ -157,6 +157,40 @@ std::vector<std::byte> ImageSection::read(uint64_t rva, uint64_t len) const {
   return out;
 }
 
+namespace {
+
+// A cross-process object named `name` (POSIX shm) of `size` bytes, held with a shared flock for as long as
+// the fd is open. The process that creates it, or finds it stale (a name nobody holds: its last holder
+// died), fills it with `init` under an exclusive lock; the others wait for that and use it as it is.
+template <class Init>
+Result<int> open_shared_object(const std::string& name, uint64_t size, Init&& init) {
+  bool initialise = true;
+  int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
+    initialise = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  }
+  if (fd < 0) return os_error("image object", "cannot open " + name, Win32Error::not_enough_memory);
+  if (initialise) {
+    if (::flock(fd, LOCK_EX) != 0 || ::ftruncate(fd, 0) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      ::close(fd);
+      return os_error("image object", "cannot size " + name, Win32Error::not_enough_memory);
+    }
+    if (auto done = init(fd); !done) {
+      ::shm_unlink(name.c_str());
+      ::close(fd);
+      return done.take_error();
+    }
+  }
+  if (::flock(fd, LOCK_SH) != 0) {  // waits while another process initialises it
+    ::close(fd);
+    return os_error("image object", "cannot lock " + name, Win32Error::not_enough_memory);
+  }
+  return fd;
+}
+
+}  // namespace
+
 Result<bool> ImageSection::build(const std::string& identity) {
   const auto& oh = image_.optional_header();
   size_ = image_.mapped_size();
@@ -164,37 +198,17 @@ Result<bool> ImageSection::build(const std::string& identity) {
   flat_ = image_.is_flat();
   pe32plus_ = image_.is_pe32plus();
   const Bytes file = image_.file();
+  owner_pid_ = ::getpid();
 
-  image_fd_ = ::memfd_create(fmt::format("pemap-image:{}", path_).c_str(), MFD_CLOEXEC);
-  if (image_fd_ < 0) return os_error("image object", "cannot create the image object", Win32Error::not_enough_memory);
-  if (::ftruncate(image_fd_, static_cast<off_t>(size_)) != 0)
-    return os_error("image object", "cannot size the image object", Win32Error::not_enough_memory);
-
-  // Each region's file bytes go to its RVA; the rest of the memfd stays zero (and costs nothing). Regions
-  // end at SizeOfImage: headers larger than the image (SizeOfHeaders > SizeOfImage) are cut there.
-  // Sections may share raw data, so the bytes copied are bounded: pemap copies where Windows maps file
-  // pages, and refuses an image that would cost far more than its file.
-  const uint64_t copy_budget = 16 * file.size() + (uint64_t{256} << 20);
-  uint64_t copied = 0;
+  // The layout: each region's file bytes at its RVA, zeros after them. Regions end at SizeOfImage
+  // (headers larger than the image are cut there).
   for (const auto& r : image_.regions()) {
     if (r.rva >= size_) continue;
     const uint64_t from = std::min<uint64_t>(r.file_offset, file.size());
-    const uint64_t n = std::min<uint64_t>({r.file_size, file.size() - from, r.size, size_ - r.rva});
-    copied += n;
-    if (copied > copy_budget) {
-      errno = ENOMEM;
-      return os_error("image object",
-                      fmt::format("its sections copy {} MiB from a {} MiB file, past pemap's limit of 16 times the "
-                                  "file + 256 MiB (sections sharing raw data)",
-                                  copied >> 20, file.size() >> 20),
-                      Win32Error::not_enough_memory);
-    }
-    if (!write_all(image_fd_, file.subspan(from, n), r.rva))
-      return os_error("image object", "cannot write the image object", Win32Error::not_enough_memory);
     ImageRegion region;
     region.rva = r.rva;
     region.size = std::min(align_up(r.size, pe::kPageSize), size_ - r.rva);
-    region.file_bytes = n;
+    region.file_bytes = std::min<uint64_t>({r.file_size, file.size() - from, r.size, size_ - r.rva});
     region.file_offset = from;
     region.section = r.section;
     if (flat_) {
@@ -213,34 +227,45 @@ Result<bool> ImageSection::build(const std::string& identity) {
     regions_.push_back(std::move(region));
   }
 
-  // A shared section has one backing object for every view of this image in every process, as in
-  // Windows: a POSIX shm object named after the file's identity. Each process holds a shared flock on
-  // it; the last one out (who can take it exclusively) removes the name. A name nobody holds is stale
-  // (a process died): it is initialised again from the file.
+  // The image object: one per file in every process, as Windows keeps it, so a second process's view
+  // costs an mmap and not a copy, and its read-only pages are the same physical pages. pemap copies the
+  // file bytes in once (where Windows maps file pages); sections may share raw data, so that copy is
+  // bounded and an image that would cost far more than its file is refused.
+  const uint64_t copy_budget = 16 * file.size() + (uint64_t{256} << 20);
+  uint64_t copied = 0;
+  for (const auto& r : regions_) copied += r.file_bytes;
+  if (copied > copy_budget) {
+    errno = ENOMEM;
+    return os_error("image object",
+                    fmt::format("its sections copy {} MiB from a {} MiB file, past pemap's limit of 16 times the "
+                                "file + 256 MiB (sections sharing raw data)",
+                                copied >> 20, file.size() >> 20),
+                    Win32Error::not_enough_memory);
+  }
+  image_name_ = fmt::format("/pemap-image-{}", identity);
+  auto image_fd = open_shared_object(image_name_, size_, [&](int fd) -> Result<bool> {
+    for (const auto& r : regions_)
+      if (!write_all(fd, file.subspan(r.file_offset, r.file_bytes), r.rva))
+        return os_error("image object", "cannot write the image object", Win32Error::not_enough_memory);
+    return true;
+  });
+  if (!image_fd) return image_fd.take_error();
+  image_fd_ = *image_fd;
+
+  // A writable MEM_SHARED section is one object for every view in every process: its own shm object.
   shared_fds_.assign(regions_.size(), -1);
   shared_names_.assign(regions_.size(), {});
-  owner_pid_ = ::getpid();
   for (size_t i = 0; i < regions_.size(); ++i) {
     const auto& region = regions_[i];
     if (region.backing != ImageRegion::Backing::shared) continue;
-    const std::string name = fmt::format("/pemap-image-{}-{}", identity, i);
-    bool initialise = true;
-    int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) {
-      fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
-      initialise = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;  // nobody holds it: stale
-    }
-    if (fd < 0) return os_error("image object", "cannot open shared section " + name, Win32Error::not_enough_memory);
-    shared_fds_[i] = fd;  // owned from here, closed by the destructor on any failure below
-    shared_names_[i] = name;
-    if (initialise) {
-      if (::flock(fd, LOCK_EX) != 0 || ::ftruncate(fd, static_cast<off_t>(region.size)) != 0 ||
-          !write_all(fd, file.subspan(region.file_offset, region.file_bytes), 0))
-        return os_error("image object", "cannot initialise shared section " + name, Win32Error::not_enough_memory);
-    }
-    // Shared from here on: waits while another process initialises it.
-    if (::flock(fd, LOCK_SH) != 0)
-      return os_error("image object", "cannot lock shared section " + name, Win32Error::not_enough_memory);
+    shared_names_[i] = fmt::format("/pemap-image-{}-{}", identity, i);
+    auto fd = open_shared_object(shared_names_[i], region.size, [&](int f) -> Result<bool> {
+      if (!write_all(f, file.subspan(region.file_offset, region.file_bytes), 0))
+        return os_error("image object", "cannot write a shared section", Win32Error::not_enough_memory);
+      return true;
+    });
+    if (!fd) return fd.take_error();
+    shared_fds_[i] = *fd;
   }
   return true;
 }
@@ -248,12 +273,17 @@ Result<bool> ImageSection::build(const std::string& identity) {
 int ImageSection::shared_fd(size_t region) const { return region < shared_fds_.size() ? shared_fds_[region] : -1; }
 
 ImageSection::~ImageSection() {
-  if (image_fd_ >= 0) ::close(image_fd_);
+  // Only the process that opened the objects releases them (a forked child shares the same lock); the
+  // last holder, who can take the lock exclusively, removes the name.
+  const bool owner = ::getpid() == owner_pid_;
+  if (image_fd_ >= 0) {
+    if (owner && ::flock(image_fd_, LOCK_EX | LOCK_NB) == 0) ::shm_unlink(image_name_.c_str());
+    ::close(image_fd_);
+  }
   for (size_t i = 0; i < shared_fds_.size(); ++i) {
     const int fd = shared_fds_[i];
     if (fd < 0) continue;
-    // Only the process that opened it releases it: a forked child shares the same lock.
-    if (::getpid() == owner_pid_ && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ::shm_unlink(shared_names_[i].c_str());
+    if (owner && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ::shm_unlink(shared_names_[i].c_str());
     ::close(fd);
   }
 }

@@ -71,6 +71,7 @@ class ImageSection {
   int image_fd_ = -1;
   std::vector<int> shared_fds_;            // per region
   std::vector<std::string> shared_names_;  // the POSIX shm name of each shared region
+  std::string image_name_;                 // the POSIX shm name of the image object
   int owner_pid_ = 0;                      // the process that opened them (a forked child only inherits)
 };
 

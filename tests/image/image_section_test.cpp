@@ -614,14 +614,13 @@ namespace pemap::win {
 namespace {
 
 // Runs the probe as a fresh process (exec: nothing inherited) and returns what it printed.
-int run_probe(const std::string& image, bool crash = false) {
+int64_t run_probe(const std::string& image, const char* flag) {
   int fds[2];
   if (pipe(fds) != 0) return -1;
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
-    execl(PEMAP_SHARED_PROBE, "pemap_shared_probe", image.c_str(), crash ? "--crash" : nullptr,
-          static_cast<char*>(nullptr));
+    execl(PEMAP_SHARED_PROBE, "pemap_shared_probe", image.c_str(), flag, static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -630,8 +629,9 @@ int run_probe(const std::string& image, bool crash = false) {
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  return n > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? std::stoi(buf) : -1;
+  return n > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? std::stoll(buf) : -1;
 }
+int64_t run_probe(const std::string& image) { return run_probe(image, nullptr); }
 
 // Whether a shared-section object of this file (by device and inode) still has a name.
 bool shm_names_left(const std::string& image) {
@@ -667,11 +667,22 @@ TEST(SharedAcrossProcesses, UnrelatedProcessesShareTheSharedSection) {
   EXPECT_EQ(run_probe(image), 1);
 }
 
+// The laid-out image is one object for every process, as Windows keeps it: an unrelated process maps the
+// very same object (its read-only pages are the same physical pages), and did not copy the file again.
+TEST(SharedAcrossProcesses, UnrelatedProcessesMapTheSameImageObject) {
+  const std::string image = bin("x64/liba.dll");
+  auto section = ImageSection::create(image);
+  ASSERT_TRUE(section.has_value());
+  struct stat st {};
+  ASSERT_EQ(fstat((*section)->image_fd(), &st), 0);
+  EXPECT_EQ(run_probe(image, "--inode"), static_cast<int64_t>(st.st_ino));
+}
+
 // A process that dies holding the section leaves its name behind; nobody holds it, so the next process
 // takes it as stale and starts from the file's bytes, as a fresh Windows image object would.
 TEST(SharedAcrossProcesses, AStaleObjectOfADeadProcessIsStartedAfresh) {
   const std::string image = bin("x64/shared.dll");
-  EXPECT_EQ(run_probe(image, /*crash=*/true), 1);
+  EXPECT_EQ(run_probe(image, "--crash"), 1);
   EXPECT_TRUE(shm_names_left(image));
   EXPECT_EQ(run_probe(image), 1);
   EXPECT_FALSE(shm_names_left(image));
