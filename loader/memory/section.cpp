@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -49,6 +50,9 @@ bool is_valid_name(std::string_view name) {
   return name.size() <= kMaxNameLength && name.find_first_of(std::string_view("/\\\0", 3)) == std::string_view::npos;
 }
 std::string shm_name(std::string_view name) { return fmt::format("/pemap.{}", name); }
+// A named file section is published for other processes as "<pid> <fd> <protect> <size>": they reopen the
+// very file through /proc/<pid>/fd/<fd> (the same file even if it was renamed since).
+std::string descriptor_name(std::string_view name) { return fmt::format("/pemap.{}.file", name); }
 
 // The shm object's owner permission bits say what the section allows, so another process can read the protection
 // back: r (READONLY), rw (READWRITE), rx (EXECUTE_READ), rwx (EXECUTE_READWRITE); group-read marks WRITECOPY.
@@ -251,8 +255,44 @@ Result<SectionHandle> create_file_section(const FileHandle& file, uint32_t prote
   object->protect = protect;
   object->attributes = attributes;
   object->name = std::string(name);
-  if (!name.empty()) names().sections[object->name] = object;
+  if (!name.empty()) {
+    names().sections[object->name] = object;
+    object->creator_pid = getpid();
+    const int d = shm_open(descriptor_name(name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (d >= 0) {
+      const std::string text = fmt::format("{} {} {} {}\n", getpid(), object->fd, protect, size);
+      object->descriptor_creator = ::write(d, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      ::close(d);
+      if (!object->descriptor_creator) shm_unlink(descriptor_name(name).c_str());
+    }
+  }
   return SectionHandle(std::move(object), kCreatorAccess, false);
+}
+
+// Another process's named file section, from its descriptor; nullptr when there is none.
+Result<std::shared_ptr<SectionObject>> open_published_file_section(std::string_view name, bool want_write) {
+  const int d = shm_open(descriptor_name(name).c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (d < 0) return std::shared_ptr<SectionObject>();
+  char buf[128] = {};
+  const ssize_t n = ::read(d, buf, sizeof buf - 1);
+  ::close(d);
+  long pid = 0, fd = 0;
+  unsigned long protect = 0, size = 0;
+  if (n <= 0 || std::sscanf(buf, "%ld %ld %lu %lu", &pid, &fd, &protect, &size) != 4)
+    return std::shared_ptr<SectionObject>();
+  const std::string path = fmt::format("/proc/{}/fd/{}", pid, fd);
+  const int file = ::open(path.c_str(), (want_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (file < 0)
+    return win32_error(errno == ENOENT ? Win32Error::file_not_found : Win32Error::access_denied, "OpenFileMapping",
+                       fmt::format("{}: the file of process {}: {}", name, pid, errno_text(errno)));
+  auto object = std::make_shared<SectionObject>();
+  object->fd = file;
+  object->fd_writable = want_write;
+  object->backing = SectionObject::Backing::file;
+  object->size = size;
+  object->protect = static_cast<uint32_t>(protect);
+  object->name = std::string(name);
+  return object;
 }
 
 /// mmap at an address aligned to the allocation granularity: reserve len + 64 KiB, map inside, trim the rest.
@@ -328,6 +368,7 @@ SectionObject::~SectionObject() {
   }
   // Only the creating process removes the shm name; a fork child dropping its inherited copy must not.
   if (shm_creator && creator_pid == getpid()) shm_unlink(shm_name(name).c_str());
+  if (descriptor_creator && creator_pid == getpid()) shm_unlink(descriptor_name(name).c_str());
 }
 
 // ---- CreateFileMapping / OpenFileMapping --------------------------------------------------------------------------
@@ -406,9 +447,19 @@ Result<SectionHandle> open_file_mapping(uint32_t access, std::string_view name) 
     }
     return SectionHandle(std::move(object), access, false);
   }
+  const bool want_write = (access & FILE_MAP_WRITE) != 0;
+  // Another process's file section.
+  auto published = open_published_file_section(name, want_write);
+  if (!published) return published.take_error();
+  if (auto object = *published) {
+    if (auto refused = access_refused(access, object->protect)) {
+      return win32_error(Win32Error::access_denied, call, fmt::format("{}: {}", name, *refused));
+    }
+    names().sections[object->name] = object;
+    return SectionHandle(std::move(object), access, false);
+  }
   // Another process's page-file section.
   const std::string path = shm_name(name);
-  const bool want_write = (access & FILE_MAP_WRITE) != 0;
   const int fd = shm_open(path.c_str(), (want_write ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
   if (fd < 0) {
     const int err = errno;

@@ -62,6 +62,7 @@ struct SectionObject {
   std::string name;                           ///< empty for unnamed sections
   int creator_pid = 0;                        ///< the process that created the shm name (only it unlinks it)
   bool shm_creator = false;                   ///< this object created "/pemap.<name>"
+  bool descriptor_creator = false;            ///< a named file section: this object published "/pemap.<name>.file"
   std::shared_ptr<const ImageSection> image;  ///< SEC_IMAGE: the laid-out image object (memory/image_section.hpp)
 
   SectionObject() = default;
