@@ -31,25 +31,6 @@ Error os_error(std::string structure, const std::string& what, Win32Error code) 
   return e;
 }
 
-int linux_protection(uint32_t protect) {
-  switch (protect & 0xff) {
-    case PAGE_READONLY:
-      return PROT_READ;
-    case PAGE_READWRITE:
-    case PAGE_WRITECOPY:
-      return PROT_READ | PROT_WRITE;
-    case PAGE_EXECUTE:
-      return PROT_EXEC;
-    case PAGE_EXECUTE_READ:
-      return PROT_READ | PROT_EXEC;
-    case PAGE_EXECUTE_READWRITE:
-    case PAGE_EXECUTE_WRITECOPY:
-      return PROT_READ | PROT_WRITE | PROT_EXEC;
-    default:
-      return PROT_NONE;
-  }
-}
-
 bool write_all(int fd, pemap::Bytes bytes, uint64_t at) {
   while (!bytes.empty()) {
     const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(at));

@@ -145,25 +145,6 @@ uint32_t view_protect(uint32_t access) {
   return protect;
 }
 
-int mmap_prot(uint32_t protect) {
-  switch (protect) {
-    case PAGE_READONLY:
-      return PROT_READ;
-    case PAGE_READWRITE:
-    case PAGE_WRITECOPY:
-      return PROT_READ | PROT_WRITE;
-    case PAGE_EXECUTE:
-      return PROT_EXEC;
-    case PAGE_EXECUTE_READ:
-      return PROT_READ | PROT_EXEC;
-    case PAGE_EXECUTE_READWRITE:
-    case PAGE_EXECUTE_WRITECOPY:
-      return PROT_READ | PROT_WRITE | PROT_EXEC;
-    default:
-      return PROT_NONE;
-  }
-}
-
 Error ftruncate_error(int err, std::string_view call, uint64_t size) {
   const auto code =
       (err == ENOSPC || err == EFBIG || err == EINVAL) ? Win32Error::disk_full : Win32Error::access_denied;
@@ -533,7 +514,7 @@ Result<void*> map_view_of_file_ex(const SectionHandle& section, uint32_t access,
   const uint32_t protect = view_protect(access);
   const bool copy = protect == PAGE_WRITECOPY || protect == PAGE_EXECUTE_WRITECOPY;
   const int flags = copy ? MAP_PRIVATE : MAP_SHARED;
-  const int prot = mmap_prot(protect);
+  const int prot = linux_protection(protect);
   if ((prot & PROT_WRITE) && !copy && !object->fd_writable) {
     return win32_error(Win32Error::access_denied, call, "the section's backing was opened read-only");
   }

@@ -1,6 +1,8 @@
 // Names for Win32 codes.
 #include "memory/win32.hpp"
 
+#include <sys/mman.h>
+
 namespace pemap::win {
 
 std::string_view win32_error_name(Win32Error e) {
@@ -53,6 +55,25 @@ std::string_view protection_name(uint32_t p) {
       return "RCX";
     default:
       return "???";
+  }
+}
+
+int linux_protection(uint32_t protect) {
+  switch (protect & 0xff) {
+    case PAGE_READONLY:
+      return PROT_READ;
+    case PAGE_READWRITE:
+    case PAGE_WRITECOPY:
+      return PROT_READ | PROT_WRITE;
+    case PAGE_EXECUTE:
+      return PROT_EXEC;
+    case PAGE_EXECUTE_READ:
+      return PROT_READ | PROT_EXEC;
+    case PAGE_EXECUTE_READWRITE:
+    case PAGE_EXECUTE_WRITECOPY:
+      return PROT_READ | PROT_WRITE | PROT_EXEC;
+    default:
+      return PROT_NONE;
   }
 }
 

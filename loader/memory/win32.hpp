@@ -42,5 +42,7 @@ enum class Win32Error : uint32_t {
 std::string_view win32_error_name(Win32Error e);
 /// "R--", "RW-", "R-X", "RWX", "RC-" (write-copy), "---": a protection as a person reads it.
 std::string_view protection_name(uint32_t protect);
+/// The mmap PROT_* bits for a PAGE_* protection (write-copy is PROT_WRITE on a MAP_PRIVATE mapping).
+int linux_protection(uint32_t protect);
 
 }  // namespace pemap::win
