@@ -1,7 +1,11 @@
 // pemap: the command line.
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <optional>
+
 #include "commands.hpp"
+#include "relocs_check.hpp"
 #include "views.hpp"
 
 int main(int argc, char** argv) {
@@ -28,6 +32,12 @@ int main(int argc, char** argv) {
     sub->add_flag("--json", opts.json, "JSON output");
     sub->callback([&chosen, n = name] { chosen = n; });
   }
+  bool relocs_check = false;
+  std::optional<uint64_t> relocs_base;
+  auto* relocs_cmd = app.get_subcommand("relocs");
+  relocs_cmd->add_flag("--check", relocs_check,
+                       "relocate for real at --base and check every byte against the listed fixups");
+  relocs_cmd->add_option("--base", relocs_base, "the base to load at, with --check (64 KiB aligned)");
   auto* dump_cmd = app.add_subcommand("dump", "hex and ASCII bytes of a section, an RVA range or a file range");
   dump_cmd->add_option("files", opts.inputs, "PE files")->required();
   dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
@@ -67,5 +77,12 @@ int main(int argc, char** argv) {
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "map") return run_map(opts, map);
+  if (chosen == "relocs" && relocs_check) {
+    if (!relocs_base) {
+      std::cerr << "pemap relocs --check: give --base ADDR\n";
+      return exit_unusable;
+    }
+    return run_relocs_check(opts, *relocs_base);
+  }
   return run_view(chosen, opts);
 }

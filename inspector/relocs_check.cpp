@@ -1,0 +1,127 @@
+// pemap relocs --check: the relocation test harness. The image at its preferred base and at another one,
+// compared byte for byte against what the listed fixups allow.
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cstring>
+#include <iostream>
+
+#include "json_text.hpp"
+#include "memory/image_section.hpp"
+#include "memory/win32.hpp"
+#include "model.hpp"
+#include "relocate.hpp"
+#include "relocs_check.hpp"
+
+namespace pemap::inspect {
+namespace {
+
+// The bytes a view holds, whatever protection its pages have.
+std::vector<std::byte> view_bytes(const win::ImageView& view) {
+  std::vector<std::byte> out(view.size());
+  for (const auto& r : view.section().regions()) {
+    ::mprotect(view.base() + r.rva, r.size, PROT_READ);
+    std::memcpy(out.data() + r.rva, view.base() + r.rva, r.size);
+    ::mprotect(view.base() + r.rva, r.size, win::linux_protection(r.protect));
+  }
+  return out;
+}
+
+Result<json> check_one(const std::string& path, uint64_t base) {
+  auto section = win::ImageSection::create(path);
+  if (!section) return section.take_error();
+  const auto& image = (*section)->image();
+  auto relocs = pe::parse_relocations(image);
+  if (!relocs) return relocs.take_error();
+  auto at_preferred = win::ImageView::map(*section, reinterpret_cast<void*>((*section)->preferred_base()));
+  if (!at_preferred) return at_preferred.take_error();
+  auto moved = win::ImageView::map(*section, reinterpret_cast<void*>(base));
+  if (!moved) return moved.take_error();
+  const int64_t delta = static_cast<int64_t>(base - (*section)->preferred_base());
+  auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
+  if (!stats) return stats.take_error();
+
+  // A reference: the unrelocated bytes with each fixup's arithmetic applied in file order, and for each
+  // byte whether some fixup covers it.
+  const auto before = view_bytes(*at_preferred);
+  const auto after = view_bytes(*moved);
+  auto expected = before;
+  std::vector<bool> covered(before.size());
+  relocs->for_each([&](const pe::RelocEntry& e) {
+    const unsigned w = pe::reloc_width(e.type);
+    if (e.type == pe::reloc_type::absolute || w == 0 || e.rva + w > expected.size()) return;
+    uint64_t v = 0;
+    std::memcpy(&v, expected.data() + e.rva, w);
+    v = relocated_value(e.type, v, delta, e.highadj_param.value_or(0));
+    std::memcpy(expected.data() + e.rva, &v, w);
+    for (unsigned k = 0; k < w; ++k) covered[e.rva + k] = true;
+  });
+  json violations = json::array();
+  uint64_t count = 0;
+  for (uint64_t i = 0; i < after.size(); ++i) {
+    const bool differs = after[i] != before[i];
+    const char* why = differs && !covered[i]    ? "changed outside every fixup"
+                      : after[i] != expected[i] ? "not the value its fixups give"
+                                                : nullptr;
+    if (!why) continue;
+    if (++count <= 20)
+      violations.push_back({{"rva", i},
+                            {"before", static_cast<unsigned>(before[i])},
+                            {"after", static_cast<unsigned>(after[i])},
+                            {"expected", static_cast<unsigned>(expected[i])},
+                            {"reason", why}});
+  }
+  json per_type = json::object();
+  for (const auto& [type, n] : stats->per_type) per_type[std::string(pe::reloc_type_name(type, relocs->machine))] = n;
+  return json{{"preferred_base", (*section)->preferred_base()},
+              {"base", base},
+              {"delta", delta},
+              {"fixups", per_type},
+              {"pages_made_private", stats->pages_made_private},
+              {"bytes_compared", after.size()},
+              {"violations", count},
+              {"first_violations", std::move(violations)}};
+}
+
+}  // namespace
+
+int run_relocs_check(const CommonOptions& opts, uint64_t base) {
+  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
+  int rc = unusable ? exit_unusable : exit_ok;
+  json all = json::array();
+  for (const auto& path : files) {
+    auto doc = check_one(path, base);
+    if (!doc) {
+      std::cerr << "pemap: " << path << ": " << doc.error().to_string() << "\n";
+      rc = std::max<int>(rc, exit_unusable);
+      continue;
+    }
+    const uint64_t violations = (*doc)["violations"].get<uint64_t>();
+    if (violations) rc = std::max<int>(rc, exit_findings);
+    if (opts.json) {
+      json j{{"file", printable(path)}};
+      j.update(*doc);
+      all.push_back(std::move(j));
+      continue;
+    }
+    const auto& d = *doc;
+    std::string types;
+    for (const auto& [k, v] : d["fixups"].items())
+      types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
+    std::cout << fmt::format("{}: preferred base {:#x}, loaded at {:#x} (delta {:#x})\n", printable(path),
+                             d["preferred_base"].get<uint64_t>(), d["base"].get<uint64_t>(), d["delta"].get<int64_t>());
+    std::cout << fmt::format("  fixups applied: {}; {} pages made private\n", types.empty() ? "none" : types,
+                             d["pages_made_private"].get<uint64_t>());
+    std::cout << fmt::format("  {} bytes compared: {}\n", d["bytes_compared"].get<uint64_t>(),
+                             violations ? fmt::format("{} VIOLATIONS", violations)
+                                        : std::string("every difference is a listed fixup, by exactly its delta"));
+    for (const auto& v : d["first_violations"])
+      std::cout << fmt::format("  RVA {:#x}: {:02x} -> {:02x}, expected {:02x}: {}\n", v["rva"].get<uint64_t>(),
+                               v["before"].get<unsigned>(), v["after"].get<unsigned>(), v["expected"].get<unsigned>(),
+                               v["reason"].get<std::string>());
+  }
+  if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";
+  return rc;
+}
+
+}  // namespace pemap::inspect

@@ -1,0 +1,92 @@
+// The relocation engine: one walk (pe::Relocations::for_each) and the arithmetic of each type.
+#include "relocate.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "memory/win32.hpp"
+
+namespace pemap {
+
+uint64_t relocated_value(uint8_t type, uint64_t old, int64_t delta, uint16_t highadj_param) {
+  const auto d = static_cast<uint64_t>(delta);
+  switch (type) {
+    case pe::reloc_type::high:
+      return static_cast<uint16_t>(old + (d >> 16));
+    case pe::reloc_type::low:
+      return static_cast<uint16_t>(old + d);
+    case pe::reloc_type::highlow:
+      return static_cast<uint32_t>(old + d);
+    case pe::reloc_type::dir64:
+      return old + d;
+    case pe::reloc_type::highadj: {
+      // The 16-bit slot holds the high half; the next slot the (signed) low half of a 32-bit value.
+      uint32_t value = (static_cast<uint32_t>(old) << 16) + static_cast<uint32_t>(static_cast<int16_t>(highadj_param));
+      value += static_cast<uint32_t>(d);
+      value += 0x8000;  // round, so the low half's sign is carried into the high half
+      return static_cast<uint16_t>(value >> 16);
+    }
+    default:
+      return old;
+  }
+}
+
+Result<RelocationStats> apply_relocations(const win::ImageSection& section, std::byte* base,
+                                          const pe::Relocations& relocs, int64_t delta) {
+  RelocationStats stats;
+  const uint64_t size = section.size();
+  const pe::Image& image = section.image();
+  if (delta != 0 && (image.file_header().Characteristics & pe::file_flag::relocs_stripped))
+    return make_error(Status::conflicting_addresses, "COFF file header", Location::offset(image.nt_offset() + 4 + 18),
+                      "relocations are stripped (IMAGE_FILE_RELOCS_STRIPPED): the image cannot leave its preferred "
+                      "base");
+  const uint64_t at = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(base));
+  if (!image.is_pe32plus() && (at > 0xffffffffu || size > 0x100000000u - at))
+    return make_error(Status::conflicting_addresses, "image", Location{},
+                      fmt::format("a PE32 image must lie below 4 GiB; {:#x}+{:#x} does not", at, size));
+  // The PROT_* each page has, to restore after writing through a temporarily writable one.
+  auto page_protection = [&](uint64_t rva) {
+    for (const auto& r : section.regions())
+      if (rva >= r.rva && rva - r.rva < r.size) return win::linux_protection(r.protect);
+    return PROT_NONE;
+  };
+  std::set<uint64_t> touched;
+  std::optional<Error> failure;
+  relocs.for_each([&](const pe::RelocEntry& e) {
+    if (failure || e.type == pe::reloc_type::absolute) return;
+    const unsigned width = pe::reloc_width(e.type);
+    const bool known = e.type == pe::reloc_type::high || e.type == pe::reloc_type::low ||
+                       e.type == pe::reloc_type::highlow || e.type == pe::reloc_type::highadj ||
+                       e.type == pe::reloc_type::dir64;
+    if (!known) {
+      failure = make_error(Status::invalid_image_format, "base relocation", Location::rva(e.slot_rva),
+                           fmt::format("type {} ({}) at RVA {:#x} is not one the loader applies for this machine",
+                                       e.type, pe::reloc_type_name(e.type, relocs.machine), e.rva));
+      return;
+    }
+    if (e.rva >= size || width > size - e.rva) {
+      failure = make_error(Status::invalid_image_format, "base relocation", Location::rva(e.slot_rva),
+                           fmt::format("{} fixup at RVA {:#x} runs past SizeOfImage {:#x}",
+                                       pe::reloc_type_name(e.type, relocs.machine), e.rva, size));
+      return;
+    }
+    for (uint64_t page = align_down(e.rva, pe::kPageSize); page < e.rva + width; page += pe::kPageSize)
+      if (touched.insert(page).second) ::mprotect(base + page, pe::kPageSize, PROT_READ | PROT_WRITE);
+    uint64_t old = 0;
+    std::memcpy(&old, base + e.rva, width);
+    const uint64_t now = relocated_value(e.type, old, delta, e.highadj_param.value_or(0));
+    std::memcpy(base + e.rva, &now, width);
+    ++stats.per_type[e.type];
+  });
+  for (uint64_t page : touched) ::mprotect(base + page, pe::kPageSize, page_protection(page));
+  if (failure) return *failure;
+  stats.pages_made_private = touched.size();
+  return stats;
+}
+
+}  // namespace pemap

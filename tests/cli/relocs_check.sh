@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# pemap relocs --check at many bases (above 4 GiB for PE32+) on every testdata image with relocations,
+# and on every corkami image with relocations: each either checks out byte for byte or is refused
+# cleanly (exit 2 with a status), never anything else.
+set -uo pipefail
+pemap=$1
+corpus=${2:-}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+pass=0 fail=0
+check() {  # check FILE BASE WANT_EXIT [TEXT]
+  out=$("$pemap" relocs --check "$1" --base "$2" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$3" ] && { [ -z "${4:-}" ] || grep -q -- "$4" <<< "$out"; }; then pass=$((pass + 1)); else
+    echo "FAIL: $1 at $2: exit $rc (want $3${4:+, text '$4'})"; echo "$out" | tail -3; fail=$((fail + 1)); fi
+}
+ok="every difference is a listed fixup, by exactly its delta"
+while IFS=$'\t' read -r file arch _kind _base relocs _notes; do
+  [ "$relocs" = yes ] || continue
+  if [ "$arch" = x64 ]; then bases="0x10000 0x20000000 0x1230000000 0x7ff000000000"; else bases="0x10000 0x20000000 0x7fff0000"; fi
+  for b in $bases; do check "$root/testdata/bin/$file" "$b" 0 "$ok"; done
+done < <(tail -n +2 "$root/testdata/MANIFEST.tsv")
+check "$root/testdata/bin/x86/fixed.dll" 0x20000000 2 "STATUS_CONFLICTING_ADDRESSES"
+check "$root/testdata/bin/x86/liba.dll" 0x123400000000 2 "must lie below 4 GiB"
+check "$root/testdata/bin/x86/liba.dll" 0x20001000 2 "ERROR_MAPPED_ALIGNMENT"
+if [ -n "$corpus" ] && [ -d "$corpus" ]; then
+  while IFS=$'\t' read -r file _size _machine _format _dll reloc _notes; do
+    [ "$reloc" = yes ] || continue
+    out=$("$pemap" relocs --check "$corpus/$file" --base 0x30000000 2>&1)
+    rc=$?
+    if [ "$rc" -eq 0 ] && grep -q -- "$ok" <<< "$out"; then pass=$((pass + 1))
+    elif [ "$rc" -eq 2 ] && grep -qE "STATUS_|ERROR_" <<< "$out"; then pass=$((pass + 1))
+    else echo "FAIL: corkami $file: exit $rc"; echo "$out" | tail -3; fail=$((fail + 1)); fi
+  done < <(tail -n +2 "$corpus/MANIFEST.tsv")
+else
+  echo "corkami corpus not found: only testdata checked"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
