@@ -43,6 +43,33 @@ Inputs expand_inputs(const std::vector<std::string>& inputs) {
   return out;
 }
 
+int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
+                    const std::function<std::string(const std::string&, const json&, bool)>& render,
+                    const std::function<int(const json&)>& exit_of) {
+  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
+  const bool many = files.size() > 1 || listed_directory;
+  int rc = unusable ? exit_unusable : exit_ok;
+  json all = json::array();
+  for (const auto& path : files) {
+    auto doc = doc_of(path);
+    if (!doc) {
+      std::cerr << "pemap: " << path << ": " << doc.error().to_string() << "\n";
+      rc = exit_unusable;
+      continue;
+    }
+    if (exit_of) rc = std::max(rc, exit_of(*doc));
+    if (opts.json) {
+      json j{{"file", printable(path)}};
+      j.update(*doc);
+      all.push_back(std::move(j));
+    } else {
+      std::cout << render(path, *doc, many);
+    }
+  }
+  if (opts.json) std::cout << (many ? all : all.empty() ? json::array() : all[0]).dump(2) << "\n";
+  return rc;
+}
+
 namespace {
 
 struct Command {
@@ -151,22 +178,17 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
         doc["section"] = printable(it->name);
         doc["rva"] = start;
         doc["view"] = "image";
-        doc["size"] = bytes.size();
-        if (opts.json)
-          doc["hex"] = hex_string(bytes);
-        else
-          text = what + "\n" + hexdump(bytes, start);
-        return int(exit_ok);
+      } else {
+        // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
+        const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
+        const uint64_t len =
+            std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off, d.size.value_or(UINT64_MAX)});
+        bytes = image.file().subspan(off, len);
+        start = off;
+        what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", printable(it->name), off, len);
+        doc["section"] = printable(it->name);
+        doc["offset"] = off;
       }
-      // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
-      const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
-      const uint64_t len =
-          std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off, d.size.value_or(UINT64_MAX)});
-      bytes = image.file().subspan(off, len);
-      start = off;
-      what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", printable(it->name), off, len);
-      doc["section"] = printable(it->name);
-      doc["offset"] = off;
     } else if (d.offset) {
       auto s = slice(image.file(), *d.offset, *d.size, "dump range");
       if (!s) {

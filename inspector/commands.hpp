@@ -2,9 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "model.hpp"
 
 namespace pemap::inspect {
 
@@ -31,6 +34,14 @@ struct Inputs {
   bool listed_directory = false;  ///< output is a list even when the directory held one file
 };
 Inputs expand_inputs(const std::vector<std::string>& inputs);
+
+/// The per-file loop of the commands that work from a path: `doc_of(path)` makes each file's document
+/// (an error goes to stderr and makes the exit code 2), `exit_of(doc)` gives its exit code, and the
+/// documents are printed as JSON (a list when several files or a directory were named, else one object)
+/// or as text through `render(path, doc, many)`.
+int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
+                    const std::function<std::string(const std::string&, const json&, bool)>& render,
+                    const std::function<int(const json&)>& exit_of = {});
 
 int run_view(const std::string& command, const CommonOptions& opts);  // info, headers, sections, ...
 int run_dump(const CommonOptions& opts, const DumpOptions& dump);

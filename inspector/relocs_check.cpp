@@ -83,45 +83,32 @@ Result<json> check_one(const std::string& path, uint64_t base) {
               {"first_violations", std::move(violations)}};
 }
 
+std::string render_check(const std::string& path, const json& d, bool /*many: the path starts each report*/) {
+  std::string types;
+  for (const auto& [k, v] : d["fixups"].items())
+    types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
+  const uint64_t violations = d["violations"].get<uint64_t>();
+  std::string out =
+      fmt::format("{}: preferred base {:#x}, loaded at {:#x} (delta {:#x})\n", printable(path),
+                  d["preferred_base"].get<uint64_t>(), d["base"].get<uint64_t>(), d["delta"].get<int64_t>());
+  out += fmt::format("  fixups applied: {}; {} pages made private\n", types.empty() ? "none" : types,
+                     d["pages_made_private"].get<uint64_t>());
+  out += fmt::format("  {} bytes compared: {}\n", d["bytes_compared"].get<uint64_t>(),
+                     violations ? fmt::format("{} VIOLATIONS", violations)
+                                : std::string("every difference is a listed fixup, by exactly its delta"));
+  for (const auto& v : d["first_violations"])
+    out += fmt::format("  RVA {:#x}: {:02x} -> {:02x}, expected {:02x}: {}\n", v["rva"].get<uint64_t>(),
+                       v["before"].get<unsigned>(), v["after"].get<unsigned>(), v["expected"].get<unsigned>(),
+                       v["reason"].get<std::string>());
+  return out;
+}
+
 }  // namespace
 
 int run_relocs_check(const CommonOptions& opts, uint64_t base) {
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  int rc = unusable ? exit_unusable : exit_ok;
-  json all = json::array();
-  for (const auto& path : files) {
-    auto doc = check_one(path, base);
-    if (!doc) {
-      std::cerr << "pemap: " << path << ": " << doc.error().to_string() << "\n";
-      rc = std::max<int>(rc, exit_unusable);
-      continue;
-    }
-    const uint64_t violations = (*doc)["violations"].get<uint64_t>();
-    if (violations) rc = std::max<int>(rc, exit_findings);
-    if (opts.json) {
-      json j{{"file", printable(path)}};
-      j.update(*doc);
-      all.push_back(std::move(j));
-      continue;
-    }
-    const auto& d = *doc;
-    std::string types;
-    for (const auto& [k, v] : d["fixups"].items())
-      types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
-    std::cout << fmt::format("{}: preferred base {:#x}, loaded at {:#x} (delta {:#x})\n", printable(path),
-                             d["preferred_base"].get<uint64_t>(), d["base"].get<uint64_t>(), d["delta"].get<int64_t>());
-    std::cout << fmt::format("  fixups applied: {}; {} pages made private\n", types.empty() ? "none" : types,
-                             d["pages_made_private"].get<uint64_t>());
-    std::cout << fmt::format("  {} bytes compared: {}\n", d["bytes_compared"].get<uint64_t>(),
-                             violations ? fmt::format("{} VIOLATIONS", violations)
-                                        : std::string("every difference is a listed fixup, by exactly its delta"));
-    for (const auto& v : d["first_violations"])
-      std::cout << fmt::format("  RVA {:#x}: {:02x} -> {:02x}, expected {:02x}: {}\n", v["rva"].get<uint64_t>(),
-                               v["before"].get<unsigned>(), v["after"].get<unsigned>(), v["expected"].get<unsigned>(),
-                               v["reason"].get<std::string>());
-  }
-  if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";
-  return rc;
+  return print_each_file(
+      opts, [&](const std::string& path) { return check_one(path, base); }, render_check,
+      [](const json& d) { return d["violations"].get<uint64_t>() ? int(exit_findings) : int(exit_ok); });
 }
 
 }  // namespace pemap::inspect

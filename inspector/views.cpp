@@ -101,30 +101,18 @@ std::string render_diff_views(const json& doc) {
 }
 
 int run_diff_views(const CommonOptions& opts) {
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  int rc = unusable ? exit_unusable : exit_ok;
-  json all = json::array();
-  for (const auto& path : files) {
-    // The laid-out image object: what every view maps, readable whatever protection the sections ask for.
-    auto section = win::ImageSection::create(path);
-    if (!section) {
-      std::cerr << "pemap: " << path << ": " << section.error().to_string() << "\n";
-      rc = exit_unusable;
-      continue;
-    }
-    const auto& object = **section;
-    json doc = model_diff_views(object.image(), [&](uint64_t rva, uint64_t len) { return object.read(rva, len); });
-    if (opts.json) {
-      json j{{"file", printable(path)}};
-      j.update(doc);
-      all.push_back(std::move(j));
-    } else {
-      if (files.size() > 1) std::cout << "== " << path << "\n";
-      std::cout << render_diff_views(doc);
-    }
-  }
-  if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";
-  return rc;
+  return print_each_file(
+      opts,
+      [](const std::string& path) -> Result<json> {
+        // The laid-out image object: what every view maps, readable whatever protection a section asks for.
+        auto section = win::ImageSection::create(path);
+        if (!section) return section.take_error();
+        const auto& object = **section;
+        return model_diff_views(object.image(), [&](uint64_t rva, uint64_t len) { return object.read(rva, len); });
+      },
+      [](const std::string& path, const json& doc, bool many) {
+        return (many ? "== " + path + "\n" : std::string()) + render_diff_views(doc);
+      });
 }
 
 namespace {
@@ -221,27 +209,11 @@ Result<json> map_one(const std::string& path, const MapOptions& o) {
 }  // namespace
 
 int run_map(const CommonOptions& opts, const MapOptions& map) {
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  int rc = unusable ? exit_unusable : exit_ok;
-  json all = json::array();
-  for (const auto& path : files) {
-    auto doc = map_one(path, map);
-    if (!doc) {
-      std::cerr << "pemap: " << path << ": " << doc.error().to_string() << "\n";
-      rc = exit_unusable;
-      continue;
-    }
-    if (opts.json) {
-      json j{{"file", printable(path)}};
-      j.update(*doc);
-      all.push_back(std::move(j));
-    } else {
-      if (files.size() > 1) std::cout << "== " << path << "\n";
-      std::cout << render_map(*doc);
-    }
-  }
-  if (opts.json) std::cout << ((files.size() == 1 && !listed_directory) && !all.empty() ? all[0] : all).dump(2) << "\n";
-  return rc;
+  return print_each_file(
+      opts, [&](const std::string& path) { return map_one(path, map); },
+      [](const std::string& path, const json& doc, bool many) {
+        return (many ? "== " + path + "\n" : std::string()) + render_map(doc);
+      });
 }
 
 }  // namespace pemap::inspect
