@@ -125,9 +125,13 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
 
 std::vector<std::byte> ImageSection::read(uint64_t rva, uint64_t len) const {
   std::vector<std::byte> out(static_cast<size_t>(std::min(len, size_ - std::min(rva, size_))));
-  uint64_t done = 0;
-  for (size_t i = 0; i < regions_.size() && done < out.size(); ++i) {
+  // Regions are in RVA order: start at the last one that begins at or before `rva`.
+  auto first = std::upper_bound(regions_.begin(), regions_.end(), rva,
+                                [](uint64_t v, const ImageRegion& r) { return v < r.rva; });
+  if (first != regions_.begin()) --first;
+  for (auto i = static_cast<size_t>(first - regions_.begin()); i < regions_.size(); ++i) {
     const auto& r = regions_[i];
+    if (r.rva >= rva + out.size()) break;
     const uint64_t lo = std::max(rva, r.rva), hi = std::min(rva + out.size(), r.rva + r.size);
     if (lo >= hi) continue;
     const bool shared = shared_fds_[i] >= 0;
