@@ -51,9 +51,11 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
                       fmt::format("a PE32 image must lie below 4 GiB; {:#x}+{:#x} does not", at, size));
   // The PROT_* each page has, to restore after writing through a temporarily writable one.
   auto page_protection = [&](uint64_t rva) {
-    for (const auto& r : section.regions())
-      if (rva >= r.rva && rva - r.rva < r.size) return win::linux_protection(r.protect);
-    return PROT_NONE;
+    const auto& regions = section.regions();  // in RVA order
+    auto it = std::upper_bound(regions.begin(), regions.end(), rva,
+                               [](uint64_t v, const win::ImageRegion& r) { return v < r.rva; });
+    if (it == regions.begin() || rva - std::prev(it)->rva >= std::prev(it)->size) return PROT_NONE;
+    return win::linux_protection(std::prev(it)->protect);
   };
   std::set<uint64_t> touched;
   std::optional<Error> failure;
