@@ -42,12 +42,12 @@ trap 'rm -rf "$OBJ"' EXIT
 
 BIN=${PEMAP_TESTDATA_OUT:-bin}  # tests/cli/testdata_reproducible.sh builds elsewhere and compares
 rm -rf "$BIN/x86" "$BIN/x64"
-mkdir -p "$BIN/x86/msvc" "$BIN/x64/msvc"
+mkdir -p "$BIN/x86/msvc" "$BIN/x64/msvc" "$BIN/x86/system" "$BIN/x64/system"
 
 built() { # built FILE...
     local f
     for f in "$@"; do
-        printf '  built %-28s %8d bytes  sha256 %.16s\n' "$f" "$(stat -c %s "$f")" \
+        printf '  built %-30s %8d bytes  sha256 %.16s\n' "$f" "$(stat -c %s "$f")" \
             "$(sha256sum "$f" | cut -c1-64)"
     done
 }
@@ -75,6 +75,8 @@ for arch in x86 x64; do
         ORD_BASE=0x64000000
         FWD1_BASE=0x65000000
         FWD2_BASE=0x66000000
+        KBASE_BASE=0x6b000000        # system/kernelbase.dll
+        K32_BASE=0x6b800000          # system/kernel32.dll
     else
         T=x86_64-w64-mingw32
         EXE_ENTRY=pe_start
@@ -87,6 +89,8 @@ for arch in x86 x64; do
         ORD_BASE=0x264000000
         FWD1_BASE=0x265000000
         FWD2_BASE=0x266000000
+        KBASE_BASE=0x26b000000       # system/kernelbase.dll
+        K32_BASE=0x26b800000         # system/kernel32.dll
     fi
     GCC=$T-gcc
     DLLTOOL=$T-dlltool
@@ -181,6 +185,17 @@ for arch in x86 x64; do
     mcc src/msvc_app.c -o "$O/msvc_app.obj"
     lexe "$O/msvc_app.obj" "$O/msvc_liba.lib" "$O/kernel32.lib" /out:"$B/msvc/app.exe"
     built "$B/msvc/liba.dll" "$B/msvc/app.exe"
+
+    # (p) system/: stub kernel32.dll + kernelbase.dll, so a loader finds every
+    # system DLL the images above import.  kernel32.dll exports each KERNEL32
+    # function they use as a do-nothing stub, and Sleep as a forwarder to the
+    # API set (api-ms-win-core-synch-l1-2-0.Sleep), as Windows 10's does;
+    # kernelbase.dll is where the API-set contracts land.
+    gdll -Wl,--image-base=$K32_BASE src/sys_kernel32.c "src/sys_kernel32_$arch.def" \
+         -o "$B/system/kernel32.dll"
+    gdll -Wl,--image-base=$KBASE_BASE src/sys_kernelbase.c "src/sys_kernelbase_$arch.def" \
+         -o "$B/system/kernelbase.dll"
+    built "$B/system/kernel32.dll" "$B/system/kernelbase.dll"
 
     if [[ $arch == x64 ]]; then
         # (i) bigreloc.dll: 300,000 DIR64 fixups.

@@ -310,6 +310,25 @@ def main():
               and [n for n, h in mi.get("nosuch.dll", [])] == ["nosuch_function"]
               and not os.path.exists(os.path.join(BIN, arch, "nosuch.dll")), f"{arch}/missing.exe {mi}")
 
+        # p: stub system DLLs
+        k32 = I("system/kernel32.dll").exports()[1]
+        k32_funcs = {n for o, rva, n, fw in k32 if n and not fw}
+        used = {n for f in imgs if f.startswith(arch + "/") and not f.endswith("hello.exe")
+                for d, syms in imgs[f].imports() if d.lower() == "kernel32.dll" for n, h in syms}
+        check(used >= {"ExitProcess", "LoadLibraryA", "GetProcAddress"} and k32_funcs == used,
+              f"{arch}/system/kernel32.dll exports {k32_funcs}, the images import {used}")
+        check({n: fw for o, rva, n, fw in k32 if fw} == {"Sleep": "api-ms-win-core-synch-l1-2-0.Sleep"},
+              f"{arch}/system/kernel32.dll: Sleep forwarder")
+        kb = I("system/kernelbase.dll").exports()[1]
+        check({(n, fw) for o, rva, n, fw in kb} == {("Sleep", None), ("ExitProcess", None)},
+              f"{arch}/system/kernelbase.dll exports {kb}")
+        for n in ("system/kernel32.dll", "system/kernelbase.dll"):
+            check(I(n).imports() == [] and I(n).delay_imports() == [], f"{arch}/{n}: no imports")
+        # the graph loads: only missing.exe's two deliberate failures find no DLL / export
+        un = unresolved(imgs, arch)
+        check(un == [f"{arch}/missing.exe: liba.dll!liba_no_such_function", f"{arch}/missing.exe: nosuch.dll"],
+              f"{arch}: imports without a DLL or export {un}")
+
     # x64-only
     img = imgs["x64/bigreloc.dll"]
     rs = img.relocs()
@@ -330,6 +349,27 @@ def main():
 
     print(f"{checks} checks, {len(failures)} failures, {len(rows)} files, {total} bytes")
     return 1 if failures else 0
+
+
+def unresolved(imgs, arch):
+    """Every import (normal and delay) of the images of ARCH, except hello.exe's (the mingw CRT), that
+    finds no DLL or no export: a DLL is looked up next to the importer, in bin/ARCH/ and in
+    bin/ARCH/system/; an API-set name (api-ms-*) means system/kernelbase.dll."""
+    out = []
+    for f in sorted(f for f in imgs if f.startswith(arch + "/") and not f.endswith("hello.exe")):
+        img = imgs[f]
+        mods = [(d, [n for n, h in syms]) for d, syms in img.imports()]
+        mods += [(d, names) for d, attrs, names in img.delay_imports()]
+        for d, names in mods:
+            dll = "kernelbase.dll" if d.lower().startswith("api-ms-") else d.lower()
+            dirs = [os.path.dirname(f), arch, arch + "/system"]
+            hit = next((os.path.join(x, dll) for x in dirs if os.path.join(x, dll) in imgs), None)
+            if hit is None:
+                out.append(f"{f}: {d}")
+                continue
+            exported = set(export_names(imgs[hit]))
+            out += [f"{f}: {d}!{n}" for n in names if n and n not in exported]
+    return out
 
 
 def ordinal_thunks(img, dll, arch):
