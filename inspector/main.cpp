@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "load_command.hpp"
 #include "relocs_check.hpp"
 #include "views.hpp"
 
@@ -66,6 +67,26 @@ int main(int argc, char** argv) {
   verify->add_flag("--json", opts.json, "JSON output");
   verify->callback([&] { chosen = "verify"; });
 
+  LoadCommandOptions load;
+  auto* load_cmd = app.add_subcommand("load", "load an .exe (CreateProcess) or a DLL (LoadLibrary) with its imports");
+  load_cmd->add_option("file", load.file, "the executable or DLL")->required();
+  load_cmd->add_option("--path", load.path, "a directory to search for DLLs, after the application's (repeatable)");
+  load_cmd->add_option("--base", load.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
+  load_cmd->add_option("--aslr", load.aslr_seed, "random bases from this seed for DYNAMIC_BASE and displaced images");
+  load_cmd->add_option("--bottom-up", load.bottom_up_start,
+                       "where the search for a free base starts when one is taken (default 0x10000)");
+  load_cmd->add_option("--apiset", load.api_set_files,
+                       "a file of \"contract host\" lines extending the API-set schema");
+  load_cmd->add_option("--preload", load.preload, "a DLL to LoadLibrary before FILE, taking its range (repeatable)");
+  load_cmd->add_flag("--allow-missing", load.allow_missing,
+                     "bind missing DLLs and functions to trap addresses instead of failing");
+  load_cmd->add_flag("--bind-delay", load.bind_delay, "bind delay-load imports now");
+  load_cmd->add_flag("--no-imports", load.no_imports, "map and relocate only (DONT_RESOLVE_DLL_REFERENCES)");
+  load_cmd->add_option("--dump-image", load.dumps, "MODULE=FILE: write the module's image, as loaded, to FILE");
+  load_cmd->add_flag("--trace", load.trace, "tell the story of the load, step by step");
+  load_cmd->add_flag("--json", load.json, "JSON output (the report with every event)");
+  load_cmd->callback([&] { chosen = "load"; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,6 +95,7 @@ int main(int argc, char** argv) {
   }
   dump.image_view = view == "image";
   if (chosen == "dump") return run_dump(opts, dump);
+  if (chosen == "load") return run_load(load);
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "map") return run_map(opts, map);

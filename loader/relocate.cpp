@@ -1,15 +1,13 @@
 // The relocation engine: one walk (pe::Relocations::for_each) and the arithmetic of each type.
 #include "relocate.hpp"
 
-#include <sys/mman.h>
-
-#include <algorithm>
+#include <array>
 #include <cstring>
-#include <set>
 
 #include <fmt/format.h>
 
 #include "memory/win32.hpp"
+#include "process/page_writer.hpp"
 
 namespace pemap {
 
@@ -49,16 +47,9 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
   if (!image.is_pe32plus() && (at > 0xffffffffu || size > 0x100000000u - at))
     return make_error(Status::conflicting_addresses, "image", Location{},
                       fmt::format("a PE32 image must lie below 4 GiB; {:#x}+{:#x} does not", at, size));
-  // The PROT_* each page has, to restore after writing through a temporarily writable one.
-  auto page_protection = [&](uint64_t rva) {
-    const auto& regions = section.regions();  // in RVA order
-    auto it = std::upper_bound(regions.begin(), regions.end(), rva,
-                               [](uint64_t v, const win::ImageRegion& r) { return v < r.rva; });
-    if (it == regions.begin() || rva - std::prev(it)->rva >= std::prev(it)->size) return PROT_NONE;
-    return win::linux_protection(std::prev(it)->protect);
-  };
-  std::set<uint64_t> touched;
+  ldr::PageWriter writer(section, base, ldr::PageWriter::Shared::write_through);
   std::optional<Error> failure;
+  std::array<uint64_t, 16> per_type{};  // a map update per fixup would cost more than the fixup
   relocs.for_each([&](const pe::RelocEntry& e) {
     if (failure || e.type == pe::reloc_type::absolute) return;
     const unsigned width = pe::reloc_width(e.type);
@@ -71,23 +62,27 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
                                        e.type, pe::reloc_type_name(e.type, relocs.machine), e.rva));
       return;
     }
-    if (e.rva >= size || width > size - e.rva) {
+    std::byte* slot = writer.open(e.rva, width);
+    if (!slot) {
       failure = make_error(Status::invalid_image_format, "base relocation", Location::rva(e.slot_rva),
-                           fmt::format("{} fixup at RVA {:#x} runs past SizeOfImage {:#x}",
-                                       pe::reloc_type_name(e.type, relocs.machine), e.rva, size));
+                           e.rva >= size || width > size - e.rva
+                               ? fmt::format("{} fixup at RVA {:#x} runs past SizeOfImage {:#x}",
+                                             pe::reloc_type_name(e.type, relocs.machine), e.rva, size)
+                               : fmt::format("{} fixup at RVA {:#x} lies between sections, where nothing is mapped",
+                                             pe::reloc_type_name(e.type, relocs.machine), e.rva));
       return;
     }
-    for (uint64_t page = align_down(e.rva, pe::kPageSize); page < e.rva + width; page += pe::kPageSize)
-      if (touched.insert(page).second) ::mprotect(base + page, pe::kPageSize, PROT_READ | PROT_WRITE);
     uint64_t old = 0;
-    std::memcpy(&old, base + e.rva, width);
+    std::memcpy(&old, slot, width);
     const uint64_t now = relocated_value(e.type, old, delta, e.highadj_param.value_or(0));
-    std::memcpy(base + e.rva, &now, width);
-    ++stats.per_type[e.type];
+    std::memcpy(slot, &now, width);
+    ++per_type[e.type];
   });
-  for (uint64_t page : touched) ::mprotect(base + page, pe::kPageSize, page_protection(page));
+  writer.restore();
   if (failure) return *failure;
-  stats.pages_made_private = touched.size();
+  stats.pages_made_private = writer.pages_written();
+  for (uint8_t type = 0; type < per_type.size(); ++type)
+    if (per_type[type]) stats.per_type[type] = per_type[type];
   return stats;
 }
 

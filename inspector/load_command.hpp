@@ -1,0 +1,29 @@
+// pemap load: CreateProcess / LoadLibrary on Linux, reported module by module, binding by binding.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace pemap::inspect {
+
+struct LoadCommandOptions {
+  std::string file;
+  std::vector<std::string> path;            ///< --path DIR
+  std::vector<std::string> bases;           ///< --base MODULE=ADDR
+  std::vector<std::string> dumps;           ///< --dump-image MODULE=FILE
+  std::vector<std::string> api_set_files;   ///< --apiset FILE
+  std::vector<std::string> preload;         ///< --preload DLL: LoadLibrary'd first
+  std::optional<uint64_t> aslr_seed;        ///< --aslr SEED
+  std::optional<uint64_t> bottom_up_start;  ///< --bottom-up ADDR
+  bool allow_missing = false, bind_delay = false, trace = false, no_imports = false, json = false;
+};
+
+/// Exit 0 when loaded, 1 when the load fails (the reason on stderr, and in the report), 2 on bad arguments.
+int run_load(const LoadCommandOptions& opts);
+
+}  // namespace pemap::inspect

@@ -1,0 +1,239 @@
+// Import binding: each descriptor's module loaded (depth-first), each IAT slot resolved through the export table
+// and any forwarders, bound imports kept while they are still true, delay-load imports bound only when asked.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "pe/imports.hpp"
+#include "process/page_writer.hpp"
+#include "process/process.hpp"
+
+namespace pemap::ldr {
+
+namespace {
+
+constexpr size_t kMaxForwarders = 64;  // a chain longer than this is treated as a loop
+
+std::string label(const pe::ImportEntry& e) {
+  return e.by_ordinal ? fmt::format("#{}", e.ordinal) : std::string(e.name);
+}
+
+}  // namespace
+
+Result<Module*> Process::depend(Module& from, const std::string& dll, unsigned depth, std::string why) {
+  const std::string host = host_name(dll);
+  for (Module* d : from.dependencies)
+    if (same_module_name(d->name, host)) return d;
+  emit({.step = Step::dependency, .depth = depth - 1, .module = from.name, .target = dll, .reason = std::move(why)});
+  auto loaded = load_module(dll, from.name, depth);
+  if (!loaded) return loaded;
+  if (*loaded != &from) from.dependencies.push_back(*loaded);
+  return loaded;
+}
+
+Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name,
+                                         uint16_t hint, unsigned depth) {
+  Module* cur = &from;
+  Export out;
+  std::set<std::string> seen;
+  for (;;) {
+    const std::string what = by_ordinal ? fmt::format("#{}", ordinal) : std::string(name.substr(0, 256));
+    const auto found = by_ordinal ? cur->exports().by_ordinal(ordinal) : cur->exports().by_name(name, hint);
+    if (!found.entry) {
+      std::string via;
+      for (const auto& c : out.chain) via += " <- " + c;
+      return make_error(by_ordinal ? Status::ordinal_not_found : Status::entrypoint_not_found, "import", Location{},
+                        fmt::format("{}!{} is not exported{}", cur->name, what, via));
+    }
+    if (!found.entry->is_forwarder()) {
+      out.module = cur;
+      out.address = cur->base + found.entry->rva;
+      out.target = fmt::format("{}!{}", cur->name, found.entry->name.empty() ? what : found.entry->name.substr(0, 256));
+      out.how = found.how;
+      return out;
+    }
+    const std::string step = fmt::format("{}!{}", cur->name, what);
+    if (!seen.insert(lowercase(step)).second || out.chain.size() >= kMaxForwarders) {
+      std::string loop;
+      for (const auto& c : out.chain) loop += c + " -> ";
+      return make_error(Status::entrypoint_not_found, "export forwarder", Location::rva(found.entry->rva),
+                        fmt::format("forwarder loop: {}{}", loop, step));
+    }
+    out.chain.push_back(step);
+    const auto target = pe::split_forwarder(found.entry->forwarder);
+    if (!target)
+      return make_error(Status::entrypoint_not_found, "export forwarder", Location::rva(found.entry->rva),
+                        fmt::format("{} forwards to \"{}\", which names no DLL.function", step,
+                                    found.entry->forwarder.substr(0, 256)));
+    auto next = depend(*cur, normalize_module_name(target->dll), depth + 1,
+                       fmt::format("its export {} is forwarded to {}", what, found.entry->forwarder.substr(0, 256)));
+    if (!next) return next.take_error();
+    cur = *next;
+    by_ordinal = target->by_ordinal;
+    ordinal = target->ordinal;
+    name = target->function;
+    hint = 0;
+  }
+}
+
+Result<bool> Process::missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth) {
+  if (!options_.allow_missing) {
+    emit({.step = Step::missing,
+          .depth = depth,
+          .module = importer.name,
+          .target = b.dll,
+          .function = b.function,
+          .reason = reason,
+          .ok = false});
+    return make_error(status, fmt::format("import {}!{} of {}", b.dll, b.function, importer.name),
+                      Location::rva(b.iat_rva), std::move(reason));
+  }
+  b.address = traps_.address_for(fmt::format("{}!{}", b.dll, b.function));
+  b.how = "trap";
+  if (status != Status::dll_not_found)  // a missing DLL is reported once, with its count
+    emit({.step = Step::missing,
+          .depth = depth,
+          .module = importer.name,
+          .target = b.dll,
+          .function = b.function,
+          .reason = reason,
+          .address = b.address});
+  unresolved_.push_back({importer.name, b.dll, b.function, status, std::move(reason), b.address});
+  return true;
+}
+
+Result<bool> Process::bind_imports(Module& m, unsigned depth) {
+  const pe::Image& image = m.section->image();
+  auto imports = pe::parse_imports(image);
+  if (!imports) return imports.take_error();
+  auto bound = pe::parse_bound_imports(image);
+  std::string names;
+  for (const auto& im : imports->modules) names += (names.empty() ? "" : ", ") + std::string(im.dll.substr(0, 256));
+  emit({.step = Step::imports, .depth = depth, .module = m.name, .target = names, .count = imports->modules.size()});
+
+  const unsigned ptr = image.pointer_size();
+  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  for (const auto& im : imports->modules) {
+    const std::string dll = normalize_module_name(im.dll.substr(0, 256));
+    auto dep = depend(
+        m, dll, depth + 1,
+        fmt::format("it imports {} from it", im.entries.size() == 1 ? std::string("1 function")
+                                                                    : fmt::format("{} functions", im.entries.size())));
+    if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
+    Event done{.step = Step::bind, .depth = depth, .module = m.name, .target = dll};
+
+    // Bound imports: the IAT already holds the addresses, true while the target is the very file (TimeDateStamp)
+    // at its preferred base. A stamp of -1 means "see the bound import directory".
+    bool keep = false;
+    if (dep && im.descriptor.TimeDateStamp != 0) {
+      uint32_t stamp = im.descriptor.TimeDateStamp;
+      if (stamp == 0xffffffff) {
+        stamp = 0;
+        if (bound)
+          for (const auto& b : bound->modules)
+            if (same_module_name(normalize_module_name(b.dll), dll)) stamp = b.time_date_stamp;
+      }
+      const Module& target = **dep;
+      keep = stamp != 0 && stamp == target.section->image().file_header().TimeDateStamp &&
+             target.base == target.preferred_base;
+      emit({.step = Step::bound,
+            .depth = depth,
+            .module = m.name,
+            .target = dll,
+            .reason = keep ? "the target's TimeDateStamp matches and it is at its preferred base"
+                      : stamp != target.section->image().file_header().TimeDateStamp
+                          ? fmt::format("TimeDateStamp {:#x} is not the target's {:#x}: rebinding", stamp,
+                                        target.section->image().file_header().TimeDateStamp)
+                          : "the target is not at its preferred base: rebinding",
+            .ok = keep});
+    }
+    if (!dep) {
+      emit({.step = Step::missing,
+            .depth = depth,
+            .module = m.name,
+            .target = dll,
+            .reason = dep.error().message,
+            .count = im.entries.size()});
+    }
+    for (const auto& e : im.entries) {
+      Binding b{.dll = dll, .function = label(e), .iat_rva = e.iat_rva};
+      if (!dep) {
+        if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
+      } else if (keep) {
+        b.address = iat.peek(e.iat_rva, ptr).value_or(0);
+        b.how = "bound";
+      } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
+        b.address = found->address;
+        b.target = std::move(found->target);
+        b.chain = std::move(found->chain);
+        b.how = found->how;
+      } else if (found.error().status == Status::dll_not_found && !options_.allow_missing) {
+        return found.take_error();  // a forwarder's DLL
+      } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
+        return r.take_error();
+      }
+      if (!keep && !iat.write(e.iat_rva, b.address, ptr))
+        return make_error(Status::invalid_image_format, fmt::format("import {}!{}", dll, b.function),
+                          Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");
+      ++done.counts[b.how];
+      ++done.count;
+      m.bindings.push_back(std::move(b));
+    }
+    emit(std::move(done));
+  }
+  iat.restore();
+  m.iat_pages_made_private += iat.shared_pages_made_private();
+  return true;
+}
+
+Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
+  const pe::Image& image = m.section->image();
+  auto delay = pe::parse_delay_imports(image);
+  if (!delay) return true;  // the loader never reads this table; the delay-load helper does, at the first call
+  const unsigned ptr = image.pointer_size();
+  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  for (const auto& dm : delay->modules) {
+    const std::string dll = normalize_module_name(dm.dll.substr(0, 256));
+    m.delay_dlls.push_back(dll);
+    if (!options_.bind_delay) {
+      emit({.step = Step::delay,
+            .depth = depth,
+            .module = m.name,
+            .target = dll,
+            .reason = "left for the first call, as the delay-load helper would",
+            .count = dm.entries.size(),
+            .ok = false});
+      continue;
+    }
+    auto dep = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");
+    if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
+    Event done{
+        .step = Step::delay, .depth = depth, .module = m.name, .target = dll, .reason = "bound now (--bind-delay)"};
+    for (const auto& e : dm.entries) {
+      Binding b{.dll = dll, .function = label(e), .iat_rva = e.iat_rva, .delay = true};
+      if (!dep) {
+        if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
+      } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
+        b.address = found->address;
+        b.target = std::move(found->target);
+        b.chain = std::move(found->chain);
+        b.how = found->how;
+      } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
+        return r.take_error();
+      }
+      if (!iat.write(e.iat_rva, b.address, ptr))
+        return make_error(Status::invalid_image_format, fmt::format("delay import {}!{}", dll, b.function),
+                          Location::rva(e.iat_rva), "the delay IAT slot lies outside the image's sections");
+      ++done.counts[b.how];
+      ++done.count;
+      m.bindings.push_back(std::move(b));
+    }
+    emit(std::move(done));
+  }
+  iat.restore();
+  m.iat_pages_made_private += iat.shared_pages_made_private();
+  return true;
+}
+
+}  // namespace pemap::ldr

@@ -1,0 +1,41 @@
+// Export lookup over the parsed table.
+#include "process/export_lookup.hpp"
+
+#include <algorithm>
+
+namespace pemap::ldr {
+
+ExportLookup::ExportLookup(pe::Exports exports) : exports_(std::move(exports)) {
+  for (const auto& e : exports_.entries)
+    if (!e.name.empty()) names_.push_back({e.name_index, e.name, &e});
+  std::sort(names_.begin(), names_.end(), [](const Name& a, const Name& b) { return a.index < b.index; });
+}
+
+ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) const {
+  name = name.substr(0, kMaxAnsiName);
+  auto at = std::lower_bound(names_.begin(), names_.end(), uint32_t{hint},
+                             [](const Name& n, uint32_t i) { return n.index < i; });
+  if (at != names_.end() && at->index == hint && at->name == name) return {at->entry, "hint"};
+  // The loader's binary search: it compares as it goes and never checks the order.
+  size_t lo = 0, hi = names_.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    const int c = names_[mid].name.compare(name);
+    if (c == 0) return {names_[mid].entry, "binary search"};
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return {};
+}
+
+ExportLookup::Found ExportLookup::by_ordinal(uint32_t ordinal) const {
+  const auto& entries = exports_.entries;  // in ordinal order
+  auto it = std::lower_bound(entries.begin(), entries.end(), ordinal,
+                             [](const pe::ExportEntry& e, uint32_t o) { return e.ordinal < o; });
+  if (it == entries.end() || it->ordinal != ordinal || it->rva == 0) return {};
+  return {&*it, "ordinal"};
+}
+
+}  // namespace pemap::ldr

@@ -1,0 +1,43 @@
+// Looking up an export as LdrGetProcedureAddress does: by name through the hint then a binary search of the name
+// table, by ordinal relative to the export Base.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "pe/exports.hpp"
+
+namespace pemap::ldr {
+
+/// Import names reach the lookup as an ANSI_STRING, whose 16-bit length keeps at most this many bytes
+/// (RtlInitAnsiString): longer names are compared cut there.
+inline constexpr size_t kMaxAnsiName = 65534;
+
+class ExportLookup {
+ public:
+  explicit ExportLookup(pe::Exports exports);
+
+  struct Found {
+    const pe::ExportEntry* entry = nullptr;
+    const char* how = "";  ///< "hint", "binary search", "ordinal"
+  };
+  /// `hint` indexes the name pointer table; when that name is not `name`, a binary search of the table (which
+  /// the loader trusts to be sorted: an unsorted table can miss a name that is there).
+  Found by_name(std::string_view name, uint16_t hint) const;
+  /// `ordinal` is biased: the slot is ordinal - Base. An empty slot (RVA 0) is not found.
+  Found by_ordinal(uint32_t ordinal) const;
+
+  const pe::Exports& exports() const { return exports_; }
+
+ private:
+  struct Name {
+    uint32_t index;  // position in the name pointer table
+    std::string_view name;
+    const pe::ExportEntry* entry;
+  };
+  pe::Exports exports_;
+  std::vector<Name> names_;  // by index
+};
+
+}  // namespace pemap::ldr

@@ -1,0 +1,347 @@
+// Loading a module: find, map, place, relocate, then its imports depth-first, then protections; in Windows' order.
+#include "process/process.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "memory/win32.hpp"
+#include "pe/load_config.hpp"
+#include "pe/relocs.hpp"
+#include "pe/tls.hpp"
+#include "process/page_writer.hpp"
+
+namespace pemap::ldr {
+
+namespace {
+
+Error not_found(std::string name, std::string importer, const std::string& searched) {
+  Error e =
+      make_error(Status::dll_not_found, "module search", Location{},
+                 importer.empty() ? fmt::format("{} was not found (searched {}; ERROR_MOD_NOT_FOUND)", name, searched)
+                                  : fmt::format("{}, imported by {}, was not found (searched {}; "
+                                                "ERROR_MOD_NOT_FOUND)",
+                                                name, importer, searched));
+  e.win32 = 126;  // ERROR_MOD_NOT_FOUND
+  return e;
+}
+
+std::string searched_dirs(const ModuleLocator* locator) {
+  auto* path = dynamic_cast<const SearchPath*>(locator);
+  if (!path) return "the locator's places";
+  std::string out;
+  for (const auto& e : path->entries()) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", e.dir, e.label);
+  return out;
+}
+
+// splitmix64: a cookie that looks random but follows from the seed, so runs can be compared.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+const ExportLookup& Module::exports() const {
+  if (!exports_) {
+    auto parsed = pe::parse_exports(section->image());
+    exports_ = std::make_unique<ExportLookup>(parsed ? std::move(*parsed) : pe::Exports{});
+  }
+  return *exports_;
+}
+
+std::vector<std::byte> Module::image_bytes() const {
+  const uint64_t size = section->size();
+  std::vector<std::byte> out(size);
+  std::byte* at = view->base();
+  for (const auto& r : section->regions()) {
+    if (r.rva >= size || r.size > size - r.rva) continue;
+    const int prot = win::linux_protection(r.protect);
+    if (!(prot & PROT_READ)) ::mprotect(at + r.rva, r.size, prot | PROT_READ);
+    std::memcpy(out.data() + r.rva, at + r.rva, r.size);
+    if (!(prot & PROT_READ)) ::mprotect(at + r.rva, r.size, prot);
+  }
+  return out;
+}
+
+Process::Process(LoadOptions options, EventSink sink)
+    : options_(std::move(options)), sink_(std::move(sink)), placer_(options_.placement) {}
+
+Process::~Process() {
+  while (!modules_.empty()) modules_.pop_back();  // last loaded, first unmapped
+}
+
+void Process::emit(Event e) const {
+  if (sink_) sink_(e);
+}
+
+Module* Process::find(std::string_view name) const {
+  for (const auto& m : modules_)
+    if (same_module_name(m->name, name)) return m.get();
+  return nullptr;
+}
+
+std::string Process::host_name(const std::string& dll) const {
+  if (is_api_set_name(dll))
+    if (auto host = options_.api_sets.resolve(dll); host && !host->empty()) return normalize_module_name(*host);
+  return dll;
+}
+
+Result<Module*> Process::load_executable(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  locator_ = std::make_unique<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
+  return load_top(path, true);
+}
+
+Result<Module*> Process::load_library(const std::string& name_or_path) {
+  if (!locator_) {
+    const bool has_dir = name_or_path.find('/') != std::string::npos;
+    const std::string dir = has_dir ? std::filesystem::path(name_or_path).parent_path().string() : ".";
+    locator_ = std::make_unique<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
+  }
+  return load_top(name_or_path, false);
+}
+
+Result<Module*> Process::load_top(const std::string& name_or_path, bool executable) {
+  const size_t before = modules_.size();
+  std::vector<uint32_t> references;
+  for (const auto& m : modules_) references.push_back(m->references);
+  const bool is_path = name_or_path.find('/') != std::string::npos;
+  auto loaded = load_module(normalize_module_name(name_or_path), "", 0, is_path ? name_or_path : "", executable);
+  if (loaded) return loaded;
+  Event e{.step = Step::failed, .module = normalize_module_name(name_or_path), .reason = loaded.error().to_string()};
+  emit(e);
+  // LoadLibrary undoes a failed load: what it mapped goes, what it referenced is as it was.
+  while (modules_.size() > before) modules_.pop_back();
+  for (size_t i = 0; i < before; ++i) {
+    modules_[i]->references = references[i];
+    auto& deps = modules_[i]->dependencies;
+    deps.erase(std::remove_if(deps.begin(), deps.end(),
+                              [&](Module* d) {
+                                return std::none_of(modules_.begin(), modules_.end(),
+                                                    [&](const auto& m) { return m.get() == d; });
+                              }),
+               deps.end());
+  }
+  return loaded;
+}
+
+Result<Module*> Process::load_module(const std::string& asked, const std::string& importer, unsigned depth,
+                                     const std::string& explicit_path, bool executable) {
+  std::string name = asked;
+  if (explicit_path.empty() && is_api_set_name(name)) {
+    auto host = options_.api_sets.resolve(name);
+    if (!host || host->empty()) {
+      Error e = not_found(name, importer, "the API-set schema, which has no host for it");
+      emit({.step = Step::apiset, .depth = depth, .module = name, .reason = "no host in the schema", .ok = false});
+      return e;
+    }
+    name = normalize_module_name(*host);
+    emit({.step = Step::apiset, .depth = depth, .module = asked, .target = name});
+  }
+  if (Module* existing = find(name)) {
+    ++existing->references;
+    emit({.step = Step::reference,
+          .depth = depth,
+          .module = importer,
+          .target = existing->name,
+          .count = existing->references});
+    return existing;
+  }
+
+  Located found;
+  if (!explicit_path.empty()) {
+    found = {explicit_path, "the path given"};
+  } else if (auto located = locator_->locate(name)) {
+    found = std::move(*located);
+  } else {
+    emit({.step = Step::find, .depth = depth, .module = name, .target = importer, .ok = false});
+    return not_found(name, importer, searched_dirs(locator_.get()));
+  }
+  emit({.step = Step::find,
+        .depth = depth,
+        .module = name,
+        .target = importer,
+        .path = found.path,
+        .where = found.where});
+
+  auto section = win::ImageSection::create(found.path);
+  if (!section) return section.take_error();
+  auto m = std::make_unique<Module>();
+  // The module list names a module as its file is named (BaseDllName), whatever case the importer used.
+  m->name = explicit_path.empty() ? std::filesystem::path(found.path).filename().string() : name;
+  m->path = found.path;
+  m->section = std::move(*section);
+  m->executable = executable;
+  m->references = 1;
+  m->load_order = next_order_++;
+  emit({.step = Step::section,
+        .depth = depth,
+        .module = name,
+        .size = m->section->size(),
+        .count = m->section->image().sections().size()});
+
+  if (auto placed = map_and_relocate(*m, depth); !placed) return placed.take_error();
+  modules_.push_back(std::move(m));
+  Module* module = modules_.back().get();
+  replace_cookie(*module, depth);
+  if (options_.resolve_imports) {
+    if (auto bound = bind_imports(*module, depth); !bound) return bound.take_error();
+    if (auto bound = bind_delay_imports(*module, depth); !bound) return bound.take_error();
+  }
+  finish(*module, depth);
+  return module;
+}
+
+Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
+  const pe::Image& image = m.section->image();
+  std::optional<uint64_t> forced;
+  if (auto it = options_.forced_bases.find(lowercase(m.name)); it != options_.forced_bases.end()) forced = it->second;
+  auto placement = placer_.place(m.section, forced);
+  if (!placement) return placement.take_error();
+  m.view.emplace(std::move(placement->view));
+  m.base = reinterpret_cast<uint64_t>(m.view->base());
+  m.preferred_base = m.section->preferred_base();
+  m.placed = placement->how;
+  m.displaced = placement->reason;
+  emit({.step = Step::map,
+        .depth = depth,
+        .module = m.name,
+        .how = m.placed,
+        .reason = m.displaced,
+        .preferred = m.preferred_base,
+        .address = m.base,
+        .size = m.section->size()});
+
+  const auto delta = static_cast<int64_t>(m.base - m.preferred_base);
+  Event done{.step = Step::relocate, .depth = depth, .module = m.name, .address = m.base, .delta = delta};
+  if (delta == 0) {
+    done.reason = "at its preferred base: nothing to relocate";
+  } else if (m.section->flat()) {
+    m.relocation_note = done.reason = "a flat image (SectionAlignment below a page) is never relocated";
+  } else if (!image.used_directory(pe::kDirBaseReloc) &&
+             !(image.file_header().Characteristics & pe::file_flag::relocs_stripped)) {
+    m.relocation_note = done.reason = "no relocation directory, and not marked stripped: loaded unrelocated";
+  } else {
+    auto relocs = pe::parse_relocations(image);
+    if (!relocs) return relocs.take_error();
+    auto stats = apply_relocations(*m.section, m.view->base(), *relocs, delta);
+    if (!stats) {
+      emit({.step = Step::relocate, .depth = depth, .module = m.name, .reason = stats.error().message, .ok = false});
+      return stats.take_error();
+    }
+    m.relocations = std::move(*stats);
+    m.relocated = true;
+    for (const auto& [type, n] : m.relocations.per_type) {
+      done.counts[std::string(pe::reloc_type_name(type, image.file_header().Machine))] = n;
+      done.value += n;
+    }
+    done.count = m.relocations.pages_made_private;
+  }
+  if (delta != 0) {
+    // The mapped header says where the image is now (ImageBase sits 24 bytes into both optional headers in PE32+,
+    // 28 in PE32, after BaseOfData).
+    PageWriter header(*m.section, m.view->base(), PageWriter::Shared::make_private);
+    header.write(image.optional_header_offset() + (image.is_pe32plus() ? 24 : 28), m.base, image.pointer_size());
+  }
+  emit(std::move(done));
+  return true;
+}
+
+void Process::replace_cookie(Module& m, unsigned depth) {
+  const pe::Image& image = m.section->image();
+  auto config = pe::parse_load_config(image);
+  if (!config) return;
+  const auto va = config->security_cookie();
+  if (!va || *va < m.preferred_base || *va - m.preferred_base >= m.section->size()) return;
+  const uint64_t rva = *va - m.preferred_base;
+  // The compilers' defaults: a cookie still holding one was never set, and the loader sets it.
+  const uint64_t standard = image.is_pe32plus() ? 0x00002B992DDFA232 : 0xBB40E64E;
+  PageWriter writer(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  if (writer.peek(rva, image.pointer_size()) != standard) return;
+  uint64_t cookie = mix(options_.placement.aslr_seed.value_or(0) ^ m.base);
+  cookie &= image.is_pe32plus() ? 0x0000'ffff'ffff'ffff : 0xffff'ffff;  // x64: the top 16 bits stay clear
+  if (cookie == standard || cookie == 0) cookie ^= 0x1234;
+  writer.write(rva, cookie, image.pointer_size());
+  emit({.step = Step::cookie, .depth = depth, .module = m.name, .address = m.base + rva, .value = cookie});
+}
+
+void Process::finish(Module& m, unsigned depth) {
+  const pe::Image& image = m.section->image();
+  const auto& regions = m.section->regions();
+  for (const auto& r : regions) {
+    if (r.rva >= m.section->size() || r.size > m.section->size() - r.rva) continue;
+    if (r.protect == win::PAGE_EXECUTE_READWRITE || r.protect == win::PAGE_EXECUTE_WRITECOPY)
+      m.wx_regions.push_back(r.name);
+  }
+  std::string wx;
+  for (const auto& n : m.wx_regions) wx += (wx.empty() ? "" : ", ") + n;
+  emit({.step = Step::protect, .depth = depth, .module = m.name, .reason = wx, .count = regions.size()});
+
+  // TLS callbacks as the relocated image holds them: the directory's AddressOfCallBacks, then the array.
+  if (auto tls = pe::parse_tls(image); tls && tls->present && !tls->callbacks.empty()) {
+    PageWriter view(*m.section, m.view->base(), PageWriter::Shared::make_private);
+    const unsigned ptr = image.pointer_size();
+    const uint64_t dir = image.used_directory(pe::kDirTls)->VirtualAddress;
+    if (auto array = view.peek(dir + 3 * ptr, ptr); array && *array - m.base < m.section->size()) {
+      for (size_t i = 0; i < tls->callbacks.size(); ++i) {
+        auto cb = view.peek(*array - m.base + i * ptr, ptr);
+        if (!cb || *cb == 0) break;
+        m.tls_callbacks.push_back(*cb);
+      }
+    }
+    emit({.step = Step::tls,
+          .depth = depth,
+          .module = m.name,
+          .address = m.tls_callbacks.empty() ? 0 : m.tls_callbacks.front(),
+          .count = m.tls_callbacks.size()});
+  }
+  const uint32_t entry = image.optional_header().address_of_entry_point;
+  if (entry != 0 || m.executable) m.entry_point = m.base + entry;
+  emit({.step = Step::entry, .depth = depth, .module = m.name, .address = m.entry_point});
+  emit({.step = Step::loaded, .depth = depth, .module = m.name, .address = m.base, .count = m.references});
+}
+
+Result<bool> Process::free_library(std::string_view name) {
+  Module* m = find(name);
+  if (!m) {
+    Error e = make_error(Status::dll_not_found, "FreeLibrary", Location{}, fmt::format("{} is not loaded", name));
+    e.win32 = 126;
+    return e;
+  }
+  release(m);
+  return true;
+}
+
+void Process::release(Module* m) {
+  if (--m->references > 0) return;
+  emit({.step = Step::unload, .module = m->name, .address = m->base});
+  const auto deps = m->dependencies;
+  auto it = std::find_if(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == m; });
+  // Others that list it (a cycle) forget it before it goes.
+  for (auto& other : modules_) std::erase(other->dependencies, m);
+  modules_.erase(it);
+  for (auto d = deps.rbegin(); d != deps.rend(); ++d)
+    if (std::any_of(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == *d; })) release(*d);
+}
+
+std::vector<const Module*> Process::initialization_order() const {
+  std::vector<const Module*> order;
+  std::set<const Module*> seen;
+  auto visit = [&](auto&& self, const Module* m) -> void {
+    if (!seen.insert(m).second) return;
+    for (const Module* d : m->dependencies) self(self, d);
+    order.push_back(m);
+  };
+  for (const auto& m : modules_) visit(visit, m.get());
+  return order;
+}
+
+}  // namespace pemap::ldr

@@ -1,0 +1,145 @@
+// A simulated process: an address space (this one's) and a module list, filled the way CreateProcess and
+// LoadLibrary fill it. Each module is found, mapped as SEC_IMAGE, placed, relocated, bound to its imports (loading
+// them depth-first, once each), and given its final protections, in that order; every step is reported as an Event.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "memory/image_section.hpp"
+#include "process/apiset.hpp"
+#include "process/events.hpp"
+#include "process/export_lookup.hpp"
+#include "process/placement.hpp"
+#include "process/search_path.hpp"
+#include "process/traps.hpp"
+#include "relocate.hpp"
+
+namespace pemap::ldr {
+
+struct LoadOptions {
+  std::vector<std::string> search_dirs;          ///< searched after the application's directory
+  std::map<std::string, uint64_t> forced_bases;  ///< lower-cased module name -> base (tests)
+  PlacementPolicy placement;
+  bool resolve_imports = true;  ///< false: LoadLibraryEx(DONT_RESOLVE_DLL_REFERENCES): map and relocate only
+  bool allow_missing = false;   ///< bind what cannot be resolved to trap addresses instead of failing
+  bool bind_delay = false;      ///< bind delay-load imports now, as if each had been called
+  ApiSetSchema api_sets = ApiSetSchema::builtin();
+};
+
+/// One IAT slot as the loader left it.
+struct Binding {
+  std::string dll;                 ///< as the importer names it (an API-set contract stays as written)
+  std::string function;            ///< the name, or "#N" by ordinal
+  uint32_t iat_rva = 0;            ///< in the importer
+  uint64_t address = 0;            ///< what the slot now holds
+  std::string target;              ///< "liba.dll!liba_add": where the chain ended; empty when missing
+  std::vector<std::string> chain;  ///< forwarders followed, "fwd1.dll!Chain" first
+  std::string how;                 ///< "hint", "binary search", "ordinal", "bound" (kept), "trap"
+  bool delay = false;              ///< from the delay-load table
+};
+
+/// What could not be resolved: the load's failure, or with allow_missing a trap.
+struct Unresolved {
+  std::string importer, dll, function;
+  Status status = Status::success;  ///< STATUS_DLL_NOT_FOUND, STATUS_ENTRYPOINT_NOT_FOUND, STATUS_ORDINAL_NOT_FOUND
+  std::string reason;
+  uint64_t trap = 0;
+};
+
+struct Module {
+  std::string name;  ///< as first asked for, normalized ("liba.dll")
+  std::string path;
+  std::shared_ptr<const win::ImageSection> section;
+  std::optional<win::ImageView> view;  ///< set once placed
+  uint64_t preferred_base = 0, base = 0;
+  std::string placed;           ///< "preferred", "bottom-up", "aslr", "forced"
+  std::string displaced;        ///< why it is not at its preferred base
+  bool relocated = false;       ///< fixups were applied
+  std::string relocation_note;  ///< why not, when displaced and not relocated
+  RelocationStats relocations;
+  std::vector<Binding> bindings;
+  std::vector<std::string> delay_dlls;  ///< delay-load modules, bound or not
+  std::vector<Module*> dependencies;    ///< what its imports (and forwarders) loaded, in order
+  uint32_t references = 0;
+  bool executable = false;
+  uint64_t entry_point = 0;             ///< 0: none (a DLL without an entry point)
+  std::vector<uint64_t> tls_callbacks;  ///< at their relocated addresses
+  std::vector<std::string> wx_regions;  ///< writable and executable, because the section asked for it
+  uint64_t iat_pages_made_private = 0;  ///< IAT pages of a MEM_SHARED section given their own copy
+  unsigned load_order = 0;
+
+  const ExportLookup& exports() const;
+  /// The whole image as mapped now, SizeOfImage bytes: pages never committed (gaps) read as zeros, pages
+  /// without read access are read through a moment of PROT_READ.
+  std::vector<std::byte> image_bytes() const;
+
+ private:
+  mutable std::unique_ptr<ExportLookup> exports_;
+};
+
+class Process {
+ public:
+  explicit Process(LoadOptions options, EventSink sink = {});
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process();
+
+  /// CreateProcess: the executable at `path` (its directory heads the search path) and everything it imports.
+  Result<Module*> load_executable(const std::string& path);
+  /// LoadLibrary: a module by name (searched) or path (a name with a slash), and what it imports. On failure
+  /// every module this call loaded is unloaded again and reference counts are as before.
+  Result<Module*> load_library(const std::string& name_or_path);
+  /// FreeLibrary: one reference less; at 0 the module is unmapped and its dependencies released in turn.
+  Result<bool> free_library(std::string_view name);
+
+  /// The module list in load order.
+  const std::vector<std::unique_ptr<Module>>& modules() const { return modules_; }
+  Module* find(std::string_view name) const;
+  /// The order DllMain would run in: every module after the ones it depends on.
+  std::vector<const Module*> initialization_order() const;
+  const std::vector<Unresolved>& unresolved() const { return unresolved_; }
+  const TrapTable& traps() const { return traps_; }
+  const LoadOptions& options() const { return options_; }
+
+ private:
+  struct Export {
+    const Module* module = nullptr;
+    uint64_t address = 0;
+    std::string target;
+    std::vector<std::string> chain;
+    const char* how = "";
+  };
+  Result<Module*> load_top(const std::string& name_or_path, bool executable);
+  Result<Module*> load_module(const std::string& name, const std::string& importer, unsigned depth,
+                              const std::string& explicit_path = {}, bool executable = false);
+  /// `from`'s dependency `dll` (an API-set name goes to its host): found among its dependencies, or loaded.
+  Result<Module*> depend(Module& from, const std::string& dll, unsigned depth, std::string why);
+  Result<bool> map_and_relocate(Module& m, unsigned depth);
+  void replace_cookie(Module& m, unsigned depth);
+  Result<bool> bind_imports(Module& m, unsigned depth);
+  Result<bool> bind_delay_imports(Module& m, unsigned depth);
+  Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
+                         unsigned depth);
+  Result<bool> missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth);
+  void finish(Module& m, unsigned depth);
+  void release(Module* m);
+  void emit(Event e) const;
+  std::string host_name(const std::string& dll) const;
+
+  LoadOptions options_;
+  EventSink sink_;
+  Placer placer_;
+  std::unique_ptr<ModuleLocator> locator_;
+  std::vector<std::unique_ptr<Module>> modules_;
+  std::vector<Unresolved> unresolved_;
+  TrapTable traps_;
+  unsigned next_order_ = 0;
+};
+
+}  // namespace pemap::ldr
