@@ -135,8 +135,7 @@ std::string render_report(const json& doc) {
     if (m.contains("displaced"))
       out += fmt::format("  {} displaced: {}\n", m["name"].get<std::string>(), m["displaced"].get<std::string>());
     if (m.contains("relocation_note"))
-      out += fmt::format("  {} not relocated: {}\n", m["name"].get<std::string>(),
-                         m["relocation_note"].get<std::string>());
+      out += fmt::format("  {}: {}\n", m["name"].get<std::string>(), m["relocation_note"].get<std::string>());
   }
   for (const auto& m : doc["modules"]) {
     if (m["bindings"].empty()) continue;

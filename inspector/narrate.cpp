@@ -46,10 +46,11 @@ std::string describe(const ldr::Event& e) {
         return fmt::format("{} moved by {:+#x} but is not relocated: {}; header ImageBase set to {:#x}", m, e.delta,
                            e.reason, e.address);
       return fmt::format(
-          "Relocate {} by {:+#x}: {} ({}) on {}, each now a private copy; header ImageBase set to "
-          "{:#x}",
-          m, e.delta, plural(e.value, "fixup", "fixups"), counts_text(e.counts), plural(e.count, "page", "pages"),
-          e.address);
+                 "Relocate {} by {:+#x}: {} ({}) on {}, each now a private copy; header ImageBase set to "
+                 "{:#x}",
+                 m, e.delta, plural(e.value, "fixup", "fixups"), counts_text(e.counts),
+                 plural(e.count, "page", "pages"), e.address) +
+             (e.how.empty() ? "" : "; " + e.how);
     case Step::cookie:
       return fmt::format("Set {}'s /GS security cookie at {:#x} to {:#x} (it held the compiler's default)", m,
                          e.address, e.value);

@@ -35,11 +35,11 @@ uint64_t relocated_value(uint8_t type, uint64_t old, int64_t delta, uint16_t hig
 }
 
 Result<RelocationStats> apply_relocations(const win::ImageSection& section, std::byte* base,
-                                          const pe::Relocations& relocs, int64_t delta) {
+                                          const pe::Relocations& relocs, int64_t delta, bool honour_stripped) {
   RelocationStats stats;
   const uint64_t size = section.size();
   const pe::Image& image = section.image();
-  if (delta != 0 && (image.file_header().Characteristics & pe::file_flag::relocs_stripped))
+  if (delta != 0 && honour_stripped && (image.file_header().Characteristics & pe::file_flag::relocs_stripped))
     return make_error(Status::conflicting_addresses, "COFF file header", Location::offset(image.nt_offset() + 4 + 18),
                       "relocations are stripped (IMAGE_FILE_RELOCS_STRIPPED): the image cannot leave its preferred "
                       "base");

@@ -25,7 +25,9 @@ uint64_t relocated_value(uint8_t type, uint64_t old, int64_t delta, uint16_t hig
 /// A type the machine has no meaning for stops with STATUS_INVALID_IMAGE_FORMAT naming the type and RVA;
 /// so does a fixup outside the image. A displaced image whose relocations were stripped, or a PE32 image
 /// above 4 GiB, is STATUS_CONFLICTING_ADDRESSES.
+/// `honour_stripped` false applies the fixups of a stripped image anyway: Windows does so when the preferred
+/// base could never be had (corkami relocsstripped.exe, ImageBase in kernel space).
 Result<RelocationStats> apply_relocations(const win::ImageSection& section, std::byte* base,
-                                          const pe::Relocations& relocs, int64_t delta);
+                                          const pe::Relocations& relocs, int64_t delta, bool honour_stripped = true);
 
 }  // namespace pemap

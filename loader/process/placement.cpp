@@ -45,7 +45,10 @@ Error placement_error(std::string message) {
 
 }  // namespace
 
-uint64_t address_limit(bool pe32plus) { return pe32plus ? kUserLimit : 0x1'0000'0000; }
+uint64_t address_limit(const pe::Image& image) {
+  if (image.is_pe32plus()) return kUserLimit;
+  return (image.file_header().Characteristics & pe::file_flag::large_address_aware) ? 0x1'0000'0000 : 0x8000'0000;
+}
 
 Placer::Placer(PlacementPolicy policy) : policy_(policy), rng_(policy.aslr_seed.value_or(0)) {}
 
@@ -64,7 +67,7 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
                                 std::optional<uint64_t> forced) {
   const uint64_t size = section->size();
   const uint64_t preferred = section->preferred_base();
-  const uint64_t limit = address_limit(section->pe32plus());
+  const uint64_t limit = address_limit(section->image());
   const char* format = section->pe32plus() ? "PE32+" : "PE32";
   if (forced) {
     if (*forced % kGranule != 0)
@@ -79,10 +82,13 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
 
   const bool dynamic = section->image().optional_header().dll_characteristics & pe::dll_flag::dynamic_base;
   std::string reason;
-  if (policy_.aslr_seed && dynamic && !section->flat()) {
+  bool usable = true;
+  const bool stripped = section->image().file_header().Characteristics & pe::file_flag::relocs_stripped;
+  if (policy_.aslr_seed && dynamic && !stripped && !section->flat()) {
     reason = "DYNAMIC_BASE asks for ASLR";
   } else if (preferred % kGranule != 0 || preferred < kGranule || preferred >= limit || size > limit - preferred) {
     reason = fmt::format("preferred base {:#x} is not a usable {} address", preferred, format);
+    usable = false;
   } else if (auto view = win::ImageView::map(section, reinterpret_cast<void*>(preferred)); view) {
     return Placement{std::move(*view), "preferred", ""};
   } else {
@@ -98,7 +104,7 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
       for (int attempt = 0; attempt < 64; ++attempt) {
         const uint64_t at = lo + granule(rng_) * kGranule;
         if (auto view = win::ImageView::map(section, reinterpret_cast<void*>(at)); view)
-          return Placement{std::move(*view), "aslr", reason};
+          return Placement{std::move(*view), "aslr", reason, usable};
       }
     }
   }
@@ -106,7 +112,7 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
     auto at = first_free(policy_.bottom_up_start, size, limit);
     if (!at) break;
     if (auto view = win::ImageView::map(section, reinterpret_cast<void*>(*at)); view)
-      return Placement{std::move(*view), "bottom-up", reason};
+      return Placement{std::move(*view), "bottom-up", reason, usable};
   }
   return placement_error(
       fmt::format("no free range of {:#x} bytes below {:#x} for a {} image ({})", size, limit, format, reason));

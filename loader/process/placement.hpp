@@ -20,12 +20,14 @@ struct PlacementPolicy {
 /// Where an image view went, and why there.
 struct Placement {
   win::ImageView view;
-  std::string how;     ///< "preferred", "bottom-up", "aslr" or "forced"
-  std::string reason;  ///< why not at the preferred base (empty when it is)
+  std::string how;               ///< "preferred", "bottom-up", "aslr" or "forced"
+  std::string reason;            ///< why not at the preferred base (empty when it is)
+  bool preferred_usable = true;  ///< false when the preferred base could never be had (outside user space...)
 };
 
-/// The highest address + 1 an image of this format may occupy: 4 GiB for PE32, the 47-bit user space for PE32+.
-uint64_t address_limit(bool pe32plus);
+/// The highest address + 1 an image may occupy: the 47-bit user space for PE32+; for PE32 the 2 GiB user space of
+/// a 32-bit process, or 4 GiB when the image is LARGE_ADDRESS_AWARE (as under WOW64).
+uint64_t address_limit(const pe::Image& image);
 
 class Placer {
  public:

@@ -211,6 +211,7 @@ Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
   m.preferred_base = m.section->preferred_base();
   m.placed = placement->how;
   m.displaced = placement->reason;
+  const bool preferred_usable = placement->preferred_usable;
   emit({.step = Step::map,
         .depth = depth,
         .module = m.name,
@@ -232,13 +233,17 @@ Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
   } else {
     auto relocs = pe::parse_relocations(image);
     if (!relocs) return relocs.take_error();
-    auto stats = apply_relocations(*m.section, m.view->base(), *relocs, delta);
+    auto stats = apply_relocations(*m.section, m.view->base(), *relocs, delta, preferred_usable);
     if (!stats) {
       emit({.step = Step::relocate, .depth = depth, .module = m.name, .reason = stats.error().message, .ok = false});
       return stats.take_error();
     }
     m.relocations = std::move(*stats);
     m.relocated = true;
+    if (image.file_header().Characteristics & pe::file_flag::relocs_stripped)
+      m.relocation_note = done.how =
+          "RELOCS_STRIPPED is set, but the preferred base could never be had: relocated "
+          "anyway, as Windows does";
     for (const auto& [type, n] : m.relocations.per_type) {
       done.counts[std::string(pe::reloc_type_name(type, image.file_header().Machine))] = n;
       done.value += n;
