@@ -50,12 +50,40 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
   ldr::PageWriter writer(section, base, ldr::PageWriter::Shared::write_through);
   std::optional<Error> failure;
   std::array<uint64_t, 16> per_type{};  // a map update per fixup would cost more than the fixup
+  auto fail = [&](const pe::RelocEntry& e, unsigned width) {
+    failure = make_error(Status::invalid_image_format, "base relocation", Location::rva(e.slot_rva),
+                         e.rva >= size || width > size - e.rva
+                             ? fmt::format("{} fixup at RVA {:#x} runs past SizeOfImage {:#x}",
+                                           pe::reloc_type_name(e.type, relocs.machine), e.rva, size)
+                             : fmt::format("{} fixup at RVA {:#x} lies between sections, where nothing is mapped",
+                                           pe::reloc_type_name(e.type, relocs.machine), e.rva));
+  };
+  const auto d = static_cast<uint64_t>(delta);
   relocs.for_each([&](const pe::RelocEntry& e) {
-    if (failure || e.type == pe::reloc_type::absolute) return;
+    if (failure) return;
+    // DIR64 and HIGHLOW are nearly every fixup there is: fixed-width copies the compiler keeps in registers.
+    if (e.type == pe::reloc_type::dir64 || e.type == pe::reloc_type::highlow) {
+      const bool wide = e.type == pe::reloc_type::dir64;
+      std::byte* slot = writer.open(e.rva, wide ? 8 : 4);
+      if (!slot) return fail(e, wide ? 8 : 4);
+      if (wide) {
+        uint64_t v;
+        std::memcpy(&v, slot, 8);
+        v += d;
+        std::memcpy(slot, &v, 8);
+      } else {
+        uint32_t v;
+        std::memcpy(&v, slot, 4);
+        v += static_cast<uint32_t>(d);
+        std::memcpy(slot, &v, 4);
+      }
+      ++per_type[e.type];
+      return;
+    }
+    if (e.type == pe::reloc_type::absolute) return;
     const unsigned width = pe::reloc_width(e.type);
-    const bool known = e.type == pe::reloc_type::high || e.type == pe::reloc_type::low ||
-                       e.type == pe::reloc_type::highlow || e.type == pe::reloc_type::highadj ||
-                       e.type == pe::reloc_type::dir64;
+    const bool known =
+        e.type == pe::reloc_type::high || e.type == pe::reloc_type::low || e.type == pe::reloc_type::highadj;
     if (!known) {
       failure = make_error(Status::invalid_image_format, "base relocation", Location::rva(e.slot_rva),
                            fmt::format("type {} ({}) at RVA {:#x} is not one the loader applies for this machine",
@@ -63,15 +91,7 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
       return;
     }
     std::byte* slot = writer.open(e.rva, width);
-    if (!slot) {
-      failure = make_error(Status::invalid_image_format, "base relocation", Location::rva(e.slot_rva),
-                           e.rva >= size || width > size - e.rva
-                               ? fmt::format("{} fixup at RVA {:#x} runs past SizeOfImage {:#x}",
-                                             pe::reloc_type_name(e.type, relocs.machine), e.rva, size)
-                               : fmt::format("{} fixup at RVA {:#x} lies between sections, where nothing is mapped",
-                                             pe::reloc_type_name(e.type, relocs.machine), e.rva));
-      return;
-    }
+    if (!slot) return fail(e, width);
     uint64_t old = 0;
     std::memcpy(&old, slot, width);
     const uint64_t now = relocated_value(e.type, old, delta, e.highadj_param.value_or(0));

@@ -1,33 +1,40 @@
-// Temporary write access to an image view, page by page.
+// Temporary write access to an image view, section by section.
 #include "process/page_writer.hpp"
 
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "memory/win32.hpp"
 
 namespace pemap::ldr {
 
-const win::ImageRegion* PageWriter::region_of(uint64_t rva) const {
+size_t PageWriter::region_index(uint64_t rva) const {
   const auto& regions = section_.regions();  // in RVA order
   auto it = std::upper_bound(regions.begin(), regions.end(), rva,
                              [](uint64_t v, const win::ImageRegion& r) { return v < r.rva; });
-  if (it == regions.begin() || rva - std::prev(it)->rva >= std::prev(it)->size) return nullptr;
-  return &*std::prev(it);
+  if (it == regions.begin() || rva - std::prev(it)->rva >= std::prev(it)->size) return regions.size();
+  return static_cast<size_t>(std::prev(it) - regions.begin());
 }
 
 bool PageWriter::open_page(uint64_t page) {
   if (page == last_page_) return true;
-  const win::ImageRegion* r = region_of(page);
-  if (!r) return false;
+  const auto& regions = section_.regions();
+  const size_t index = region_index(page);
+  if (index == regions.size()) return false;
+  const win::ImageRegion& r = regions[index];
   last_page_ = page;
-  if (!touched_.insert(page).second) return true;
+  if (written_pages_.empty()) {
+    written_pages_.resize(section_.size() / pe::kPageSize + 1);
+    opened_.resize(regions.size());
+  }
+  const uint64_t number = page / pe::kPageSize;
+  if (written_pages_[number]) return true;
+  written_pages_[number] = true;
   ++written_;
   std::byte* at = base_ + page;
-  if (r->backing == win::ImageRegion::Backing::shared && shared_ == Shared::make_private) {
+  if (r.backing == win::ImageRegion::Backing::shared && shared_ == Shared::make_private) {
     // Replace the shared page by a private copy of it: other processes keep seeing the shared one.
     std::vector<std::byte> copy(pe::kPageSize);
     std::memcpy(copy.data(), at, copy.size());
@@ -38,11 +45,20 @@ bool PageWriter::open_page(uint64_t page) {
       return true;
     }
   }
-  ::mprotect(at, pe::kPageSize, PROT_READ | PROT_WRITE);
+  const int prot = win::linux_protection(r.protect);
+  if (!opened_[index] && (prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE)) {
+    ::mprotect(base_ + r.rva, r.size, prot | PROT_READ | PROT_WRITE);
+    opened_[index] = true;
+  }
+#ifdef MADV_POPULATE_WRITE
+  // One copy-on-write in a call, instead of a read fault and then a write fault (Linux 5.14+; older kernels
+  // refuse the advice and the faults happen as before).
+  ::madvise(at, pe::kPageSize, MADV_POPULATE_WRITE);
+#endif
   return true;
 }
 
-std::byte* PageWriter::open(uint64_t rva, unsigned width) {
+std::byte* PageWriter::open_slow(uint64_t rva, unsigned width) {
   const uint64_t size = section_.size();
   if (width == 0 || rva >= size || width > size - rva) return nullptr;
   for (uint64_t page = align_down(rva, pe::kPageSize); page < rva + width; page += pe::kPageSize)
@@ -59,10 +75,12 @@ bool PageWriter::write(uint64_t rva, uint64_t value, unsigned width) {
 std::optional<uint64_t> PageWriter::peek(uint64_t rva, unsigned width) const {
   const uint64_t size = section_.size();
   if (width == 0 || width > 8 || rva >= size || width > size - rva) return std::nullopt;
+  const auto& regions = section_.regions();
   for (uint64_t page = align_down(rva, pe::kPageSize); page < rva + width; page += pe::kPageSize) {
-    const win::ImageRegion* r = region_of(page);
-    if (!r) return std::nullopt;
-    if (!touched_.count(page) && !(win::linux_protection(r->protect) & PROT_READ)) return std::nullopt;
+    const size_t index = region_index(page);
+    if (index == regions.size()) return std::nullopt;
+    const bool opened = !opened_.empty() && (opened_[index] || written_pages_[page / pe::kPageSize]);
+    if (!opened && !(win::linux_protection(regions[index].protect) & PROT_READ)) return std::nullopt;
   }
   uint64_t value = 0;
   std::memcpy(&value, base_ + rva, width);
@@ -70,11 +88,12 @@ std::optional<uint64_t> PageWriter::peek(uint64_t rva, unsigned width) const {
 }
 
 void PageWriter::restore() {
-  for (uint64_t page : touched_) {
-    const win::ImageRegion* r = region_of(page);
-    ::mprotect(base_ + page, pe::kPageSize, r ? win::linux_protection(r->protect) : PROT_NONE);
-  }
-  touched_.clear();
+  const auto& regions = section_.regions();
+  for (size_t i = 0; i < opened_.size(); ++i)
+    if (opened_[i]) {
+      ::mprotect(base_ + regions[i].rva, regions[i].size, win::linux_protection(regions[i].protect));
+      opened_[i] = false;
+    }
   last_page_ = ~uint64_t{0};
 }
 
