@@ -86,8 +86,10 @@ Result<bool> Process::missing(Module& importer, Binding& b, Status status, std::
           .function = b.function,
           .reason = reason,
           .ok = false});
-    return make_error(status, fmt::format("import {}!{} of {}", b.dll, b.function, importer.name),
-                      Location::rva(b.iat_rva), std::move(reason));
+    Error e = make_error(status, fmt::format("import {}!{} of {}", b.dll, b.function, importer.name),
+                         Location::rva(b.iat_rva), std::move(reason));
+    if (status == Status::dll_not_found) e.win32 = 126;  // ERROR_MOD_NOT_FOUND
+    return e;
   }
   b.address = traps_.address_for(fmt::format("{}!{}", b.dll, b.function));
   b.how = "trap";
@@ -100,6 +102,27 @@ Result<bool> Process::missing(Module& importer, Binding& b, Status status, std::
           .reason = reason,
           .address = b.address});
   unresolved_.push_back({importer.name, b.dll, b.function, status, std::move(reason), b.address});
+  return true;
+}
+
+Result<bool> Process::snap(Module& m, const Result<Module*>& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
+                           Event& done, unsigned depth) {
+  if (!dep) {
+    if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
+  } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
+    b.address = found->address;
+    b.target = std::move(found->target);
+    b.chain = std::move(found->chain);
+    b.how = found->how;
+  } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
+    return r.take_error();
+  }
+  if (!iat.write(e.iat_rva, b.address, m.section->image().pointer_size()))
+    return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll, b.function, m.name),
+                      Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");
+  ++done.counts[b.how];
+  ++done.count;
+  m.bindings.push_back(std::move(b));
   return true;
 }
 
@@ -158,27 +181,15 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
     }
     for (const auto& e : im.entries) {
       Binding b{.dll = dll, .function = label(e), .iat_rva = e.iat_rva};
-      if (!dep) {
-        if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
-      } else if (keep) {
+      if (keep && dep) {
         b.address = iat.peek(e.iat_rva, ptr).value_or(0);
         b.how = "bound";
-      } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
-        b.address = found->address;
-        b.target = std::move(found->target);
-        b.chain = std::move(found->chain);
-        b.how = found->how;
-      } else if (found.error().status == Status::dll_not_found && !options_.allow_missing) {
-        return found.take_error();  // a forwarder's DLL
-      } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
-        return r.take_error();
+        ++done.counts[b.how];
+        ++done.count;
+        m.bindings.push_back(std::move(b));
+      } else if (auto snapped = snap(m, dep, e, std::move(b), iat, done, depth); !snapped) {
+        return snapped.take_error();
       }
-      if (!keep && !iat.write(e.iat_rva, b.address, ptr))
-        return make_error(Status::invalid_image_format, fmt::format("import {}!{}", dll, b.function),
-                          Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");
-      ++done.counts[b.how];
-      ++done.count;
-      m.bindings.push_back(std::move(b));
     }
     emit(std::move(done));
   }
@@ -191,7 +202,6 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   const pe::Image& image = m.section->image();
   auto delay = pe::parse_delay_imports(image);
   if (!delay) return true;  // the loader never reads this table; the delay-load helper does, at the first call
-  const unsigned ptr = image.pointer_size();
   PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
   for (const auto& dm : delay->modules) {
     const std::string dll = normalize_module_name(dm.dll.substr(0, 256));
@@ -210,25 +220,11 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
     if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
     Event done{
         .step = Step::delay, .depth = depth, .module = m.name, .target = dll, .reason = "bound now (--bind-delay)"};
-    for (const auto& e : dm.entries) {
-      Binding b{.dll = dll, .function = label(e), .iat_rva = e.iat_rva, .delay = true};
-      if (!dep) {
-        if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
-      } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
-        b.address = found->address;
-        b.target = std::move(found->target);
-        b.chain = std::move(found->chain);
-        b.how = found->how;
-      } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
-        return r.take_error();
-      }
-      if (!iat.write(e.iat_rva, b.address, ptr))
-        return make_error(Status::invalid_image_format, fmt::format("delay import {}!{}", dll, b.function),
-                          Location::rva(e.iat_rva), "the delay IAT slot lies outside the image's sections");
-      ++done.counts[b.how];
-      ++done.count;
-      m.bindings.push_back(std::move(b));
-    }
+    for (const auto& e : dm.entries)
+      if (auto snapped = snap(m, dep, e, Binding{.dll = dll, .function = label(e), .iat_rva = e.iat_rva, .delay = true},
+                              iat, done, depth);
+          !snapped)
+        return snapped.take_error();
     emit(std::move(done));
   }
   iat.restore();

@@ -20,7 +20,13 @@
 #include "process/traps.hpp"
 #include "relocate.hpp"
 
+namespace pemap::pe {
+struct ImportEntry;
+}
+
 namespace pemap::ldr {
+
+class PageWriter;
 
 struct LoadOptions {
   std::vector<std::string> search_dirs;          ///< searched after the application's directory
@@ -126,6 +132,9 @@ class Process {
   Result<bool> bind_delay_imports(Module& m, unsigned depth);
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
                          unsigned depth);
+  /// Resolves one import of `m` from `dep` (or a trap), writes its IAT slot and records it.
+  Result<bool> snap(Module& m, const Result<Module*>& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
+                    Event& done, unsigned depth);
   Result<bool> missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth);
   void finish(Module& m, unsigned depth);
   void release(Module* m);
