@@ -111,24 +111,19 @@ Result<Module*> Process::load_library(const std::string& name_or_path) {
 
 Result<Module*> Process::load_top(const std::string& name_or_path, bool executable) {
   const size_t before = modules_.size();
-  std::vector<uint32_t> references;
-  for (const auto& m : modules_) references.push_back(m->references);
+  std::vector<std::pair<uint32_t, size_t>> was;  // each module's references and dependency count
+  for (const auto& m : modules_) was.emplace_back(m->references, m->dependencies.size());
   const bool is_path = name_or_path.find('/') != std::string::npos;
   auto loaded = load_module(normalize_module_name(name_or_path), "", 0, is_path ? name_or_path : "", executable);
   if (loaded) return loaded;
   Event e{.step = Step::failed, .module = normalize_module_name(name_or_path), .reason = loaded.error().to_string()};
   emit(e);
-  // LoadLibrary undoes a failed load: what it mapped goes, what it referenced is as it was.
+  // LoadLibrary undoes a failed load: what it mapped goes, what it referenced is as it was, and so are the
+  // dependency edges it added (only ever appended), even between modules loaded before it.
   while (modules_.size() > before) modules_.pop_back();
   for (size_t i = 0; i < before; ++i) {
-    modules_[i]->references = references[i];
-    auto& deps = modules_[i]->dependencies;
-    deps.erase(std::remove_if(deps.begin(), deps.end(),
-                              [&](Module* d) {
-                                return std::none_of(modules_.begin(), modules_.end(),
-                                                    [&](const auto& m) { return m.get() == d; });
-                              }),
-               deps.end());
+    modules_[i]->references = was[i].first;
+    modules_[i]->dependencies.resize(was[i].second);
   }
   return loaded;
 }
