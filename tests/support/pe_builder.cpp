@@ -141,7 +141,10 @@ PeBuilder& PeBuilder::add_bound_imports(std::vector<std::pair<std::string, uint3
 // ---- imports ----
 // Layout: descriptors[n+1] | (align ptr) ILTs | IATs (contiguous, dir 12) |
 //         hint/name entries (even-aligned) | dll names
-PeBuilder& PeBuilder::add_imports(std::vector<Import> imports) {
+PeBuilder& PeBuilder::add_imports(std::vector<Import> imports, uint32_t characteristics) {
+  for (const auto& imp : imports)
+    if (!imp.iat_values.empty() && imp.iat_values.size() != imp.entries.size())
+      throw std::invalid_argument("add_imports: iat_values must give one value per entry");
   auto gen = [imports = std::move(imports)](const detail::HelperCtx& c) {
     const uint32_t ps = c.pe32plus ? 8 : 4;
     const uint64_t ord_flag = c.pe32plus ? 0x8000000000000000ull : 0x80000000ull;
@@ -175,7 +178,7 @@ PeBuilder& PeBuilder::add_imports(std::vector<Import> imports) {
           thunk = ord_flag | std::get<uint16_t>(imp.entries[k]);
         }
         if (imp.use_lookup_table) wptr(b, ilt[i] + ps * k, thunk, c.pe32plus);
-        wptr(b, iat[i] + ps * k, thunk, c.pe32plus);
+        wptr(b, iat[i] + ps * k, imp.iat_values.empty() ? thunk : imp.iat_values[k], c.pe32plus);
       }
     }
     // dll names + descriptors
@@ -184,7 +187,7 @@ PeBuilder& PeBuilder::add_imports(std::vector<Import> imports) {
       off = u32(wstr(b, off, imports[i].dll));
       const std::size_t d = 20 * i;
       w32(b, d + 0, imports[i].use_lookup_table ? c.rva + ilt[i] : 0);  // OriginalFirstThunk
-      w32(b, d + 4, 0);                                                 // TimeDateStamp
+      w32(b, d + 4, imports[i].time_date_stamp);                        // TimeDateStamp
       w32(b, d + 8, 0);                                                 // ForwarderChain
       w32(b, d + 12, c.rva + name_off);                                 // Name
       w32(b, d + 16, c.rva + iat[i]);                                   // FirstThunk
@@ -195,14 +198,15 @@ PeBuilder& PeBuilder::add_imports(std::vector<Import> imports) {
     out.primary_offset = 0;
     return out;
   };
-  helpers_.push_back({".idata", 0xC0000040, detail::HelperKind::Import, std::move(gen)});
+  helpers_.push_back({".idata", characteristics, detail::HelperKind::Import, std::move(gen)});
   return *this;
 }
 
 // ---- exports ----
 // Layout: IMAGE_EXPORT_DIRECTORY | EAT | name pointers | name ordinals |
 //         dll name | export names | forwarder strings
-PeBuilder& PeBuilder::add_exports(std::string dll_name, uint32_t ordinal_base, std::vector<Export> exports) {
+PeBuilder& PeBuilder::add_exports(std::string dll_name, uint32_t ordinal_base, std::vector<Export> exports,
+                                  bool sort_names) {
   // Assign slots now (independent of layout).
   std::vector<std::size_t> slot(exports.size());
   std::set<std::size_t> used;
@@ -219,17 +223,18 @@ PeBuilder& PeBuilder::add_exports(std::string dll_name, uint32_t ordinal_base, s
     slot[i] = next;
     used.insert(next);
   }
-  auto gen = [dll_name = std::move(dll_name), ordinal_base, exports = std::move(exports),
-              slot = std::move(slot)](const detail::HelperCtx& c) {
+  auto gen = [dll_name = std::move(dll_name), ordinal_base, exports = std::move(exports), slot = std::move(slot),
+              sort_names](const detail::HelperCtx& c) {
     detail::HelperOut out;
     Bytes& b = out.data;
     std::size_t nfunc = 0;
     for (std::size_t s : slot) nfunc = std::max(nfunc, s + 1);
-    std::vector<std::size_t> named;  // indices into exports, sorted by name
+    std::vector<std::size_t> named;  // indices into exports, in name-table order
     for (std::size_t i = 0; i < exports.size(); ++i)
       if (!exports[i].noname) named.push_back(i);
-    std::stable_sort(named.begin(), named.end(),
-                     [&](std::size_t a, std::size_t z) { return exports[a].name < exports[z].name; });
+    if (sort_names)
+      std::stable_sort(named.begin(), named.end(),
+                       [&](std::size_t a, std::size_t z) { return exports[a].name < exports[z].name; });
     const uint32_t eat = 40;
     const uint32_t enpt = eat + u32(4 * nfunc);
     const uint32_t eot = enpt + u32(4 * named.size());

@@ -100,7 +100,10 @@ using ImportEntry = std::variant<std::pair<uint16_t, std::string> /*hint,name*/,
 struct Import {
   std::string dll{};
   std::vector<ImportEntry> entries{};
-  bool use_lookup_table = true;  // false => OriginalFirstThunk = 0 (IAT only)
+  bool use_lookup_table = true;        // false => OriginalFirstThunk = 0 (IAT only)
+  uint32_t time_date_stamp = 0;        // the descriptor's TimeDateStamp: nonzero = bound (0xFFFFFFFF: see directory 11)
+  std::vector<uint64_t> iat_values{};  // non-empty: what the IAT holds (a bound IAT), one per entry; the lookup
+                                       // table keeps the names
 };
 
 struct Export {
@@ -311,9 +314,13 @@ class PeBuilder {
   PeBuilder& set_directory(int index, uint32_t rva, uint32_t size);
 
   // ---- content helpers: each appends a NEW section, built at build() time ----
-  PeBuilder& add_imports(std::vector<Import> imports);  // .idata; dirs 1 and 12
-  PeBuilder& add_exports(std::string dll_name, uint32_t ordinal_base, std::vector<Export> exports);  // .edata; dir 0
-  PeBuilder& add_relocs(std::vector<RelocBlock> blocks);                                             // .reloc; dir 5
+  // .idata with `characteristics` (0xD0000040 puts the IAT in a MEM_SHARED|MEM_WRITE section); dirs 1 and 12
+  PeBuilder& add_imports(std::vector<Import> imports, uint32_t characteristics = 0xC0000040);
+  // .edata; dir 0. The name pointer table is sorted by name unless `sort_names` is false: then it lists the
+  // named exports in the order given (an unsorted table, which the loader's binary search can miss in).
+  PeBuilder& add_exports(std::string dll_name, uint32_t ordinal_base, std::vector<Export> exports,
+                         bool sort_names = true);
+  PeBuilder& add_relocs(std::vector<RelocBlock> blocks);  // .reloc; dir 5
   // .tls; dir 9. Template data = 16 bytes 0x11..0x20, index slot, NUL-terminated callbacks array.
   PeBuilder& add_tls(std::vector<uint64_t> callback_vas, uint32_t size_of_zero_fill = 0);
   PeBuilder& add_delay_imports(std::vector<DelayImport> imports);  // .didat; dir 13
