@@ -23,6 +23,7 @@ std::string label(const pe::ImportEntry& e) {
 
 Result<Module*> Process::depend(Module& from, const std::string& dll, unsigned depth, std::string why) {
   const std::string host = host_name(dll);
+  if (same_module_name(from.name, host)) return &from;  // a module's imports or forwarders into itself
   for (Module* d : from.dependencies)
     if (same_module_name(d->name, host)) return d;
   emit({.step = Step::dependency, .depth = depth - 1, .module = from.name, .target = dll, .reason = std::move(why)});

@@ -110,7 +110,7 @@ Result<Module*> Process::load_library(const std::string& name_or_path) {
 }
 
 Result<Module*> Process::load_top(const std::string& name_or_path, bool executable) {
-  const size_t before = modules_.size();
+  const size_t before = modules_.size(), unresolved_before = unresolved_.size();
   std::vector<std::pair<uint32_t, size_t>> was;  // each module's references and dependency count
   for (const auto& m : modules_) was.emplace_back(m->references, m->dependencies.size());
   const bool is_path = name_or_path.find('/') != std::string::npos;
@@ -121,6 +121,7 @@ Result<Module*> Process::load_top(const std::string& name_or_path, bool executab
   // LoadLibrary undoes a failed load: what it mapped goes, what it referenced is as it was, and so are the
   // dependency edges it added (only ever appended), even between modules loaded before it.
   while (modules_.size() > before) modules_.pop_back();
+  unresolved_.resize(unresolved_before);
   for (size_t i = 0; i < before; ++i) {
     modules_[i]->references = was[i].first;
     modules_[i]->dependencies.resize(was[i].second);

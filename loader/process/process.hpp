@@ -50,7 +50,7 @@ struct Binding {
   bool delay = false;              ///< from the delay-load table
 };
 
-/// What could not be resolved: the load's failure, or with allow_missing a trap.
+/// An import that could not be resolved and, with allow_missing, went to a trap (a failed load leaves none).
 struct Unresolved {
   std::string importer, dll, function;
   Status status = Status::success;  ///< STATUS_DLL_NOT_FOUND, STATUS_ENTRYPOINT_NOT_FOUND, STATUS_ORDINAL_NOT_FOUND

@@ -79,10 +79,6 @@ TEST_P(Bind, ForwarderLoopWithAllowMissingIsATrap) {
 // A forwarder into its own DLL (a.dll!X -> a.Y) ends at a.dll!Y, and costs a.dll no reference: FreeLibrary of the
 // importer unloads a.dll again.
 TEST_P(Bind, ForwarderIntoItsOwnDllTakesNoReference) {
-  GTEST_SKIP() << "BUG: Process::depend (loader/process/bind.cpp) counts a reference when a forwarder leads back "
-                  "into the forwarding module (load_module finds it and increments), but records no dependency edge "
-                  "for it (*loaded == &from), so nothing ever releases that reference: a.dll stays loaded with "
-                  "references 1 after its only importer is freed";
   TempDir dir;
   const auto lib = dir.write("a.dll", dll(0, "a.dll", {{.name = "X", .forwarder = "a.Y"}, {.name = "Y"}}).build());
   const auto imp = dir.write("user.dll", importer_dll(1, {{.dll = "a.dll", .entries = {by_name("X")}}}).build());
