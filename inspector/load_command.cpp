@@ -76,7 +76,9 @@ json module_json(const ldr::Module& m) {
   j["references"] = m.references;
   j["entry_point"] = m.entry_point;
   j["tls_callbacks"] = m.tls_callbacks;
-  j["wx_regions"] = m.wx_regions;
+  json wx = json::array();
+  for (const auto& r : m.wx_regions) wx.push_back(printable(r));
+  j["wx_regions"] = std::move(wx);
   j["iat_pages_made_private"] = m.iat_pages_made_private;
   json deps = json::array();
   for (const auto* d : m.dependencies) deps.push_back(printable(d->name));
@@ -180,6 +182,7 @@ int run_load(const LoadCommandOptions& opts) {
   options.allow_missing = opts.allow_missing;
   options.bind_delay = opts.bind_delay;
   options.placement.aslr_seed = opts.aslr_seed;
+  options.application_dir = std::filesystem::path(opts.file).parent_path().string();
   if (opts.bottom_up_start) options.placement.bottom_up_start = *opts.bottom_up_start;
   for (const auto& b : opts.bases) {
     auto kv = split_assignment(b);

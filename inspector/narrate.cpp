@@ -66,18 +66,17 @@ std::string describe(const ldr::Event& e) {
     case Step::reference:
       return fmt::format("{} is already loaded: its reference count is now {}", t, e.count);
     case Step::bind:
-      return fmt::format("Bind {}'s {} from {} ({})", m, plural(e.count, "import", "imports"), t,
-                         counts_text(e.counts));
+      return fmt::format("Bind {}'s {} from {}", m, plural(e.count, "import", "imports"), t);
     case Step::bound:
       return e.ok ? fmt::format("{}'s bound imports from {} are still valid: {}", m, t, e.reason)
                   : fmt::format("{}'s bound imports from {} are stale: {}", m, t, e.reason);
     case Step::delay:
-      return e.ok
-                 ? fmt::format("Bind {}'s {} delay-load imports from {} now ({})", m, e.count, t, counts_text(e.counts))
-                 : fmt::format("{}'s {} delay-load imports from {} are left for their first call", m, e.count, t);
+      return e.ok ? fmt::format("Bind {}'s {} delay-load imports from {} now (--bind-delay)", m, e.count, t)
+                  : fmt::format("{}'s {} delay-load imports from {} are left for their first call", m, e.count, t);
     case Step::missing:
       if (e.function.empty())
-        return fmt::format("{} is missing: {}'s {} imports from it go to trap addresses", t, m, e.count);
+        return fmt::format("{} is missing: {}'s {} from it go to trap addresses", t, m,
+                           plural(e.count, "import", "imports"));
       return e.ok ? fmt::format("{}!{} cannot be resolved ({}): {}'s slot gets the trap address {:#x}", t,
                                 printable(e.function), printable(e.reason), m, e.address)
                   : fmt::format("{}!{}, imported by {}, cannot be resolved: {}", t, printable(e.function), m,
@@ -90,6 +89,10 @@ std::string describe(const ldr::Event& e) {
                        "Give {}'s {} regions their final protections: {} writable and executable, because "
                        "its characteristics ask for that",
                        m, e.count, printable(e.reason));
+    case Step::tls_index:
+      return fmt::format("Write {}'s TLS index {} at {:#x} (AddressOfIndex)", m, e.value, e.address);
+    case Step::reread:
+      return fmt::format("Read {}'s headers and tables again from its mapped image: {}", m, printable(e.reason));
     case Step::tls:
       return fmt::format("{} has {}, the first at {:#x}: they run before its entry point", m,
                          plural(e.count, "TLS callback", "TLS callbacks"), e.address);

@@ -118,7 +118,7 @@ Result<bool> Process::snap(Module& m, const Result<Module*>& dep, const pe::Impo
   } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
     return r.take_error();
   }
-  if (!iat.write(e.iat_rva, b.address, m.section->image().pointer_size()))
+  if (!iat.write(e.iat_rva, b.address, m.image().pointer_size()))
     return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll, b.function, m.name),
                       Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");
   ++done.counts[b.how];
@@ -128,7 +128,7 @@ Result<bool> Process::snap(Module& m, const Result<Module*>& dep, const pe::Impo
 }
 
 Result<bool> Process::bind_imports(Module& m, unsigned depth) {
-  const pe::Image& image = m.section->image();
+  const pe::Image& image = m.image();
   auto imports = pe::parse_imports(image);
   if (!imports) return imports.take_error();
   auto bound = pe::parse_bound_imports(image);
@@ -136,16 +136,26 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   for (const auto& im : imports->modules) names += (names.empty() ? "" : ", ") + std::string(im.dll.substr(0, 256));
   emit({.step = Step::imports, .depth = depth, .module = m.name, .target = names, .count = imports->modules.size()});
 
-  const unsigned ptr = image.pointer_size();
-  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  // Every module the descriptors name is loaded first, then the slots are filled (Windows 8 on maps the whole
+  // graph before it snaps: a missing DLL is reported before a missing function).
+  std::vector<Result<Module*>> deps;
   for (const auto& im : imports->modules) {
-    const std::string dll = normalize_module_name(im.dll.substr(0, 256));
     auto dep = depend(
-        m, dll, depth + 1,
+        m, normalize_module_name(im.dll.substr(0, 256)), depth + 1,
         fmt::format("it imports {} from it", im.entries.size() == 1 ? std::string("1 function")
                                                                     : fmt::format("{} functions", im.entries.size())));
     if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
-    Event done{.step = Step::bind, .depth = depth, .module = m.name, .target = dll};
+    deps.push_back(std::move(dep));
+  }
+  const unsigned ptr = image.pointer_size();
+  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  for (size_t d = 0; d < imports->modules.size(); ++d) {
+    const auto& im = imports->modules[d];
+    const auto& dep = deps[d];
+    const std::string dll = normalize_module_name(im.dll.substr(0, 256));
+    // Announced before the slots are filled, so that the forwarders they follow are told as part of it.
+    Event done{.step = Step::bind, .depth = depth, .module = m.name, .target = dll, .count = im.entries.size()};
+    emit(done);
 
     // Bound imports: the IAT already holds the addresses, true while the target is the very file (TimeDateStamp)
     // at its preferred base. A stamp of -1 means "see the bound import directory".
@@ -192,7 +202,6 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
         return snapped.take_error();
       }
     }
-    emit(std::move(done));
   }
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();
@@ -200,7 +209,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
 }
 
 Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
-  const pe::Image& image = m.section->image();
+  const pe::Image& image = m.image();
   auto delay = pe::parse_delay_imports(image);
   if (!delay) return true;  // the loader never reads this table; the delay-load helper does, at the first call
   PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
@@ -219,14 +228,18 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
     }
     auto dep = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");
     if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
-    Event done{
-        .step = Step::delay, .depth = depth, .module = m.name, .target = dll, .reason = "bound now (--bind-delay)"};
+    Event done{.step = Step::delay,
+               .depth = depth,
+               .module = m.name,
+               .target = dll,
+               .reason = "bound now (--bind-delay)",
+               .count = dm.entries.size()};
+    emit(done);
     for (const auto& e : dm.entries)
       if (auto snapped = snap(m, dep, e, Binding{.dll = dll, .function = label(e), .iat_rva = e.iat_rva, .delay = true},
                               iat, done, depth);
           !snapped)
         return snapped.take_error();
-    emit(std::move(done));
   }
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();

@@ -33,6 +33,10 @@ std::string_view step_name(Step s) {
       return "missing";
     case Step::protect:
       return "protect";
+    case Step::tls_index:
+      return "tls_index";
+    case Step::reread:
+      return "reread";
     case Step::tls:
       return "tls";
     case Step::entry:

@@ -26,6 +26,8 @@ enum class Step : uint8_t {
   missing,     ///< `target`!`function` not found (`function` empty: the whole DLL, `count` imports): a trap at
                ///< `address` (allowed, `ok`) or the load fails
   protect,     ///< final protections: `count` regions; W+X regions named in `reason`
+  tls_index,   ///< the module's TLS index `value` written at `address` (AddressOfIndex)
+  reread,      ///< the loader's writes changed the mapped headers or tables: they are read again (`reason`)
   tls,         ///< TLS callbacks: `count`, the first at `address`
   entry,       ///< the entry point at `address` (0: none)
   loaded,      ///< the module is in the module list: `count` = its reference count

@@ -51,7 +51,7 @@ uint64_t mix(uint64_t x) {
 
 const ExportLookup& Module::exports() const {
   if (!exports_) {
-    auto parsed = pe::parse_exports(section->image());
+    auto parsed = pe::parse_exports(image());
     exports_ = std::make_unique<ExportLookup>(parsed ? std::move(*parsed) : pe::Exports{});
   }
   return *exports_;
@@ -103,7 +103,9 @@ Result<Module*> Process::load_executable(const std::string& path) {
 Result<Module*> Process::load_library(const std::string& name_or_path) {
   if (!locator_) {
     const bool has_dir = name_or_path.find('/') != std::string::npos;
-    const std::string dir = has_dir ? std::filesystem::path(name_or_path).parent_path().string() : ".";
+    const std::string dir = !options_.application_dir.empty() ? options_.application_dir
+                            : has_dir ? std::filesystem::path(name_or_path).parent_path().string()
+                                      : ".";
     locator_ = std::make_unique<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
   }
   return load_top(name_or_path, false);
@@ -180,13 +182,15 @@ Result<Module*> Process::load_module(const std::string& asked, const std::string
   m->load_order = next_order_++;
   emit({.step = Step::section,
         .depth = depth,
-        .module = name,
+        .module = m->name,
         .size = m->section->size(),
         .count = m->section->image().sections().size()});
 
   if (auto placed = map_and_relocate(*m, depth); !placed) return placed.take_error();
   modules_.push_back(std::move(m));
   Module* module = modules_.back().get();
+  const bool tls_changed_file_bytes = assign_tls_index(*module, depth);
+  if (auto reread = reread_if_changed(*module, tls_changed_file_bytes, depth); !reread) return reread.take_error();
   replace_cookie(*module, depth);
   if (options_.resolve_imports) {
     if (auto bound = bind_imports(*module, depth); !bound) return bound.take_error();
@@ -221,8 +225,6 @@ Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
   Event done{.step = Step::relocate, .depth = depth, .module = m.name, .address = m.base, .delta = delta};
   if (delta == 0) {
     done.reason = "at its preferred base: nothing to relocate";
-  } else if (m.section->flat()) {
-    m.relocation_note = done.reason = "a flat image (SectionAlignment below a page) is never relocated";
   } else if (!image.used_directory(pe::kDirBaseReloc) &&
              !(image.file_header().Characteristics & pe::file_flag::relocs_stripped)) {
     m.relocation_note = done.reason = "no relocation directory, and not marked stripped: loaded unrelocated";
@@ -256,13 +258,62 @@ Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
   return true;
 }
 
-void Process::replace_cookie(Module& m, unsigned depth) {
+bool Process::assign_tls_index(Module& m, unsigned depth) {
   const pe::Image& image = m.section->image();
+  auto tls = pe::parse_tls(image);
+  if (!tls || !tls->present) return false;
+  // AddressOfIndex is a VA; the loader writes the slot number there before it walks the imports.
+  const uint64_t rva = tls->address_of_index - image.image_base();
+  PageWriter writer(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  const auto before = writer.peek(rva, 4);
+  const uint32_t index = next_tls_index_++;
+  if (!before || !writer.write(rva, index, 4)) return false;
+  emit({.step = Step::tls_index, .depth = depth, .module = m.name, .address = m.base + rva, .value = index});
+  return *before != index && image.rva_to_offset(rva).has_value();
+}
+
+Result<bool> Process::reread_if_changed(Module& m, bool tls_changed_file_bytes, unsigned depth) {
+  const pe::Image& file = m.section->image();
+  const auto& regions = m.section->regions();
+  // Relocations reach the headers only in crafted files: compare the mapped header with the file's, its ImageBase
+  // (which the loader rewrote) aside.
+  bool headers_changed = false;
+  if (m.relocated && !regions.empty() && regions.front().rva == 0) {
+    const uint64_t n = std::min<uint64_t>(regions.front().size, m.section->size());
+    std::vector<std::byte> original = m.section->read(0, n);
+    const uint64_t field = file.optional_header_offset() + (file.is_pe32plus() ? 24 : 28);
+    if (field + file.pointer_size() <= original.size())
+      std::memcpy(original.data() + field, m.view->base() + field, file.pointer_size());
+    headers_changed = original.size() == n && std::memcmp(original.data(), m.view->base(), n) != 0;
+  }
+  if (!headers_changed && !tls_changed_file_bytes) return true;
+  const std::vector<std::byte> mapped = m.image_bytes();
+  const Bytes bytes = file.file();
+  m.reread_file.assign(bytes.begin(), bytes.end());
+  for (const auto& r : regions) {
+    const uint64_t n = std::min({r.file_bytes, r.size, m.section->size() - std::min(r.rva, m.section->size())});
+    if (r.file_offset >= m.reread_file.size()) continue;
+    const uint64_t k = std::min<uint64_t>(n, m.reread_file.size() - r.file_offset);
+    std::memcpy(m.reread_file.data() + r.file_offset, mapped.data() + r.rva, k);
+  }
+  auto parsed = pe::Image::parse(Bytes(m.reread_file.data(), m.reread_file.size()));
+  if (!parsed) return parsed.take_error();
+  m.reread.emplace(std::move(*parsed));
+  emit({.step = Step::reread,
+        .depth = depth,
+        .module = m.name,
+        .reason = headers_changed ? "relocation changed its headers" : "the TLS index landed in a table"});
+  return true;
+}
+
+void Process::replace_cookie(Module& m, unsigned depth) {
+  const pe::Image& image = m.image();
   auto config = pe::parse_load_config(image);
   if (!config) return;
   const auto va = config->security_cookie();
-  if (!va || *va < m.preferred_base || *va - m.preferred_base >= m.section->size()) return;
-  const uint64_t rva = *va - m.preferred_base;
+  // The image's own ImageBase: the file's, or the relocated one when the headers were read again.
+  if (!va || *va < image.image_base() || *va - image.image_base() >= m.section->size()) return;
+  const uint64_t rva = *va - image.image_base();
   // The compilers' defaults: a cookie still holding one was never set, and the loader sets it.
   const uint64_t standard = image.is_pe32plus() ? 0x00002B992DDFA232 : 0xBB40E64E;
   PageWriter writer(*m.section, m.view->base(), PageWriter::Shared::make_private);
@@ -275,7 +326,7 @@ void Process::replace_cookie(Module& m, unsigned depth) {
 }
 
 void Process::finish(Module& m, unsigned depth) {
-  const pe::Image& image = m.section->image();
+  const pe::Image& image = m.image();
   const auto& regions = m.section->regions();
   for (const auto& r : regions) {
     if (r.rva >= m.section->size() || r.size > m.section->size() - r.rva) continue;

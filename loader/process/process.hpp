@@ -35,6 +35,7 @@ struct LoadOptions {
   bool resolve_imports = true;  ///< false: LoadLibraryEx(DONT_RESOLVE_DLL_REFERENCES): map and relocate only
   bool allow_missing = false;   ///< bind what cannot be resolved to trap addresses instead of failing
   bool bind_delay = false;      ///< bind delay-load imports now, as if each had been called
+  std::string application_dir;  ///< heads the search when a DLL is loaded first (load_executable sets its own)
   ApiSetSchema api_sets = ApiSetSchema::builtin();
 };
 
@@ -81,6 +82,13 @@ struct Module {
   unsigned load_order = 0;
 
   const ExportLookup& exports() const;
+  /// The image as the loader reads its tables from the mapped headers: the file's parse, or, when relocation or
+  /// the TLS index changed the headers or a table, a parse of the file with those changes written back (corkami
+  /// lfanew_relocW7.exe relocates e_lfanew onto a second PE header; manyimportsW7.exe ends its import table
+  /// with the TLS index).
+  const pe::Image& image() const { return reread ? *reread : section->image(); }
+  std::vector<std::byte> reread_file;  ///< the file with the loader's changes; `reread` views it
+  std::optional<pe::Image> reread;
   /// The whole image as mapped now, SizeOfImage bytes: pages never committed (gaps) read as zeros, pages
   /// without read access are read through a moment of PROT_READ.
   std::vector<std::byte> image_bytes() const;
@@ -128,6 +136,10 @@ class Process {
   Result<Module*> depend(Module& from, const std::string& dll, unsigned depth, std::string why);
   Result<bool> map_and_relocate(Module& m, unsigned depth);
   void replace_cookie(Module& m, unsigned depth);
+  /// Writes the module's TLS index at AddressOfIndex; true when that changed bytes that come from the file.
+  bool assign_tls_index(Module& m, unsigned depth);
+  /// Re-reads the module's headers and tables from its mapped image when the loader's writes changed them.
+  Result<bool> reread_if_changed(Module& m, bool tls_changed_file_bytes, unsigned depth);
   Result<bool> bind_imports(Module& m, unsigned depth);
   Result<bool> bind_delay_imports(Module& m, unsigned depth);
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
@@ -149,6 +161,7 @@ class Process {
   std::vector<Unresolved> unresolved_;
   TrapTable traps_;
   unsigned next_order_ = 0;
+  uint32_t next_tls_index_ = 0;
 };
 
 }  // namespace pemap::ldr

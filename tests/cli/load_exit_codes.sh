@@ -59,10 +59,17 @@ expect 1 "missing DLL (no --path to the system stubs)" -- $x86/app.exe
 mkdir "$tmp/alone" && cp $x86/libb.dll "$tmp/alone/"
 want_text=("liba.dll, imported by libb.dll, was not found" "ERROR_MOD_NOT_FOUND")
 expect 1 "missing DLL of a DLL" -- "$tmp/alone/libb.dll"
+# Windows 8 on maps every DLL of the graph before it fills a slot: nosuch.dll is reported first.
+want_text=("nosuch.dll, imported by missing.exe, was not found" "STATUS_DLL_NOT_FOUND" "ERROR_MOD_NOT_FOUND")
+expect 1 "missing DLL before missing function" -- $x86/missing.exe --path $x86/system
+# With a nosuch.dll on the path (liba.dll under that name), the missing functions are what fails.
+mkdir "$tmp/nosuch86" "$tmp/nosuch64"
+cp $x86/liba.dll "$tmp/nosuch86/nosuch.dll"
+cp testdata/bin/x64/liba.dll "$tmp/nosuch64/nosuch.dll"
 want_text=("liba.dll!liba_no_such_function is not exported" "STATUS_ENTRYPOINT_NOT_FOUND" "missing.exe")
-expect 1 "missing function" -- $x86/missing.exe --path $x86/system
+expect 1 "missing function" -- $x86/missing.exe --path $x86/system --path "$tmp/nosuch86"
 want_text=("liba.dll!liba_no_such_function is not exported" "STATUS_ENTRYPOINT_NOT_FOUND")
-expect 1 "missing function (x64)" -- testdata/bin/x64/missing.exe --path testdata/bin/x64/system
+expect 1 "missing function (x64)" -- testdata/bin/x64/missing.exe --path testdata/bin/x64/system --path "$tmp/nosuch64"
 want_text=()
 expect 0 "missing DLL and function with --allow-missing" -- $x86/missing.exe --path $x86/system --allow-missing
 grep -q "nosuch.dll!nosuch_function .*STATUS_DLL_NOT_FOUND" "$tmp/out" &&
@@ -114,7 +121,7 @@ assert d["entry_point"] == 0x401000
 assert d["events"][-1]["step"] == "loaded" and d["events"][-1]["module"] == "app.exe"
 PY
 want_text=("STATUS_ENTRYPOINT_NOT_FOUND")
-expect 1 "JSON of a failed load" -- $x86/missing.exe --path $x86/system --json
+expect 1 "JSON of a failed load" -- $x86/missing.exe --path $x86/system --path "$tmp/nosuch86" --json
 python3 - "$tmp/out" <<'PY' || { echo "FAIL: pemap load --json of missing.exe"; fail=$((fail + 1)); }
 import json, sys
 d = json.load(open(sys.argv[1]))
