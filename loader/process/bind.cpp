@@ -44,12 +44,16 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
     if (!found.entry) {
       std::string via;
       for (const auto& c : out.chain) via += " <- " + c;
+      cur->exports();  // read, so that a reason it could not be is known
       return make_error(by_ordinal ? Status::ordinal_not_found : Status::entrypoint_not_found, "import", Location{},
-                        fmt::format("{}!{} is not exported{}", cur->name, what, via));
+                        fmt::format("{}!{} is not exported{}{}", cur->name, what, via,
+                                    cur->exports_error.empty() ? "" : " (" + cur->exports_error + ")"));
     }
     if (!found.entry->is_forwarder()) {
       out.module = cur;
       out.address = cur->base + found.entry->rva;
+      if (!cur->section->pe32plus()) out.address &= 0xffffffffu;  // 32-bit arithmetic: RVA 0xffffffff is base - 1
+
       out.target = fmt::format("{}!{}", cur->name, found.entry->name.empty() ? what : found.entry->name.substr(0, 256));
       out.how = found.how;
       return out;
@@ -79,7 +83,10 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
 }
 
 Result<bool> Process::missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth) {
-  if (!options_.allow_missing) {
+  // Only what is not there becomes a trap; a DLL that is there but cannot be loaded fails the load, as it would.
+  const bool absent =
+      status == Status::dll_not_found || status == Status::entrypoint_not_found || status == Status::ordinal_not_found;
+  if (!options_.allow_missing || !absent) {
     emit({.step = Step::missing,
           .depth = depth,
           .module = importer.name,
@@ -118,6 +125,9 @@ Result<bool> Process::snap(Module& m, const Result<Module*>& dep, const pe::Impo
   } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
     return r.take_error();
   }
+  if (m.image().pointer_size() == 4 && b.address > 0xffffffffu)
+    return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll, b.function, m.name),
+                      Location::rva(e.iat_rva), fmt::format("{:#x} does not fit a 32-bit IAT slot", b.address));
   if (!iat.write(e.iat_rva, b.address, m.image().pointer_size()))
     return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll, b.function, m.name),
                       Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");

@@ -42,6 +42,7 @@ bool PageWriter::open_page(uint64_t page) {
         MAP_FAILED) {
       std::memcpy(at, copy.data(), copy.size());
       ++privatized_;
+      private_pages_.push_back(page);  // restore() gives it the section's protection (execute included)
       return true;
     }
   }
@@ -94,6 +95,11 @@ void PageWriter::restore() {
       ::mprotect(base_ + regions[i].rva, regions[i].size, win::linux_protection(regions[i].protect));
       opened_[i] = false;
     }
+  for (uint64_t page : private_pages_) {
+    const size_t index = region_index(page);
+    if (index < regions.size()) ::mprotect(base_ + page, pe::kPageSize, win::linux_protection(regions[index].protect));
+  }
+  private_pages_.clear();
   last_page_ = ~uint64_t{0};
 }
 

@@ -51,9 +51,10 @@ class PageWriter {
   const win::ImageSection& section_;
   std::byte* base_;
   Shared shared_;
-  std::vector<bool> opened_;           // per region: made writable, to restore
-  std::vector<bool> written_pages_;    // per page of the image
-  uint64_t last_page_ = ~uint64_t{0};  // the page opened last: most writes fall on it
+  std::vector<bool> opened_;             // per region: made writable, to restore
+  std::vector<bool> written_pages_;      // per page of the image
+  std::vector<uint64_t> private_pages_;  // shared pages replaced by private copies, to protect as their section
+  uint64_t last_page_ = ~uint64_t{0};    // the page opened last: most writes fall on it
   uint64_t written_ = 0, privatized_ = 0;
 };
 

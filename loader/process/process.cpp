@@ -52,6 +52,7 @@ uint64_t mix(uint64_t x) {
 const ExportLookup& Module::exports() const {
   if (!exports_) {
     auto parsed = pe::parse_exports(image());
+    if (!parsed) exports_error = parsed.error().to_string();
     exports_ = std::make_unique<ExportLookup>(parsed ? std::move(*parsed) : pe::Exports{});
   }
   return *exports_;
@@ -170,8 +171,27 @@ Result<Module*> Process::load_module(const std::string& asked, const std::string
         .path = found.path,
         .where = found.where});
 
+  // A dependency's own failure says which file it was and who wanted it.
+  auto in_context = [&](Error e) {
+    if (!importer.empty())
+      e.message = fmt::format("{} ({}), imported by {}: {}", name, found.path, importer, e.message);
+    return e;
+  };
   auto section = win::ImageSection::create(found.path);
-  if (!section) return section.take_error();
+  if (!section) return in_context(section.take_error());
+  // One process, one machine: the first module loaded sets it (Windows: ERROR_BAD_EXE_FORMAT for a DLL of another).
+  const pe::Image& parsed = (*section)->image();
+  if (!modules_.empty() && (parsed.file_header().Machine != modules_.front()->section->image().file_header().Machine ||
+                            parsed.is_pe32plus() != modules_.front()->section->pe32plus())) {
+    const pe::Image& first = modules_.front()->section->image();
+    Error e = make_error(
+        Status::invalid_image_format, "COFF file header", Location::offset(parsed.nt_offset() + 4),
+        fmt::format("machine {:#x} ({}) is not the process's {:#x} ({}, set by {}; ERROR_BAD_EXE_FORMAT)",
+                    parsed.file_header().Machine, parsed.is_pe32plus() ? "PE32+" : "PE32", first.file_header().Machine,
+                    first.is_pe32plus() ? "PE32+" : "PE32", modules_.front()->name));
+    e.win32 = static_cast<uint32_t>(win::Win32Error::bad_exe_format);
+    return in_context(std::move(e));
+  }
   auto m = std::make_unique<Module>();
   // The module list names a module as its file is named (BaseDllName), whatever case the importer used.
   m->name = explicit_path.empty() ? std::filesystem::path(found.path).filename().string() : name;
@@ -186,7 +206,7 @@ Result<Module*> Process::load_module(const std::string& asked, const std::string
         .size = m->section->size(),
         .count = m->section->image().sections().size()});
 
-  if (auto placed = map_and_relocate(*m, depth); !placed) return placed.take_error();
+  if (auto placed = map_and_relocate(*m, depth); !placed) return in_context(placed.take_error());
   modules_.push_back(std::move(m));
   Module* module = modules_.back().get();
   const bool tls_changed_file_bytes = assign_tls_index(*module, depth);
@@ -266,8 +286,17 @@ bool Process::assign_tls_index(Module& m, unsigned depth) {
   const uint64_t rva = tls->address_of_index - image.image_base();
   PageWriter writer(*m.section, m.view->base(), PageWriter::Shared::make_private);
   const auto before = writer.peek(rva, 4);
-  const uint32_t index = next_tls_index_++;
-  if (!before || !writer.write(rva, index, 4)) return false;
+  const uint32_t index = next_tls_index_;
+  if (!before || !writer.write(rva, index, 4)) {
+    emit({.step = Step::tls_index,
+          .depth = depth,
+          .module = m.name,
+          .reason = fmt::format("AddressOfIndex {:#x} is not in the image's mapped pages: no index written",
+                                tls->address_of_index),
+          .ok = false});
+    return false;
+  }
+  ++next_tls_index_;
   emit({.step = Step::tls_index, .depth = depth, .module = m.name, .address = m.base + rva, .value = index});
   return *before != index && image.rva_to_offset(rva).has_value();
 }
@@ -275,27 +304,36 @@ bool Process::assign_tls_index(Module& m, unsigned depth) {
 Result<bool> Process::reread_if_changed(Module& m, bool tls_changed_file_bytes, unsigned depth) {
   const pe::Image& file = m.section->image();
   const auto& regions = m.section->regions();
-  // Relocations reach the headers only in crafted files: compare the mapped header with the file's, its ImageBase
-  // (which the loader rewrote) aside.
+  std::byte* base = m.view->base();
+  // Relocations reach the headers only in crafted files: compare the mapped headers with the file's, their
+  // ImageBase (which the loader rewrote) aside. Only the header bytes: a flat image's first region is all of it.
   bool headers_changed = false;
   if (m.relocated && !regions.empty() && regions.front().rva == 0) {
-    const uint64_t n = std::min<uint64_t>(regions.front().size, m.section->size());
+    const uint64_t n = std::min<uint64_t>({file.header_size(), regions.front().size, m.section->size()});
     std::vector<std::byte> original = m.section->read(0, n);
     const uint64_t field = file.optional_header_offset() + (file.is_pe32plus() ? 24 : 28);
     if (field + file.pointer_size() <= original.size())
-      std::memcpy(original.data() + field, m.view->base() + field, file.pointer_size());
-    headers_changed = original.size() == n && std::memcmp(original.data(), m.view->base(), n) != 0;
+      std::memcpy(original.data() + field, base + field, file.pointer_size());
+    headers_changed = original.size() == n && std::memcmp(original.data(), base, n) != 0;
   }
   if (!headers_changed && !tls_changed_file_bytes) return true;
-  const std::vector<std::byte> mapped = m.image_bytes();
+  // The file with every file-backed byte of the view written back: no more than the file's own size. The headers
+  // go last, so that a section mapping file offset 0 too does not undo what the loader changed in them.
   const Bytes bytes = file.file();
   m.reread_file.assign(bytes.begin(), bytes.end());
-  for (const auto& r : regions) {
-    const uint64_t n = std::min({r.file_bytes, r.size, m.section->size() - std::min(r.rva, m.section->size())});
-    if (r.file_offset >= m.reread_file.size()) continue;
-    const uint64_t k = std::min<uint64_t>(n, m.reread_file.size() - r.file_offset);
-    std::memcpy(m.reread_file.data() + r.file_offset, mapped.data() + r.rva, k);
-  }
+  auto copy_back = [&](const win::ImageRegion& r) {
+    if (r.rva >= m.section->size() || r.file_offset >= m.reread_file.size()) return;
+    const uint64_t n = std::min(
+        {r.file_bytes, r.size, m.section->size() - r.rva, static_cast<uint64_t>(m.reread_file.size()) - r.file_offset});
+    const int prot = win::linux_protection(r.protect);
+    if (!(prot & PROT_READ)) ::mprotect(base + r.rva, r.size, prot | PROT_READ);
+    std::memcpy(m.reread_file.data() + r.file_offset, base + r.rva, n);
+    if (!(prot & PROT_READ)) ::mprotect(base + r.rva, r.size, prot);
+  };
+  for (const auto& r : regions)
+    if (r.rva != 0) copy_back(r);
+  for (const auto& r : regions)
+    if (r.rva == 0) copy_back(r);
   auto parsed = pe::Image::parse(Bytes(m.reread_file.data(), m.reread_file.size()));
   if (!parsed) return parsed.take_error();
   m.reread.emplace(std::move(*parsed));

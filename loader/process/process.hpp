@@ -82,6 +82,7 @@ struct Module {
   unsigned load_order = 0;
 
   const ExportLookup& exports() const;
+  mutable std::string exports_error;  ///< why the export directory could not be read, if it could not
   /// The image as the loader reads its tables from the mapped headers: the file's parse, or, when relocation or
   /// the TLS index changed the headers or a table, a parse of the file with those changes written back (corkami
   /// lfanew_relocW7.exe relocates e_lfanew onto a second PE header; manyimportsW7.exe ends its import table

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "memory/image_section.hpp"
+#include "memory/virtual_query.hpp"
 #include "pe/imports.hpp"
 #include "process/export_lookup.hpp"
 #include "process/process.hpp"
@@ -301,6 +302,26 @@ TEST_P(Bind, IatInASharedSectionIsWrittenToAPrivatePage) {
   uint64_t in_object = 0;
   std::memcpy(&in_object, again.data(), ptr());
   EXPECT_EQ(in_object, unbound);
+}
+
+// The private copy of a shared IAT page keeps the section's protection, execute included (review finding: it was
+// left read/write).
+TEST_P(Bind, PrivateCopyOfASharedExecutableIatPageKeepsItsProtection) {
+  TempDir dir;
+  dir.write("lib.dll", dll(0, "lib.dll", {{.name = "f"}}).build());
+  const auto exe_path =
+      dir.write("sharedx.exe", exe({{.dll = "lib.dll", .entries = {by_name("f")}}}, 0xF0000040).build());
+  Process p(LoadOptions{});
+  auto app = p.load_executable(exe_path);
+  ASSERT_TRUE(app) << app.error().to_string();
+  const Module& m = **app;
+  const Binding* f = binding(m, "f");
+  ASSERT_NE(f, nullptr);
+  EXPECT_GT(m.iat_pages_made_private, 0u);
+  auto info = win::virtual_query(m.view->base() + f->iat_rva);
+  ASSERT_TRUE(info) << info.error().to_string();
+  EXPECT_TRUE(info->protect == win::PAGE_EXECUTE_READWRITE || info->protect == win::PAGE_EXECUTE_WRITECOPY)
+      << std::hex << info->protect;
 }
 
 // ---------------------------------------------------------------------------------------------------- bound imports

@@ -521,6 +521,37 @@ TEST_P(Graph, MissingImportFailsTheLoadAndLeavesNothingLoaded) {
   EXPECT_TRUE(p.modules().empty());
 }
 
+// One process, one machine: an x64 kernel32.dll found for an x86 app.exe is refused (Windows: ERROR_BAD_EXE_FORMAT),
+// naming the DLL, its file and its importer, instead of being bound with its addresses cut to 32 bits.
+TEST(GraphMachines, ADllOfAnotherMachineIsRefused) {
+  LoadOptions o;
+  o.search_dirs = {system_dir("x64")};
+  Process p(std::move(o));
+  auto app = load_app(p, "x86", "app.exe");
+  ASSERT_FALSE(app);
+  EXPECT_EQ(app.error().status, Status::invalid_image_format);
+  EXPECT_EQ(app.error().win32, 193u);
+  EXPECT_NE(app.error().message.find("imported by app.exe: machine 0x8664"), std::string::npos) << app.error().message;
+  EXPECT_TRUE(p.modules().empty());
+}
+
+// --allow-missing traps what is absent, never a DLL that is there but broken: a forwarder into a fwd2.dll that is
+// not a PE fails the load, as it would on Windows, and leaves nothing half loaded.
+TEST_P(Graph, AllowMissingDoesNotHideABrokenForwarderTarget) {
+  TempDir dir;
+  for (const char* f : {"fwdapp.exe", "fwd1.dll", "liba.dll", "libb.dll"})
+    fs::copy_file(bin(arch()) / f, dir.path() / f);
+  std::ofstream(dir.path() / "fwd2.dll") << "not a PE";
+  LoadOptions o = with_system(arch());
+  o.allow_missing = true;
+  Process p(std::move(o));
+  auto app = p.load_executable((dir.path() / "fwdapp.exe").string());
+  ASSERT_FALSE(app);
+  EXPECT_EQ(app.error().status, Status::invalid_image_not_mz) << app.error().to_string();
+  EXPECT_NE(app.error().message.find("fwd2.dll"), std::string::npos) << app.error().message;
+  EXPECT_TRUE(p.modules().empty());
+}
+
 // With every DLL there (liba.dll copied as nosuch.dll), the first missing function fails the load.
 TEST_P(Graph, MissingFunctionFailsTheLoadOnceEveryDllIsFound) {
   TempDir dir;
