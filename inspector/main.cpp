@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "instances.hpp"
 #include "load_command.hpp"
 #include "relocs_check.hpp"
 #include "views.hpp"
@@ -87,6 +88,16 @@ int main(int argc, char** argv) {
   load_cmd->add_flag("--json", load.json, "JSON output (the report with every event)");
   load_cmd->callback([&] { chosen = "load"; });
 
+  InstancesOptions inst;
+  auto* inst_cmd = app.add_subcommand(
+      "instances", "N processes load one DLL at once and run DllMain: copy-on-write data vs a MEM_SHARED section");
+  inst_cmd->add_option("dll", inst.dll, "the DLL (PE32+ x86-64 code runs; PE32 is loaded but not run)")->required();
+  inst_cmd->add_option("-n", inst.count, "how many instances (default 3)");
+  inst_cmd->add_option("--path", inst.path, "a directory to search for its DLLs (repeatable)");
+  inst_cmd->add_option("--call", inst.calls, "an export taking no arguments to call in each instance (repeatable)");
+  inst_cmd->add_flag("--json", inst.json, "JSON output");
+  inst_cmd->callback([&] { chosen = "instances"; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -96,6 +107,7 @@ int main(int argc, char** argv) {
   dump.image_view = view == "image";
   if (chosen == "dump") return run_dump(opts, dump);
   if (chosen == "load") return run_load(load);
+  if (chosen == "instances") return run_instances(inst);
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "map") return run_map(opts, map);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# pemap instances: three processes load testdata's counter DLL at once and run DllMain. The MEM_SHARED counter
+# reads 1, 2, 3 across them, the .data counter 1 in each; the kernel (/proc/PID/smaps) shows .text pages shared,
+# .data pages private and the Shared section's page shared. PE32 code is loaded but never run.
+# Usage: instances.sh PEMAP
+set -u
+pemap=$1
+cd "$(dirname "$0")/../.." || exit 2
+fail=0
+tmp=$(mktemp)
+for dll in testdata/bin/x64/shared.dll testdata/bin/x64/shared_gnu.dll; do
+  "$pemap" instances "$dll" -n 3 --call shared_count --call private_count --json > "$tmp" ||
+    { echo "FAIL: $dll: exit $?"; fail=$((fail + 1)); continue; }
+  python3 - "$dll" "$tmp" <<'PY' || fail=$((fail + 1))
+import json, sys
+dll, path = sys.argv[1], sys.argv[2]
+d = json.load(open(path))
+inst = d["instances"]
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print(f"FAIL: {dll}: {what}")
+        ok = False
+check(len(inst) == 3 and all(i["ok"] and i["ran"] for i in inst), "three instances that ran")
+check([i["calls"]["shared_count"] for i in inst] == [1, 2, 3], f"shared_count {[i['calls']['shared_count'] for i in inst]}")
+check([i["calls"]["private_count"] for i in inst] == [1, 1, 1], f"private_count {[i['calls']['private_count'] for i in inst]}")
+check(all(i["dll_main"] == 1 for i in inst), "DllMain returned TRUE")
+check(len({i["pid"] for i in inst}) == 3, "three processes")
+for i in inst:
+    regions = {r["name"]: r for r in i["regions"]}
+    text, data, shared = regions[".text"], regions[".data"], regions["Shared"]
+    check(text["shared_kb"] > 0 and text["private_kb"] == 0, f"pid {i['pid']} .text shared, not private: {text}")
+    check(data["private_kb"] > 0, f"pid {i['pid']} .data written: a private copy {data}")
+    check(shared["shared"] and shared["shared_kb"] > 0 and shared["private_kb"] == 0,
+          f"pid {i['pid']} Shared section page shared {shared}")
+if ok:
+    print(f"ok: {dll}: shared_count 1,2,3; private_count 1,1,1; .text shared, .data private, Shared shared")
+sys.exit(0 if ok else 1)
+PY
+done
+rm -f "$tmp"
+out=$("$pemap" instances testdata/bin/x86/shared.dll -n 2 2>&1)
+grep -q "PE32: its code needs the CPU in 32-bit mode" <<< "$out" ||
+  { echo "FAIL: PE32 not refused to run with its reason"; echo "$out"; fail=$((fail + 1)); }
+"$pemap" instances testdata/bin/x64/shared.dll -n 0 > /dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: -n 0 is not exit 2"; fail=$((fail + 1)); }
+[ "$fail" -eq 0 ] && echo "instances: all passed"
+[ "$fail" -eq 0 ]
