@@ -8,6 +8,7 @@
 #include "instances.hpp"
 #include "load_command.hpp"
 #include "relocs_check.hpp"
+#include "run_command.hpp"
 #include "views.hpp"
 
 int main(int argc, char** argv) {
@@ -98,6 +99,13 @@ int main(int argc, char** argv) {
   inst_cmd->add_flag("--json", inst.json, "JSON output");
   inst_cmd->callback([&] { chosen = "instances"; });
 
+  RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "run a PE32+ x86-64 program: imports bound to host functions");
+  run_cmd->add_option("file", run.file, "the executable")->required();
+  run_cmd->add_option("--path", run.path, "a directory to search for its DLLs (repeatable)");
+  run_cmd->add_flag("--trace", run.trace, "tell the story of the load (on stderr) first");
+  run_cmd->callback([&] { chosen = "run"; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -108,6 +116,7 @@ int main(int argc, char** argv) {
   if (chosen == "dump") return run_dump(opts, dump);
   if (chosen == "load") return run_load(load);
   if (chosen == "instances") return run_instances(inst);
+  if (chosen == "run") return run_program(run);
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "map") return run_map(opts, map);

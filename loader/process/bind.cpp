@@ -33,6 +33,24 @@ Result<Module*> Process::depend(Module& from, const std::string& dll, unsigned d
   return loaded;
 }
 
+std::optional<Result<Process::Export>> Process::from_host(const std::string& dll, bool by_ordinal, uint32_t ordinal,
+                                                          std::string_view name) {
+  const std::string module = host_name(dll);
+  if (!options_.host || !options_.host->serves(module)) return std::nullopt;
+  const std::string what = by_ordinal ? fmt::format("#{}", ordinal) : std::string(name.substr(0, 256));
+  auto at = by_ordinal ? std::nullopt : options_.host->address(module, name);
+  if (!at)
+    return Result<Export>(make_error(Status::entrypoint_not_found, "import", Location{},
+                                     fmt::format("pemap has no host implementation of {}!{}: calling it stops the "
+                                                 "program",
+                                                 module, what)));
+  Export out;
+  out.address = *at;
+  out.target = fmt::format("host:{}!{}", lowercase(module), what);
+  out.how = "host";
+  return Result<Export>(std::move(out));
+}
+
 Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name,
                                          uint16_t hint, unsigned depth) {
   Module* cur = &from;
@@ -71,6 +89,11 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
       return make_error(Status::entrypoint_not_found, "export forwarder", Location::rva(found.entry->rva),
                         fmt::format("{} forwards to \"{}\", which names no DLL.function", step,
                                     found.entry->forwarder.substr(0, 256)));
+    if (auto hosted =
+            from_host(normalize_module_name(target->dll), target->by_ordinal, target->ordinal, target->function)) {
+      if (*hosted) (*hosted)->chain = std::move(out.chain);
+      return std::move(*hosted);
+    }
     auto next = depend(*cur, normalize_module_name(target->dll), depth + 1,
                        fmt::format("its export {} is forwarded to {}", what, found.entry->forwarder.substr(0, 256)));
     if (!next) return next.take_error();
@@ -115,7 +138,14 @@ Result<bool> Process::missing(Module& importer, Binding& b, Status status, std::
 
 Result<bool> Process::snap(Module& m, const Result<Module*>& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
                            Event& done, unsigned depth) {
-  if (!dep) {
+  auto hosted = dep && *dep == nullptr ? from_host(b.dll, e.by_ordinal, e.ordinal, e.name) : std::nullopt;
+  if (hosted && *hosted) {
+    b.address = (*hosted)->address;
+    b.target = std::move((*hosted)->target);
+    b.how = (*hosted)->how;
+  } else if (hosted) {
+    if (auto r = missing(m, b, (*hosted).error().status, (*hosted).error().message, depth); !r) return r.take_error();
+  } else if (!dep) {
     if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
   } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
     b.address = found->address;
@@ -150,6 +180,10 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   // graph before it snaps: a missing DLL is reported before a missing function).
   std::vector<Result<Module*>> deps;
   for (const auto& im : imports->modules) {
+    if (options_.host && options_.host->serves(host_name(normalize_module_name(im.dll.substr(0, 256))))) {
+      deps.emplace_back(static_cast<Module*>(nullptr));  // served by the host: no file
+      continue;
+    }
     auto dep = depend(
         m, normalize_module_name(im.dll.substr(0, 256)), depth + 1,
         fmt::format("it imports {} from it", im.entries.size() == 1 ? std::string("1 function")
@@ -170,7 +204,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
     // Bound imports: the IAT already holds the addresses, true while the target is the very file (TimeDateStamp)
     // at its preferred base. A stamp of -1 means "see the bound import directory".
     bool keep = false;
-    if (dep && im.descriptor.TimeDateStamp != 0) {
+    if (dep && *dep && im.descriptor.TimeDateStamp != 0) {
       uint32_t stamp = im.descriptor.TimeDateStamp;
       if (stamp == 0xffffffff) {
         stamp = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,12 @@ namespace pemap::ldr {
 
 class PageWriter;
 
+/// Imports served by the host instead of a DLL file (pemap run): which modules, and each function's address.
+struct HostImports {
+  std::function<bool(std::string_view dll)> serves;
+  std::function<std::optional<uint64_t>(std::string_view dll, std::string_view function)> address;
+};
+
 struct LoadOptions {
   std::vector<std::string> search_dirs;          ///< searched after the application's directory
   std::map<std::string, uint64_t> forced_bases;  ///< lower-cased module name -> base (tests)
@@ -37,6 +44,7 @@ struct LoadOptions {
   bool bind_delay = false;      ///< bind delay-load imports now, as if each had been called
   std::string application_dir;  ///< heads the search when a DLL is loaded first (load_executable sets its own)
   ApiSetSchema api_sets = ApiSetSchema::builtin();
+  std::optional<HostImports> host;  ///< set: these modules' imports bind to host functions, never to files
 };
 
 /// One IAT slot as the loader left it.
@@ -143,6 +151,9 @@ class Process {
   Result<bool> reread_if_changed(Module& m, bool tls_changed_file_bytes, unsigned depth);
   Result<bool> bind_imports(Module& m, unsigned depth);
   Result<bool> bind_delay_imports(Module& m, unsigned depth);
+  /// A host function for `dll`!`name` when the host serves `dll`: an Export ("host"), or entry point not found.
+  std::optional<Result<Export>> from_host(const std::string& dll, bool by_ordinal, uint32_t ordinal,
+                                          std::string_view name);
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
                          unsigned depth);
   /// Resolves one import of `m` from `dep` (or a trap), writes its IAT slot and records it.

@@ -1,0 +1,20 @@
+// pemap run: CreateProcess for real, for PE32+ x86-64 programs: a child process loads the executable with its
+// imports bound to host functions, runs TLS callbacks and DllMains (dependencies first), then the entry point.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pemap::inspect {
+
+struct RunOptions {
+  std::string file;
+  std::vector<std::string> path;  ///< --path DIR
+  bool trace = false;             ///< print the load's narration (stderr) before running
+};
+
+/// The program's exit code; 1 when it could not be loaded or run (the reason on stderr); 128+N when it died of
+/// signal N (the reason on stderr).
+int run_program(const RunOptions& opts);
+
+}  // namespace pemap::inspect
