@@ -103,8 +103,19 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "run a PE32+ x86-64 program: imports bound to host functions");
   run_cmd->add_option("file", run.file, "the executable")->required();
   run_cmd->add_option("--path", run.path, "a directory to search for its DLLs (repeatable)");
+  run_cmd->add_option("--base", run.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
   run_cmd->add_flag("--trace", run.trace, "tell the story of the load (on stderr) first");
   run_cmd->callback([&] { chosen = "run"; });
+
+  RunOptions call;
+  call.call = true;
+  auto* call_cmd = app.add_subcommand("call", "call an exported function of a PE32+ x86-64 DLL and print its result");
+  call_cmd->add_option("dll", call.file, "the DLL")->required();
+  call_cmd->add_option("function", call.function, "the exported function")->required();
+  call_cmd->add_option("args", call.args, "up to 4 arguments: integers (0x.. too) or strings (passed as char*)");
+  call_cmd->add_option("--path", call.path, "a directory to search for its DLLs (repeatable)");
+  call_cmd->add_option("--base", call.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
+  call_cmd->callback([&] { chosen = "call"; });
 
   try {
     app.parse(argc, argv);
@@ -117,6 +128,7 @@ int main(int argc, char** argv) {
   if (chosen == "load") return run_load(load);
   if (chosen == "instances") return run_instances(inst);
   if (chosen == "run") return run_program(run);
+  if (chosen == "call") return run_program(call);
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "map") return run_map(opts, map);

@@ -67,13 +67,24 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   std::vector<ldr::Event> events;
   ldr::LoadOptions options;
   options.search_dirs = opts.path;
+  for (const auto& b : opts.bases) {
+    const auto eq = b.find('=');
+    try {
+      options.forced_bases[ldr::lowercase(ldr::normalize_module_name(b.substr(0, eq)))] =
+          std::stoull(b.substr(eq + 1), nullptr, 0);
+    } catch (const std::exception&) {
+      say(fmt::format("pemap: --base {}: expected MODULE=ADDRESS\n", b));
+      ::_exit(2);
+    }
+  }
   options.allow_missing = true;  // what is missing is a trap: calling it stops the program with its name
   // Host functions are x86-64 code of this process: only a PE32+ program can call them (PE32 is loaded, not run).
   if (auto file = MappedFile::open(opts.file); file)
     if (auto image = pe::Image::parse(file->bytes()); image && image->is_pe32plus())
       options.host = ldr::HostImports{run::is_host_module, run::host_address};
   ldr::Process process(std::move(options), [&](const ldr::Event& e) { events.push_back(e); });
-  auto exe = process.load_executable(opts.file);
+  auto exe = opts.call ? process.load_library(opts.file.find('/') == std::string::npos ? "./" + opts.file : opts.file)
+                       : process.load_executable(opts.file);
   if (opts.trace) say(narrate(events));
   if (!exe) {
     say(fmt::format("pemap run: {}: {}\n", opts.file, exe.error().to_string()));
@@ -113,6 +124,31 @@ void on_fault(int sig, siginfo_t* info, void* context) {
                       m->name));
       ::_exit(1);
     }
+  }
+  if (opts.call) {
+    std::vector<uint64_t> args;
+    for (const auto& a : opts.args) {
+      size_t used = 0;
+      uint64_t v = 0;
+      try {
+        v = std::stoull(a, &used, 0);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      args.push_back(used == a.size() && !a.empty() ? v : reinterpret_cast<uint64_t>(a.c_str()));
+    }
+    auto at = run::export_address(**exe, opts.function);
+    auto result = at ? run::call(**exe, *at, args) : Result<uint64_t>(at.error());
+    if (!result) {
+      say(fmt::format("pemap call: {}\n", result.error().message));
+      ::_exit(1);
+    }
+    std::fflush(stdout);
+    std::printf("%s!%s returned %llu (%#llx; as a 32-bit int %d)\n", (*exe)->name.c_str(), opts.function.c_str(),
+                static_cast<unsigned long long>(*result), static_cast<unsigned long long>(*result),
+                static_cast<int32_t>(static_cast<uint32_t>(*result)));
+    std::fflush(stdout);
+    ::_exit(0);
   }
   auto result = run::call(**exe, (*exe)->entry_point, {});
   std::fflush(stdout);

@@ -9,8 +9,13 @@ namespace pemap::inspect {
 
 struct RunOptions {
   std::string file;
-  std::vector<std::string> path;  ///< --path DIR
-  bool trace = false;             ///< print the load's narration (stderr) before running
+  std::vector<std::string> path;   ///< --path DIR
+  std::vector<std::string> bases;  ///< --base MODULE=ADDR
+  bool trace = false;              ///< print the load's narration (stderr) before running
+  // pemap call: load `file` as a DLL, initialize it, call `function` with `args` and print what it returns.
+  bool call = false;
+  std::string function;
+  std::vector<std::string> args;  ///< integers (0x.. allowed) or strings (passed as pointers to C strings)
 };
 
 /// The program's exit code; 1 when it could not be loaded or run (the reason on stderr); 128+N when it died of

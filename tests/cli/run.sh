@@ -29,5 +29,23 @@ expect 139 "the program called liba.dll!liba_no_such_function, an import bound t
 expect 139 "the instruction reads gs:, the Windows TEB" -- testdata/bin/x64/tls.exe
 expect 1 "app.exe is PE32: its code needs the CPU in 32-bit mode" -- testdata/bin/x86/app.exe --path testdata/bin/x86/system
 expect 1 "cannot open testdata/bin/x64/nosuch.exe" -- testdata/bin/x64/nosuch.exe
+expect 0 "" -- testdata/bin/x64/app.exe --base app.exe=0x50000000 --base liba.dll=0x7f0000000
+
+# pemap call: exports of rebased DLLs give the answers that are right only when every fixup was applied.
+call() {  # call WANT ARGS...: stdout must say "returned WANT"
+  local want=$1
+  shift
+  local got
+  got=$("$pemap" call "$@" 2>&1)
+  grep -qF "returned $want " <<< "$got" || { echo "FAIL: pemap call $*: want $want"; echo "  | $got"; fail=$((fail + 1)); }
+}
+call 42 testdata/bin/x64/liba.dll liba_add 2 40
+call 42 testdata/bin/x64/libb.dll libb_twice 0x15
+call 1337 testdata/bin/x64/liba.dll liba_checksum --base liba.dll=0x30000
+call 4242 testdata/bin/x64/libb.dll libb_checksum --base libb.dll=0x7f0000000 --base liba.dll=0x123400000000
+call 300000 testdata/bin/x64/bigreloc.dll big_count --base bigreloc.dll=0x500000000
+"$pemap" call testdata/bin/x64/liba.dll no_such_export > "$out" 2>&1
+[ $? -eq 1 ] && grep -qF "liba.dll!no_such_export is not exported" "$out" ||
+  { echo "FAIL: a missing export is not exit 1 with its name"; fail=$((fail + 1)); }
 [ "$fail" -eq 0 ] && echo "run: all passed"
 [ "$fail" -eq 0 ]
