@@ -15,6 +15,7 @@
 #include "memory/image_section.hpp"
 #include "model.hpp"
 #include "pe/image.hpp"
+#include "process/search_path.hpp"
 #include "render.hpp"
 
 namespace pemap::inspect {
@@ -218,6 +219,24 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       text = what + "\n" + hexdump(bytes, start);
     return int(exit_ok);
   });
+}
+
+Result<std::map<std::string, uint64_t>> forced_bases(const std::vector<std::string>& values) {
+  std::map<std::string, uint64_t> out;
+  for (const auto& v : values) {
+    const auto eq = v.find('=');
+    size_t used = 0;
+    uint64_t at = 0;
+    try {
+      if (eq != std::string::npos && eq != 0 && eq + 1 < v.size()) at = std::stoull(v.substr(eq + 1), &used, 0);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || eq + 1 + used != v.size())
+      return make_error(Status::success, "--base", Location{}, fmt::format("{}: expected MODULE=ADDRESS", v));
+    out[ldr::lowercase(ldr::normalize_module_name(v.substr(0, eq)))] = at;
+  }
+  return out;
 }
 
 }  // namespace pemap::inspect

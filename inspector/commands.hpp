@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ Inputs expand_inputs(const std::vector<std::string>& inputs);
 int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
                     const std::function<std::string(const std::string&, const json&, bool)>& render,
                     const std::function<int(const json&)>& exit_of = {});
+
+/// `--base MODULE=ADDR` values as the loader's forced bases (lower-cased, normalized module names); the first value
+/// that does not read that way is the error.
+Result<std::map<std::string, uint64_t>> forced_bases(const std::vector<std::string>& values);
 
 int run_view(const std::string& command, const CommonOptions& opts);  // info, headers, sections, ...
 int run_dump(const CommonOptions& opts, const DumpOptions& dump);

@@ -24,16 +24,6 @@ std::optional<std::pair<std::string, std::string>> split_assignment(const std::s
   return std::pair{s.substr(0, eq), s.substr(eq + 1)};
 }
 
-std::optional<uint64_t> parse_address(const std::string& s) {
-  try {
-    size_t used = 0;
-    const uint64_t v = std::stoull(s, &used, 0);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
 json event_json(const ldr::Event& e) {
   json j;
   j["step"] = ldr::step_name(e.step);
@@ -184,15 +174,12 @@ int run_load(const LoadCommandOptions& opts) {
   options.placement.aslr_seed = opts.aslr_seed;
   options.application_dir = std::filesystem::path(opts.file).parent_path().string();
   if (opts.bottom_up_start) options.placement.bottom_up_start = *opts.bottom_up_start;
-  for (const auto& b : opts.bases) {
-    auto kv = split_assignment(b);
-    auto at = kv ? parse_address(kv->second) : std::nullopt;
-    if (!at) {
-      std::cerr << fmt::format("pemap load: --base {}: expected MODULE=ADDRESS\n", b);
-      return exit_unusable;
-    }
-    options.forced_bases[ldr::lowercase(ldr::normalize_module_name(kv->first))] = *at;
+  auto bases = forced_bases(opts.bases);
+  if (!bases) {
+    std::cerr << "pemap load: --base " << bases.error().message << "\n";
+    return exit_unusable;
   }
+  options.forced_bases = std::move(*bases);
   std::vector<std::pair<std::string, std::string>> dumps;
   for (const auto& d : opts.dumps) {
     auto kv = split_assignment(d);

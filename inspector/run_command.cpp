@@ -67,16 +67,7 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   std::vector<ldr::Event> events;
   ldr::LoadOptions options;
   options.search_dirs = opts.path;
-  for (const auto& b : opts.bases) {
-    const auto eq = b.find('=');
-    try {
-      options.forced_bases[ldr::lowercase(ldr::normalize_module_name(b.substr(0, eq)))] =
-          std::stoull(b.substr(eq + 1), nullptr, 0);
-    } catch (const std::exception&) {
-      say(fmt::format("pemap: --base {}: expected MODULE=ADDRESS\n", b));
-      ::_exit(2);
-    }
-  }
+  options.forced_bases = forced_bases(opts.bases).value();  // checked before the fork
   options.allow_missing = true;  // what is missing is a trap: calling it stops the program with its name
   // Host functions are x86-64 code of this process: only a PE32+ program can call them (PE32 is loaded, not run).
   if (auto file = MappedFile::open(opts.file); file)
@@ -162,6 +153,10 @@ void on_fault(int sig, siginfo_t* info, void* context) {
 }  // namespace
 
 int run_program(const RunOptions& opts) {
+  if (auto bases = forced_bases(opts.bases); !bases) {
+    std::cerr << "pemap: --base " << bases.error().message << "\n";
+    return exit_unusable;
+  }
   int ready[2];
   if (::pipe(ready) != 0) {
     std::cerr << "pemap run: cannot create a pipe\n";
