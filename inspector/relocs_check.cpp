@@ -1,7 +1,6 @@
 // pemap relocs --check: the relocation test harness. The image at its preferred base and at another one,
 // compared byte for byte against what the listed fixups allow.
 #include <fmt/format.h>
-#include <sys/mman.h>
 
 #include <cstring>
 #include <iostream>
@@ -15,17 +14,6 @@
 
 namespace pemap::inspect {
 namespace {
-
-// The bytes a view holds, whatever protection its pages have.
-std::vector<std::byte> view_bytes(const win::ImageView& view) {
-  std::vector<std::byte> out(view.size());
-  for (const auto& r : view.section().regions()) {
-    ::mprotect(view.base() + r.rva, r.size, PROT_READ);
-    std::memcpy(out.data() + r.rva, view.base() + r.rva, r.size);
-    ::mprotect(view.base() + r.rva, r.size, win::linux_protection(r.protect));
-  }
-  return out;
-}
 
 Result<json> check_one(const std::string& path, uint64_t base) {
   auto section = win::ImageSection::create(path);
@@ -43,8 +31,8 @@ Result<json> check_one(const std::string& path, uint64_t base) {
 
   // A reference: the unrelocated bytes with each fixup's arithmetic applied in file order, and for each
   // byte whether some fixup covers it.
-  const auto before = view_bytes(*at_preferred);
-  const auto after = view_bytes(*moved);
+  const auto before = at_preferred->bytes();
+  const auto after = moved->bytes();
   auto expected = before;
   std::vector<bool> covered(before.size());
   relocs->for_each([&](const pe::RelocEntry& e) {

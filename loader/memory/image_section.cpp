@@ -331,6 +331,27 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
   return view;
 }
 
+void ImageView::copy_out(uint64_t rva, std::byte* out, uint64_t len) const {
+  const uint64_t size = this->size();
+  if (rva >= size) return;
+  const uint64_t end = rva + std::min(len, size - rva);
+  for (const auto& r : section_->regions()) {
+    if (r.rva >= size || r.size > size - r.rva) continue;  // never mapped (ImageView::map skips it too)
+    const uint64_t lo = std::max(rva, r.rva), hi = std::min(end, r.rva + r.size);
+    if (lo >= hi) continue;
+    const int prot = linux_protection(r.protect);
+    if (!(prot & PROT_READ)) ::mprotect(base_ + r.rva, r.size, prot | PROT_READ);
+    std::memcpy(out + (lo - rva), base_ + lo, hi - lo);
+    if (!(prot & PROT_READ)) ::mprotect(base_ + r.rva, r.size, prot);
+  }
+}
+
+std::vector<std::byte> ImageView::bytes() const {
+  std::vector<std::byte> out(size());
+  copy_out(0, out.data(), out.size());
+  return out;
+}
+
 ImageView::ImageView(ImageView&& other) noexcept
     : section_(std::move(other.section_)), base_(std::exchange(other.base_, nullptr)) {}
 

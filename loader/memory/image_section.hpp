@@ -93,6 +93,11 @@ class ImageView {
   uint64_t size() const { return section_ ? section_->size() : 0; }
   bool at_preferred_base() const { return section_ && reinterpret_cast<uint64_t>(base_) == section_->preferred_base(); }
   const ImageSection& section() const { return *section_; }
+  /// Copies `len` bytes of the view at `rva` into `out`, whatever protection their pages have (a region without
+  /// read access is read through a moment of PROT_READ); bytes in no region (reserved gaps) are left untouched.
+  void copy_out(uint64_t rva, std::byte* out, uint64_t len) const;
+  /// The whole view, SizeOfImage bytes, as it holds them now; reserved gaps as zeros.
+  std::vector<std::byte> bytes() const;
 
  private:
   ImageView() = default;

@@ -1,8 +1,6 @@
 // Loading a module: find, map, place, relocate, then its imports depth-first, then protections; in Windows' order.
 #include "process/process.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -58,19 +56,7 @@ const ExportLookup& Module::exports() const {
   return *exports_;
 }
 
-std::vector<std::byte> Module::image_bytes() const {
-  const uint64_t size = section->size();
-  std::vector<std::byte> out(size);
-  std::byte* at = view->base();
-  for (const auto& r : section->regions()) {
-    if (r.rva >= size || r.size > size - r.rva) continue;
-    const int prot = win::linux_protection(r.protect);
-    if (!(prot & PROT_READ)) ::mprotect(at + r.rva, r.size, prot | PROT_READ);
-    std::memcpy(out.data() + r.rva, at + r.rva, r.size);
-    if (!(prot & PROT_READ)) ::mprotect(at + r.rva, r.size, prot);
-  }
-  return out;
-}
+std::vector<std::byte> Module::image_bytes() const { return view->bytes(); }
 
 Process::Process(LoadOptions options, EventSink sink)
     : options_(std::move(options)), sink_(std::move(sink)), placer_(options_.placement) {}
@@ -325,10 +311,7 @@ Result<bool> Process::reread_if_changed(Module& m, bool tls_changed_file_bytes, 
     if (r.rva >= m.section->size() || r.file_offset >= m.reread_file.size()) return;
     const uint64_t n = std::min(
         {r.file_bytes, r.size, m.section->size() - r.rva, static_cast<uint64_t>(m.reread_file.size()) - r.file_offset});
-    const int prot = win::linux_protection(r.protect);
-    if (!(prot & PROT_READ)) ::mprotect(base + r.rva, r.size, prot | PROT_READ);
-    std::memcpy(m.reread_file.data() + r.file_offset, base + r.rva, n);
-    if (!(prot & PROT_READ)) ::mprotect(base + r.rva, r.size, prot);
+    m.view->copy_out(r.rva, m.reread_file.data() + r.file_offset, n);
   };
   for (const auto& r : regions)
     if (r.rva != 0) copy_back(r);
