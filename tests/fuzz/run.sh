@@ -8,7 +8,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(dirname "$target")/fuzz-work
 mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
 # Seeds up to 256 KiB keep each run fast; the large files are covered by the unit and corpus tests.
-find "$root/testdata/bin" "$root/../shared/corpus/corkami" -type f -size -256k 2>/dev/null \
+seed_dirs=("$root/testdata/bin")
+# Without the corpus beside the repository (a bare clone), testdata alone seeds the run.
+[ -d "$root/../shared/corpus/corkami" ] && seed_dirs+=("$root/../shared/corpus/corkami")
+find "${seed_dirs[@]}" -type f -size -256k \
   | while read -r f; do cp -f "$f" "$work/seeds/$(echo "$f" | md5sum | cut -c1-16)"; done
 echo "fuzz: $(ls "$work/seeds" | wc -l) seeds, $seconds s"
 "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
