@@ -21,6 +21,7 @@
 #include "process/process.hpp"
 #include "run/call.hpp"
 #include "run/host.hpp"
+#include "run/runtime.hpp"
 
 namespace pemap::inspect {
 
@@ -91,7 +92,8 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   ::close(ready_fd);
 
   g_running = &process;
-  run::set_current_process(&process);
+  run::Runtime runtime(process);
+  run::set_current_runtime(&runtime);
   static char alt_stack[64 * 1024];
   stack_t ss{};
   ss.ss_sp = alt_stack;
@@ -103,18 +105,9 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) ::sigaction(sig, &sa, nullptr);
 
   // TLS callbacks, then DllMain, module by module, dependencies first; the executable's entry point last.
-  for (const ldr::Module* m : process.initialization_order()) {
-    for (uint64_t cb : m->tls_callbacks) {
-      const uint64_t args[] = {m->base, run::kDllProcessAttach, 0};
-      (void)run::call(*m, cb, args);
-    }
-    if (m->executable) continue;
-    auto ok = run::call_dll_main(*m, run::kDllProcessAttach);
-    if (ok && static_cast<uint32_t>(*ok) == 0) {
-      say(fmt::format("pemap run: {}'s DllMain returned FALSE: the process cannot start (STATUS_DLL_INIT_FAILED)\n",
-                      m->name));
-      ::_exit(1);
-    }
+  if (auto ok = runtime.initialize(); !ok) {
+    say(fmt::format("pemap run: {}: the process cannot start\n", ok.error().to_string()));
+    ::_exit(1);
   }
   if (opts.call) {
     std::vector<uint64_t> args;

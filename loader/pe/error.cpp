@@ -29,6 +29,8 @@ std::string_view status_name(Status s) {
       return "STATUS_ORDINAL_NOT_FOUND";
     case Status::dll_not_found:
       return "STATUS_DLL_NOT_FOUND";
+    case Status::dll_init_failed:
+      return "STATUS_DLL_INIT_FAILED";
     case Status::io_error:
       return "STATUS_IO_DEVICE_ERROR";
   }

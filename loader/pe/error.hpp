@@ -23,6 +23,7 @@ enum class Status : uint32_t {
   entrypoint_not_found = 0xC0000139,      // STATUS_ENTRYPOINT_NOT_FOUND
   ordinal_not_found = 0xC0000138,         // STATUS_ORDINAL_NOT_FOUND
   dll_not_found = 0xC0000135,             // STATUS_DLL_NOT_FOUND
+  dll_init_failed = 0xC0000142,           // STATUS_DLL_INIT_FAILED: a DllMain returned FALSE
   io_error = 0xC0000185,                  // STATUS_IO_DEVICE_ERROR: the OS refused to read the file
 };
 

@@ -382,19 +382,20 @@ void Process::finish(Module& m, unsigned depth) {
   emit({.step = Step::loaded, .depth = depth, .module = m.name, .address = m.base, .count = m.references});
 }
 
-Result<bool> Process::free_library(std::string_view name) {
+Result<bool> Process::free_library(std::string_view name, const std::function<void(const Module&)>& before_unmap) {
   Module* m = find(name);
   if (!m) {
     Error e = make_error(Status::dll_not_found, "FreeLibrary", Location{}, fmt::format("{} is not loaded", name));
     e.win32 = 126;
     return e;
   }
-  release(m);
+  release(m, before_unmap);
   return true;
 }
 
-void Process::release(Module* m) {
+void Process::release(Module* m, const std::function<void(const Module&)>& before_unmap) {
   if (--m->references > 0) return;
+  if (before_unmap) before_unmap(*m);
   emit({.step = Step::unload, .module = m->name, .address = m->base});
   const auto deps = m->dependencies;
   auto it = std::find_if(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == m; });
@@ -402,7 +403,8 @@ void Process::release(Module* m) {
   for (auto& other : modules_) std::erase(other->dependencies, m);
   modules_.erase(it);
   for (auto d = deps.rbegin(); d != deps.rend(); ++d)
-    if (std::any_of(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == *d; })) release(*d);
+    if (std::any_of(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == *d; }))
+      release(*d, before_unmap);
 }
 
 std::vector<const Module*> Process::initialization_order() const {

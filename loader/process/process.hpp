@@ -119,7 +119,8 @@ class Process {
   /// every module this call loaded is unloaded again and reference counts are as before.
   Result<Module*> load_library(const std::string& name_or_path);
   /// FreeLibrary: one reference less; at 0 the module is unmapped and its dependencies released in turn.
-  Result<bool> free_library(std::string_view name);
+  /// `before_unmap` sees each module that goes, just before it goes (DllMain(DLL_PROCESS_DETACH) runs there).
+  Result<bool> free_library(std::string_view name, const std::function<void(const Module&)>& before_unmap = {});
 
   /// The module list in load order.
   const std::vector<std::unique_ptr<Module>>& modules() const { return modules_; }
@@ -161,7 +162,7 @@ class Process {
                     Event& done, unsigned depth);
   Result<bool> missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth);
   void finish(Module& m, unsigned depth);
-  void release(Module* m);
+  void release(Module* m, const std::function<void(const Module&)>& before_unmap = {});
   void emit(Event e) const;
   std::string host_name(const std::string& dll) const;
 

@@ -10,22 +10,22 @@
 #include "process/process.hpp"
 #include "process/search_path.hpp"
 #include "run/call.hpp"
+#include "run/runtime.hpp"
 
 namespace pemap::run {
 
 namespace {
 
-ldr::Process* g_process = nullptr;  // the running program's; one per (child) process
-
 #define MS __attribute__((ms_abi))
+
+ldr::Process* process() {
+  Runtime* r = current_runtime();
+  return r ? &r->process() : nullptr;
+}
 
 MS void host_ExitProcess(uint32_t code) {
   // DLL_PROCESS_DETACH in reverse initialization order, then the exit code.
-  if (g_process) {
-    auto order = g_process->initialization_order();
-    for (auto it = order.rbegin(); it != order.rend(); ++it)
-      if (!(*it)->executable) (void)call_dll_main(**it, kDllProcessDetach);
-  }
+  if (Runtime* r = current_runtime()) r->shutdown();
   std::fflush(stdout);
   ::_exit(static_cast<int>(code & 0xff));
 }
@@ -41,27 +41,41 @@ MS void host_OutputDebugStringA(const char* s) {
 MS int32_t host_InterlockedIncrement(volatile int32_t* p) { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }
 MS int32_t host_InterlockedDecrement(volatile int32_t* p) { return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST); }
 MS uint64_t host_LoadLibraryA(const char* name) {
-  if (!g_process || !name) return 0;
-  auto m = g_process->load_library(ldr::normalize_module_name(name));
+  Runtime* r = current_runtime();
+  if (!r || !name) return 0;
+  auto m = r->process().load_library(ldr::normalize_module_name(name));
   if (!m) return 0;
-  // A module loaded now is initialized now, dependencies first.
-  for (const ldr::Module* d : g_process->initialization_order())
-    if (d == *m) (void)call_dll_main(*d, kDllProcessAttach);
-  return (*m)->base;
+  // What it loaded is initialized now, dependencies first; a DllMain that fails unloads the module again.
+  const uint64_t base = (*m)->base;
+  const std::string loaded = (*m)->name;
+  if (!r->initialize()) {
+    (void)r->free_library(loaded);
+    return 0;
+  }
+  return base;
+}
+MS int32_t host_FreeLibrary(uint64_t module) {
+  Runtime* r = current_runtime();
+  if (!r) return 0;
+  for (const auto& m : r->process().modules())
+    if (m->base == module && !m->executable) return r->free_library(std::string(m->name)) ? 1 : 0;
+  return 0;
 }
 MS uint64_t host_GetModuleHandleA(const char* name) {
-  if (!g_process) return 0;
+  ldr::Process* p = process();
+  if (!p) return 0;
   if (!name) {
-    for (const auto& m : g_process->modules())
+    for (const auto& m : p->modules())
       if (m->executable) return m->base;
     return 0;
   }
-  const ldr::Module* m = g_process->find(ldr::normalize_module_name(name));
+  const ldr::Module* m = p->find(ldr::normalize_module_name(name));
   return m ? m->base : 0;
 }
 MS uint64_t host_GetProcAddress(uint64_t module, const char* name) {
-  if (!g_process) return 0;
-  for (const auto& m : g_process->modules()) {
+  ldr::Process* p = process();
+  if (!p) return 0;
+  for (const auto& m : p->modules()) {
     if (m->base != module) continue;
     if (reinterpret_cast<uintptr_t>(name) < 0x10000) {  // by ordinal: the low word
       const auto found = m->exports().by_ordinal(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(name)));
@@ -124,6 +138,7 @@ const void* fn(F* f) {
 const std::vector<HostFunction>& host_functions() {
   static const std::vector<HostFunction> table = {
       {"kernel32.dll", "ExitProcess", fn(host_ExitProcess), "DllMain(DLL_PROCESS_DETACH) in reverse order, then exit"},
+      {"kernel32.dll", "FreeLibrary", fn(host_FreeLibrary), "pemap's FreeLibrary: DllMain(DLL_PROCESS_DETACH) first"},
       {"kernel32.dll", "GetCurrentProcessId", fn(host_GetCurrentProcessId), "getpid()"},
       {"kernel32.dll", "GetModuleHandleA", fn(host_GetModuleHandleA), "a loaded module's base; NULL: the executable"},
       {"kernel32.dll", "GetProcAddress", fn(host_GetProcAddress), "an export of a loaded module, by name or ordinal"},
@@ -159,7 +174,5 @@ std::optional<uint64_t> host_address(std::string_view dll, std::string_view name
       return reinterpret_cast<uint64_t>(f.address);
   return std::nullopt;
 }
-
-void set_current_process(ldr::Process* process) { g_process = process; }
 
 }  // namespace pemap::run

@@ -30,8 +30,4 @@ bool is_host_module(std::string_view dll);
 /// The host implementation of dll!name, or nullopt (the import then goes to a trap).
 std::optional<uint64_t> host_address(std::string_view dll, std::string_view name);
 
-/// The process whose modules LoadLibraryA, GetModuleHandleA and GetProcAddress see, and the exit code ExitProcess
-/// hands over: set by the one running program of this (child) process.
-void set_current_process(ldr::Process* process);
-
 }  // namespace pemap::run

@@ -1,0 +1,49 @@
+// The running program's side of the loader: which modules have been initialized, and the calls Windows makes into
+// them as the module list changes. LdrpInitializeProcess (and LoadLibrary) run each new module's TLS callbacks and
+// then its DllMain(DLL_PROCESS_ATTACH), dependencies first; FreeLibrary and process exit run DLL_PROCESS_DETACH,
+// TLS callbacks again, in reverse.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "pe/error.hpp"
+#include "process/process.hpp"
+
+namespace pemap::run {
+
+class Runtime {
+ public:
+  explicit Runtime(ldr::Process& process) : process_(process) {}
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  ldr::Process& process() { return process_; }
+
+  /// Every module not initialized yet, in initialization order: its TLS callbacks (reason DLL_PROCESS_ATTACH), then,
+  /// for a DLL, DllMain(DLL_PROCESS_ATTACH). The executable's entry point is not DllMain and is not called here.
+  /// A DllMain that returns FALSE is STATUS_DLL_INIT_FAILED naming the module; the modules before it stay initialized.
+  Result<bool> initialize();
+  /// FreeLibrary: one reference less; each module that goes gets DllMain(DLL_PROCESS_DETACH) and its TLS callbacks
+  /// (reason DLL_PROCESS_DETACH) before it is unmapped, the freed module first, then its dependencies.
+  Result<bool> free_library(std::string_view name);
+  /// Process exit: DETACH for every initialized module, in the reverse of the order they were initialized in.
+  void shutdown();
+
+  /// Modules initialized so far, in order.
+  const std::vector<const ldr::Module*>& initialized() const { return initialized_; }
+
+ private:
+  void detach(const ldr::Module& m);
+
+  ldr::Process& process_;
+  std::vector<const ldr::Module*> initialized_;
+};
+
+/// The runtime whose modules the host functions (LoadLibraryA, GetProcAddress, ExitProcess...) see: one running
+/// program per (child) process.
+Runtime* current_runtime();
+void set_current_runtime(Runtime* runtime);
+
+}  // namespace pemap::run
