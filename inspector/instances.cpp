@@ -1,19 +1,13 @@
-// Each instance is a forked child that loads the DLL through the loader, calls DllMain(DLL_PROCESS_ATTACH) and the
-// exports asked for, reports over a pipe, and stays alive (so every instance maps the image at the same time) until
-// the parent has read its /proc/PID/smaps and closes the release pipe. A child dies with its parent.
+// Each instance is a run::Child that loads the DLL, runs DllMain(DLL_PROCESS_ATTACH) and the exports asked for,
+// and stays alive (so every instance maps the image at the same time) until the parent has read its
+// /proc/PID/smaps.
 #include "instances.hpp"
 
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -21,67 +15,51 @@
 #include "json_text.hpp"
 #include "memory/win32.hpp"
 #include "model.hpp"
-#include "process/process.hpp"
-#include "run/call.hpp"
+#include "run/child.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
 
 namespace {
 
-// In the child: load, run, report one JSON line, wait for the parent.
-[[noreturn]] void instance(const InstancesOptions& opts, int report_fd, int release_fd) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  json out;
-  auto say = [&](const json& j) {
-    const std::string line = j.dump() + "\n";
-    if (::write(report_fd, line.data(), line.size()) < 0) ::_exit(3);
-  };
-  ldr::LoadOptions options;
-  options.search_dirs = opts.path;
-  options.application_dir = std::filesystem::path(opts.dll).parent_path().string();
-  ldr::Process process(std::move(options));
-  auto loaded = process.load_library(opts.dll.find('/') == std::string::npos ? "./" + opts.dll : opts.dll);
-  if (!loaded) {
-    say({{"ok", false}, {"error", printable(loaded.error().to_string())}});
-    ::_exit(1);
-  }
-  const ldr::Module& m = **loaded;
-  out["ok"] = true;
-  out["pid"] = ::getpid();
-  out["base"] = m.base;
-  out["size"] = m.section->size();
+// One instance: its report as JSON (the regions of the DLL's view, DllMain's result, each call's).
+json instance(run::Child& child, const std::vector<std::string>& calls) {
+  const auto& report = child.report();
+  const run::ChildModule& m = *report.find(report.module);
+  json out{{"ok", true}, {"pid", report.pid}, {"base", m.base}, {"size", m.size}};
   json regions = json::array();
-  for (const auto& r : m.section->regions())
+  for (const auto& r : m.regions)
     regions.push_back({{"rva", r.rva},
                        {"size", r.size},
                        {"name", printable(r.name)},
                        {"protect", std::string(win::protection_name(r.protect))},
-                       {"shared", r.backing == win::ImageRegion::Backing::shared}});
+                       {"shared", r.shared}});
   out["regions"] = std::move(regions);
-  if (auto ran = run::can_run(m); !ran) {
+  if (!report.cannot_run.empty()) {
     out["ran"] = false;
-    out["why_not"] = printable(ran.error().message);
-  } else {
-    // Dependencies first, as the loader initializes them.
-    for (const ldr::Module* d : process.initialization_order()) {
-      auto r = run::call_dll_main(*d, run::kDllProcessAttach);
-      if (d == &m) out["dll_main"] = r ? *r : 0;
-    }
-    json calls = json::object();
-    for (const auto& name : opts.calls) {
-      auto at = run::export_address(m, name);
-      auto r = at ? run::call(m, *at, {}) : Result<uint64_t>(at.error());
-      calls[name] = r ? json(static_cast<uint32_t>(*r)) : json(printable(r.error().message));
-    }
-    out["ran"] = true;
-    out["calls"] = std::move(calls);
+    out["why_not"] = printable(report.cannot_run);
+    return out;
   }
-  say(out);
-  char c;
-  while (::read(release_fd, &c, 1) > 0) {
+  auto text = [](const Result<run::Outcome>& o) {
+    return printable(!o ? o.error().message : o->message.empty() ? "ended" : o->message);
+  };
+  // Dependencies first, as the loader initializes them.
+  auto init = child.initialize();
+  if (!init || init->kind != run::Outcome::Kind::returned) {
+    out["ran"] = false;
+    out["why_not"] = text(init);
+    return out;
   }
-  ::_exit(0);
+  out["dll_main"] = 1;
+  json results = json::object();
+  for (const auto& name : calls) {
+    auto r = child.call(report.module, name);
+    results[name] =
+        r && r->kind == run::Outcome::Kind::returned ? json(static_cast<uint32_t>(r->value)) : json(text(r));
+  }
+  out["ran"] = true;
+  out["calls"] = std::move(results);
+  return out;
 }
 
 struct Pages {
@@ -122,74 +100,42 @@ int run_instances(const InstancesOptions& opts) {
     std::cerr << "pemap instances: -n takes 1 to 64\n";
     return exit_unusable;
   }
-  struct Child {
-    int pid = -1, release = -1;
-    json report;
-  };
-  std::vector<Child> children;
+  std::vector<run::Child> children;
+  std::vector<json> reports;
   int rc = exit_ok;
   // One after the other, each still alive when the next starts: instance k sees the k-1 before it.
-  for (int i = 0; i < opts.count; ++i) {
-    int report[2], release[2];
-    if (::pipe(report) != 0 || ::pipe(release) != 0) {
-      std::cerr << "pemap instances: cannot create a pipe\n";
-      return exit_unusable;
-    }
-    std::cout.flush();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::close(report[0]);
-      ::close(release[1]);
-      for (const auto& c : children) ::close(c.release);
-      instance(opts, report[1], release[0]);
-    }
-    ::close(report[1]);
-    ::close(release[0]);
-    Child child{pid, release[1], {}};
-    std::string text;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) > 0;) {
-      text.append(buf, static_cast<size_t>(n));
-      if (text.find('\n') != std::string::npos) break;
-    }
-    ::close(report[0]);
-    child.report = json::parse(text, nullptr, false);
-    if (child.report.is_discarded() || !child.report.value("ok", false)) {
-      int status = 0;
-      if (child.report.is_discarded()) {
-        ::close(child.release);
-        ::waitpid(pid, &status, 0);
-        child.report = {{"ok", false},
-                        {"error", WIFSIGNALED(status) ? fmt::format("instance died of signal {}", WTERMSIG(status))
-                                                      : fmt::format("instance exited with {}", WEXITSTATUS(status))}};
-        child.release = -1;
-        child.pid = -1;
-      }
+  for (int i = 0; i < opts.count && rc == exit_ok; ++i) {
+    run::ChildOptions options;
+    options.load.search_dirs = opts.path;
+    options.load.application_dir = std::filesystem::path(opts.dll).parent_path().string();
+    options.library = true;
+    auto child = run::Child::create(opts.dll, std::move(options));
+    if (!child) {
+      reports.push_back({{"ok", false}, {"error", printable(child.error().to_string())}});
       rc = exit_findings;
+      break;
     }
-    children.push_back(std::move(child));
-    if (rc != exit_ok) break;
+    reports.push_back(instance(*child, opts.calls));
+    if (!child->running()) rc = exit_findings;
+    children.push_back(std::move(*child));
   }
   // The kernel's view of every instance while all of them are alive.
   json doc;
   doc["dll"] = printable(opts.dll);
   json instances = json::array();
-  for (auto& c : children) {
-    json j = c.report;
-    if (c.pid > 0 && j.value("ok", false)) {
-      const auto pages = smaps_pages(c.pid, j["base"].get<uint64_t>(), j["regions"]);
-      for (size_t i = 0; i < pages.size(); ++i) {
-        j["regions"][i]["shared_kb"] = pages[i].shared_kb;
-        j["regions"][i]["private_kb"] = pages[i].private_kb;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    json j = reports[i];
+    if (i < children.size() && children[i].running()) {
+      const auto pages = smaps_pages(children[i].pid(), j["base"].get<uint64_t>(), j["regions"]);
+      for (size_t r = 0; r < pages.size(); ++r) {
+        j["regions"][r]["shared_kb"] = pages[r].shared_kb;
+        j["regions"][r]["private_kb"] = pages[r].private_kb;
       }
     }
     instances.push_back(std::move(j));
   }
   doc["instances"] = std::move(instances);
-  for (auto& c : children) {
-    if (c.release >= 0) ::close(c.release);
-    if (c.pid > 0) ::waitpid(c.pid, nullptr, 0);
-  }
+  children.clear();  // each instance ends here
 
   if (opts.json) {
     std::cout << doc.dump(2) << "\n";

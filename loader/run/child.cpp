@@ -1,0 +1,504 @@
+// Both sides of the child process. The child: load, report, then serve requests until the socket closes, with a
+// fault handler that turns a signal into a last message. The parent: requests and replies, and the child's end.
+#include "run/child.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "mapped_file.hpp"
+#include "pe/image.hpp"
+#include "run/call.hpp"
+#include "run/host.hpp"
+#include "run/runtime.hpp"
+#include "run/wire.hpp"
+
+namespace pemap::run {
+
+namespace {
+
+enum class Op : uint8_t { initialize, call, load_library, free_library, run_entry, exit_process, read };
+enum class Reply : uint8_t { report, value, error, fault, bytes };
+
+// ---- encoding ----
+
+void put(wire::Writer& w, const Error& e) {
+  w.put(e.status).put(e.structure).put(e.where.kind).put(e.where.value).put(e.message).put(e.win32);
+}
+Error get_error(wire::Reader& r) {
+  Error e;
+  e.status = r.get<Status>();
+  e.structure = r.str();
+  e.where.kind = r.get<Location::Kind>();
+  e.where.value = r.get<uint64_t>();
+  e.message = r.str();
+  e.win32 = r.get<uint32_t>();
+  return e;
+}
+
+void put(wire::Writer& w, const ldr::Event& e) {
+  w.put(e.step).put(e.depth).put(e.module).put(e.target).put(e.function).put(e.path).put(e.where).put(e.how);
+  w.put(e.reason).put(e.preferred).put(e.address).put(e.delta).put(e.size).put(e.count).put(e.value).put(e.ok);
+  w.put(e.counts.size());
+  for (const auto& [k, v] : e.counts) w.put(k).put(v);
+}
+ldr::Event get_event(wire::Reader& r) {
+  ldr::Event e;
+  e.step = r.get<ldr::Step>();
+  e.depth = r.get<unsigned>();
+  e.module = r.str();
+  e.target = r.str();
+  e.function = r.str();
+  e.path = r.str();
+  e.where = r.str();
+  e.how = r.str();
+  e.reason = r.str();
+  e.preferred = r.get<uint64_t>();
+  e.address = r.get<uint64_t>();
+  e.delta = r.get<int64_t>();
+  e.size = r.get<uint64_t>();
+  e.count = r.get<uint64_t>();
+  e.value = r.get<uint64_t>();
+  e.ok = r.get<bool>();
+  for (uint64_t n = r.count(16); n > 0; --n) {
+    std::string k = r.str();
+    e.counts[k] = r.get<uint64_t>();
+  }
+  return e;
+}
+
+void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module& main, const std::string& cannot_run) {
+  w.put(Reply::report).put(::getpid()).put(main.name).put(cannot_run);
+  w.put(process.modules().size());
+  for (const auto& m : process.modules()) {
+    w.put(m->name).put(m->path).put(m->base).put(m->preferred_base).put(m->section->size()).put(m->entry_point);
+    w.put(m->executable);
+    w.put(m->section->regions().size());
+    for (const auto& g : m->section->regions())
+      w.put(g.rva).put(g.size).put(g.name).put(g.protect).put(g.backing == win::ImageRegion::Backing::shared);
+  }
+  w.put(process.unresolved().size());
+  for (const auto& u : process.unresolved())
+    w.put(u.importer).put(u.dll).put(u.function).put(u.status).put(u.reason).put(u.trap);
+}
+void get_report(wire::Reader& r, ChildReport& out) {
+  out.pid = r.get<pid_t>();
+  out.module = r.str();
+  out.cannot_run = r.str();
+  for (uint64_t n = r.count(64); n > 0; --n) {
+    ChildModule m;
+    m.name = r.str();
+    m.path = r.str();
+    m.base = r.get<uint64_t>();
+    m.preferred_base = r.get<uint64_t>();
+    m.size = r.get<uint64_t>();
+    m.entry_point = r.get<uint64_t>();
+    m.executable = r.get<bool>();
+    for (uint64_t k = r.count(40); k > 0; --k) {
+      ChildModule::Region g;
+      g.rva = r.get<uint64_t>();
+      g.size = r.get<uint64_t>();
+      g.name = r.str();
+      g.protect = r.get<uint32_t>();
+      g.shared = r.get<bool>();
+      m.regions.push_back(std::move(g));
+    }
+    out.modules.push_back(std::move(m));
+  }
+  for (uint64_t n = r.count(48); n > 0; --n) {
+    ldr::Unresolved u;
+    u.importer = r.str();
+    u.dll = r.str();
+    u.function = r.str();
+    u.status = r.get<Status>();
+    u.reason = r.str();
+    u.trap = r.get<uint64_t>();
+    out.unresolved.push_back(std::move(u));
+  }
+}
+
+Error child_error(std::string message) {
+  return make_error(Status::io_error, "child process", Location{}, std::move(message));
+}
+
+// ---- the child ----
+
+int g_fd = -1;                            // the socket to the parent
+const ldr::Process* g_process = nullptr;  // for the fault handler
+
+void on_fault(int sig, siginfo_t* info, void* context) {
+  const auto addr = reinterpret_cast<uint64_t>(info->si_addr);
+  uint64_t rip = 0;
+#if defined(__x86_64__)
+  rip = static_cast<uint64_t>(static_cast<ucontext_t*>(context)->uc_mcontext.gregs[REG_RIP]);
+#else
+  (void)context;
+#endif
+  std::string message;
+  if (g_process) {
+    if (const std::string trap = g_process->traps().name_at(rip); !trap.empty()) {
+      std::string why = "it was not resolved at load";
+      for (const auto& u : g_process->unresolved())
+        if (u.trap == rip) why = u.reason;
+      message = fmt::format("the program called {}, an import bound to the trap address {:#x}: {}", trap, rip, why);
+    }
+  }
+  if (message.empty()) {
+    std::string where = fmt::format("{:#x}", rip);
+    bool gs = false;
+    if (g_process)
+      for (const auto& m : g_process->modules())
+        if (rip >= m->base && rip - m->base < m->section->size()) {
+          where = fmt::format("{:#x} ({}+{:#x})", rip, m->name, rip - m->base);
+          gs = reinterpret_cast<const unsigned char*>(rip)[0] == 0x65;
+        }
+    message = fmt::format("{} at {} touching {:#x}{}", sig == SIGSEGV ? "access violation" : strsignal(sig), where,
+                          addr, gs ? ": the instruction reads gs:, the Windows TEB, beyond what pemap gives it" : "");
+  }
+  std::fflush(stdout);
+  wire::Writer w;
+  w.put(Reply::fault).put(128 + sig).put(message);
+  (void)wire::send(g_fd, w.bytes());
+  ::_exit(128 + sig);
+}
+
+void install_fault_handler() {
+  static char alt_stack[64 * 1024];
+  stack_t ss{};
+  ss.ss_sp = alt_stack;
+  ss.ss_size = sizeof alt_stack;
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction sa {};
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) ::sigaction(sig, &sa, nullptr);
+}
+
+void reply(const wire::Writer& w) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (!wire::send(g_fd, w.bytes())) ::_exit(0);  // the parent is gone
+}
+void reply_error(const Error& e) {
+  wire::Writer w;
+  w.put(Reply::error);
+  put(w, e);
+  reply(w);
+}
+void reply_value(uint64_t v) {
+  wire::Writer w;
+  w.put(Reply::value).put(v);
+  reply(w);
+}
+
+[[noreturn]] void exit_process(uint32_t code) {
+  const auto exit = host_address("kernel32.dll", "ExitProcess");
+  using Exit = void(__attribute__((ms_abi))*)(uint32_t);
+  if (exit) reinterpret_cast<Exit>(static_cast<uintptr_t>(*exit))(code);
+  ::_exit(static_cast<int>(code & 0xff));
+}
+
+// Memory of this process, whatever its protection: /proc/self/mem reads through PROT_NONE as a debugger does.
+void serve_read(uint64_t address, uint64_t length) {
+  if (length > wire::kMaxFrame - 64) return reply_error(child_error("read: at most 64 MiB at a time"));
+  const int mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+  std::string bytes(length, '\0');
+  const ssize_t n = mem < 0 ? -1 : ::pread(mem, bytes.data(), length, static_cast<off_t>(address));
+  if (mem >= 0) ::close(mem);
+  if (n != static_cast<ssize_t>(length))
+    return reply_error(child_error(fmt::format("{:#x} bytes at {:#x}: not all of it is mapped", length, address)));
+  wire::Writer w;
+  w.put(Reply::bytes).put(bytes);
+  reply(w);
+}
+
+void serve_call(ldr::Process& process, wire::Reader& r) {
+  const std::string module = r.str(), function = r.str();
+  const uint64_t count = r.count(16);
+  std::vector<std::string> strings(count);  // sized once: the pointers passed stay valid
+  std::vector<uint64_t> args(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    if (r.get<bool>()) {
+      strings[i] = r.str();
+      args[i] = reinterpret_cast<uint64_t>(strings[i].c_str());
+    } else {
+      args[i] = r.get<uint64_t>();
+    }
+  }
+  const ldr::Module* m = process.find(module);
+  if (!m) return reply_error(child_error(fmt::format("{} is not loaded", module)));
+  auto at = export_address(*m, function);
+  auto result = at ? call(*m, *at, args) : Result<uint64_t>(at.error());
+  if (!result) return reply_error(result.error());
+  reply_value(*result);
+}
+
+[[noreturn]] void serve(const std::string& file, ChildOptions& options, pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(0);
+  if (options.stdout_fd >= 0) ::dup2(options.stdout_fd, STDOUT_FILENO);
+  if (options.stderr_fd >= 0) ::dup2(options.stderr_fd, STDERR_FILENO);
+  // Nothing of the parent's but the three standard streams and the socket.
+  if (g_fd != 3) {
+    ::dup2(g_fd, 3);
+    g_fd = 3;
+  }
+  ::close_range(4, ~0U, 0);
+
+  std::vector<ldr::Event> events;
+  ldr::LoadOptions load = std::move(options.load);
+  // Host functions are x86-64 code of this process: only a PE32+ image can call them (PE32 is loaded, not run).
+  if (options.host_imports)
+    if (auto f = MappedFile::open(file); f)
+      if (auto image = pe::Image::parse(f->bytes()); image && image->is_pe32plus())
+        load.host = ldr::HostImports{is_host_module, host_address};
+  ldr::Process process(std::move(load), [&](const ldr::Event& e) { events.push_back(e); });
+  auto main = options.library ? process.load_library(file.find('/') == std::string::npos ? "./" + file : file)
+                              : process.load_executable(file);
+  wire::Writer w;
+  if (!main) {
+    w.put(Reply::error);
+    put(w, main.error());
+  } else {
+    auto runs = can_run(**main);
+    put_report(w, process, **main, runs ? std::string() : runs.error().message);
+  }
+  w.put(events.size());
+  for (const auto& e : events) put(w, e);
+  reply(w);
+  if (!main) ::_exit(1);
+
+  g_process = &process;
+  Runtime runtime(process);
+  set_current_runtime(&runtime);
+  install_fault_handler();
+  const bool runs = static_cast<bool>(can_run(**main));
+  const Error cannot = runs ? Error{} : can_run(**main).error();
+  for (;;) {
+    auto request = wire::receive(g_fd);
+    if (!request) ::_exit(0);
+    wire::Reader r(*request);
+    const auto op = r.get<Op>();
+    if (op == Op::read) {
+      const auto address = r.get<uint64_t>();
+      serve_read(address, r.get<uint64_t>());
+      continue;
+    }
+    if (!runs) {
+      reply_error(cannot);
+      continue;
+    }
+    switch (op) {
+      case Op::initialize:
+        if (auto ok = runtime.initialize(); !ok)
+          reply_error(ok.error());
+        else
+          reply_value(1);
+        break;
+      case Op::call:
+        serve_call(process, r);
+        break;
+      case Op::load_library: {
+        auto m = process.load_library(r.str());
+        if (!m) {
+          reply_error(m.error());
+          break;
+        }
+        const uint64_t base = (*m)->base;
+        if (auto ok = runtime.initialize(); !ok)
+          reply_error(ok.error());
+        else
+          reply_value(base);
+        break;
+      }
+      case Op::free_library:
+        if (auto ok = runtime.free_library(r.str()); !ok)
+          reply_error(ok.error());
+        else
+          reply_value(1);
+        break;
+      case Op::run_entry: {
+        // Returning from the entry point ends the process with that value, as ExitProcess would.
+        const ldr::Module& exe = **main;
+        if (!exe.executable || exe.entry_point == 0) {
+          reply_error(child_error(fmt::format("{} has no entry point to run", exe.name)));
+          break;
+        }
+        auto result = call(exe, exe.entry_point, {});
+        exit_process(result ? static_cast<uint32_t>(*result) : 1);
+      }
+      case Op::exit_process:
+        exit_process(r.get<uint32_t>());
+      case Op::read:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+const ChildModule* ChildReport::find(std::string_view name) const {
+  for (const auto& m : modules)
+    if (ldr::same_module_name(m.name, name)) return &m;
+  return nullptr;
+}
+
+Result<Child> Child::create(const std::string& file, ChildOptions options) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return child_error(fmt::format("socketpair: {}", std::strerror(errno)));
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    return child_error(fmt::format("fork: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::close(sv[0]);
+    g_fd = sv[1];
+    serve(file, options, parent);
+  }
+  ::close(sv[1]);
+  Child child;
+  child.fd_ = sv[0];
+  child.report_.pid = pid;
+  auto frame = wire::receive(child.fd_);
+  if (!frame) {
+    const Outcome end = child.ended();
+    return child_error(fmt::format("the child process ended before it reported its load ({})", end.message));
+  }
+  wire::Reader r(*frame);
+  std::optional<Error> failed;
+  if (r.get<Reply>() == Reply::error)
+    failed = get_error(r);
+  else
+    get_report(r, child.report_);
+  child.report_.pid = pid;
+  for (uint64_t n = r.count(64); n > 0; --n) child.report_.events.push_back(get_event(r));
+  if (r.failed()) return child_error("the child's report could not be read");
+  for (const auto& e : child.report_.events)
+    if (options.on_event) options.on_event(e);
+  if (failed) return *failed;
+  return child;
+}
+
+Child::Child(Child&& other) noexcept : fd_(other.fd_), report_(std::move(other.report_)) { other.fd_ = -1; }
+
+Child::~Child() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::kill(report_.pid, SIGKILL);
+  ::waitpid(report_.pid, nullptr, 0);
+}
+
+Outcome Child::ended() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  int status = 0;
+  Outcome o;
+  o.kind = Outcome::Kind::exited;
+  if (::waitpid(report_.pid, &status, 0) != report_.pid) {
+    o.message = "the child process was already reaped";
+  } else if (WIFSIGNALED(status)) {
+    o.kind = Outcome::Kind::fault;
+    o.value = 128 + static_cast<uint64_t>(WTERMSIG(status));
+    o.message = fmt::format("the child process died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  } else {
+    o.value = static_cast<uint64_t>(WEXITSTATUS(status));
+    o.message = fmt::format("the child process exited with {}", WEXITSTATUS(status));
+  }
+  return o;
+}
+
+Result<Outcome> Child::request(std::string payload, std::string* bytes) {
+  if (fd_ < 0) return child_error("the child process has ended");
+  if (!wire::send(fd_, payload)) return ended();
+  auto frame = wire::receive(fd_);
+  if (!frame) return ended();
+  wire::Reader r(*frame);
+  Outcome o;
+  switch (r.get<Reply>()) {
+    case Reply::value:
+      o.value = r.get<uint64_t>();
+      break;
+    case Reply::error: {
+      Error e = get_error(r);
+      if (r.failed()) return child_error("the child's reply could not be read");
+      return e;
+    }
+    case Reply::fault: {
+      o.kind = Outcome::Kind::fault;
+      o.value = r.get<uint64_t>();
+      o.message = r.str();
+      (void)ended();
+      break;
+    }
+    case Reply::bytes:
+      if (!bytes) return child_error("the child sent bytes nobody asked for");
+      *bytes = r.str();
+      break;
+    case Reply::report:
+      return child_error("the child sent a second report");
+  }
+  if (r.failed()) return child_error("the child's reply could not be read");
+  return o;
+}
+
+Result<Outcome> Child::initialize() { return request(wire::Writer().put(Op::initialize).bytes()); }
+
+Result<Outcome> Child::call(std::string_view module, std::string_view function, std::span<const Argument> args) {
+  if (args.size() > 4) return child_error("at most four arguments (RCX, RDX, R8, R9)");
+  wire::Writer w;
+  w.put(Op::call).put(module).put(function).put(args.size());
+  for (const auto& a : args) {
+    if (const auto* s = std::get_if<std::string>(&a))
+      w.put(true).put(*s);
+    else
+      w.put(false).put(std::get<uint64_t>(a));
+  }
+  return request(w.bytes());
+}
+
+Result<Outcome> Child::load_library(std::string_view name) {
+  return request(wire::Writer().put(Op::load_library).put(name).bytes());
+}
+Result<Outcome> Child::free_library(std::string_view module) {
+  return request(wire::Writer().put(Op::free_library).put(module).bytes());
+}
+Result<Outcome> Child::run_entry() { return request(wire::Writer().put(Op::run_entry).bytes()); }
+Result<Outcome> Child::exit_process(uint32_t code) {
+  return request(wire::Writer().put(Op::exit_process).put(code).bytes());
+}
+
+Result<std::vector<std::byte>> Child::read(uint64_t address, uint64_t length) {
+  std::vector<std::byte> out;
+  out.reserve(length);
+  constexpr uint64_t kPiece = 16u << 20;
+  for (uint64_t done = 0; done < length;) {
+    const uint64_t n = std::min(kPiece, length - done);
+    std::string bytes;
+    auto got = request(wire::Writer().put(Op::read).put(address + done).put(n).bytes(), &bytes);
+    if (!got) return got.take_error();
+    if (got->kind != Outcome::Kind::returned || bytes.size() != n)
+      return child_error(fmt::format("reading {:#x} bytes at {:#x}: {}", n, address + done, got->message));
+    const auto* p = reinterpret_cast<const std::byte*>(bytes.data());
+    out.insert(out.end(), p, p + n);
+    done += n;
+  }
+  return out;
+}
+
+}  // namespace pemap::run
