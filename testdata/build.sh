@@ -77,6 +77,7 @@ for arch in x86 x64; do
         FWD2_BASE=0x66000000
         KBASE_BASE=0x6b000000        # system/kernelbase.dll
         K32_BASE=0x6b800000          # system/kernel32.dll
+        CHAIN_BASE=0x6c000000        # chain_c; chain_b, chain_a, chain_fail 1, 2, 3 MiB above
     else
         T=x86_64-w64-mingw32
         EXE_ENTRY=pe_start
@@ -91,6 +92,7 @@ for arch in x86 x64; do
         FWD2_BASE=0x266000000
         KBASE_BASE=0x26b000000       # system/kernelbase.dll
         K32_BASE=0x26b800000         # system/kernel32.dll
+        CHAIN_BASE=0x26c000000       # chain_c; chain_b, chain_a, chain_fail 1, 2, 3 MiB above
     fi
     GCC=$T-gcc
     DLLTOOL=$T-dlltool
@@ -185,6 +187,22 @@ for arch in x86 x64; do
     mcc src/msvc_app.c -o "$O/msvc_app.obj"
     lexe "$O/msvc_app.obj" "$O/msvc_liba.lib" "$O/kernel32.lib" /out:"$B/msvc/app.exe"
     built "$B/msvc/liba.dll" "$B/msvc/app.exe"
+
+    # (q) chain_a.dll -> chain_b.dll -> chain_c.dll, chain_fail.dll -> chain_c.dll: DllMain order (lld-link).
+    chain() { # chain SELF NEXT BASE [CFLAGS...]
+        local self=$1 next=$2 base=$3
+        shift 3
+        local defs=(-DSELF="$self") libs=()
+        [[ -n $next ]] && defs+=(-DNEXT="$next") && libs+=("$O/chain_$next.lib")
+        mcc "${defs[@]}" "$@" src/chain.c -o "$O/chain_$self.obj"
+        ldll /base:"$base" "$O/chain_$self.obj" "${libs[@]}" "$O/kernel32.lib" /out:"$B/chain_$self.dll" \
+             /implib:"$O/chain_$self.lib"
+        built "$B/chain_$self.dll"
+    }
+    chain c "" $CHAIN_BASE
+    chain b c $((CHAIN_BASE + 0x100000))
+    chain a b $((CHAIN_BASE + 0x200000)) -DWITH_TLS
+    chain fail c $((CHAIN_BASE + 0x300000)) -DFAIL
 
     # (p) system/: stub kernel32.dll + kernelbase.dll, so a loader finds every
     # system DLL the images above import.  kernel32.dll exports each KERNEL32

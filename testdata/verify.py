@@ -292,6 +292,14 @@ def main():
         rel_addrs = {a for t, a in img.relocs()}
         check(cbva - ib in rel_addrs and cbva - ib + psz in rel_addrs, f"{img.rel}: callback pointers relocated")
 
+        # q: the chain
+        for name, nxt in (("chain_a", "chain_b"), ("chain_b", "chain_c"), ("chain_fail", "chain_c")):
+            imp = dict(I(f"{name}.dll").imports())
+            check({n for n, h in imp.get(f"{nxt}.dll", [])} == {f"chain_depth_{nxt[6:]}"}, f"{arch}/{name}.dll {imp}")
+        check(set(dict(I("chain_c.dll").imports())) == {"kernel32.dll"}, f"{arch}/chain_c.dll imports")
+        tls = readobj(I("chain_a.dll").path, "--coff-tls-directory")
+        check(int(re.search(r"AddressOfCallBacks: (\S+)", tls).group(1), 0) != 0, f"{arch}/chain_a.dll: TLS callbacks")
+
         # j: lowalign
         img = I("lowalign.exe")
         check(img.num("SectionAlignment") == 0x200 and img.num("FileAlignment") == 0x200, f"{img.rel}: alignment")

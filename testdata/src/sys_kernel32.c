@@ -14,6 +14,7 @@ typedef int(__stdcall *FARPROC)(void);
 void WINAPI ExitProcess(unsigned int code) { (void)code; }
 HMODULE WINAPI LoadLibraryA(const char *name) { (void)name; return 0; }
 FARPROC WINAPI GetProcAddress(HMODULE mod, const char *name) { (void)mod; (void)name; return 0; }
+void WINAPI OutputDebugStringA(const char *s) { (void)s; }
 
 BOOL WINAPI DllEntry(HINSTANCE inst, DWORD reason, LPVOID reserved)
 {
