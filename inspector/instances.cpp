@@ -3,6 +3,7 @@
 // /proc/PID/smaps.
 #include "instances.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -62,37 +63,6 @@ json instance(run::Child& child, const std::vector<std::string>& calls) {
   return out;
 }
 
-struct Pages {
-  uint64_t shared_kb = 0, private_kb = 0;
-};
-
-// Shared_* and Private_* of /proc/PID/smaps, summed over the mappings inside each region of the image.
-std::vector<Pages> smaps_pages(int pid, uint64_t base, const json& regions) {
-  std::vector<Pages> out(regions.size());
-  std::ifstream in(fmt::format("/proc/{}/smaps", pid));
-  std::string line;
-  int current = -1;
-  while (std::getline(in, line)) {
-    unsigned long long lo = 0, hi = 0;
-    if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
-      current = -1;
-      for (size_t i = 0; i < regions.size(); ++i) {
-        const uint64_t start = base + regions[i]["rva"].get<uint64_t>();
-        if (lo >= start && lo < start + regions[i]["size"].get<uint64_t>()) current = static_cast<int>(i);
-      }
-      continue;
-    }
-    if (current < 0) continue;
-    unsigned long long kb = 0;
-    char key[64] = {};
-    if (std::sscanf(line.c_str(), "%63[^:]: %llu kB", key, &kb) != 2) continue;
-    const std::string k = key;
-    if (k == "Shared_Clean" || k == "Shared_Dirty") out[current].shared_kb += kb;
-    if (k == "Private_Clean" || k == "Private_Dirty") out[current].private_kb += kb;
-  }
-  return out;
-}
-
 }  // namespace
 
 int run_instances(const InstancesOptions& opts) {
@@ -126,10 +96,13 @@ int run_instances(const InstancesOptions& opts) {
   for (size_t i = 0; i < reports.size(); ++i) {
     json j = reports[i];
     if (i < children.size() && children[i].running()) {
-      const auto pages = smaps_pages(children[i].pid(), j["base"].get<uint64_t>(), j["regions"]);
-      for (size_t r = 0; r < pages.size(); ++r) {
-        j["regions"][r]["shared_kb"] = pages[r].shared_kb;
-        j["regions"][r]["private_kb"] = pages[r].private_kb;
+      for (auto& r : j["regions"]) {
+        const auto pages =
+            children[i].resident(j["base"].get<uint64_t>() + r["rva"].get<uint64_t>(), r["size"].get<uint64_t>());
+        r["shared_kb"] = pages.shared_kb;
+        r["private_kb"] = pages.private_kb;
+        r["frames"] =
+            children[i].page_frames(j["base"].get<uint64_t>() + r["rva"].get<uint64_t>(), r["size"].get<uint64_t>());
       }
     }
     instances.push_back(std::move(j));
@@ -175,18 +148,33 @@ int run_instances(const InstancesOptions& opts) {
                {"protect"},
                {"backing"},
                {"shared kB", Table::Align::right},
-               {"private kB", Table::Align::right}});
+               {"private kB", Table::Align::right},
+               {"page frames"}});
+  // Physical pages: the same frames as the first instance's region, or frames of its own.
+  auto frames = [&](const json& r, const json* first) -> std::string {
+    const auto f = r.value("frames", std::vector<uint64_t>{});
+    const bool any = std::any_of(f.begin(), f.end(), [](uint64_t v) { return v != 0; });
+    if (!any) return r.value("shared_kb", uint64_t{0}) + r.value("private_kb", uint64_t{0}) ? "hidden" : "-";
+    if (!first) return "first";
+    return f == first->value("frames", std::vector<uint64_t>{}) ? "same as 1" : "own";
+  };
   k = 0;
+  const json* first = nullptr;
   for (const auto& j : doc["instances"]) {
     ++k;
     if (!j.value("ok", false)) continue;
-    for (const auto& r : j["regions"])
+    for (size_t i = 0; i < j["regions"].size(); ++i) {
+      const json& r = j["regions"][i];
       pages.add({std::to_string(k), r["name"].get<std::string>(), r["protect"].get<std::string>(),
                  r["shared"].get<bool>() ? "MEM_SHARED section" : "image, copy-on-write",
-                 std::to_string(r.value("shared_kb", uint64_t{0})),
-                 std::to_string(r.value("private_kb", uint64_t{0}))});
+                 std::to_string(r.value("shared_kb", uint64_t{0})), std::to_string(r.value("private_kb", uint64_t{0})),
+                 frames(r, first ? &(*first)["regions"][i] : nullptr)});
+    }
+    if (!first) first = &j;
   }
-  std::cout << "\nPages of each instance's view, from /proc/PID/smaps (resident only)\n" << pages.render() << notes;
+  std::cout << "\nPages of each instance's view: the kernel's counts (/proc/PID/smaps, resident pages) and physical "
+               "frames (/proc/PID/pagemap)\n"
+            << pages.render() << notes;
   return rc;
 }
 

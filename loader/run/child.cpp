@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -498,6 +499,42 @@ Result<std::vector<std::byte>> Child::read(uint64_t address, uint64_t length) {
     out.insert(out.end(), p, p + n);
     done += n;
   }
+  return out;
+}
+
+Residency Child::resident(uint64_t address, uint64_t size) const {
+  Residency out;
+  std::ifstream in(fmt::format("/proc/{}/smaps", report_.pid));
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    unsigned long long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      inside = lo >= address && lo - address < size;
+      continue;
+    }
+    unsigned long long kb = 0;
+    char key[64] = {};
+    if (!inside || std::sscanf(line.c_str(), "%63[^:]: %llu kB", key, &kb) != 2) continue;
+    const std::string_view k = key;
+    if (k == "Shared_Clean" || k == "Shared_Dirty") out.shared_kb += kb;
+    if (k == "Private_Clean" || k == "Private_Dirty") out.private_kb += kb;
+  }
+  return out;
+}
+
+std::vector<uint64_t> Child::page_frames(uint64_t address, uint64_t size) const {
+  constexpr uint64_t kPage = 4096, kPresent = uint64_t{1} << 63, kFrame = (uint64_t{1} << 55) - 1;
+  std::vector<uint64_t> out((size + kPage - 1) / kPage);
+  const int fd = ::open(fmt::format("/proc/{}/pagemap", report_.pid).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint64_t entry = 0;
+    const auto at = static_cast<off_t>((address / kPage + i) * sizeof entry);
+    if (::pread(fd, &entry, sizeof entry, at) == static_cast<ssize_t>(sizeof entry) && (entry & kPresent))
+      out[i] = entry & kFrame;
+  }
+  ::close(fd);
   return out;
 }
 

@@ -67,6 +67,12 @@ struct Outcome {
   std::string message;
 };
 
+/// The kernel's count of a range's resident pages, from /proc/PID/smaps.
+struct Residency {
+  uint64_t shared_kb = 0;   ///< Shared_Clean + Shared_Dirty: pages another process maps too
+  uint64_t private_kb = 0;  ///< Private_Clean + Private_Dirty: pages only this process maps
+};
+
 /// An argument for call(): an integer or pointer, or a string the child copies and passes a pointer to.
 using Argument = std::variant<uint64_t, std::string>;
 
@@ -97,6 +103,12 @@ class Child {
   /// `length` bytes of the child's memory at `address`, whatever their protection (pages never committed are an
   /// error naming the address).
   Result<std::vector<std::byte>> read(uint64_t address, uint64_t length);
+
+  /// Resident pages of the mappings that start in [address, address + size), as the kernel counts them.
+  Residency resident(uint64_t address, uint64_t size) const;
+  /// The physical page frame of each page in [address, address + size), from /proc/PID/pagemap: 0 for a page that
+  /// is not resident, and for every page when the kernel hides frame numbers (without CAP_SYS_ADMIN).
+  std::vector<uint64_t> page_frames(uint64_t address, uint64_t size) const;
 
  private:
   Child() = default;
