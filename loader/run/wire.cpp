@@ -1,5 +1,6 @@
 #include "run/wire.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,7 +10,7 @@ namespace pemap::run::wire {
 namespace {
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);  // a child that died is an error here, not SIGPIPE
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
     p += w;

@@ -77,7 +77,7 @@ class Reader {
   bool failed_ = false;
 };
 
-/// Writes one frame to `fd`; false when the other side is gone.
+/// Writes one frame to the socket `fd`; false when the other side is gone.
 bool send(int fd, std::string_view payload);
 /// Reads one frame; nullopt at end of file, on an error, or for a frame over kMaxFrame.
 std::optional<std::string> receive(int fd);
