@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "run/call.hpp"
+#include "run/teb.hpp"
 
 namespace pemap::run {
 
@@ -23,9 +24,15 @@ Runtime* current_runtime() { return g_runtime; }
 void set_current_runtime(Runtime* runtime) { g_runtime = runtime; }
 
 Result<bool> Runtime::initialize() {
+  const ldr::Module* exe = nullptr;
+  for (const auto& m : process_.modules())
+    if (m->executable) exe = m.get();
   for (const ldr::Module* m : process_.initialization_order()) {
     if (std::find(initialized_.begin(), initialized_.end(), m) != initialized_.end()) continue;
     if (auto ok = can_run(*m); !ok) return ok.take_error();
+    if (auto teb = install_teb(exe ? exe->base : 0); !teb) return teb.take_error();
+    // The TLS block exists before the module's first TLS callback runs (LdrpHandleTlsData, then the callbacks).
+    if (auto block = allocate_tls(*m); !block) return block.take_error();
     initialized_.push_back(m);
     call_tls_callbacks(*m, kDllProcessAttach);
     if (m->executable) continue;
@@ -44,6 +51,7 @@ void Runtime::detach(const ldr::Module& m) {
   initialized_.erase(it);
   if (!m.executable) (void)call_dll_main(m, kDllProcessDetach);
   call_tls_callbacks(m, kDllProcessDetach);
+  release_tls(m);
 }
 
 Result<bool> Runtime::free_library(std::string_view name) {

@@ -1,7 +1,7 @@
 // The running program's side of the loader: which modules have been initialized, and the calls Windows makes into
-// them as the module list changes. LdrpInitializeProcess (and LoadLibrary) run each new module's TLS callbacks and
-// then its DllMain(DLL_PROCESS_ATTACH), dependencies first; FreeLibrary and process exit run DLL_PROCESS_DETACH,
-// TLS callbacks again, in reverse.
+// them as the module list changes. LdrpInitializeProcess (and LoadLibrary) give each new module its TLS block, run
+// its TLS callbacks and then its DllMain(DLL_PROCESS_ATTACH), dependencies first; FreeLibrary and process exit run
+// DLL_PROCESS_DETACH, TLS callbacks again, in reverse, and free the TLS blocks.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +21,11 @@ class Runtime {
 
   ldr::Process& process() { return process_; }
 
-  /// Every module not initialized yet, in initialization order: its TLS callbacks (reason DLL_PROCESS_ATTACH), then,
-  /// for a DLL, DllMain(DLL_PROCESS_ATTACH). The executable's entry point is not DllMain and is not called here.
+  /// Every module not initialized yet, in initialization order: its TLS block (allocate_tls), its TLS callbacks
+  /// (reason DLL_PROCESS_ATTACH), then, for a DLL, DllMain(DLL_PROCESS_ATTACH). The executable's entry point is not
+  /// DllMain and is not called here. The first call also gives the calling thread its TEB and the process its PEB
+  /// (install_teb, run/teb.hpp); a call that initializes a module also sets the PEB's ImageBaseAddress. Image code
+  /// runs on the thread that calls this.
   /// A DllMain that returns FALSE is STATUS_DLL_INIT_FAILED naming the module; the modules before it stay initialized.
   Result<bool> initialize();
   /// FreeLibrary: one reference less; each module that goes gets DllMain(DLL_PROCESS_DETACH) and its TLS callbacks
