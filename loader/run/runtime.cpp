@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "run/call.hpp"
+#include "run/host.hpp"
 #include "run/teb.hpp"
 
 namespace pemap::run {
@@ -31,6 +32,11 @@ Result<bool> Runtime::initialize() {
     if (std::find(initialized_.begin(), initialized_.end(), m) != initialized_.end()) continue;
     if (auto ok = can_run(*m); !ok) return ok.take_error();
     if (auto teb = install_teb(exe ? exe->base : 0); !teb) return teb.take_error();
+    if (!started_) {
+      started_ = true;
+      if (arguments_.empty()) arguments_.push_back(exe ? exe->path : m->path);
+      set_host_command_line(arguments_);
+    }
     // The TLS block exists before the module's first TLS callback runs (LdrpHandleTlsData, then the callbacks).
     if (auto block = allocate_tls(*m); !block) return block.take_error();
     initialized_.push_back(m);

@@ -2,15 +2,16 @@
 # pemap run: testdata's x64 programs run with their imports bound to host functions and exit 0 when every check
 # they make passed (app.exe's include libb.dll's checksum over pointers that are right only when its relocation,
 # at a displaced base, was applied). tls.exe exits 0 only when its TLS callbacks ran in order and its
-# __declspec(thread) variable, read through gs:[0x58], starts at its template value (the TEB and the TLS block).
-# A call to an unresolved import stops with a message naming it; PE32 is loaded but not run.
+# __declspec(thread) variable, read through gs:[0x58], starts at its template value (the TEB and the TLS block);
+# hello.exe is the whole mingw-w64 CRT start-up and exit on msvcrt.dll, and must print exactly its line. A call to
+# an unresolved import stops with a message naming it; PE32 is loaded but not run.
 # Usage: run.sh PEMAP
 set -u
 pemap=$1
 cd "$(dirname "$0")/../.." || exit 2
 fail=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.err"' EXIT
 expect() {  # expect CODE TEXT -- ARGS...: exit code CODE and TEXT (may be empty) in the output
   local code=$1 text=$2
   shift 3
@@ -29,6 +30,18 @@ expect 139 "the program called liba.dll!liba_no_such_function, an import bound t
   testdata/bin/x64/missing.exe
 expect 0 "" -- testdata/bin/x64/tls.exe
 expect 0 "" -- testdata/bin/x64/tls.exe --base tls.exe=0x7f0000000
+# hello.exe: stdout is its one line and nothing else, stderr is empty, the exit code is main's 0 (through exit()).
+for base in "" "--base hello.exe=0x7f0000000"; do
+  # shellcheck disable=SC2086  # $base is zero or two words
+  "$pemap" run testdata/bin/x64/hello.exe $base > "$out" 2> "$out.err"
+  rc=$?
+  if [ "$rc" -ne 0 ] || [ "$(od -An -c "$out")" != "$(printf 'hello from pemap testdata\n' | od -An -c)" ] ||
+    [ -s "$out.err" ]; then
+    echo "FAIL: pemap run testdata/bin/x64/hello.exe $base: exit $rc (want 0), stdout must be its one line, stderr empty"
+    sed 's/^/  | /' "$out" "$out.err"
+    fail=$((fail + 1))
+  fi
+done
 expect 1 "app.exe is PE32: its code needs the CPU in 32-bit mode" -- testdata/bin/x86/app.exe --path testdata/bin/x86/system
 expect 1 "cannot open testdata/bin/x64/nosuch.exe" -- testdata/bin/x64/nosuch.exe
 expect 0 "" -- testdata/bin/x64/app.exe --base app.exe=0x50000000 --base liba.dll=0x7f0000000
