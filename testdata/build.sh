@@ -230,6 +230,11 @@ for arch in x86 x64; do
         # (n) hello.exe: ordinary mingw-w64 CRT program (msvcrt.dll), stripped.
         "$GCC" -O2 -s -Wl,--no-insert-timestamp src/hello.c -o "$B/hello.exe"
         built "$B/hello.exe"
+
+        # (r) printf.exe: the msvcrt printf family (-D__USE_MINGW_ANSI_STDIO=0: msvcrt's printf, not mingw's).
+        "$GCC" -O2 -s -Wno-format -D__USE_MINGW_ANSI_STDIO=0 -Wl,--no-insert-timestamp src/printf.c \
+            -o "$B/printf.exe"
+        built "$B/printf.exe"
     fi
 done
 

@@ -42,6 +42,16 @@ for base in "" "--base hello.exe=0x7f0000000"; do
     fail=$((fail + 1))
   fi
 done
+# printf.exe: msvcrt's printf family, byte for byte what testdata/src/printf.expected says msvcrt.dll prints;
+# its fprintf(stderr) on stderr; main's 3 as the exit code, after its atexit handler ran.
+"$pemap" run testdata/bin/x64/printf.exe > "$out" 2> "$out.err"
+rc=$?
+if [ "$rc" -ne 3 ] || ! cmp -s "$out" testdata/src/printf.expected || [ "$(cat "$out.err")" != "to stderr 5" ]; then
+  echo "FAIL: pemap run testdata/bin/x64/printf.exe: exit $rc (want 3), stdout must equal printf.expected"
+  diff "$out" testdata/src/printf.expected | sed 's/^/  | /'
+  sed 's/^/  stderr| /' "$out.err"
+  fail=$((fail + 1))
+fi
 expect 1 "app.exe is PE32: its code needs the CPU in 32-bit mode" -- testdata/bin/x86/app.exe --path testdata/bin/x86/system
 expect 1 "cannot open testdata/bin/x64/nosuch.exe" -- testdata/bin/x64/nosuch.exe
 expect 0 "" -- testdata/bin/x64/app.exe --base app.exe=0x50000000 --base liba.dll=0x7f0000000

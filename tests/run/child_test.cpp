@@ -55,6 +55,11 @@ class Captured {
   int fd_;
 };
 
+std::string text_of(const std::filesystem::path& path) {
+  const auto bytes = pemap::test::read_file(path);
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
 const std::vector<std::string> kChainMarks = {
     "attach chain_c", "attach chain_b",     "tls chain_a attach", "attach chain_a", "attach chain_fail",
     "detach chain_a", "tls chain_a detach", "detach chain_b",     "detach chain_c", "detach chain_fail"};
@@ -277,6 +282,30 @@ TEST_F(ChildTest, InstancesShareReadOnlyAndSharedPagesAndKeepDataPrivate) {
   for (size_t i = 1; i < children.size(); ++i) {
     EXPECT_EQ(children[i].page_frames(text, text_size), frames0) << "one physical copy of .text";
     EXPECT_NE(children[i].page_frames(data, data_size), children[0].page_frames(data, data_size));
+  }
+}
+
+TEST_F(ChildTest, ProgramsOnTheMingwCrtPrintWhatTheyPrintOnWindows) {
+  struct Case {
+    const char* exe;
+    std::string stdout_text;
+    uint64_t exit_code;
+  };
+  for (const Case& c :
+       {Case{"hello.exe", "hello from pemap testdata\n", 0},
+        Case{"printf.exe", text_of(pemap::test::testdata_dir() / "src/printf.expected"), 3}, Case{"tls.exe", "", 0}}) {
+    SCOPED_TRACE(c.exe);
+    Captured out;
+    ChildOptions o;
+    o.stdout_fd = out.fd();
+    auto child = Child::create(bin("x64", c.exe), std::move(o));
+    ASSERT_TRUE(child) << child.error().to_string();
+    ASSERT_TRUE(child->initialize());
+    auto end = child->run_entry();
+    ASSERT_TRUE(end) << end.error().to_string();
+    EXPECT_EQ(end->kind, Kind::exited) << end->message;
+    EXPECT_EQ(end->value, c.exit_code);
+    EXPECT_EQ(out.text(), c.stdout_text);
   }
 }
 
