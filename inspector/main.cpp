@@ -9,6 +9,7 @@
 #include "load_command.hpp"
 #include "relocs_check.hpp"
 #include "run_command.hpp"
+#include "verify/corpus.hpp"
 #include "views.hpp"
 
 int main(int argc, char** argv) {
@@ -64,8 +65,16 @@ int main(int argc, char** argv) {
   diff->add_option("files", opts.inputs, "PE files or directories")->required();
   diff->add_flag("--json", opts.json, "JSON output");
   diff->callback([&] { chosen = "diff-views"; });
-  auto* verify = app.add_subcommand("verify", "cross-check our parse against LIEF's");
+  CorpusOptions corpus;
+  bool corpus_mode = false;
+  auto* verify = app.add_subcommand(
+      "verify", "cross-check our parse against LIEF's; with --corpus, parse, map and load each file in a child");
   verify->add_option("files", opts.inputs, "PE files or directories")->required();
+  verify->add_flag("--corpus", corpus_mode,
+                   "the arguments are directories: each file is parsed, mapped and loaded in a child process and "
+                   "reported as ok, refused (with its reason), crash or timeout");
+  verify->add_option("--timeout", corpus.timeout_seconds, "with --corpus: seconds per file (default 20)");
+  verify->add_option("-j,--jobs", corpus.jobs, "with --corpus: files checked at once (default: one per CPU)");
   verify->add_flag("--json", opts.json, "JSON output");
   verify->callback([&] { chosen = "verify"; });
 
@@ -129,6 +138,11 @@ int main(int argc, char** argv) {
   if (chosen == "instances") return run_instances(inst);
   if (chosen == "run") return run_program(run);
   if (chosen == "call") return run_program(call);
+  if (chosen == "verify" && corpus_mode) {
+    corpus.dirs = opts.inputs;
+    corpus.json = opts.json;
+    return run_verify_corpus(corpus);
+  }
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "map") return run_map(opts, map);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# pemap verify --corpus: every file of testdata and corkami is parsed, mapped and loaded in a child process of its
+# own, and none may crash or time out; every refusal names its structure, its offset or RVA, and the status. The
+# verdicts themselves are tested too: a FIFO never answers (timeout), and a child killed by SIGSEGV is a crash.
+# Usage: corpus_verdicts.sh PEMAP [CORKAMI_DIR]
+set -u
+pemap=$1
+corpus=${2:-}
+cd "$(dirname "$0")/../.." || exit 2
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() {  # check JSON DIR: no crash or timeout, and every refusal says where and which rule
+  python3 - "$1" "$2" <<'PY' || fail=$((fail + 1))
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+bad = [f for f in d["files"] if f["verdict"] in ("crash", "timeout")]
+vague = [f for f in d["files"] if f["verdict"] == "refused"
+         and not (re.search(r" at (offset|RVA) 0x[0-9a-f]+", f["reason"]) and re.search(r"\(STATUS_[A-Z_0-9]+\)$", f["reason"]))]
+for f in bad + vague:
+    print(f"FAIL: {f['file']}: {f['verdict']} at {f['stage']}: {f['reason']}")
+print(f"{sys.argv[2]}: {d['ok']} ok, {d['refused']} refused, {d['crash']} crash, {d['timeout']} timeout")
+sys.exit(1 if bad or vague else 0)
+PY
+}
+
+"$pemap" verify --corpus testdata/bin --json > "$tmp/testdata.json"
+rc=$?
+[ "$rc" -eq 0 ] || { echo "FAIL: verify --corpus testdata/bin: exit $rc"; fail=$((fail + 1)); }
+check "$tmp/testdata.json" testdata/bin
+# Every testdata image loads (fixed.dll too: alone in its process, its preferred base is free).
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['ok'] == len(d['files']) > 40 else 1)" \
+  "$tmp/testdata.json" || { echo "FAIL: not every testdata image is ok"; fail=$((fail + 1)); }
+
+if [ -n "$corpus" ] && [ -d "$corpus" ]; then
+  "$pemap" verify --corpus "$corpus" --json > "$tmp/corkami.json"
+  rc=$?
+  [ "$rc" -eq 0 ] || { echo "FAIL: verify --corpus $corpus: exit $rc"; fail=$((fail + 1)); }
+  check "$tmp/corkami.json" corkami
+else
+  echo "note: corkami corpus not found: testdata only"
+fi
+
+# A FIFO blocks the child's open forever: a timeout, reported as such, exit 1; the other file is still ok.
+mkdir "$tmp/hang"
+mkfifo "$tmp/hang/fifo.exe"
+cp testdata/bin/x64/liba.dll "$tmp/hang/"
+"$pemap" verify --corpus "$tmp/hang" --timeout 1 --json > "$tmp/hang.json"
+rc=$?
+python3 - "$tmp/hang.json" "$rc" <<'PY' || fail=$((fail + 1))
+import json, sys
+d, rc = json.load(open(sys.argv[1])), int(sys.argv[2])
+v = {f["file"].rsplit("/", 1)[1]: f for f in d["files"]}
+ok = rc == 1 and v["fifo.exe"]["verdict"] == "timeout" and v["fifo.exe"]["stage"] == "parse" and v["liba.dll"]["verdict"] == "ok"
+print(("" if ok else "FAIL: ") + f"FIFO: exit {rc}, {v['fifo.exe']['verdict']} at {v['fifo.exe']['stage']}; liba.dll {v['liba.dll']['verdict']}")
+sys.exit(0 if ok else 1)
+PY
+
+# A child that dies of a signal is a crash, named with the signal.
+rm "$tmp/hang/liba.dll"
+"$pemap" verify --corpus "$tmp/hang" --timeout 60 --json > "$tmp/crash.json" &
+verify=$!
+child=""
+for _ in $(seq 100); do
+  child=$(pgrep -P "$verify" | head -1)
+  [ -n "$child" ] && break
+  sleep 0.05
+done
+[ -n "$child" ] && kill -SEGV "$child"
+wait "$verify"
+rc=$?
+python3 - "$tmp/crash.json" "$rc" <<'PY' || fail=$((fail + 1))
+import json, sys
+d, rc = json.load(open(sys.argv[1])), int(sys.argv[2])
+f = d["files"][0]
+ok = rc == 1 and f["verdict"] == "crash" and f["reason"].startswith("signal 11")
+print(("" if ok else "FAIL: ") + f"killed child: exit {rc}, {f['verdict']}: {f['reason']}")
+sys.exit(0 if ok else 1)
+PY
+
+[ "$fail" -eq 0 ] && echo "corpus verdicts: all passed"
+[ "$fail" -eq 0 ]
