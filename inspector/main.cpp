@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       {"exports", "exported functions, ordinals and forwarders"},
       {"relocs", "base relocation blocks and entries"},
       {"tls", "TLS directory and callbacks"},
+      {"all", "everything above but the summary: headers, sections, imports, exports, relocations, TLS"},
   };
   std::string chosen;
   for (const auto& [name, help] : views) {

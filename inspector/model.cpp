@@ -364,4 +364,26 @@ json model_info(const pe::Image& image) {
   return doc;
 }
 
+json model_all(const pe::Image& image) {
+  json doc;
+  json warnings = json::array();
+  auto part = [&](const char* key, json p) {
+    if (p.contains("warnings")) {
+      // Image warnings come with both headers and sections.
+      for (auto& w : p["warnings"])
+        if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
+      p.erase("warnings");
+    }
+    doc[key] = std::move(p);
+  };
+  part("headers", model_headers(image));
+  part("sections", model_sections(image));
+  part("imports", model_imports(image));
+  part("exports", model_exports(image));
+  part("relocs", model_relocs(image));
+  part("tls", model_tls(image));
+  if (!warnings.empty()) doc["warnings"] = std::move(warnings);
+  return doc;
+}
+
 }  // namespace pemap::inspect

@@ -18,5 +18,7 @@ json model_imports(const pe::Image& image);
 json model_exports(const pe::Image& image);
 json model_relocs(const pe::Image& image);
 json model_tls(const pe::Image& image);
+/// `pemap all`: each of the above but info under its command's name; the warnings of all, each once, at the top.
+json model_all(const pe::Image& image);
 
 }  // namespace pemap::inspect

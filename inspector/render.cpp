@@ -3,6 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
+#include "json_text.hpp"
+#include "pe/exports.hpp"
+#include "pe/imports.hpp"
+#include "pe/names.hpp"
+#include "pe/relocs.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -232,6 +240,201 @@ std::string render_tls(const json& d) {
   out += t.render();
   out += fmt::format("  total: {} callbacks\n", d["callbacks"].size());
   return out;
+}
+
+}  // namespace pemap::inspect
+
+// Streamed text: the same lines as above, from the parser's results.
+namespace pemap::inspect {
+namespace {
+
+// What str(json(printable(raw))) gives: the name made printable, "" shown as a pair of quotes.
+std::string name_text(std::string_view raw) {
+  std::string s = printable(raw);
+  return s.empty() ? "\"\"" : s;
+}
+std::string nonempty(std::string s) { return s.empty() ? "\"\"" : s; }
+std::string hexu(uint64_t v) { return fmt::format("{:#x}", v); }
+std::string hex8u(uint64_t v) { return fmt::format("{:08x}", v); }
+
+// str(section_ref(...)) of model.cpp.
+std::string section_text(const pe::Image& image, uint64_t rva) {
+  if (const auto* s = image.section_at(rva)) return name_text(s->name);
+  if (rva < image.header_size()) return "(headers)";
+  return "-";
+}
+
+// parsed() of model.cpp, collecting the warnings' text.
+template <class T>
+const T* parsed(const Result<T>& r, std::vector<std::string>& warnings) {
+  if (r) {
+    for (const auto& w : r->warnings) warnings.push_back(printable(w.to_string()));
+    return &*r;
+  }
+  warnings.push_back(printable(r.error().to_string()));
+  return nullptr;
+}
+
+template <class Modules>
+void write_import_list(const Modules& modules, const char* title, TextOut& out) {
+  uint64_t total = 0;
+  for (const auto& m : modules) {
+    out << fmt::format("{} {} ({} functions)\n", title, name_text(m.dll), m.entries.size());
+    write_table(out, {{"IAT RVA", Align::right}, {"Hint", Align::right}, {"Name or ordinal"}}, [&](auto&& emit) {
+      for (const auto& e : m.entries) {
+        const std::string iat = hexu(e.iat_rva);
+        if (e.by_ordinal)
+          emit({iat, "", fmt::format("#{}", e.ordinal)});
+        else
+          emit({iat, std::to_string(e.hint), name_text(e.name)});
+      }
+    });
+    total += m.entries.size();
+  }
+  if (!modules.empty()) out << fmt::format("  total: {} functions from {} modules\n", total, modules.size());
+}
+
+}  // namespace
+
+std::vector<std::string> warning_texts(const json& doc) {
+  std::vector<std::string> out;
+  if (doc.contains("warnings"))
+    for (const auto& w : doc["warnings"]) out.push_back(w["text"].get<std::string>());
+  return out;
+}
+
+std::vector<std::string> write_sections(const pe::Image& image, TextOut& out) {
+  write_table(out,
+              {{"#", Align::right},
+               {"Name"},
+               {"VirtAddr", Align::right},
+               {"VirtSize", Align::right},
+               {"RawPtr", Align::right},
+               {"RawSize", Align::right},
+               {"Flags"},
+               {"Characteristics"}},
+              [&](auto&& emit) {
+                for (const auto& s : image.sections()) {
+                  const auto& h = s.header;
+                  emit({std::to_string(s.index), name_text(s.name), hex8u(h.VirtualAddress), hex8u(h.VirtualSize),
+                        hex8u(h.PointerToRawData), hex8u(h.SizeOfRawData),
+                        fmt::format("{} {}", nonempty(pe::section_access(h.Characteristics)),
+                                    nonempty(pe::section_content(h.Characteristics))),
+                        hex8u(h.Characteristics)});
+                }
+              });
+  uint64_t vtotal = 0, rtotal = 0;
+  for (const auto& s : image.sections()) vtotal += s.header.VirtualSize, rtotal += s.header.SizeOfRawData;
+  const auto& oh = image.optional_header();
+  out << fmt::format("  {} sections, {:#x} bytes virtual, {:#x} bytes raw; SizeOfImage {:#x}, SizeOfHeaders {:#x}{}\n",
+                     image.sections().size(), vtotal, rtotal, uint64_t{oh.size_of_image}, uint64_t{oh.size_of_headers},
+                     image.is_flat() ? ", flat image" : "");
+  if (auto ov = image.overlay_offset())
+    out << fmt::format("  overlay: {} bytes at offset {:#x}\n", image.file().size() - *ov, *ov);
+  std::vector<std::string> warnings;
+  for (const auto& w : image.warnings()) warnings.push_back(printable(w.to_string()));
+  return warnings;
+}
+
+std::vector<std::string> write_imports(const pe::Image& image, TextOut& out) {
+  std::vector<std::string> warnings;
+  const auto imps = pe::parse_imports(image);
+  const auto* im = parsed(imps, warnings);
+  const auto delay = pe::parse_delay_imports(image);
+  const auto* di = parsed(delay, warnings);
+  const auto bound = pe::parse_bound_imports(image);
+  const auto* bi = parsed(bound, warnings);
+  const std::vector<pe::ImportModule> no_modules;
+  const std::vector<pe::DelayImportModule> no_delay;
+  const auto& modules = im ? im->modules : no_modules;
+  write_import_list(modules, "import", out);
+  if (modules.empty()) out << "  no imports\n";
+  write_import_list(di ? di->modules : no_delay, "delay-load import", out);
+  if (bi)
+    for (const auto& b : bi->modules) {
+      out << fmt::format("bound import {} timestamp {}\n", name_text(b.dll), hexu(b.time_date_stamp));
+      for (const auto& f : b.forwarders)
+        out << fmt::format("  forwarder ref {} timestamp {}\n", name_text(f.dll), hexu(f.time_date_stamp));
+    }
+  return warnings;
+}
+
+std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
+  std::vector<std::string> warnings;
+  const auto exps = pe::parse_exports(image);
+  const auto* ex = parsed(exps, warnings);
+  if (!ex || !ex->present) {
+    out << "  no exports\n";
+    return warnings;
+  }
+  out << fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", name_text(ex->dll_name),
+                     ex->directory.Base, ex->directory.NumberOfFunctions, ex->directory.NumberOfNames);
+  uint64_t fwd = 0, noname = 0;
+  write_table(out, {{"Ordinal", Align::right}, {"RVA", Align::right}, {"Name"}, {"Target"}}, [&](auto&& emit) {
+    for (const auto& e : ex->entries)
+      emit({std::to_string(e.ordinal), hexu(e.rva), e.name.empty() ? std::string("(no name)") : name_text(e.name),
+            e.is_forwarder() ? "-> " + name_text(e.forwarder) : section_text(image, e.rva)});
+  });
+  for (const auto& e : ex->entries) fwd += e.is_forwarder(), noname += e.name.empty();
+  out << fmt::format("  total: {} exports, {} forwarded, {} by ordinal only\n", ex->entries.size(), fwd, noname);
+  return warnings;
+}
+
+std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out) {
+  std::vector<std::string> warnings;
+  const auto rel = pe::parse_relocations(image);
+  const auto* r = parsed(rel, warnings);
+  std::map<std::string, uint64_t> per_type;
+  uint64_t total = 0;
+  if (r) {
+    for (const auto& b : r->blocks) {
+      pe::Relocations one;
+      one.machine = r->machine;
+      one.blocks.push_back(b);
+      uint64_t entries = 0;
+      one.for_each([&](const pe::RelocEntry&) { ++entries; });
+      out << fmt::format("block page {:#x} size {:#x} ({} entries)\n", b.page_rva, b.size_of_block, entries);
+      bool counting = false;  // the second pass prints, and counts the types
+      write_table(out, {{"RVA", Align::right}, {"Type"}, {"Extra"}}, [&](auto&& emit) {
+        one.for_each([&](const pe::RelocEntry& e) {
+          const std::string_view type = pe::reloc_type_name(e.type, r->machine);
+          emit({hexu(e.rva), type.empty() ? std::string_view("\"\"") : type,
+                e.highadj_param ? "low " + hexu(*e.highadj_param) : std::string()});
+          if (counting) ++per_type[std::string(type)], ++total;
+        });
+        counting = true;
+      });
+    }
+  }
+  std::string types;
+  for (const auto& [k, v] : per_type) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v);
+  out << fmt::format("  total: {} entries in {} blocks{}{}\n", total, r ? r->blocks.size() : 0,
+                     types.empty() ? "" : ": ", types);
+  return warnings;
+}
+
+std::vector<std::string> write_all(const pe::Image& image, TextOut& out) {
+  std::vector<std::string> warnings;
+  auto add = [&](std::vector<std::string> more) {
+    // Image warnings come with both headers and sections: each is printed once.
+    for (auto& w : more)
+      if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
+  };
+  const json headers = model_headers(image);
+  out << render_headers(headers);
+  add(warning_texts(headers));
+  out << "Sections\n";
+  add(write_sections(image, out));
+  out << "Imports\n";
+  add(write_imports(image, out));
+  out << "Exports\n";
+  add(write_exports(image, out));
+  out << "Base relocations\n";
+  add(write_relocs(image, out));
+  const json tls = model_tls(image);
+  out << "TLS\n" << render_tls(tls);
+  add(warning_texts(tls));
+  return warnings;
 }
 
 }  // namespace pemap::inspect

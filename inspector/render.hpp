@@ -2,8 +2,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "model.hpp"
+#include "table.hpp"
 
 namespace pemap::inspect {
 
@@ -14,6 +16,18 @@ std::string render_imports(const json& doc);
 std::string render_exports(const json& doc);
 std::string render_relocs(const json& doc);
 std::string render_tls(const json& doc);
+/// The text of the commands with long tables, written to `out` row by row straight from the parser's
+/// results, with no document in between: equal to render_X(model_X(image)), in memory one row. Each
+/// returns its warnings' text, in the order model_X lists them (the caller prints them last).
+std::vector<std::string> write_sections(const pe::Image& image, TextOut& out);
+std::vector<std::string> write_imports(const pe::Image& image, TextOut& out);
+std::vector<std::string> write_exports(const pe::Image& image, TextOut& out);
+std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out);
+/// `pemap all`: headers, sections, imports, exports, relocations and TLS under one title each; the
+/// warnings of all of them, each once.
+std::vector<std::string> write_all(const pe::Image& image, TextOut& out);
+/// The "text" of each of the document's warnings.
+std::vector<std::string> warning_texts(const json& doc);
 /// "warning: ..." lines for the document's warnings, empty when there are none.
 std::string render_warnings(const json& doc);
 

@@ -1,7 +1,10 @@
 // Aligned text columns: numbers right-aligned, text left-aligned, widths fitted to the content.
 #pragma once
 
+#include <initializer_list>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pemap::inspect {
@@ -23,5 +26,55 @@ class Table {
   std::vector<Column> columns_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+/// Text written as it is made: kept in a buffer of at most about 64 KiB, then handed to the stream.
+class TextOut {
+ public:
+  explicit TextOut(std::ostream& os) : os_(os) {}
+  TextOut(const TextOut&) = delete;
+  TextOut& operator=(const TextOut&) = delete;
+  ~TextOut() { flush(); }
+  TextOut& operator<<(std::string_view s) {
+    buf_.append(s);
+    if (buf_.size() >= kChunk) flush();
+    return *this;
+  }
+  void flush() {
+    os_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    buf_.clear();
+  }
+
+ private:
+  static constexpr size_t kChunk = 64 * 1024;
+  std::ostream& os_;
+  std::string buf_;
+};
+
+using Cells = std::initializer_list<std::string_view>;
+
+/// The same lines as Table::render, for rows that are made twice instead of kept: once to fit the
+/// widths, once to print (a table of 590,000 imports costs one row of memory).
+class StreamTable {
+ public:
+  explicit StreamTable(std::vector<Table::Column> columns);
+  void measure(Cells row);
+  void write_header(TextOut& out) const;
+  void write_row(TextOut& out, Cells row) const;
+
+ private:
+  std::vector<Table::Column> columns_;
+  std::vector<size_t> widths_;
+  std::string indent_ = "  ";
+  mutable std::string line_;
+};
+
+/// `rows(emit)` calls emit(Cells) for every row, the same rows each time it is called; writes the table.
+template <class Rows>
+void write_table(TextOut& out, std::vector<Table::Column> columns, Rows&& rows) {
+  StreamTable t(std::move(columns));
+  rows([&](Cells cells) { t.measure(cells); });
+  t.write_header(out);
+  rows([&](Cells cells) { t.write_row(out, cells); });
+}
 
 }  // namespace pemap::inspect
