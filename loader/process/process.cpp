@@ -83,17 +83,19 @@ std::string Process::host_name(const std::string& dll) const {
 
 Result<Module*> Process::load_executable(const std::string& path) {
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  locator_ = std::make_unique<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
+  locator_ = options_.locator ? options_.locator
+                              : std::make_shared<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
   return load_top(path, true);
 }
 
 Result<Module*> Process::load_library(const std::string& name_or_path) {
+  if (!locator_ && options_.locator) locator_ = options_.locator;
   if (!locator_) {
     const bool has_dir = name_or_path.find('/') != std::string::npos;
     const std::string dir = !options_.application_dir.empty() ? options_.application_dir
                             : has_dir ? std::filesystem::path(name_or_path).parent_path().string()
                                       : ".";
-    locator_ = std::make_unique<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
+    locator_ = std::make_shared<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
   }
   return load_top(name_or_path, false);
 }

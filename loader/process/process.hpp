@@ -45,6 +45,9 @@ struct LoadOptions {
   std::string application_dir;  ///< heads the search when a DLL is loaded first (load_executable sets its own)
   ApiSetSchema api_sets = ApiSetSchema::builtin();
   std::optional<HostImports> host;  ///< set: these modules' imports bind to host functions, never to files
+  /// Set: how module names become files, instead of the application directory, search_dirs and the current
+  /// directory (a fuzz target or a test that must find nothing but what it names).
+  std::shared_ptr<ModuleLocator> locator;
 };
 
 /// One IAT slot as the loader left it.
@@ -169,7 +172,7 @@ class Process {
   LoadOptions options_;
   EventSink sink_;
   Placer placer_;
-  std::unique_ptr<ModuleLocator> locator_;
+  std::shared_ptr<ModuleLocator> locator_;
   std::vector<std::unique_ptr<Module>> modules_;
   std::vector<Unresolved> unresolved_;
   TrapTable traps_;
