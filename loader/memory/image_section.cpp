@@ -119,6 +119,14 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
   // Another thread may have built the same file meanwhile: the first one in is the image object.
   const std::lock_guard lock(g_cache_mutex);
   if (auto alive = lookup()) return alive;
+  // Entries of image objects that are gone go too, swept whenever the cache has doubled (amortized constant):
+  // otherwise every file ever mapped (a memfd per fuzz input, each its own inode) leaves one behind and the cache
+  // grows for the life of the process.
+  static size_t sweep_at = 64;
+  if (cache().size() >= sweep_at) {
+    std::erase_if(cache(), [](const auto& entry) { return entry.second.expired(); });
+    sweep_at = 2 * cache().size() + 64;
+  }
   cache()[id] = section;
   return section;
 }
