@@ -91,6 +91,10 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
     usable = false;
   } else if (auto view = win::ImageView::map(section, reinterpret_cast<void*>(preferred)); view) {
     return Placement{std::move(*view), "preferred", ""};
+  } else if (view.error().status != Status::conflicting_addresses) {
+    // The range was free but the view could not be built there (65,535 sections alternating protections pass
+    // vm.max_map_count): it would fail anywhere, and "taken" would be a lie.
+    return view.take_error();
   } else {
     reason = fmt::format("{:#x}..{:#x} is taken", preferred, preferred + size);
   }
@@ -103,16 +107,18 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
       std::uniform_int_distribution<uint64_t> granule(0, (hi - lo - size) / kGranule);
       for (int attempt = 0; attempt < 64; ++attempt) {
         const uint64_t at = lo + granule(rng_) * kGranule;
-        if (auto view = win::ImageView::map(section, reinterpret_cast<void*>(at)); view)
-          return Placement{std::move(*view), "aslr", reason, usable};
+        auto view = win::ImageView::map(section, reinterpret_cast<void*>(at));
+        if (view) return Placement{std::move(*view), "aslr", reason, usable};
+        if (view.error().status != Status::conflicting_addresses) return view.take_error();
       }
     }
   }
   for (int attempt = 0; attempt < 8; ++attempt) {  // another mapping may take the range between look and map
     auto at = first_free(policy_.bottom_up_start, size, limit);
     if (!at) break;
-    if (auto view = win::ImageView::map(section, reinterpret_cast<void*>(*at)); view)
-      return Placement{std::move(*view), "bottom-up", reason, usable};
+    auto view = win::ImageView::map(section, reinterpret_cast<void*>(*at));
+    if (view) return Placement{std::move(*view), "bottom-up", reason, usable};
+    if (view.error().status != Status::conflicting_addresses) return view.take_error();
   }
   return placement_error(
       fmt::format("no free range of {:#x} bytes below {:#x} for a {} image ({})", size, limit, format, reason));
