@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Second quick-start command, and what CI runs: build with warnings as errors, run the whole suite,
-# then build the libFuzzer target with ASan+UBSan and run it for a bounded time on the seeds.
+# then build the libFuzzer targets with ASan+UBSan and run each for a bounded time on the seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -13,13 +13,17 @@ ctest_log=$(mktemp)
 trap 'rm -f "$ctest_log"' EXIT
 ctest --test-dir build --output-on-failure -j "$jobs" | tee "$ctest_log"
 
-# Sanitized fuzzing of the parser: seeds are testdata and the corkami corpus.
+# Sanitized fuzzing, PEMAP_FUZZ_SECONDS (default 60) for each target: the parser, SEC_IMAGE mapping (section,
+# view, every region read back) and the whole load as an executable and as a DLL with every import missing.
+# Seeds are testdata and the corkami corpus.
 fuzz_seconds=${PEMAP_FUZZ_SECONDS:-60}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_FUZZ=ON \
   -DPEMAP_BUILD_TESTS=OFF -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=OFF -DPEMAP_BUILD_EXAMPLES=OFF \
   -DPEMAP_WERROR=ON
 cmake --build build-fuzz -j "$jobs"
 tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_parse "$fuzz_seconds"
+tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_map "$fuzz_seconds"
+tests/fuzz/run.sh build-fuzz/tests/fuzz/fuzz_load "$fuzz_seconds"
 
 # ctest's own summary is far above by now; repeat it as the closing line.
 total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$ctest_log" | tail -1)
