@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 
 #include "json_text.hpp"
@@ -257,6 +258,37 @@ std::string nonempty(std::string s) { return s.empty() ? "\"\"" : s; }
 std::string hexu(uint64_t v) { return fmt::format("{:#x}", v); }
 std::string hex8u(uint64_t v) { return fmt::format("{:08x}", v); }
 
+// A table cell formatted on the stack: rows of the long tables are made twice (see write_table) and
+// hundreds of thousands of them (bigreloc.dll) should cost no allocation.
+class Cell {
+ public:
+  static Cell hex(uint64_t v, std::string_view prefix = "0x") {  // as fmt's {:#x}
+    Cell c(prefix);
+    c.n_ = static_cast<size_t>(std::to_chars(c.buf_ + c.n_, c.buf_ + sizeof c.buf_, v, 16).ptr - c.buf_);
+    return c;
+  }
+  static Cell dec(uint64_t v, std::string_view prefix = "") {
+    Cell c(prefix);
+    c.n_ = static_cast<size_t>(std::to_chars(c.buf_ + c.n_, c.buf_ + sizeof c.buf_, v).ptr - c.buf_);
+    return c;
+  }
+  operator std::string_view() const { return {buf_, n_}; }
+
+ private:
+  explicit Cell(std::string_view prefix) : n_(prefix.size()) { prefix.copy(buf_, prefix.size()); }
+  char buf_[32];
+  size_t n_;
+};
+
+// name_text() without a copy for the common name that printable() leaves as it is.
+std::string_view name_cell(std::string_view raw, std::string& scratch) {
+  const bool as_is =
+      !raw.empty() && std::all_of(raw.begin(), raw.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; });
+  if (as_is) return raw;
+  scratch = name_text(raw);
+  return scratch;
+}
+
 // str(section_ref(...)) of model.cpp.
 std::string section_text(const pe::Image& image, uint64_t rva) {
   if (const auto* s = image.section_at(rva)) return name_text(s->name);
@@ -281,12 +313,12 @@ void write_import_list(const Modules& modules, const char* title, TextOut& out) 
   for (const auto& m : modules) {
     out << fmt::format("{} {} ({} functions)\n", title, name_text(m.dll), m.entries.size());
     write_table(out, {{"IAT RVA", Align::right}, {"Hint", Align::right}, {"Name or ordinal"}}, [&](auto&& emit) {
+      std::string scratch;
       for (const auto& e : m.entries) {
-        const std::string iat = hexu(e.iat_rva);
         if (e.by_ordinal)
-          emit({iat, "", fmt::format("#{}", e.ordinal)});
+          emit({Cell::hex(e.iat_rva), "", Cell::dec(e.ordinal, "#")});
         else
-          emit({iat, std::to_string(e.hint), name_text(e.name)});
+          emit({Cell::hex(e.iat_rva), Cell::dec(e.hint), name_cell(e.name, scratch)});
       }
     });
     total += m.entries.size();
@@ -371,8 +403,10 @@ std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
                      ex->directory.Base, ex->directory.NumberOfFunctions, ex->directory.NumberOfNames);
   uint64_t fwd = 0, noname = 0;
   write_table(out, {{"Ordinal", Align::right}, {"RVA", Align::right}, {"Name"}, {"Target"}}, [&](auto&& emit) {
+    std::string scratch;
     for (const auto& e : ex->entries)
-      emit({std::to_string(e.ordinal), hexu(e.rva), e.name.empty() ? std::string("(no name)") : name_text(e.name),
+      emit({Cell::dec(e.ordinal), Cell::hex(e.rva),
+            e.name.empty() ? std::string_view("(no name)") : name_cell(e.name, scratch),
             e.is_forwarder() ? "-> " + name_text(e.forwarder) : section_text(image, e.rva)});
   });
   for (const auto& e : ex->entries) fwd += e.is_forwarder(), noname += e.name.empty();
@@ -385,6 +419,7 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out) {
   const auto rel = pe::parse_relocations(image);
   const auto* r = parsed(rel, warnings);
   std::map<std::string, uint64_t> per_type;
+  uint64_t per_type_code[16] = {};  // by the 4-bit type, named once at the end
   uint64_t total = 0;
   if (r) {
     for (const auto& b : r->blocks) {
@@ -398,14 +433,16 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out) {
       write_table(out, {{"RVA", Align::right}, {"Type"}, {"Extra"}}, [&](auto&& emit) {
         one.for_each([&](const pe::RelocEntry& e) {
           const std::string_view type = pe::reloc_type_name(e.type, r->machine);
-          emit({hexu(e.rva), type.empty() ? std::string_view("\"\"") : type,
-                e.highadj_param ? "low " + hexu(*e.highadj_param) : std::string()});
-          if (counting) ++per_type[std::string(type)], ++total;
+          emit({Cell::hex(e.rva), type.empty() ? std::string_view("\"\"") : type,
+                e.highadj_param ? std::string_view(Cell::hex(*e.highadj_param, "low 0x")) : std::string_view()});
+          if (counting) ++per_type_code[e.type & 0xf], ++total;
         });
         counting = true;
       });
     }
   }
+  for (uint8_t t = 0; t < 16; ++t)
+    if (per_type_code[t]) per_type[std::string(pe::reloc_type_name(t, r->machine))] += per_type_code[t];
   std::string types;
   for (const auto& [k, v] : per_type) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v);
   out << fmt::format("  total: {} entries in {} blocks{}{}\n", total, r ? r->blocks.size() : 0,

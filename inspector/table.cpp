@@ -11,22 +11,31 @@ size_t width(std::string_view s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
 }
 
-// One line into `l` (cleared first): cells padded to `w`, two spaces apart, trailing spaces trimmed.
+// One line, held in `l` (which only grows): cells padded to `w`, two spaces apart, trailing spaces trimmed.
+// Written byte by byte into a buffer sized for the widest line, as it runs once per row of the long tables.
 template <class Range>
-void format_line(std::string& l, std::string_view indent, const std::vector<Table::Column>& columns,
-                 const std::vector<size_t>& w, const Range& cells) {
-  l.assign(indent);
+std::string_view format_line(std::string& l, std::string_view indent, const std::vector<Table::Column>& columns,
+                             const std::vector<size_t>& w, const Range& cells) {
+  size_t most = indent.size() + 1;
+  for (size_t c = 0; c < columns.size(); ++c) most += w[c] + 2;
+  for (const auto& cell : cells) most += std::string_view(cell).size();
+  if (l.size() < most) l.resize(most);
+  char* const start = l.data();
+  char* p = start;
+  indent.copy(p, indent.size());
+  p += indent.size();
   auto it = cells.begin();
   for (size_t c = 0; c < columns.size(); ++c) {
     const std::string_view cell = it != cells.end() ? std::string_view(*it++) : std::string_view();
     const size_t pad = w[c] - std::min(w[c], width(cell));
-    if (c) l += "  ";
-    if (columns[c].align == Table::Align::right) l.append(pad, ' ');
-    l += cell;
-    if (columns[c].align == Table::Align::left) l.append(pad, ' ');
+    if (c) *p++ = ' ', *p++ = ' ';
+    if (columns[c].align == Table::Align::right) p = std::fill_n(p, pad, ' ');
+    p = std::copy(cell.begin(), cell.end(), p);
+    if (columns[c].align == Table::Align::left && c + 1 < columns.size()) p = std::fill_n(p, pad, ' ');
   }
-  while (!l.empty() && l.back() == ' ') l.pop_back();
-  l += '\n';
+  while (p != start && p[-1] == ' ') --p;
+  *p++ = '\n';
+  return {start, static_cast<size_t>(p - start)};
 }
 
 template <class Range>
@@ -54,12 +63,8 @@ std::string Table::render(const std::string& indent) const {
   std::vector<size_t> w = title_widths(columns_);
   for (const auto& r : rows_) fit(w, r);
   std::string out, line;
-  format_line(line, indent, columns_, w, titles(columns_));
-  out += line;
-  for (const auto& r : rows_) {
-    format_line(line, indent, columns_, w, r);
-    out += line;
-  }
+  out += format_line(line, indent, columns_, w, titles(columns_));
+  for (const auto& r : rows_) out += format_line(line, indent, columns_, w, r);
   return out;
 }
 
@@ -69,13 +74,11 @@ StreamTable::StreamTable(std::vector<Table::Column> columns)
 void StreamTable::measure(Cells row) { fit(widths_, row); }
 
 void StreamTable::write_header(TextOut& out) const {
-  format_line(line_, indent_, columns_, widths_, titles(columns_));
-  out << line_;
+  out << format_line(line_, indent_, columns_, widths_, titles(columns_));
 }
 
 void StreamTable::write_row(TextOut& out, Cells row) const {
-  format_line(line_, indent_, columns_, widths_, row);
-  out << line_;
+  out << format_line(line_, indent_, columns_, widths_, row);
 }
 
 }  // namespace pemap::inspect
