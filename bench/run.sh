@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the parser benchmark (pemap against LIEF 0.9, same files, one run) and writes docs/performance.md.
-# Usage: bench/run.sh [BUILD_DIR]   (default build/, as scripts/setup.sh makes it)
+# Runs the parser benchmark (pemap against LIEF 0.9, same files, one run) and writes docs/performance.md,
+# then bench/peers.sh adds the comparison with the other tools.
+# Usage: bench/run.sh [BUILD_DIR]   (default build/, as scripts/setup.sh makes it; needs pemap built too)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -78,3 +79,5 @@ out.append("taking a read fault and then a write fault).\n")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY
+# Then the peers part (pemap against LIEF, pefile, readpe, llvm-readobj, objdump; load figures) below it.
+"$root/bench/peers.sh" "$build"

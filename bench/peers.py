@@ -1,0 +1,277 @@
+"""The measuring half of bench/peers.sh: runs every tool on every input, writes the peers part of
+docs/performance.md. Wall time is taken around GNU time, which gives the peak RSS (%M) of the tool alone."""
+import datetime
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+root, build, load_json, doc = sys.argv[1:5]
+mingw_dll = "/usr/lib/gcc/x86_64-w64-mingw32/12-win32/libstdc++-6.dll"  # as bench/parse_bench.cpp uses it
+corkami = os.path.normpath(os.path.join(root, "..", "shared", "corpus", "corkami"))
+
+# Each tool's full-inspection command, and which tables it shows (from its documented options; the "lines"
+# columns below are measured). pemap all: DOS/COFF/optional headers, data directories, load config, debug,
+# sections, imports (delay and bound too), exports, every relocation entry, TLS.
+TOOLS = [
+    ("pemap", [f"{build}/inspector/pemap", "all"]),
+    ("LIEF 0.9", [f"{build}/bench/pemap_lief_inspect"]),
+    ("pefile", ["/usr/bin/python3", f"{root}/bench/pefile_inspect.py"]),
+    ("readpe", ["readpe", "-A"]),
+    ("llvm-readobj", ["llvm-readobj", "--file-headers", "--sections", "--coff-imports", "--coff-exports",
+                      "--coff-basereloc", "--coff-tls-directory", "--coff-load-config", "--coff-debug-directory"]),
+    ("objdump -p", ["objdump", "-p"]),
+]
+SHOWS = {  # headers, data dirs, sections, imports, delay imports, exports, relocations, TLS, load config
+    "pemap": "yes yes yes yes yes yes yes yes yes",
+    "LIEF 0.9": "yes yes yes yes no yes yes yes no",
+    "pefile": "yes yes yes yes yes yes yes yes yes",
+    "readpe": "yes yes yes yes no yes no no no",
+    "llvm-readobj": "yes yes yes yes yes yes yes yes yes",
+    "objdump -p": "yes yes no yes no yes yes no no",
+}
+TIMEOUT = 30  # seconds; readpe runs for minutes on manyimportsW7.exe
+
+
+def run_group(cmd, out):
+    """(wall seconds, completed process or None on timeout); a timeout kills the tool, not only GNU time."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.communicate()
+        return TIMEOUT, None
+    return time.perf_counter() - start, p
+
+
+def run(cmd, path):
+    """(wall seconds, peak RSS KiB, exit status) of one run."""
+    with tempfile.NamedTemporaryFile("r") as t:
+        wall, p = run_group(["/usr/bin/time", "-o", t.name, "-f", "%M %x"] + cmd + [path], subprocess.DEVNULL)
+        if p is None:
+            return wall, 0, "timeout"
+        last = t.read().split("\n")
+        fields = [l for l in last if l and not l.startswith("Command")][-1].split()
+        return wall, int(fields[0]), p.returncode
+
+
+def ok(name, status):
+    # pemap exits 1 for findings (warnings), which still prints everything.
+    return status == 0 or (name == "pemap" and status == 1)
+
+
+def median_run(cmd, path, reps):
+    runs = [run(cmd, path)]
+    if runs[0][2] == "timeout":
+        return runs[0]
+    runs += [run(cmd, path) for _ in range(reps - 1)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+
+
+def output_lines(cmd, path):
+    with tempfile.TemporaryFile() as f:
+        if run_group(cmd + [path], f)[1] is None:
+            return None
+        f.seek(0)
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
+singles = [("bigreloc.dll", f"{root}/testdata/bin/x64/bigreloc.dll", 5),
+           ("libstdc++-6.dll", mingw_dll, 5),
+           ("manyimportsW7.exe", f"{corkami}/manyimportsW7.exe", 3)]
+singles = [s for s in singles if os.path.exists(s[1])]
+sets = [("testdata/bin", sorted(p for p in glob.glob(f"{root}/testdata/bin/**/*", recursive=True)
+                                if os.path.isfile(p)))]
+if os.path.isdir(corkami):
+    sets.append(("corkami", sorted(p for p in glob.glob(f"{corkami}/**/*", recursive=True)
+                                   if os.path.isfile(p) and not p.endswith((".txt", ".tsv")))))
+else:
+    print(f"bench/peers.sh: {corkami} absent, corkami skipped", file=sys.stderr)
+
+# pemap's own footprint before it reads a file: `pemap --version` (libstdc++, fmt, LIEF mapped and initialized).
+t = tempfile.NamedTemporaryFile("r")
+subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%M", f"{build}/inspector/pemap", "--version"],
+               stdout=subprocess.DEVNULL, check=True)
+base_rss = int(t.read().split()[-1])
+
+
+def startup_ms(cmd, reps=9):
+    """Median wall time of a run that reads no file (the process's own cost)."""
+    return statistics.median(run_group(cmd, subprocess.DEVNULL)[0] for _ in range(reps)) * 1000
+
+
+startup = {"pemap": startup_ms([f"{build}/inspector/pemap", "--version"]),
+           "readpe": startup_ms(["readpe", "--version"]),
+           "LIEF 0.9": startup_ms([f"{build}/bench/pemap_lief_inspect"])}
+
+load_before = os.getloadavg()[0]
+results = {}  # (input, tool) -> dict
+for label, path, reps in singles:
+    size = os.path.getsize(path)
+    for name, cmd in TOOLS:
+        wall, rss, status = median_run(cmd, path, reps)
+        lines = output_lines(cmd, path) if status != "timeout" else None
+        results[(label, name)] = dict(wall=wall, rss=rss, ok=ok(name, status), size=size, lines=lines, files=1,
+                                      failed=0 if ok(name, status) else 1, timeout=status == "timeout")
+        print(f"{label:20} {name:14} {wall * 1000:10.1f} ms {rss / 1024:8.1f} MiB  {status}", file=sys.stderr)
+for label, files in sets:
+    for name, cmd in TOOLS:
+        total, peak, failed, over, timeouts = 0.0, 0, 0, [], 0
+        for f in files:
+            wall, rss, status = run(cmd, f)
+            total += wall
+            peak = max(peak, rss)
+            failed += not ok(name, status)
+            timeouts += status == "timeout"
+            if name == "pemap":
+                over.append((f, rss - base_rss, os.path.getsize(f)))
+        results[(label, name)] = dict(wall=total, rss=peak, files=len(files), failed=failed, over=over,
+                                      timeout=timeouts > 0)
+        print(f"{label:20} {name:14} {total * 1000:10.1f} ms {peak / 1024:8.1f} MiB  {failed} failed",
+              file=sys.stderr)
+
+load = {b["run_name"]: b for b in json.load(open(load_json))["benchmarks"] if b.get("aggregate_name") == "median"}
+us = lambda b: b["real_time"] * {"us": 1, "ms": 1000, "ns": 0.001}[b["time_unit"]]
+
+lines_text = lambda n: "timed out" if n is None else f"{n:,}"
+mib = lambda kib: f"{kib / 1024:,.1f}"
+peers = [n for n, _ in TOOLS if n != "pemap"]
+labels = [s[0] for s in singles] + [s[0] for s in sets]
+out = ["<!-- bench/peers.sh begin -->", "## Against peers\n"]
+out.append("`bench/peers.sh` runs each tool's full inspection (headers, sections, imports, exports, base")
+out.append("relocations) of the same files in one run, as separate processes with output to /dev/null: wall time")
+out.append("around GNU time (median of 5 runs, 3 for manyimportsW7.exe; the sum over the files for a directory) and")
+out.append("peak RSS from its `%M` (the largest over a directory's files). Ratios are **pemap / peer**: below 1")
+out.append("pemap is faster or smaller.\n")
+out.append(f"Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; run "
+           f"{datetime.date.today().isoformat()}, load average {load_before:.1f} at the start and "
+           f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every tool alike, so compare "
+           f"the ratios rather than the times). Commands: " +
+           "; ".join(f"{n}: `{' '.join(os.path.basename(c) if i == 0 else c for i, c in enumerate(cmd[:8]))}" +
+                     (" …`" if len(cmd) > 8 else "`") for n, cmd in TOOLS) + ".\n")
+out.append("### Wall time, pemap / peer\n")
+out.append("| input | pemap | " + " | ".join(peers) + " |")
+out.append("|---|---:|" + "---:|" * len(peers))
+for label in labels:
+    p = results[(label, "pemap")]
+    cells = []
+    for n in peers:
+        r = results[(label, n)]
+        more, at_most = (", timed out", "≤ ") if r.get("timeout") else ("", "")
+        cells.append(f"**{at_most}{p['wall'] / r['wall']:.2f}** ({r['wall'] * 1000:,.1f} ms{more})")
+    files = f" ({p['files']} files)" if p["files"] > 1 else ""
+    out.append(f"| {label}{files} | {p['wall'] * 1000:,.1f} ms | " + " | ".join(cells) + " |")
+out.append("\n### Peak RSS, pemap / peer\n")
+out.append("| input | size | pemap | " + " | ".join(peers) + " |")
+out.append("|---|---:|---:|" + "---:|" * len(peers))
+for label in labels:
+    p = results[(label, "pemap")]
+    size = f"{p['size'] / 2**20:,.2f} MiB" if "size" in p else "-"
+    cells = [f"**{p['rss'] / results[(label, n)]['rss']:.2f}** ({mib(results[(label, n)]['rss'])} MiB)"
+             if results[(label, n)]['rss'] else "-" for n in peers]
+    out.append(f"| {label} | {size} | {mib(p['rss'])} MiB | " + " | ".join(cells) + " |")
+out.append(f"\npemap's own footprint before it reads a file (`pemap --version`: libstdc++, fmt and LIEF, which it")
+out.append(f"links for `verify`) is {mib(base_rss)} MiB; the RSS goal below is measured above it.\n")
+out.append("### What each tool showed\n")
+out.append("Tables each command prints (from its options), and lines of output it printed here (measured):\n")
+cols = ["headers", "data dirs", "sections", "imports", "delay imports", "exports", "relocations", "TLS",
+        "load config"]
+out.append("| tool | " + " | ".join(cols) + " | " + " | ".join(f"lines, {s[0]}" for s in singles) + " |")
+out.append("|---|" + "---|" * len(cols) + "---:|" * len(singles))
+for n, _ in TOOLS:
+    out.append(f"| {n} | " + " | ".join(SHOWS[n].split()) + " | " +
+               " | ".join(lines_text(results[(s[0], n)]['lines']) for s in singles) + " |")
+fails = [f"{n} on {results[(l, n)]['failed']} of {results[(l, n)]['files']} {l} files"
+         for l in labels for n, _ in TOOLS if results[(l, n)]["failed"]]
+out.append("\nFailed (exit status other than 0, or 1 with findings for pemap; a crash or a " +
+           f"{TIMEOUT} s timeout): " + ("; ".join(fails) if fails else "none") + ". A failed run still counts in the time.\n")
+
+out.append("### Goals\n")
+lief = [results[(l, "pemap")]["wall"] / results[(l, "LIEF 0.9")]["wall"] for l in labels]
+out.append(f"- Full inspection at least 10x faster than LIEF 0.9 (pemap / LIEF ≤ 0.10): "
+           + ", ".join(f"{l} {r:.2f} ({'met' if r <= 0.1 else 'missed'})" for l, r in zip(labels, lief)) + ".")
+if "bigreloc.dll" in labels:
+    r = results[("bigreloc.dll", "pemap")]["wall"] / results[("bigreloc.dll", "readpe")]["wall"]
+    out.append(f"- Faster than readpe on bigreloc.dll while showing more: pemap / readpe {r:.2f} "
+               f"({'met' if r < 1 else 'missed'}); pemap printed "
+               f"{results[('bigreloc.dll', 'pemap')]['lines']:,} lines, readpe "
+               f"{results[('bigreloc.dll', 'readpe')]['lines']:,} (it has no option for relocations).")
+# (path, KiB above the footprint, bytes) of every pemap run; below 1 MiB twice the file is less than what a full
+# inspection's own code and heap add to `pemap --version`, so the goal is checked on the larger files.
+every = [(path, results[(l, "pemap")]["rss"] - base_rss, results[(l, "pemap")]["size"])
+         for l, path, _ in singles] + [r for l, _ in sets for r in results[(l, "pemap")]["over"]]
+big = {os.path.realpath(p): (p, extra, size) for p, extra, size in every if size >= 2**20}.values()
+small = max((extra for _, extra, size in every if size < 2**20), default=0)
+over = [(p, extra, size) for p, extra, size in big if extra * 1024 > 2 * size]
+out.append(f"- pemap's peak RSS below twice the file size on every input, counted above its {mib(base_rss)} MiB "
+           f"footprint, on the {len(big)} files of 1 MiB or more (on the smaller ones a full inspection's own code "
+           f"and heap add up to {mib(small)} MiB to the footprint, more than twice such a file): " +
+           ("met" if not over else f"missed on {len(over)}") + ": " +
+           "; ".join(f"{os.path.basename(p)} {mib(extra)} MiB for {size / 2**20:.2f} MiB "
+                     f"({'met' if extra * 1024 <= 2 * size else 'missed'})"
+                     for p, extra, size in sorted(big, key=lambda b: os.path.basename(b[0]))) + ".")
+out.append("")
+out.append("Why, where a goal is missed:\n")
+out.append(f"- Every row here is a whole process. Before it reads a file pemap takes {startup['pemap']:.1f} ms "
+           f"(`pemap --version`, same run): dynamic linking and static initialization of libLIEF, which pemap links "
+           f"for `verify`, and of its CLI11 command table; readpe takes {startup['readpe']:.1f} ms and "
+           f"LIEF's program {startup['LIEF 0.9']:.1f} ms. On small files (testdata) that is most of the time, so "
+           f"the ratio to LIEF cannot reach 0.10 there. The parse and walk alone, without a process or printing, "
+           f"is the first table of this page.")
+out.append("- pemap prints what it parses: on bigreloc.dll every one of its relocation entries is a line, and "
+           "formatting them is most of pemap's time there; readpe prints no relocations at all (pev has no option "
+           "for them), so it has a small fraction of the work. The lines column above says how much each showed.")
+if "manyimportsW7.exe" in labels:
+    info = json.loads(subprocess.run([f"{build}/inspector/pemap", "info", "--json", f"{corkami}/manyimportsW7.exe"],
+                                     stdout=subprocess.PIPE).stdout)
+    n = info["counts"]["import_functions"]
+    out.append(f"- manyimportsW7.exe has {n:,} imports, which pemap lists in full (LIEF, pefile and objdump stop "
+               f"early or list fewer, see the lines). pemap's text is streamed, but the parser "
+               f"(`pe::parse_imports`) returns every entry in a vector of 48-byte `pe::ImportEntry`: "
+               f"{n * 48 / 2**20:.1f} MiB for this file before the vector's growth, which is what is left above "
+               f"twice the file size. A lazy entry range in the parser, like the relocations' `for_each`, would "
+               f"remove it.")
+for p, extra, size in over:
+    # pemap info prints no table: if it peaks as high, the memory is the parser's, not the text's.
+    with tempfile.NamedTemporaryFile("r") as t:
+        subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%M", f"{build}/inspector/pemap", "info", p],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        info_rss = int(t.read().split()[-1])
+    out.append(f"- {os.path.basename(p)}: `pemap info`, which prints no table, peaks at {mib(info_rss)} MiB against "
+               f"{mib(extra + base_rss)} MiB for `pemap all`, so what is above the goal is the parse "
+               f"(`loader/pe`), not the output.")
+out.append("")
+
+out.append("### Loading\n")
+out.append("`pemap_load_bench`, same run, medians of 5 (wall time): bigreloc.dll (300,000 DIR64 fixups).\n")
+out.append("| what | time | figure |")
+out.append("|---|---:|---|")
+first, second = load["load/bigreloc.dll first instance"], load["load/bigreloc.dll second instance"]
+pref, disp = load["load/bigreloc.dll at its preferred base"], load["load/bigreloc.dll displaced, relocated"]
+out.append(f"| first instance: open, parse, lay out the image object, map a view | {us(first):,.1f} µs | |")
+out.append(f"| second instance while the first view is alive (image object shared: "
+           f"{'yes' if second.get('shared_section') == 1 else 'NO'}) | {us(second):,.1f} µs | "
+           f"**{us(first) / us(second):,.1f}x** cheaper than the first |")
+out.append(f"| a view at the preferred base (object built once) | {us(pref):,.1f} µs | no fixups |")
+out.append(f"| a view displaced and relocated | {us(disp):,.1f} µs | {disp['fixups']:,.0f} fixups on "
+           f"{disp['pages']:,.0f} pages: **{disp['fixups'] / us(disp):,.0f} million fixups/s**; "
+           f"**{us(disp) / us(pref):,.0f}x** the unrelocated view |")
+out.append("<!-- bench/peers.sh end -->")
+
+text = "\n".join(out) + "\n"
+old = open(doc).read() if os.path.exists(doc) else ""
+if "<!-- bench/peers.sh begin -->" in old:
+    head, rest = old.split("<!-- bench/peers.sh begin -->", 1)
+    tail = rest.split("<!-- bench/peers.sh end -->\n", 1)[1] if "<!-- bench/peers.sh end -->\n" in rest else ""
+    new = head + text + tail
+else:
+    new = old.rstrip("\n") + "\n\n" + text if old else text
+open(doc, "w").write(new)
+print(text)
