@@ -20,7 +20,6 @@ namespace {
 using Align = Table::Align;
 
 std::string hex(const json& v) { return v.is_null() ? "-" : fmt::format("{:#x}", v.get<uint64_t>()); }
-std::string hex8(const json& v) { return fmt::format("{:08x}", v.get<uint64_t>()); }
 std::string str(const json& v) {
   if (v.is_null()) return "-";
   if (!v.is_string()) return v.dump();
@@ -124,105 +123,6 @@ std::string render_headers(const json& d) {
     }
     out += dt.render();
   }
-  return out;
-}
-
-std::string render_sections(const json& d) {
-  Table t({{"#", Align::right},
-           {"Name"},
-           {"VirtAddr", Align::right},
-           {"VirtSize", Align::right},
-           {"RawPtr", Align::right},
-           {"RawSize", Align::right},
-           {"Flags"},
-           {"Characteristics"}});
-  uint64_t vtotal = 0, rtotal = 0;
-  for (const auto& s : d["sections"]) {
-    t.add({std::to_string(s["index"].get<int>()), str(s["name"]), hex8(s["virtual_address"]), hex8(s["virtual_size"]),
-           hex8(s["raw_pointer"]), hex8(s["raw_size"]), fmt::format("{} {}", str(s["access"]), str(s["content"])),
-           hex8(s["characteristics"])});
-    vtotal += s["virtual_size"].get<uint64_t>();
-    rtotal += s["raw_size"].get<uint64_t>();
-  }
-  std::string out = t.render();
-  out += fmt::format("  {} sections, {:#x} bytes virtual, {:#x} bytes raw; SizeOfImage {:#x}, SizeOfHeaders {:#x}{}\n",
-                     d["sections"].size(), vtotal, rtotal, d["size_of_image"].get<uint64_t>(),
-                     d["size_of_headers"].get<uint64_t>(), d["flat"].get<bool>() ? ", flat image" : "");
-  if (d.contains("overlay"))
-    out += fmt::format("  overlay: {} bytes at offset {:#x}\n", d["overlay"]["size"].get<uint64_t>(),
-                       d["overlay"]["offset"].get<uint64_t>());
-  return out;
-}
-
-namespace {
-
-std::string render_import_list(const json& modules, const char* title) {
-  std::string out;
-  uint64_t total = 0;
-  for (const auto& m : modules) {
-    out += fmt::format("{} {} ({} functions)\n", title, str(m["dll"]), m["entries"].size());
-    Table t({{"IAT RVA", Align::right}, {"Hint", Align::right}, {"Name or ordinal"}});
-    for (const auto& e : m["entries"]) {
-      if (e.contains("ordinal"))
-        t.add({hex(e["iat_rva"]), "", fmt::format("#{}", e["ordinal"].get<uint64_t>())});
-      else
-        t.add({hex(e["iat_rva"]), std::to_string(e["hint"].get<uint64_t>()), str(e["name"])});
-    }
-    out += t.render();
-    total += m["entries"].size();
-  }
-  if (!modules.empty()) out += fmt::format("  total: {} functions from {} modules\n", total, modules.size());
-  return out;
-}
-
-}  // namespace
-
-std::string render_imports(const json& d) {
-  std::string out = render_import_list(d["imports"], "import");
-  if (d["imports"].empty()) out += "  no imports\n";
-  out += render_import_list(d["delay_imports"], "delay-load import");
-  for (const auto& b : d["bound_imports"]) {
-    out += fmt::format("bound import {} timestamp {}\n", str(b["dll"]), hex(b["time_date_stamp"]));
-    for (const auto& f : b["forwarders"])
-      out += fmt::format("  forwarder ref {} timestamp {}\n", str(f["dll"]), hex(f["time_date_stamp"]));
-  }
-  return out;
-}
-
-std::string render_exports(const json& d) {
-  if (!d.contains("dll_name")) return "  no exports\n";
-  std::string out = fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", str(d["dll_name"]),
-                                d["ordinal_base"].get<uint64_t>(), d["number_of_functions"].get<uint64_t>(),
-                                d["number_of_names"].get<uint64_t>());
-  Table t({{"Ordinal", Align::right}, {"RVA", Align::right}, {"Name"}, {"Target"}});
-  uint64_t fwd = 0, noname = 0;
-  for (const auto& e : d["exports"]) {
-    std::string target = e.contains("forwarder") ? "-> " + str(e["forwarder"]) : str(e["section"]);
-    if (e.contains("forwarder")) ++fwd;
-    if (e["name"].is_null()) ++noname;
-    t.add({std::to_string(e["ordinal"].get<uint64_t>()), hex(e["rva"]),
-           e["name"].is_null() ? "(no name)" : str(e["name"]), target});
-  }
-  out += t.render();
-  out += fmt::format("  total: {} exports, {} forwarded, {} by ordinal only\n", d["exports"].size(), fwd, noname);
-  return out;
-}
-
-std::string render_relocs(const json& d) {
-  std::string out;
-  for (const auto& b : d["blocks"]) {
-    out += fmt::format("block page {} size {} ({} entries)\n", hex(b["page_rva"]), hex(b["size_of_block"]),
-                       b["entries"].size());
-    Table t({{"RVA", Align::right}, {"Type"}, {"Extra"}});
-    for (const auto& e : b["entries"])
-      t.add({hex(e["rva"]), str(e["type"]), e.contains("highadj_low") ? "low " + hex(e["highadj_low"]) : ""});
-    out += t.render();
-  }
-  std::string types;
-  for (const auto& [k, v] : d["per_type"].items())
-    types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
-  out += fmt::format("  total: {} entries in {} blocks{}{}\n", d["total"].get<uint64_t>(), d["blocks"].size(),
-                     types.empty() ? "" : ": ", types);
   return out;
 }
 

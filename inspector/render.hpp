@@ -11,13 +11,9 @@ namespace pemap::inspect {
 
 std::string render_info(const json& doc);
 std::string render_headers(const json& doc);
-std::string render_sections(const json& doc);
-std::string render_imports(const json& doc);
-std::string render_exports(const json& doc);
-std::string render_relocs(const json& doc);
 std::string render_tls(const json& doc);
 /// The text of the commands with long tables, written to `out` row by row straight from the parser's
-/// results, with no document in between: equal to render_X(model_X(image)), in memory one row. Each
+/// results, with no document in between (model_X still builds the --json document), in memory one row. Each
 /// returns its warnings' text, in the order model_X lists them (the caller prints them last).
 std::vector<std::string> write_sections(const pe::Image& image, TextOut& out);
 std::vector<std::string> write_imports(const pe::Image& image, TextOut& out);
