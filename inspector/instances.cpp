@@ -114,6 +114,12 @@ int run_instances(const InstancesOptions& opts) {
     std::cout << doc.dump(2) << "\n";
     return rc;
   }
+  // No instance loaded it: the one reason, not empty tables.
+  if (std::none_of(reports.begin(), reports.end(), [](const json& j) { return j.value("ok", false); })) {
+    std::cerr << fmt::format("pemap instances: {}: {}\n", opts.dll,
+                             reports.empty() ? "no instance started" : reports.front().value("error", "?"));
+    return rc;
+  }
   std::vector<Table::Column> cols{{"instance", Table::Align::right},
                                   {"pid", Table::Align::right},
                                   {"base", Table::Align::right},

@@ -51,10 +51,16 @@ if ok:
 sys.exit(0 if ok else 1)
 PY
 done
-rm -f "$tmp"
 out=$("$pemap" instances testdata/bin/x86/shared.dll -n 2 2>&1)
 grep -q "PE32: its code needs the CPU in 32-bit mode" <<< "$out" ||
   { echo "FAIL: PE32 not refused to run with its reason"; echo "$out"; fail=$((fail + 1)); }
+# A file no instance can load: exit 1, its reason on stderr, no empty tables on stdout.
+head -c 300 testdata/bin/x64/shared.dll > "$tmp"
+out=$("$pemap" instances "$tmp" -n 2 2> "$tmp.err")
+rc=$?
+{ [ "$rc" -eq 1 ] && [ -z "$out" ] && grep -q "STATUS_INVALID_IMAGE_FORMAT" "$tmp.err"; } ||
+  { echo "FAIL: a truncated DLL: exit $rc, stdout '$out', stderr $(cat "$tmp.err")"; fail=$((fail + 1)); }
+rm -f "$tmp" "$tmp.err"
 "$pemap" instances testdata/bin/x64/shared.dll -n 0 > /dev/null 2>&1
 [ $? -eq 2 ] || { echo "FAIL: -n 0 is not exit 2"; fail=$((fail + 1)); }
 [ "$fail" -eq 0 ] && echo "instances: all passed"
