@@ -65,8 +65,12 @@ void to_json(nlohmann::json& j, const Facts& f);
 void from_json(const nlohmann::json& j, Facts& f);
 
 Facts facts_from_pemap(const Result<pe::Image>& image);
-/// Runs LIEF in a child process, so a crash or hang in LIEF is reported, not inherited.
+/// Runs LIEF in a child process (the pemap-lief helper), so a crash or hang in LIEF is reported, not
+/// inherited.
 Facts facts_from_lief(const std::string& path, int timeout_seconds = 60);
+/// Where pemap-lief is: $PEMAP_LIEF_HELPER, else beside this executable, else ../libexec/pemap/ from it;
+/// empty when none is there.
+std::string lief_helper_path();
 
 struct Finding {
   /// disagreement: unexplained, exit 1. lief_limitation: a documented LIEF 0.9 gap, with the evidence.

@@ -1,66 +1,21 @@
-// Facts as LIEF 0.9 states them, gathered in a child process.
+// Facts as LIEF 0.9 states them: the pemap-lief helper's answer, read from its stdout.
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <fmt/format.h>
-#include <LIEF/PE.hpp>
 #include <nlohmann/json.hpp>
 
-#include "json_text.hpp"
 #include "verify/facts.hpp"
 
 namespace pemap::inspect {
 namespace {
-
-Facts gather(const std::string& path) {
-  Facts f;
-  try {
-    std::unique_ptr<LIEF::PE::Binary> b = LIEF::PE::Parser::parse(path);
-    if (!b) {
-      f.error = "LIEF returned no binary";
-      return f;
-    }
-    f.image_base = b->optional_header().imagebase();
-    f.entry_point = b->optional_header().addressof_entrypoint();
-    for (const auto& s : b->sections())
-      f.sections.push_back({printable(s.name()),
-                            {},
-                            static_cast<uint32_t>(s.virtual_address()),
-                            s.virtual_size(),
-                            s.pointerto_raw_data(),
-                            s.sizeof_raw_data(),
-                            s.characteristics()});
-    // LIEF 0.9 raises has_imports() and friends only when a whole table parsed; what it did read before
-    // stopping is still in the lists, and that is what it states about the file.
-    for (const auto& r : b->relocations())
-      for (const auto& e : r.entries())
-        f.relocs.push_back(
-            {static_cast<uint32_t>(r.virtual_address() + (e.data() & 0xfffu)), static_cast<uint8_t>(e.data() >> 12)});
-    for (const auto& im : b->imports()) {
-      Facts::Module m{printable(im.name()), {}};
-      for (const auto& e : im.entries()) {
-        const bool ord = e.is_ordinal();
-        m.entries.push_back({ord ? std::string() : printable(e.name()), ord, ord ? e.ordinal() : uint16_t{0},
-                             ord ? uint16_t{0} : e.hint(), static_cast<uint32_t>(e.iat_address())});
-      }
-      f.imports.push_back(std::move(m));
-    }
-    if (b->has_exports())
-      for (const auto& e : b->get_export().entries())
-        f.exports.push_back({e.ordinal(), e.address(), printable(e.name()), {}});
-    if (b->has_tls()) f.tls_callbacks = b->tls().callbacks();
-    if (b->has_configuration()) f.security_cookie = b->load_configuration().security_cookie();
-  } catch (const std::exception& e) {
-    f = Facts{};
-    f.error = std::string("LIEF threw: ") + e.what();
-  }
-  return f;
-}
 
 Facts failed(std::string why) {
   Facts f;
@@ -68,19 +23,22 @@ Facts failed(std::string why) {
   return f;
 }
 
-bool write_all(int fd, const std::string& s) {
-  size_t done = 0;
-  while (done < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
+std::string lief_helper_path() {
+  if (const char* env = std::getenv("PEMAP_LIEF_HELPER"); env && *env) return env;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const fs::path& p : {dir / "pemap-lief", dir / ".." / "libexec" / "pemap" / "pemap-lief"})
+    if (::access(p.c_str(), X_OK) == 0) return p.string();
+  return {};
+}
+
 Facts facts_from_lief(const std::string& path, int timeout_seconds) {
+  const std::string helper = lief_helper_path();
+  if (helper.empty())
+    return failed("the LIEF helper pemap-lief is not beside pemap nor in ../libexec/pemap (set PEMAP_LIEF_HELPER)");
   int fds[2];
   if (::pipe(fds) != 0) return failed("cannot create a pipe for the LIEF child");
   const pid_t pid = ::fork();
@@ -91,8 +49,10 @@ Facts facts_from_lief(const std::string& path, int timeout_seconds) {
   }
   if (pid == 0) {
     ::close(fds[0]);
-    const nlohmann::json j = gather(path);
-    _exit(write_all(fds[1], j.dump()) ? 0 : 3);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[1]);
+    ::execl(helper.c_str(), helper.c_str(), path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
   }
   ::close(fds[1]);
   std::string data;
@@ -123,6 +83,7 @@ Facts facts_from_lief(const std::string& path, int timeout_seconds) {
   ::waitpid(pid, &status, 0);
   if (timed_out) return failed(fmt::format("LIEF did not finish within {} s", timeout_seconds));
   if (WIFSIGNALED(status)) return failed(fmt::format("LIEF crashed (signal {})", WTERMSIG(status)));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return failed(fmt::format("cannot run {}", helper));
   try {
     return nlohmann::json::parse(data).get<Facts>();
   } catch (const std::exception& e) {
