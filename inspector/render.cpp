@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <map>
 
 #include "json_text.hpp"
@@ -226,6 +227,62 @@ void write_import_list(const Modules& modules, const char* title, TextOut& out) 
   if (!modules.empty()) out << fmt::format("  total: {} functions from {} modules\n", total, modules.size());
 }
 
+// One block's table through the general table writer: any block, HIGHADJ's parameter included.
+void write_reloc_block(const pe::RelocBlock& b, uint16_t machine, uint64_t (&per_type)[16], TextOut& out) {
+  pe::Relocations one;
+  one.machine = machine;
+  one.blocks.push_back(b);
+  out << fmt::format("block page {:#x} size {:#x} ({} entries)\n", b.page_rva, b.size_of_block, one.entry_count());
+  bool counting = false;  // the second pass prints, and counts the types
+  write_table(out, {{"RVA", Align::right}, {"Type"}, {"Extra"}}, [&](auto&& emit) {
+    one.for_each([&](const pe::RelocEntry& e) {
+      emit({Cell::hex(e.rva), pe::reloc_type_name(e.type, machine),
+            e.highadj_param ? std::string_view(Cell::hex(*e.highadj_param, "low 0x")) : std::string_view()});
+      if (counting) ++per_type[e.type & 0xf];
+    });
+    counting = true;
+  });
+}
+
+// The same lines as write_reloc_block, for a block of a page at or above 0x1000 without HIGHADJ (every
+// block of a real image), written straight into the output buffer: a DLL can hold millions of entries,
+// and listing them is most of `pemap all`'s time on one. Each row is "  0x" + the page's digits + the
+// 3 digits of the offset + "  " + the type's name: one row per type is made once, then copied and patched.
+bool write_reloc_block_fast(const pe::RelocBlock& b, uint16_t machine, uint64_t (&per_type)[16], TextOut& out) {
+  if (b.slot_count == 0 || b.page_rva < 0x1000 || b.page_rva % 0x1000) return false;
+  uint16_t types = 0;
+  for (uint32_t i = 0; i < b.slot_count; ++i) types |= static_cast<uint16_t>(1u << (b.slot(i) >> 12));
+  if (types & (1u << pe::reloc_type::highadj)) return false;
+  const std::string page = fmt::format("{:x}", b.page_rva >> 12);
+  size_t type_width = 4;  // "Type"
+  for (uint8_t t = 0; t < 16; ++t)
+    if (types & (1u << t)) type_width = std::max(type_width, pe::reloc_type_name(t, machine).size());
+  constexpr size_t kRow = 48;  // the longest row: "  0x" + 8 digits + "  " + a 19-letter name + "\n"
+  char rows[16][kRow];
+  uint8_t row_size[16] = {};
+  for (uint8_t t = 0; t < 16; ++t)
+    if (types & (1u << t)) {
+      const std::string row = fmt::format("  0x{}000  {}\n", page, pe::reloc_type_name(t, machine));
+      row.copy(rows[t], kRow);
+      row_size[t] = static_cast<uint8_t>(std::min(row.size(), kRow));
+    }
+  out << fmt::format("block page {:#x} size {:#x} ({} entries)\n", b.page_rva, b.size_of_block, b.slot_count);
+  out << fmt::format("  {:>{}}  {:<{}}  Extra\n", "RVA", 2 + page.size() + 3, "Type", type_width);
+  static constexpr char digits[] = "0123456789abcdef";
+  const size_t at = 4 + page.size();  // the offset's first digit
+  char* p = out.reserve(size_t{b.slot_count} * kRow);
+  for (uint32_t i = 0; i < b.slot_count; ++i) {
+    const uint16_t raw = b.slot(i);
+    const unsigned t = raw >> 12;
+    std::memcpy(p, rows[t], kRow);
+    p[at] = digits[(raw >> 8) & 0xf], p[at + 1] = digits[(raw >> 4) & 0xf], p[at + 2] = digits[raw & 0xf];
+    p += row_size[t];
+    ++per_type[t];
+  }
+  out.commit(p);
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> warning_texts(const json& doc) {
@@ -318,31 +375,16 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out) {
   std::vector<std::string> warnings;
   const auto rel = pe::parse_relocations(image);
   const auto* r = parsed(rel, warnings);
-  std::map<std::string, uint64_t> per_type;
   uint64_t per_type_code[16] = {};  // by the 4-bit type, named once at the end
+  if (r)
+    for (const auto& b : r->blocks)
+      if (!write_reloc_block_fast(b, r->machine, per_type_code, out))
+        write_reloc_block(b, r->machine, per_type_code, out);
+  std::map<std::string, uint64_t> per_type;
   uint64_t total = 0;
-  if (r) {
-    for (const auto& b : r->blocks) {
-      pe::Relocations one;
-      one.machine = r->machine;
-      one.blocks.push_back(b);
-      uint64_t entries = 0;
-      one.for_each([&](const pe::RelocEntry&) { ++entries; });
-      out << fmt::format("block page {:#x} size {:#x} ({} entries)\n", b.page_rva, b.size_of_block, entries);
-      bool counting = false;  // the second pass prints, and counts the types
-      write_table(out, {{"RVA", Align::right}, {"Type"}, {"Extra"}}, [&](auto&& emit) {
-        one.for_each([&](const pe::RelocEntry& e) {
-          const std::string_view type = pe::reloc_type_name(e.type, r->machine);
-          emit({Cell::hex(e.rva), type.empty() ? std::string_view("\"\"") : type,
-                e.highadj_param ? std::string_view(Cell::hex(*e.highadj_param, "low 0x")) : std::string_view()});
-          if (counting) ++per_type_code[e.type & 0xf], ++total;
-        });
-        counting = true;
-      });
-    }
-  }
   for (uint8_t t = 0; t < 16; ++t)
-    if (per_type_code[t]) per_type[std::string(pe::reloc_type_name(t, r->machine))] += per_type_code[t];
+    if (per_type_code[t])
+      per_type[std::string(pe::reloc_type_name(t, r->machine))] += per_type_code[t], total += per_type_code[t];
   std::string types;
   for (const auto& [k, v] : per_type) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v);
   out << fmt::format("  total: {} entries in {} blocks{}{}\n", total, r ? r->blocks.size() : 0,

@@ -1,7 +1,9 @@
 // Aligned text columns: numbers right-aligned, text left-aligned, widths fitted to the content.
 #pragma once
 
+#include <algorithm>
 #include <initializer_list>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -27,27 +29,39 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-/// Text written as it is made: kept in a buffer of at most about 64 KiB, then handed to the stream.
+/// Text written as it is made: kept in a buffer of about 64 KiB, then handed to the stream.
 class TextOut {
  public:
-  explicit TextOut(std::ostream& os) : os_(os) {}
+  explicit TextOut(std::ostream& os) : os_(os), buf_(new char[kChunk]), cap_(kChunk) {}
   TextOut(const TextOut&) = delete;
   TextOut& operator=(const TextOut&) = delete;
   ~TextOut() { flush(); }
   TextOut& operator<<(std::string_view s) {
-    buf_.append(s);
-    if (buf_.size() >= kChunk) flush();
+    char* p = reserve(s.size());
+    commit(std::copy(s.begin(), s.end(), p));
     return *this;
   }
   void flush() {
-    os_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    buf_.clear();
+    os_.write(buf_.get(), static_cast<std::streamsize>(used_));
+    used_ = 0;
+  }
+  /// Room for at most `n` more bytes, written in place (not cleared); commit(end) keeps those before `end`.
+  char* reserve(size_t n) {
+    if (used_ + n > cap_) flush();
+    if (n > cap_) buf_.reset(new char[n]), cap_ = n;
+    return buf_.get() + used_;
+  }
+  void commit(const char* end) {
+    used_ = static_cast<size_t>(end - buf_.get());
+    if (used_ >= kChunk) flush();
   }
 
  private:
   static constexpr size_t kChunk = 64 * 1024;
   std::ostream& os_;
-  std::string buf_;
+  std::unique_ptr<char[]> buf_;
+  size_t cap_;
+  size_t used_ = 0;
 };
 
 using Cells = std::initializer_list<std::string_view>;
