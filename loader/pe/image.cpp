@@ -258,14 +258,17 @@ void Image::build_layout() {
 // Appends the sections' ranges to `out` in RVA order; where one overlaps what is already there, the
 // earlier range keeps the bytes (Windows refuses such images; the warnings say so).
 void Image::clip_sections(std::vector<Region>& out) {
-  std::vector<Region> secs;
-  secs.reserve(sections_.size());
+  std::vector<uint32_t> order;  // indices, not Regions: a table of 65535 sections is held once, not twice
+  order.reserve(sections_.size());
   for (const auto& s : sections_)
-    if (s.memory_size != 0)
-      secs.push_back(Region{s.rva(), s.memory_size, s.file_offset, s.file_size, static_cast<int32_t>(s.index)});
-  std::stable_sort(secs.begin(), secs.end(), [](const Region& a, const Region& b) { return a.rva < b.rva; });
+    if (s.memory_size != 0) order.push_back(s.index);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return sections_[a].rva() < sections_[b].rva(); });
+  out.reserve(out.size() + order.size());
   bool overlap_reported = false, header_overlap_reported = false;
-  for (auto r : secs) {
+  for (const uint32_t i : order) {
+    const Section& s = sections_[i];
+    Region r{s.rva(), s.memory_size, s.file_offset, s.file_size, static_cast<int32_t>(s.index)};
     if (!out.empty() && r.rva < out.back().rva + out.back().size) {
       const bool over_headers = out.back().section < 0;
       if (over_headers && !header_overlap_reported) {
