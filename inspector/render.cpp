@@ -208,23 +208,81 @@ const T* parsed(const Result<T>& r, std::vector<std::string>& warnings) {
   return nullptr;
 }
 
-template <class Modules>
-void write_import_list(const Modules& modules, const char* title, TextOut& out) {
-  uint64_t total = 0;
-  for (const auto& m : modules) {
-    out << fmt::format("{} {} ({} functions)\n", title, name_text(m.dll), m.entries.size());
-    write_table(out, {{"IAT RVA", Align::right}, {"Hint", Align::right}, {"Name or ordinal"}}, [&](auto&& emit) {
-      std::string scratch;
-      for (const auto& e : m.entries) {
-        if (e.by_ordinal)
-          emit({Cell::hex(e.iat_rva), "", Cell::dec(e.ordinal, "#")});
-        else
-          emit({Cell::hex(e.iat_rva), Cell::dec(e.hint), name_cell(e.name, scratch)});
-      }
-    });
-    total += m.entries.size();
+// An import list in two walks of the directory, the first measuring each module's table, the second printing
+// it: a list of 590,000 entries (corkami manyimportsW7.exe) is held as one small shape per module.
+struct ImportTableShape {
+  uint64_t count = 0;
+  uint32_t max_iat = 0;
+  uint16_t max_hint = 0;
+};
+
+template <class Module>
+struct MeasureImports final : pe::ImportSink<Module> {
+  std::vector<ImportTableShape> shapes;
+  void module(const Module&) override { shapes.emplace_back(); }
+  void entry(const pe::ImportEntry& e) override {
+    auto& s = shapes.back();
+    ++s.count;
+    s.max_iat = std::max(s.max_iat, e.iat_rva);
+    if (!e.by_ordinal) s.max_hint = std::max(s.max_hint, e.hint);
   }
-  if (!modules.empty()) out << fmt::format("  total: {} functions from {} modules\n", total, modules.size());
+};
+
+// The lines write_table gives for {"IAT RVA" right, "Hint" right, "Name or ordinal"}, at widths known from
+// the shape: "  " + IAT cell + "  " + hint cell + "  " + name, trailing spaces trimmed.
+template <class Module>
+struct PrintImports final : pe::ImportSink<Module> {
+  PrintImports(const std::vector<ImportTableShape>& s, const char* t, TextOut& o) : shapes(s), title(t), out(o) {}
+  const std::vector<ImportTableShape>& shapes;
+  const char* title;
+  TextOut& out;
+  size_t next = 0, iat_width = 0, hint_width = 0;
+  std::string scratch;
+
+  void module(const Module& m) override {
+    const ImportTableShape& s = shapes.at(next++);
+    out << fmt::format("{} {} ({} functions)\n", title, name_text(m.dll), s.count);
+    iat_width = std::max<size_t>(7, s.count ? std::string_view(Cell::hex(s.max_iat)).size() : 0);
+    hint_width = std::max<size_t>(4, std::string_view(Cell::dec(s.max_hint)).size());
+    out << fmt::format("  {:>{}}  {:>{}}  Name or ordinal\n", "IAT RVA", iat_width, "Hint", hint_width);
+  }
+  void entry(const pe::ImportEntry& e) override {
+    const Cell iat = Cell::hex(e.iat_rva);
+    const Cell hint = Cell::dec(e.hint);
+    const Cell ordinal = Cell::dec(e.ordinal, "#");
+    const std::string_view hint_cell = e.by_ordinal ? std::string_view() : std::string_view(hint);
+    const std::string_view name = e.by_ordinal ? std::string_view(ordinal) : name_cell(e.name, scratch);
+    char* const start = out.reserve(2 + iat_width + 2 + hint_width + 2 + name.size() + 1);
+    char* p = std::fill_n(start, 2 + iat_width - std::string_view(iat).size(), ' ');
+    p = std::copy_n(std::string_view(iat).data(), std::string_view(iat).size(), p);
+    p = std::fill_n(p, 2 + hint_width - hint_cell.size(), ' ');
+    p = std::copy(hint_cell.begin(), hint_cell.end(), p);
+    *p++ = ' ', *p++ = ' ';
+    p = std::copy(name.begin(), name.end(), p);
+    while (p != start && p[-1] == ' ') --p;
+    *p++ = '\n';
+    out.commit(p);
+  }
+};
+
+// Returns whether the directory had modules; its warnings go to `warnings`.
+template <class Module, class Walk>
+bool write_import_list(const pe::Image& image, Walk walk, const char* title, TextOut& out,
+                       std::vector<std::string>& warnings) {
+  MeasureImports<Module> measure;
+  auto walked = walk(image, measure);
+  if (!walked) {
+    warnings.push_back(printable(walked.error().to_string()));
+    return false;
+  }
+  for (const auto& w : *walked) warnings.push_back(printable(w.to_string()));
+  if (measure.shapes.empty()) return false;
+  PrintImports<Module> print(measure.shapes, title, out);
+  (void)walk(image, print);
+  uint64_t total = 0;
+  for (const auto& s : measure.shapes) total += s.count;
+  out << fmt::format("  total: {} functions from {} modules\n", total, measure.shapes.size());
+  return true;
 }
 
 // One block's table through the general table writer: any block, HIGHADJ's parameter included.
@@ -327,18 +385,10 @@ std::vector<std::string> write_sections(const pe::Image& image, TextOut& out) {
 
 std::vector<std::string> write_imports(const pe::Image& image, TextOut& out) {
   std::vector<std::string> warnings;
-  const auto imps = pe::parse_imports(image);
-  const auto* im = parsed(imps, warnings);
-  const auto delay = pe::parse_delay_imports(image);
-  const auto* di = parsed(delay, warnings);
+  if (!write_import_list<pe::ImportModule>(image, pe::walk_imports, "import", out, warnings)) out << "  no imports\n";
+  write_import_list<pe::DelayImportModule>(image, pe::walk_delay_imports, "delay-load import", out, warnings);
   const auto bound = pe::parse_bound_imports(image);
   const auto* bi = parsed(bound, warnings);
-  const std::vector<pe::ImportModule> no_modules;
-  const std::vector<pe::DelayImportModule> no_delay;
-  const auto& modules = im ? im->modules : no_modules;
-  write_import_list(modules, "import", out);
-  if (modules.empty()) out << "  no imports\n";
-  write_import_list(di ? di->modules : no_delay, "delay-load import", out);
   if (bi)
     for (const auto& b : bi->modules) {
       out << fmt::format("bound import {} timestamp {}\n", name_text(b.dll), hexu(b.time_date_stamp));

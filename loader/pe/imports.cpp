@@ -2,16 +2,51 @@
 #include "pe/imports.hpp"
 
 #include "pe/scan_budget.hpp"
+#include "pe/tls.hpp"
+
+#include <cstring>
 
 #include <fmt/format.h>
 
 namespace pemap::pe {
 namespace {
 
-// One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots.
+// Before it walks an executable's imports the loader writes its TLS index, 0 (the executable is the first
+// module to get one), at AddressOfIndex. Where that lands in the import tables the loader reads the 0, not
+// the file's bytes: corkami manyimportsW7.exe ends its descriptor list this way, with 590,000 fake entries
+// behind it. Which Windows writes it first differs (corkami tls_aoiOSDET.exe detects the OS by it), so the
+// tables are listed as the file holds them, with a warning where the write changes them.
+struct IndexWrite {
+  std::optional<uint64_t> rva;  // none for a DLL, whose index depends on what loaded before it
+  static IndexWrite of(const Image& image) {
+    if (image.file_header().Characteristics & file_flag::dll) return {};
+    const auto tls = parse_tls(image);
+    if (!tls || !tls->present) return {};
+    const auto rva = image.va_to_rva(tls->address_of_index);
+    return rva ? IndexWrite{*rva} : IndexWrite{};
+  }
+  /// `value`, read at `at`, as the loader sees it once the write has set the bytes it covers to 0; none when
+  /// the write does not change it.
+  template <class T>
+  std::optional<T> seen(uint64_t at, const T& value) const {
+    if (!rva || *rva + 4 <= at || *rva >= at + sizeof(T)) return std::nullopt;
+    std::byte bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    const uint64_t from = std::max(*rva, at), to = std::min(*rva + 4, at + sizeof(T));
+    std::memset(bytes + (from - at), 0, to - from);
+    if (std::memcmp(bytes, &value, sizeof(T)) == 0) return std::nullopt;
+    T out;
+    std::memcpy(&out, bytes, sizeof(T));
+    return out;
+  }
+};
+
+// One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots; each entry
+// goes to emit(const ImportEntry&).
+template <class Emit>
 void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool va_form, std::string_view dll,
-                 std::vector<ImportEntry>& entries, std::vector<Error>& warnings, uint64_t& budget, ScanBudget& names,
-                 WarningSink& per_entry) {
+                 Emit&& emit, std::vector<Error>& warnings, uint64_t& budget, ScanBudget& names, WarningSink& per_entry,
+                 const IndexWrite& tls) {
   const unsigned ptr = image.pointer_size();
   const uint64_t ordinal_flag = with_format(image.format(), [](auto t) { return decltype(t)::ordinal_flag; });
   for (uint64_t i = 0;; ++i) {
@@ -22,11 +57,18 @@ void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool 
       return;
     }
     const uint64_t slot = table_rva + i * ptr;
-    auto thunk = image.read_pointer(slot, fmt::format("import lookup table of {}", dll));
+    auto thunk = image.read_pointer(slot, "import lookup table");
     if (!thunk) {
-      warnings.push_back(thunk.take_error());
+      Error e = thunk.take_error();
+      e.structure = fmt::format("import lookup table of {}", dll);
+      warnings.push_back(std::move(e));
       return;
     }
+    if (const auto seen = tls.seen(slot, *thunk))
+      warnings.push_back(make_error(Status::success, fmt::format("imports of {}", dll), Location::rva(slot),
+                                    fmt::format("TLS AddressOfIndex points at this lookup entry: once the loader "
+                                                "writes the executable's TLS index 0 there it reads {:#x}{}",
+                                                *seen, *seen == 0 ? ", which ends the list" : "")));
     if (*thunk == 0) return;
     --budget;
     ImportEntry e;
@@ -54,7 +96,7 @@ void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool 
       e.hint = *hint;
       e.name = *name;
     }
-    entries.push_back(e);
+    emit(e);
   }
 }
 
@@ -66,24 +108,33 @@ uint64_t Imports::entry_count() const {
   return n;
 }
 
-Result<Imports> parse_imports(const Image& image) {
-  Imports out;
+Result<std::vector<Error>> walk_imports(const Image& image, ImportSink<ImportModule>& sink) {
+  std::vector<Error> warnings;
+  size_t modules = 0;
   const auto dir = image.used_directory(kDirImport);
-  if (!dir) return out;
+  if (!dir) return warnings;
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
-  WarningSink per_entry(out.warnings);
+  WarningSink per_entry(warnings);
+  const IndexWrite tls = IndexWrite::of(image);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(ImportDescriptor)) {
     auto d = image.read_rva<ImportDescriptor>(at, "import descriptor");
     if (!d) {
-      if (out.modules.empty()) return d.take_error();
-      out.warnings.push_back(d.take_error());
+      if (modules == 0) return d.take_error();
+      warnings.push_back(d.take_error());
       break;
     }
+    if (const auto seen = tls.seen(at, *d))
+      warnings.push_back(make_error(
+          Status::success, fmt::format("import descriptor #{}", modules), Location::rva(at),
+          fmt::format("TLS AddressOfIndex ({:#x}) lies in it: a loader that writes the executable's TLS index 0 "
+                      "before it walks the imports, as pemap load does, {}; listed here as the file holds it",
+                      *tls.rva,
+                      seen->Name == 0 || seen->FirstThunk == 0 ? "sees the list end here" : "reads other values")));
     if (d->Name == 0 || d->FirstThunk == 0) break;
     if (budget == 0) {
-      out.warnings.push_back(make_error(Status::success, "import descriptor", Location::rva(at),
-                                        "more descriptors than this file can hold; the walk stops here"));
+      warnings.push_back(make_error(Status::success, "import descriptor", Location::rva(at),
+                                    "more descriptors than this file can hold; the walk stops here"));
       break;
     }
     --budget;
@@ -92,7 +143,7 @@ Result<Imports> parse_imports(const Image& image) {
     m.descriptor = *d;
     auto name = image.read_string(d->Name, "import DLL name", 512);
     if (!name) {
-      out.warnings.push_back(name.take_error());
+      warnings.push_back(name.take_error());
       continue;
     }
     m.dll = *name;
@@ -100,38 +151,64 @@ Result<Imports> parse_imports(const Image& image) {
     if (d->OriginalFirstThunk >= image.mapped_size()) {
       // corkami maxvals.exe and tinygui.exe have a bogus OriginalFirstThunk and run: the loader falls
       // back to FirstThunk when the lookup table is outside the image.
-      out.warnings.push_back(make_error(Status::success, fmt::format("imports of {}", m.dll), Location::rva(at),
-                                        fmt::format("OriginalFirstThunk {:#x} is outside the image; names are read "
-                                                    "from FirstThunk",
-                                                    d->OriginalFirstThunk)));
+      warnings.push_back(make_error(Status::success, fmt::format("imports of {}", m.dll), Location::rva(at),
+                                    fmt::format("OriginalFirstThunk {:#x} is outside the image; names are read "
+                                                "from FirstThunk",
+                                                d->OriginalFirstThunk)));
       table = d->FirstThunk;
     }
-    walk_thunks(image, table, d->FirstThunk, false, m.dll, m.entries, out.warnings, budget, names, per_entry);
-    out.modules.push_back(std::move(m));
+    sink.module(m);
+    ++modules;
+    walk_thunks(
+        image, table, d->FirstThunk, false, m.dll, [&](const ImportEntry& e) { sink.entry(e); }, warnings, budget,
+        names, per_entry, tls);
     if (budget == 0) break;
   }
   per_entry.finish("import directory");
+  return warnings;
+}
+
+namespace {
+
+// The walk's modules and entries, kept.
+template <class Module>
+struct Keep final : ImportSink<Module> {
+  std::vector<Module>& modules;
+  explicit Keep(std::vector<Module>& m) : modules(m) {}
+  void module(const Module& m) override { modules.push_back(m); }
+  void entry(const ImportEntry& e) override { modules.back().entries.push_back(e); }
+};
+
+}  // namespace
+
+Result<Imports> parse_imports(const Image& image) {
+  Imports out;
+  Keep<ImportModule> keep(out.modules);
+  auto warnings = walk_imports(image, keep);
+  if (!warnings) return warnings.take_error();
+  out.warnings = std::move(*warnings);
   return out;
 }
 
-Result<DelayImports> parse_delay_imports(const Image& image) {
-  DelayImports out;
+Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<DelayImportModule>& sink) {
+  std::vector<Error> warnings;
+  size_t modules = 0;
   const auto dir = image.used_directory(kDirDelayImport);
-  if (!dir) return out;
+  if (!dir) return warnings;
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
-  WarningSink per_entry(out.warnings);
+  WarningSink per_entry(warnings);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(DelayImportDescriptor)) {
     auto d = image.read_rva<DelayImportDescriptor>(at, "delay import descriptor");
     if (!d) {
-      if (out.modules.empty()) return d.take_error();
-      out.warnings.push_back(d.take_error());
+      if (modules == 0) return d.take_error();
+      warnings.push_back(d.take_error());
       break;
     }
     if (d->DllNameRVA == 0) break;
     if (budget == 0) {
-      out.warnings.push_back(make_error(Status::success, "delay import descriptor", Location::rva(at),
-                                        "more descriptors than this file can hold; the walk stops here"));
+      warnings.push_back(make_error(Status::success, "delay import descriptor", Location::rva(at),
+                                    "more descriptors than this file can hold; the walk stops here"));
       break;
     }
     --budget;
@@ -144,21 +221,32 @@ Result<DelayImports> parse_delay_imports(const Image& image) {
     auto to_rva = [&](uint32_t v) { return v == 0 ? 0 : uint64_t{v} - (v >= base ? base : 0); };
     auto name = image.read_string(to_rva(d->DllNameRVA), "delay import DLL name", 512);
     if (!name) {
-      out.warnings.push_back(name.take_error());
+      warnings.push_back(name.take_error());
       continue;
     }
     m.dll = *name;
+    sink.module(m);
+    ++modules;
     if (d->ImportNameTableRVA == 0 || d->ImportAddressTableRVA == 0) {
-      out.warnings.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(at),
-                                        "no name table or no address table"));
+      warnings.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(at),
+                                    "no name table or no address table"));
     } else {
-      walk_thunks(image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
-                  m.entries, out.warnings, budget, names, per_entry);
+      walk_thunks(
+          image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
+          [&](const ImportEntry& e) { sink.entry(e); }, warnings, budget, names, per_entry, IndexWrite::of(image));
     }
-    out.modules.push_back(std::move(m));
     if (budget == 0) break;
   }
   per_entry.finish("delay import directory");
+  return warnings;
+}
+
+Result<DelayImports> parse_delay_imports(const Image& image) {
+  DelayImports out;
+  Keep<DelayImportModule> keep(out.modules);
+  auto warnings = walk_delay_imports(image, keep);
+  if (!warnings) return warnings.take_error();
+  out.warnings = std::move(*warnings);
   return out;
 }
 

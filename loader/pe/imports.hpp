@@ -61,6 +61,20 @@ struct BoundImports {
   std::vector<Error> warnings;
 };
 
+/// Where a walk of an import directory sends what it finds: module() as each descriptor is read (its entries
+/// empty), then entry() for each of that module's entries. Nothing is kept unless the sink keeps it, so a
+/// table of 590,000 entries can be listed in the memory of one.
+template <class Module>
+struct ImportSink {
+  virtual ~ImportSink() = default;
+  virtual void module(const Module& m) = 0;
+  virtual void entry(const ImportEntry& e) = 0;
+};
+
+/// The walks parse_imports and parse_delay_imports make, through a sink; they return the same warnings.
+Result<std::vector<Error>> walk_imports(const Image& image, ImportSink<ImportModule>& sink);
+Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<DelayImportModule>& sink);
+
 /// Descriptors until one whose Name or FirstThunk is 0 (the directory Size is ignored, as by the loader);
 /// names come from OriginalFirstThunk, or FirstThunk when that is 0.
 Result<Imports> parse_imports(const Image& image);

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,8 @@
 #include "pe/scan_budget.hpp"
 #include "process/process.hpp"
 #include "process_support.hpp"
+#include "render.hpp"
+#include "table.hpp"
 
 // ------------------------------------------------------------------------------------ counting operator new
 
@@ -365,6 +369,87 @@ TEST(Bounds, ImageSectionsOfManyFilesLeaveNothingBehind) {
   for (int i = 0; i < 2000; ++i) map_once();
   // Before the fix: 2000 cache entries of ~100 bytes each stayed. Now the cache is swept whenever it doubles.
   EXPECT_LT(g_live.load() - before, 32u * 1024) << "the image-object cache kept entries of dead sections";
+}
+
+// `pemap all`'s text of the same absurd tables, counted by lines, with the heap it takes at its peak: rows are
+// written as the tables are walked, so a table of 200,000 imports or 4 million fixups is never held. The
+// section table is: Section and Region records of 136 bytes for each 40-byte header (docs/limits.md).
+class CountingBuf : public std::streambuf {
+ public:
+  uint64_t lines = 0;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    lines += static_cast<uint64_t>(std::count(s, s + n, '\n'));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c == '\n') ++lines;
+    return c;
+  }
+};
+
+struct Listed {
+  uint64_t file_size = 0, peak = 0, lines = 0;
+};
+
+Listed list_measured(const char* name, const BuiltPe& pe) {
+  Listed out;
+  out.file_size = pe.bytes.size();
+  CountingBuf buf;
+  std::ostream os(&buf);
+  {
+    PeakHeap heap;
+    {
+      auto image = pe::Image::parse({pe.bytes.data(), pe.bytes.size()});
+      EXPECT_TRUE(image) << image.error().to_string();
+      if (image) {
+        pemap::inspect::TextOut text(os);
+        (void)pemap::inspect::write_all(*image, text);
+      }
+    }
+    out.peak = heap.peak();
+  }
+  out.lines = buf.lines;
+  std::printf("[ bounds   ] pemap all %s: file %llu; %llu lines; peak heap %llu (%.2f of the file)\n", name,
+              static_cast<unsigned long long>(out.file_size), static_cast<unsigned long long>(out.lines),
+              static_cast<unsigned long long>(out.peak),
+              static_cast<double>(out.peak) / static_cast<double>(out.file_size));
+  return out;
+}
+
+TEST(Bounds, TextListingWritesRowsAsItWalks) {
+  {
+    std::vector<pemap::test::ImportEntry> entries;
+    for (unsigned i = 0; i < 200000; ++i) entries.push_back(by_name(numbered("f", i)));
+    const Listed l =
+        list_measured("imports.exe", exe_builder(true, {{.dll = "nosuch.dll", .entries = std::move(entries)}}).build());
+    EXPECT_GT(l.lines, 200000u);
+    EXPECT_LE(l.peak, l.file_size / 4);
+  }
+  {
+    std::vector<RelocBlock> blocks;
+    for (unsigned p = 0; p < 256; ++p) {
+      RelocBlock blk{.page_rva = 0x1000 + p * 0x1000};
+      for (uint16_t off = 0; off < 0xff8; ++off) blk.entries.push_back(static_cast<uint16_t>(0xA000 | off));
+      blocks.push_back(std::move(blk));
+    }
+    PeBuilder b(true);
+    b.add_section(
+        {.name = ".data", .data = std::vector<std::byte>(256 * 0x1000, std::byte{0x11}), .characteristics = kRw});
+    b.add_relocs(std::move(blocks));
+    const Listed l = list_measured("relocs.exe", b.build());
+    EXPECT_GT(l.lines, 256u * 0xff8);
+    EXPECT_LE(l.peak, l.file_size / 4);
+  }
+  {
+    PeBuilder b(true);
+    b.add_section({.name = ".text", .data = std::vector<std::byte>(0x10, std::byte{0xc3})});
+    for (unsigned i = 1; i < 65535; ++i) b.add_section({.name = ".z", .virtual_size = 0x1000, .characteristics = kRw});
+    const Listed l = list_measured("sections.exe", b.build());
+    EXPECT_GT(l.lines, 65535u);
+    EXPECT_LE(l.peak, 4 * l.file_size);
+  }
 }
 
 }  // namespace

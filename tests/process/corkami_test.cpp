@@ -77,7 +77,11 @@ TEST(Corkami, TlsIndexWrittenBeforeImportsEndsTheTable) {
   ASSERT_NE(l.module, nullptr);
   auto file_imports = pe::parse_imports(l.module->section->image());
   ASSERT_TRUE(file_imports);
-  EXPECT_GT(file_imports->entry_count(), 500000u);  // what a reader of the file sees
+  EXPECT_GT(file_imports->entry_count(), 500000u);  // what a reader of the file sees, with a warning where it ends
+  ASSERT_FALSE(file_imports->warnings.empty());
+  EXPECT_EQ(file_imports->warnings[0].structure, "import descriptor #2");
+  EXPECT_NE(file_imports->warnings[0].message.find("TLS AddressOfIndex (0x1148)"), std::string::npos);
+  EXPECT_NE(file_imports->warnings[0].message.find("sees the list end here"), std::string::npos);
   ASSERT_EQ(l.module->bindings.size(), 2u);
   EXPECT_EQ(l.module->bindings[0].dll, "kernel32.dll");
   EXPECT_EQ(l.module->bindings[1].dll, "msvcrt.dll");
@@ -85,6 +89,23 @@ TEST(Corkami, TlsIndexWrittenBeforeImportsEndsTheTable) {
   ASSERT_NE(index, l.events.end());
   EXPECT_EQ(index->value, 0u);
   EXPECT_EQ(index->address, l.module->base + 0x1148);
+}
+
+// tls_aoiOSDET.exe: the same trick as a detector of the Windows version, three descriptors in the file of which a
+// loader that writes the TLS index first (as pemap's does) binds two.
+TEST(Corkami, TlsIndexInTheThirdDescriptorIsNamedAndBindsTwo) {
+  const std::string path = corkami("tls_aoiOSDET.exe");
+  if (path.empty()) GTEST_SKIP() << "corkami corpus not found at " << pemap::test::corpus_dir();
+  auto l = load(path);
+  ASSERT_NE(l.module, nullptr);
+  auto file_imports = pe::parse_imports(l.module->section->image());
+  ASSERT_TRUE(file_imports);
+  EXPECT_EQ(file_imports->modules.size(), 3u);
+  ASSERT_EQ(file_imports->warnings.size(), 1u);
+  EXPECT_EQ(file_imports->warnings[0].where.value, 0x1088u);
+  EXPECT_NE(file_imports->warnings[0].message.find("(0x1094)"), std::string::npos);
+  ASSERT_EQ(l.module->bindings.size(), 2u);
+  EXPECT_EQ(l.module->bindings[1].dll, "msvcrt.dll");
 }
 
 // relocsstripped.exe / relocsstripped64.exe: RELOCS_STRIPPED with relocations present and an ImageBase that can
