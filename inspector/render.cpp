@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "json_text.hpp"
@@ -399,8 +400,15 @@ std::vector<std::string> write_imports(const pe::Image& image, TextOut& out) {
 }
 
 std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
+  // Walked twice, as write_table asks for its rows twice: no entry is kept (a DLL can export millions).
+  struct Rows final : pe::ExportSink {
+    std::function<void(const pe::ExportEntry&)> row;
+    void entry(const pe::ExportEntry& e) override { row(e); }
+  } rows;
+  uint64_t count = 0, fwd = 0, noname = 0;
+  rows.row = [&](const pe::ExportEntry& e) { ++count, fwd += e.is_forwarder(), noname += e.name.empty(); };
   std::vector<std::string> warnings;
-  const auto exps = pe::parse_exports(image);
+  const auto exps = pe::walk_exports(image, rows);
   const auto* ex = parsed(exps, warnings);
   if (!ex || !ex->present) {
     out << "  no exports\n";
@@ -408,16 +416,16 @@ std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
   }
   out << fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", name_text(ex->dll_name),
                      ex->directory.Base, ex->directory.NumberOfFunctions, ex->directory.NumberOfNames);
-  uint64_t fwd = 0, noname = 0;
   write_table(out, {{"Ordinal", Align::right}, {"RVA", Align::right}, {"Name"}, {"Target"}}, [&](auto&& emit) {
     std::string scratch;
-    for (const auto& e : ex->entries)
+    rows.row = [&](const pe::ExportEntry& e) {
       emit({Cell::dec(e.ordinal), Cell::hex(e.rva),
             e.name.empty() ? std::string_view("(no name)") : name_cell(e.name, scratch),
             e.is_forwarder() ? "-> " + name_text(e.forwarder) : section_text(image, e.rva)});
+    };
+    (void)pe::walk_exports(image, rows);
   });
-  for (const auto& e : ex->entries) fwd += e.is_forwarder(), noname += e.name.empty();
-  out << fmt::format("  total: {} exports, {} forwarded, {} by ordinal only\n", ex->entries.size(), fwd, noname);
+  out << fmt::format("  total: {} exports, {} forwarded, {} by ordinal only\n", count, fwd, noname);
   return warnings;
 }
 

@@ -26,7 +26,7 @@ std::optional<ForwarderTarget> split_forwarder(std::string_view f) {
   return t;
 }
 
-Result<Exports> parse_exports(const Image& image) {
+Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
   Exports out;
   const auto used = image.used_directory(kDirExport);
   if (!used) return out;
@@ -63,11 +63,11 @@ Result<Exports> parse_exports(const Image& image) {
     nnames = std::min(budget, max_slots);
   }
 
-  // Names first, so each address slot knows its name.
+  // Names first, so each address slot knows its name: 8 bytes a name, no more than the file gives it (a
+  // pointer and an ordinal); the name itself is read again when its entry is made.
   struct Named {
     uint32_t slot;
     uint32_t index;
-    std::string_view name;
   };
   std::vector<Named> named;
   named.reserve(static_cast<size_t>(std::min<uint64_t>(nnames, 1u << 20)));
@@ -99,12 +99,19 @@ Result<Exports> parse_exports(const Image& image) {
                                fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, nfunc)));
       continue;
     }
-    named.push_back({*ord, static_cast<uint32_t>(i), *name});
+    named.push_back({*ord, static_cast<uint32_t>(i)});
   }
   if (!out.names_sorted)
     out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d->AddressOfNames),
                                       "names are not in ascending order; a binary search by the loader can miss them"));
-  std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.slot < b.slot; });
+  std::stable_sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.slot < b.slot; });
+  // A name read once is read the same again: the pointer and the bytes are the file's.
+  auto name_at = [&](uint32_t index) {
+    const auto rva = image.read_rva<uint32_t>(d->AddressOfNames + uint64_t{index} * 4, "export name pointer table");
+    const auto name =
+        rva ? image.read_string(*rva, "export name", ScanBudget::kMaxName) : Result<std::string_view>(rva.error());
+    return name ? *name : std::string_view();
+  };
 
   auto add = [&](uint64_t slot, uint32_t rva) {
     ExportEntry e;
@@ -122,13 +129,13 @@ Result<Exports> parse_exports(const Image& image) {
     }
     auto it = std::lower_bound(named.begin(), named.end(), slot, [](const Named& n, uint64_t s) { return n.slot < s; });
     if (it == named.end() || it->slot != slot) {
-      out.entries.push_back(e);
+      sink.entry(e);
       return;
     }
     for (; it != named.end() && it->slot == slot; ++it) {  // one address may carry several names
-      e.name = it->name;
+      e.name = name_at(it->index);
       e.name_index = it->index;
-      out.entries.push_back(e);
+      sink.entry(e);
     }
   };
 
@@ -163,6 +170,16 @@ Result<Exports> parse_exports(const Image& image) {
     }
   }
   per_entry.finish("export directory");
+  return out;
+}
+
+Result<Exports> parse_exports(const Image& image) {
+  struct Keep final : ExportSink {
+    std::vector<ExportEntry> entries;
+    void entry(const ExportEntry& e) override { entries.push_back(e); }
+  } keep;
+  auto out = walk_exports(image, keep);
+  if (out) out->entries = std::move(keep.entries);
   return out;
 }
 

@@ -29,6 +29,15 @@ struct Exports {
 
 Result<Exports> parse_exports(const Image& image);
 
+/// Where walk_exports sends the entries, in parse_exports' order, one at a time.
+struct ExportSink {
+  virtual ~ExportSink() = default;
+  virtual void entry(const ExportEntry& e) = 0;
+};
+/// parse_exports without keeping the entries (its `entries` stay empty): a table of millions is listed in the
+/// memory of 8 bytes a name.
+Result<Exports> walk_exports(const Image& image, ExportSink& sink);
+
 /// Splits "DLL.Function" / "DLL.#12" at the last dot; the DLL part gets ".dll" when the caller needs it.
 struct ForwarderTarget {
   std::string_view dll;

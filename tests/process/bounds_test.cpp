@@ -372,8 +372,8 @@ TEST(Bounds, ImageSectionsOfManyFilesLeaveNothingBehind) {
 }
 
 // `pemap all`'s text of the same absurd tables, counted by lines, with the heap it takes at its peak: rows are
-// written as the tables are walked, so a table of 200,000 imports or 4 million fixups is never held. The
-// section table is: Section and Region records of 136 bytes for each 40-byte header (docs/limits.md).
+// written as the tables are walked, so a table of 200,000 imports, 300,000 exports or a million fixups is never
+// held. The section table is: Section and Region records of 136 bytes for each 40-byte header (docs/limits.md).
 class CountingBuf : public std::streambuf {
  public:
   uint64_t lines = 0;
@@ -441,6 +441,14 @@ TEST(Bounds, TextListingWritesRowsAsItWalks) {
     const Listed l = list_measured("relocs.exe", b.build());
     EXPECT_GT(l.lines, 256u * 0xff8);
     EXPECT_LE(l.peak, l.file_size / 4);
+  }
+  {
+    std::vector<Export> exports;
+    for (unsigned i = 0; i < 300000; ++i) exports.push_back({.name = numbered("e", i), .rva = 0x1000});
+    const Listed l =
+        list_measured("exports.dll", dll_builder(true, 0x3'0000'0000ull, "big.dll", std::move(exports)).build());
+    EXPECT_GT(l.lines, 300000u);
+    EXPECT_LE(l.peak, l.file_size);  // the name index: 8 bytes a name, which takes at least 8 bytes of the file
   }
   {
     PeBuilder b(true);
