@@ -113,6 +113,7 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
     return name ? *name : std::string_view();
   };
 
+  auto next_named = named.cbegin();
   auto add = [&](uint64_t slot, uint32_t rva) {
     ExportEntry e;
     e.ordinal = static_cast<uint32_t>(d->Base + slot);
@@ -127,7 +128,8 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
                                  "points inside the export directory but holds no "
                                  "forwarder string"));
     }
-    auto it = std::lower_bound(named.begin(), named.end(), slot, [](const Named& n, uint64_t s) { return n.slot < s; });
+    while (next_named != named.end() && next_named->slot < slot) ++next_named;  // slots come in ascending order
+    auto it = next_named;
     if (it == named.end() || it->slot != slot) {
       sink.entry(e);
       return;
