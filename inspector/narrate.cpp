@@ -104,6 +104,7 @@ std::string describe(const ldr::Event& e) {
     case Step::failed:
       return fmt::format("Loading {} failed, and what it loaded is unloaded: {}", m, printable(e.reason));
     case Step::unload:
+      if (!e.ok) return fmt::format("FreeLibrary({}) changes nothing: {}", m, printable(e.reason));
       return fmt::format("{}'s reference count reached 0: unmapped from {:#x}", m, e.address);
   }
   return {};

@@ -391,6 +391,16 @@ Result<bool> Process::free_library(std::string_view name, const std::function<vo
     e.win32 = 126;
     return e;
   }
+  // The executable's LoadCount is pinned (0xffff in the XP-era loader, -1 since): FreeLibrary on its handle
+  // succeeds and changes nothing.
+  if (m->executable) {
+    emit({.step = Step::unload,
+          .module = m->name,
+          .reason = "the executable is pinned",
+          .address = m->base,
+          .ok = false});
+    return true;
+  }
   release(m, before_unmap);
   return true;
 }

@@ -121,7 +121,8 @@ class Process {
   /// LoadLibrary: a module by name (searched) or path (a name with a slash), and what it imports. On failure
   /// every module this call loaded is unloaded again and reference counts are as before.
   Result<Module*> load_library(const std::string& name_or_path);
-  /// FreeLibrary: one reference less; at 0 the module is unmapped and its dependencies released in turn.
+  /// FreeLibrary: one reference less; at 0 the module is unmapped and its dependencies released in turn. The
+  /// executable is pinned: freeing it succeeds and changes nothing (an unload event with ok false says so).
   /// `before_unmap` sees each module that goes, just before it goes (DllMain(DLL_PROCESS_DETACH) runs there).
   Result<bool> free_library(std::string_view name, const std::function<void(const Module&)>& before_unmap = {});
 

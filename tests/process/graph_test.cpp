@@ -820,6 +820,29 @@ TEST_P(Graph, FreeLibraryReleasesDependenciesAndUnmaps) {
   EXPECT_EQ(again.error().status, Status::dll_not_found);
 }
 
+// FreeLibrary on the executable's own handle succeeds and changes nothing: its load count is pinned.
+TEST_P(Graph, FreeLibraryOfTheExecutableLeavesItLoaded) {
+  std::vector<Event> events;
+  Process p(with_system(arch()), [&](const Event& e) { events.push_back(e); });
+  auto app = load_app(p, arch());
+  ASSERT_TRUE(app) << app.error().to_string();
+  const std::string name = (*app)->name;
+  const uint32_t references = (*app)->references;
+  const size_t modules = p.modules().size();
+  auto freed = p.free_library(name);
+  ASSERT_TRUE(freed) << freed.error().to_string();
+  ASSERT_EQ(p.find(name), *app);
+  EXPECT_EQ((*app)->references, references);
+  EXPECT_EQ(p.modules().size(), modules);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().step, Step::unload);
+  EXPECT_FALSE(events.back().ok);
+  EXPECT_EQ(events.back().reason, "the executable is pinned");
+  const auto q = win::virtual_query(reinterpret_cast<const void*>((*app)->base));
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->type, win::MEM_IMAGE);
+}
+
 // ------------------------------------------------------------------------------------ DONT_RESOLVE_DLL_REFERENCES
 
 // resolve_imports = false maps and relocates the one module: no dependency, no binding, the IAT as in the file.
