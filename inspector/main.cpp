@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   map_cmd->add_option("files", opts.inputs, "PE files or directories")->required();
   map_cmd->add_option("--base", map.base, "map exactly at this address (64 KiB aligned)");
   map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
+  map_cmd->add_option("--offset", map.offset, "file offset the view starts at (a multiple of 64 KiB)");
+  map_cmd->add_option("--size", map.size, "bytes to map (default: to the end of the section)");
   map_cmd->add_flag("--json", opts.json, "JSON output");
   map_cmd->callback([&] { chosen = "map"; });
   auto* diff =

@@ -146,6 +146,7 @@ std::string backing_of(const win::ImageRegion& r) {
 std::string render_map(const json& d) {
   std::string out = fmt::format("{} view at {:#x}, {:#x} bytes", d["kind"].get<std::string>(),
                                 d["base"].get<uint64_t>(), d["size"].get<uint64_t>());
+  if (d.value("offset", uint64_t{0}) != 0) out += fmt::format(" from file offset {:#x}", d["offset"].get<uint64_t>());
   if (d.contains("preferred_base"))
     out += fmt::format("; preferred base {:#x}{}", d["preferred_base"].get<uint64_t>(),
                        d["at_preferred_base"].get<bool>() ? "" : " (taken: mapped elsewhere)");
@@ -182,12 +183,14 @@ Result<json> map_one(const std::string& path, const MapOptions& o) {
   const uint32_t protect = o.raw ? win::PAGE_READONLY : win::PAGE_READONLY | win::SEC_IMAGE;
   auto section = win::create_file_mapping(&*file, protect, 0);
   if (!section) return section.take_error();
-  auto view = o.base ? win::map_view_of_file_ex(*section, win::FILE_MAP_READ, 0, 0, reinterpret_cast<void*>(*o.base))
-                     : win::map_view_of_file(*section, win::FILE_MAP_READ, 0, 0);
+  const auto size_arg = static_cast<size_t>(o.size);
+  auto view = o.base ? win::map_view_of_file_ex(*section, win::FILE_MAP_READ, o.offset, size_arg,
+                                                reinterpret_cast<void*>(*o.base))
+                     : win::map_view_of_file(*section, win::FILE_MAP_READ, o.offset, size_arg);
   if (!view) return view.take_error();
   const auto base = reinterpret_cast<uint64_t>(*view);
-  const size_t size = static_cast<size_t>(section->size());
-  json doc{{"kind", o.raw ? "data" : "image"}, {"base", base}, {"size", size}};
+  const size_t size = static_cast<size_t>(o.size ? o.size : section->size() - o.offset);
+  json doc{{"kind", o.raw ? "data" : "image"}, {"base", base}, {"size", size}, {"offset", o.offset}};
   if (const auto& image = section->object()->image) {
     json sections = json::array();
     for (const auto& r : image->regions())

@@ -13,6 +13,8 @@ namespace pemap::inspect {
 struct MapOptions {
   std::optional<uint64_t> base;  ///< map the image exactly here
   bool raw = false;              ///< a data view of the file instead of an image view
+  uint64_t offset = 0;           ///< the view's file offset (MapViewOfFile's dwFileOffsetHigh/Low)
+  uint64_t size = 0;             ///< dwNumberOfBytesToMap; 0 to the end of the section
 };
 
 int run_map(const CommonOptions& opts, const MapOptions& map);
