@@ -5,6 +5,7 @@
 //   CreateFileMapping(file, PAGE_READWRITE, size+1)  -> create_file_mapping(&file, PAGE_READWRITE, size + 1)
 //   MapViewOfFile(FILE_MAP_WRITE, 0, 0)              -> map_view_of_file(section, FILE_MAP_WRITE, 0, 0)
 //   reverse the bytes, FlushViewOfFile, UnmapViewOfFile, CloseHandle(section)
+//   (and, to show what the flush did, the kernel's count of the view's dirty bytes before and after it)
 //   SetFilePointer(size) + SetEndOfFile              -> ftruncate(file.fd(), size)
 //
 // Like the book, the section is one byte larger than the file: the file grows by one byte that holds a 0
@@ -25,6 +26,7 @@
 #include <fmt/core.h>
 
 #include "memory/section.hpp"
+#include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 
 namespace win = pemap::win;
@@ -83,8 +85,13 @@ int main(int argc, char** argv) {
   bytes[size] = 0;
   std::reverse(bytes, bytes + size);
 
-  // FlushViewOfFile: the reversed bytes reach the file now, not whenever the kernel writes them back.
+  // FlushViewOfFile: the reversed bytes reach the file now, not whenever the kernel writes them back. The kernel's
+  // count of the view's dirty bytes, before and after, is what the flush wrote (not a Win32 call: pemap's own).
+  const auto dirty_before = win::dirty_bytes(bytes);
+  if (!dirty_before) return fail(dirty_before.error());
   if (auto flushed = win::flush_view_of_file(bytes, 0); !flushed) return fail(flushed.error());
+  const auto dirty_after = win::dirty_bytes(bytes);
+  if (!dirty_after) return fail(dirty_after.error());
   if (auto unmapped = win::unmap_view_of_file(bytes); !unmapped) return fail(unmapped.error());
   section->close();
 
@@ -96,5 +103,7 @@ int main(int argc, char** argv) {
 
   fmt::print("reversed {} bytes of {} in place through one {}-byte read/write view; size restored to {} bytes\n", size,
              path, size + 1, size);
+  fmt::print("FlushViewOfFile wrote the view's dirty pages: {} dirty bytes before it, {} after\n", *dirty_before,
+             *dirty_after);
   return 0;
 }

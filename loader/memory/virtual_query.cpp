@@ -77,9 +77,9 @@ std::optional<Vma> parse_line(std::string_view line) {
   return v;
 }
 
-Result<std::vector<Vma>> read_maps() {
-  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return win32_error(Win32Error::access_denied, "/proc/self/maps: " + std::string(std::strerror(errno)));
+Result<std::string> read_proc(const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return win32_error(Win32Error::access_denied, std::string(path) + ": " + std::strerror(errno));
   std::string text;
   char buffer[65536];
   for (;;) {
@@ -89,8 +89,14 @@ Result<std::vector<Vma>> read_maps() {
     text.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);
+  return text;
+}
+
+Result<std::vector<Vma>> read_maps() {
+  auto text = read_proc("/proc/self/maps");
+  if (!text) return text.take_error();
   std::vector<Vma> vmas;
-  std::string_view rest = text;
+  std::string_view rest = *text;
   while (!rest.empty()) {
     const size_t nl = rest.find('\n');
     const std::string_view line = rest.substr(0, nl);
@@ -279,6 +285,34 @@ MemoryBasicInformation query_in(uint64_t a, const std::vector<Vma>& vmas) {
 }
 
 }  // namespace
+
+Result<uint64_t> dirty_bytes(const void* address) {
+  const auto a = reinterpret_cast<uint64_t>(address);
+  auto text = read_proc("/proc/self/smaps");
+  if (!text) return text.take_error();
+  // Each mapping: its maps line, then "Field:   N kB" lines; the dirty counts of the one holding `a`.
+  std::string_view rest = *text;
+  bool inside = false, found = false;
+  uint64_t kib = 0;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (auto v = parse_line(line)) {
+      if (found) break;
+      inside = found = v->start <= a && a < v->end;
+      continue;
+    }
+    if (!inside || !(line.starts_with("Shared_Dirty:") || line.starts_with("Private_Dirty:"))) continue;
+    std::string_view value = line.substr(line.find(':') + 1);
+    while (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+    uint64_t n = 0;
+    std::from_chars(value.data(), value.data() + value.size(), n);
+    kib += n;
+  }
+  if (!found) return win32_error(Win32Error::invalid_address, fmt::format("{:#x} is not mapped", a));
+  return kib * 1024;
+}
 
 std::vector<MemoryBasicInformation> query_range(const void* base, size_t size) {
   std::vector<MemoryBasicInformation> out;

@@ -39,6 +39,13 @@ Result<MemoryBasicInformation> virtual_query(const void* address);
 /// is reported whole (it may run past the range). Empty if the first query fails.
 std::vector<MemoryBasicInformation> query_range(const void* base, size_t size);
 
+/// Bytes of the mapping holding `address` that the kernel counts as dirty (/proc/self/smaps Shared_Dirty plus
+/// Private_Dirty): for a view of a file, what FlushViewOfFile has yet to write, counted in the page cache's folios
+/// (one write can dirty more than its page when a folio is larger). Windows has no call for this; pemap
+/// has it so that a flush can be seen. Errors: ERROR_INVALID_ADDRESS (nothing mapped there), ERROR_ACCESS_DENIED
+/// (/proc/self/smaps unreadable).
+Result<uint64_t> dirty_bytes(const void* address);
+
 /// One PE section (or the headers) of an image view: [rva, rva+size) relative to the image base.
 struct ImageRegionInfo {
   uint64_t rva = 0;

@@ -10,7 +10,9 @@
 # `pemap` standing for PEMAP and `example_reverse`, `example_walk`, `example_share` for the programs of
 # docs/examples in EXAMPLES_DIR (blocks that use them are skipped, with a message, when it is not given). Each
 # block runs in a new empty directory whose `testdata` is a symlink to the repository's, so the paths read exactly
-# as from the repository root and any file a block writes is gone afterwards.
+# as from the repository root and any file a block writes is gone afterwards. Those directories are made under
+# $WALK_TMPDIR (ctest sets the build directory) or else $TMPDIR or /tmp: walkthrough 8 flushes a view of a file it
+# wrote, and on a memory-backed file system (tmpfs) a flush has nothing to write, so its output differs there.
 #
 # The comparison is exact, byte for byte, except in a block that holds a placeholder, for values that change from
 # run to run or machine to machine:
@@ -41,7 +43,7 @@ done
 [ -x "$pemap" ] || { echo "walkthroughs.sh: $pemap is not an executable" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
+work=$(realpath "$(mktemp -d -p "${WALK_TMPDIR:-${TMPDIR:-/tmp}}")")
 trap 'rm -rf "$work"' EXIT
 
 # The driver: reads one command per line on fd 3, echoes it as "$ COMMAND" and runs it; stderr joins stdout.

@@ -1,8 +1,10 @@
 // Section objects and views (CreateFile, CreateFileMapping, OpenFileMapping, MapViewOfFile(Ex), FlushViewOfFile,
 // UnmapViewOfFile): each Win32 rule with the exact GetLastError code, coherence, copy-on-write, and two processes.
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "memory/section.hpp"
+#include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 
 namespace pemap::win {
@@ -490,6 +493,45 @@ TEST_F(Sections, FlushWritesTheFile) {
   EXPECT_EQ(std::memcmp(bytes.data() + 0x100, "flushed", 7), 0);
   EXPECT_EQ(std::memcmp(bytes.data() + 0x18000, "interior", 8), 0);
   EXPECT_TRUE(unmap_view_of_file(v).has_value());
+}
+
+// What the flush wrote, as the kernel counts it: the pages written through the view are dirty until the flush, clean
+// after it. A file on tmpfs has no disk to write to, so its pages stay dirty: the check needs a disk-backed file.
+TEST_F(Sections, FlushLeavesNoDirtyPages) {
+  auto on_tmpfs = [](const std::string& p) {
+    struct statfs fs {};
+    return statfs(p.c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+  };
+  std::string path = make_file("dirty", 0x20000);
+  if (on_tmpfs(path)) {  // then the working directory (ctest's is the build tree)
+    std::vector<unsigned char> bytes(0x20000, 0x5a);
+    path = "pemap_flush_dirty.bin";
+    const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+    files_.push_back(path);
+  }
+  if (on_tmpfs(path)) GTEST_SKIP() << "TMPDIR and the working directory are on tmpfs, where a flush writes nothing";
+  auto f = open_ok(path, true);
+  auto s = section_ok(create_file_mapping(&f, PAGE_READWRITE, 0));
+  auto* v = view_ok(map_view_of_file(s, FILE_MAP_WRITE, 0, 0));
+  ASSERT_NE(v, nullptr);
+  ASSERT_TRUE(flush_view_of_file(v, 0).has_value());
+  const auto clean = dirty_bytes(v);
+  ASSERT_TRUE(clean) << clean.error().to_string();
+  EXPECT_EQ(*clean, 0u);
+  v[0x100] = 1, v[0x5000] = 2, v[0x1f000] = 3;   // three pages
+  const auto before = dirty_bytes(v + 0x10000);  // any address in the view
+  ASSERT_TRUE(before);
+  EXPECT_GE(*before, 3u * 0x1000);  // the kernel dirties whole folios, which may hold more than one page
+  EXPECT_LE(*before, 0x20000u);
+  ASSERT_TRUE(flush_view_of_file(v, 0).has_value());
+  const auto after = dirty_bytes(v);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(*after, 0u);
+  EXPECT_TRUE(unmap_view_of_file(v).has_value());
+  EXPECT_EQ(win32_of(dirty_bytes(v)), kInvalidAddress);
 }
 
 TEST_F(Sections, FlushOutsideAViewIsInvalidAddress) {
