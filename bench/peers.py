@@ -1,5 +1,6 @@
 """The measuring half of bench/peers.sh: runs every tool on every input, writes the peers part of
-docs/performance.md. Wall time is taken around GNU time, which gives the peak RSS (%M) of the tool alone."""
+docs/performance.md. Each run is the tool's own process, reaped with wait4: wall time from spawn to exit and the
+peak RSS the kernel reports for it (ru_maxrss), with no wrapper process adding its own start-up to every figure."""
 import datetime
 import glob
 import json
@@ -9,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 root, build, load_json, doc = sys.argv[1:5]
@@ -39,27 +41,30 @@ TIMEOUT = 30  # seconds; readpe runs for minutes on manyimportsW7.exe
 
 
 def run_group(cmd, out):
-    """(wall seconds, completed process or None on timeout); a timeout kills the tool, not only GNU time."""
+    """(wall seconds, peak RSS KiB, exit status) of one run, "timeout" as the status when it ran out of time (then
+    its whole process group is killed)."""
+    timed_out = threading.Event()
     start = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        p.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
+
+    def kill():
+        timed_out.set()
         os.killpg(p.pid, 9)
-        p.communicate()
-        return TIMEOUT, None
-    return time.perf_counter() - start, p
+
+    timer = threading.Timer(TIMEOUT, kill)
+    timer.start()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    if timed_out.is_set():
+        return TIMEOUT, 0, "timeout"
+    return wall, usage.ru_maxrss, p.returncode
 
 
 def run(cmd, path):
-    """(wall seconds, peak RSS KiB, exit status) of one run."""
-    with tempfile.NamedTemporaryFile("r") as t:
-        wall, p = run_group(["/usr/bin/time", "-o", t.name, "-f", "%M %x"] + cmd + [path], subprocess.DEVNULL)
-        if p is None:
-            return wall, 0, "timeout"
-        last = t.read().split("\n")
-        fields = [l for l in last if l and not l.startswith("Command")][-1].split()
-        return wall, int(fields[0]), p.returncode
+    """(wall seconds, peak RSS KiB, exit status) of one run on `path`."""
+    return run_group(cmd + [path], subprocess.DEVNULL)
 
 
 def ok(name, status):
@@ -77,7 +82,7 @@ def median_run(cmd, path, reps):
 
 def output_lines(cmd, path):
     with tempfile.TemporaryFile() as f:
-        if run_group(cmd + [path], f)[1] is None:
+        if run_group(cmd + [path], f)[2] == "timeout":
             return None
         f.seek(0)
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
@@ -95,11 +100,8 @@ if os.path.isdir(corkami):
 else:
     print(f"bench/peers.sh: {corkami} absent, corkami skipped", file=sys.stderr)
 
-# pemap's own footprint before it reads a file: `pemap --version` (libstdc++, fmt, LIEF mapped and initialized).
-t = tempfile.NamedTemporaryFile("r")
-subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%M", f"{build}/inspector/pemap", "--version"],
-               stdout=subprocess.DEVNULL, check=True)
-base_rss = int(t.read().split()[-1])
+# pemap's own footprint before it reads a file: `pemap --version` (libstdc++ and fmt mapped and initialized).
+base_rss = run_group([f"{build}/inspector/pemap", "--version"], subprocess.DEVNULL)[1]
 
 
 def startup_ms(cmd, reps=9):
@@ -146,10 +148,10 @@ peers = [n for n, _ in TOOLS if n != "pemap"]
 labels = [s[0] for s in singles] + [s[0] for s in sets]
 out = ["<!-- bench/peers.sh begin -->", "## Against peers\n"]
 out.append("`bench/peers.sh` runs each tool's full inspection (headers, sections, imports, exports, base")
-out.append("relocations) of the same files in one run, as separate processes with output to /dev/null: wall time")
-out.append("around GNU time (median of 5 runs, 3 for manyimportsW7.exe; the sum over the files for a directory) and")
-out.append("peak RSS from its `%M` (the largest over a directory's files). Ratios are **pemap / peer**: below 1")
-out.append("pemap is faster or smaller.\n")
+out.append("relocations) of the same files in one run, each a process of its own with output to /dev/null, reaped")
+out.append("with wait4: wall time from spawn to exit (median of 5 runs, 3 for manyimportsW7.exe; the sum over the")
+out.append("files for a directory) and the peak RSS the kernel reports for it (the largest over a directory's files).")
+out.append("Ratios are **pemap / peer**: below 1 pemap is faster or smaller.\n")
 out.append(f"Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; run "
            f"{datetime.date.today().isoformat()}, load average {load_before:.1f} at the start and "
            f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every tool alike, so compare "
@@ -177,8 +179,8 @@ for label in labels:
     cells = [f"**{p['rss'] / results[(label, n)]['rss']:.2f}** ({mib(results[(label, n)]['rss'])} MiB)"
              if results[(label, n)]['rss'] else "-" for n in peers]
     out.append(f"| {label} | {size} | {mib(p['rss'])} MiB | " + " | ".join(cells) + " |")
-out.append(f"\npemap's own footprint before it reads a file (`pemap --version`: libstdc++, fmt and LIEF, which it")
-out.append(f"links for `verify`) is {mib(base_rss)} MiB; the RSS goal below is measured above it.\n")
+out.append(f"\npemap's own footprint before it reads a file (`pemap --version`: libstdc++ and fmt; LIEF is loaded only")
+out.append(f"by `pemap verify`'s helper) is {mib(base_rss)} MiB; the RSS goal below is measured above it.\n")
 out.append("### What each tool showed\n")
 out.append("Tables each command prints (from its options), and lines of output it printed here (measured):\n")
 cols = ["headers", "data dirs", "sections", "imports", "delay imports", "exports", "relocations", "TLS",
@@ -220,8 +222,8 @@ out.append(f"- pemap's peak RSS below twice the file size on every input, counte
 out.append("")
 out.append("Why, where a goal is missed:\n")
 out.append(f"- Every row here is a whole process. Before it reads a file pemap takes {startup['pemap']:.1f} ms "
-           f"(`pemap --version`, same run): dynamic linking and static initialization of libLIEF, which pemap links "
-           f"for `verify`, and of its CLI11 command table; readpe takes {startup['readpe']:.1f} ms and "
+           f"(`pemap --version`, same run: loading libstdc++ and fmt, and building its CLI11 command table); readpe "
+           f"takes {startup['readpe']:.1f} ms and "
            f"LIEF's program {startup['LIEF 0.9']:.1f} ms. On small files (testdata) that is most of the time, so "
            f"the ratio to LIEF cannot reach 0.10 there. The parse and walk alone, without a process or printing, "
            f"is the first table of this page.")
@@ -232,18 +234,15 @@ if "manyimportsW7.exe" in labels:
     info = json.loads(subprocess.run([f"{build}/inspector/pemap", "info", "--json", f"{corkami}/manyimportsW7.exe"],
                                      stdout=subprocess.PIPE).stdout)
     n = info["counts"]["import_functions"]
-    out.append(f"- manyimportsW7.exe has {n:,} imports, which pemap lists in full (LIEF, pefile and objdump stop "
-               f"early or list fewer, see the lines). pemap's text is streamed, but the parser "
-               f"(`pe::parse_imports`) returns every entry in a vector of 48-byte `pe::ImportEntry`: "
-               f"{n * 48 / 2**20:.1f} MiB for this file before the vector's growth, which is what is left above "
-               f"twice the file size. A lazy entry range in the parser, like the relocations' `for_each`, would "
-               f"remove it.")
+    out.append(f"- manyimportsW7.exe holds {n:,} import entries behind a TLS AddressOfIndex that points into its "
+               f"third import descriptor: a loader that writes the TLS index first sees two modules, and pemap "
+               f"warns so but lists the table as the file holds it, walking it twice (once to size the columns, "
+               f"once to print) in the memory of one entry. LIEF, pefile and objdump stop at the third descriptor "
+               f"(see the lines), so they do a small fraction of the work; the ratio there compares different "
+               f"outputs.")
 for p, extra, size in over:
     # pemap info prints no table: if it peaks as high, the memory is the parser's, not the text's.
-    with tempfile.NamedTemporaryFile("r") as t:
-        subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%M", f"{build}/inspector/pemap", "info", p],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        info_rss = int(t.read().split()[-1])
+    info_rss = run_group([f"{build}/inspector/pemap", "info", p], subprocess.DEVNULL)[1]
     out.append(f"- {os.path.basename(p)}: `pemap info`, which prints no table, peaks at {mib(info_rss)} MiB against "
                f"{mib(extra + base_rss)} MiB for `pemap all`, so what is above the goal is the parse "
                f"(`loader/pe`), not the output.")

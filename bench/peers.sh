@@ -10,7 +10,7 @@ build=${1:-$root/build}
 for t in inspector/pemap bench/pemap_lief_inspect bench/pemap_load_bench; do
   [ -x "$build/$t" ] || { echo "bench/peers.sh: $build/$t not built" >&2; exit 2; }
 done
-for t in /usr/bin/time readpe llvm-readobj objdump; do
+for t in readpe llvm-readobj objdump; do
   command -v "$t" > /dev/null || { echo "bench/peers.sh: $t missing (scripts/install-deps.sh installs it)" >&2; exit 2; }
 done
 /usr/bin/python3 -c 'import pefile' || { echo "bench/peers.sh: python3-pefile missing" >&2; exit 2; }
