@@ -1,6 +1,7 @@
 """The measuring half of bench/peers.sh: runs every tool on every input, writes the peers part of
-docs/performance.md. Each run is the tool's own process, reaped with wait4: wall time from spawn to exit and the
-peak RSS the kernel reports for it (ru_maxrss), with no wrapper process adding its own start-up to every figure."""
+docs/performance.md. Wall time is taken around the tool's own process, reaped with wait4, so that no wrapper adds
+its start-up to every figure. Peak RSS comes from one more run under GNU time (%M): a child's ru_maxrss also
+counts what the process held before exec, which for a child of Python is Python's own memory."""
 import datetime
 import glob
 import json
@@ -59,12 +60,23 @@ def run_group(cmd, out):
     p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
     if timed_out.is_set():
         return TIMEOUT, 0, "timeout"
-    return wall, usage.ru_maxrss, p.returncode
+    return wall, usage.ru_maxrss, p.returncode  # ru_maxrss: see the module's docstring
+
+
+def peak_rss(cmd):
+    """Peak RSS in KiB of one run of `cmd` under GNU time, 0 when it timed out."""
+    with tempfile.NamedTemporaryFile("r") as t:
+        _, _, status = run_group(["/usr/bin/time", "-o", t.name, "-f", "%M"] + cmd, subprocess.DEVNULL)
+        if status == "timeout":
+            return 0
+        return int([l for l in t.read().split("\n") if l and not l.startswith("Command")][-1])
 
 
 def run(cmd, path):
-    """(wall seconds, peak RSS KiB, exit status) of one run on `path`."""
-    return run_group(cmd + [path], subprocess.DEVNULL)
+    """(wall seconds, peak RSS KiB, exit status) of `cmd` on `path`: the wall time of a run of its own, the RSS of
+    another under GNU time."""
+    wall, _, status = run_group(cmd + [path], subprocess.DEVNULL)
+    return wall, (0 if status == "timeout" else peak_rss(cmd + [path])), status
 
 
 def ok(name, status):
@@ -73,11 +85,12 @@ def ok(name, status):
 
 
 def median_run(cmd, path, reps):
-    runs = [run(cmd, path)]
+    """(median wall seconds, peak RSS KiB, exit status) over `reps` runs, the RSS from one more."""
+    runs = [run_group(cmd + [path], subprocess.DEVNULL)]
     if runs[0][2] == "timeout":
         return runs[0]
-    runs += [run(cmd, path) for _ in range(reps - 1)]
-    return statistics.median(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
+    runs += [run_group(cmd + [path], subprocess.DEVNULL) for _ in range(reps - 1)]
+    return statistics.median(r[0] for r in runs), peak_rss(cmd + [path]), runs[0][2]
 
 
 def output_lines(cmd, path):
@@ -101,7 +114,7 @@ else:
     print(f"bench/peers.sh: {corkami} absent, corkami skipped", file=sys.stderr)
 
 # pemap's own footprint before it reads a file: `pemap --version` (libstdc++ and fmt mapped and initialized).
-base_rss = run_group([f"{build}/inspector/pemap", "--version"], subprocess.DEVNULL)[1]
+base_rss = peak_rss([f"{build}/inspector/pemap", "--version"])
 
 
 def startup_ms(cmd, reps=9):
@@ -150,7 +163,8 @@ out = ["<!-- bench/peers.sh begin -->", "## Against peers\n"]
 out.append("`bench/peers.sh` runs each tool's full inspection (headers, sections, imports, exports, base")
 out.append("relocations) of the same files in one run, each a process of its own with output to /dev/null, reaped")
 out.append("with wait4: wall time from spawn to exit (median of 5 runs, 3 for manyimportsW7.exe; the sum over the")
-out.append("files for a directory) and the peak RSS the kernel reports for it (the largest over a directory's files).")
+out.append("files for a directory), and peak RSS from GNU time's `%M` in a run of its own (the largest over a")
+out.append("directory's files).")
 out.append("Ratios are **pemap / peer**: below 1 pemap is faster or smaller.\n")
 out.append(f"Machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; run "
            f"{datetime.date.today().isoformat()}, load average {load_before:.1f} at the start and "
@@ -242,7 +256,7 @@ if "manyimportsW7.exe" in labels:
                f"outputs.")
 for p, extra, size in over:
     # pemap info prints no table: if it peaks as high, the memory is the parser's, not the text's.
-    info_rss = run_group([f"{build}/inspector/pemap", "info", p], subprocess.DEVNULL)[1]
+    info_rss = peak_rss([f"{build}/inspector/pemap", "info", p])
     out.append(f"- {os.path.basename(p)}: `pemap info`, which prints no table, peaks at {mib(info_rss)} MiB against "
                f"{mib(extra + base_rss)} MiB for `pemap all`, so what is above the goal is the parse "
                f"(`loader/pe`), not the output.")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pemap against its peers in one run on this machine: LIEF 0.9, pefile, readpe (pev), llvm-readobj and
 # objdump -p, each doing a full inspection (headers, sections, imports, exports, base relocations) of the same
-# files, timed (wall) with peak RSS from GNU time; plus pemap's own load, relocate and second-instance figures.
+# files, timed (wall, each run reaped directly) with peak RSS from GNU time; plus pemap's own load, relocate and second-instance figures.
 # Writes the "Against peers" part of docs/performance.md (bench/run.sh writes the rest, then calls this).
 # Usage: bench/peers.sh [BUILD_DIR]   (default build/; needs pemap, pemap_lief_inspect, pemap_load_bench)
 set -euo pipefail
@@ -10,7 +10,7 @@ build=${1:-$root/build}
 for t in inspector/pemap bench/pemap_lief_inspect bench/pemap_load_bench; do
   [ -x "$build/$t" ] || { echo "bench/peers.sh: $build/$t not built" >&2; exit 2; }
 done
-for t in readpe llvm-readobj objdump; do
+for t in /usr/bin/time readpe llvm-readobj objdump; do
   command -v "$t" > /dev/null || { echo "bench/peers.sh: $t missing (scripts/install-deps.sh installs it)" >&2; exit 2; }
 done
 /usr/bin/python3 -c 'import pefile' || { echo "bench/peers.sh: python3-pefile missing" >&2; exit 2; }
