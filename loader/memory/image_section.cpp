@@ -153,33 +153,39 @@ std::vector<std::byte> ImageSection::read(uint64_t rva, uint64_t len) const {
 namespace {
 
 // A cross-process object named `name` (POSIX shm) of `size` bytes, held with a shared flock for as long as
-// the fd is open. The process that creates it, or finds it stale (a name nobody holds: its last holder
-// died), fills it with `init` under an exclusive lock; the others wait for that and use it as it is.
+// the fd is open. Whoever first takes the lock exclusively fills it with `init`: its creator, or one that opened
+// the name while no one held it (its last holder died, or its creator has not locked it yet: two threads or
+// processes can race there, and the creator must then not wait for an exclusive lock the other will never give
+// up). Everyone else waits for the shared lock, which the filler's downgrade grants. A name unlinked by its last
+// holder while we waited is stale: open again.
 template <class Init>
 Result<int> open_shared_object(const std::string& name, uint64_t size, Init&& init) {
-  bool initialise = true;
-  int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno == EEXIST) {
-    fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
-    initialise = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-  }
-  if (fd < 0) return os_error("image object", "cannot open " + name, Win32Error::not_enough_memory);
-  if (initialise) {
-    if (::flock(fd, LOCK_EX) != 0 || ::ftruncate(fd, 0) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
-      ::close(fd);
-      return os_error("image object", "cannot size " + name, Win32Error::not_enough_memory);
+  for (int attempt = 0;; ++attempt) {
+    int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) return os_error("image object", "cannot open " + name, Win32Error::not_enough_memory);
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      if (::ftruncate(fd, 0) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        ::close(fd);
+        return os_error("image object", "cannot size " + name, Win32Error::not_enough_memory);
+      }
+      if (auto done = init(fd); !done) {
+        ::shm_unlink(name.c_str());
+        ::close(fd);
+        return done.take_error();
+      }
     }
-    if (auto done = init(fd); !done) {
-      ::shm_unlink(name.c_str());
+    if (::flock(fd, LOCK_SH) != 0) {  // waits while another thread or process fills it
       ::close(fd);
-      return done.take_error();
+      return os_error("image object", "cannot lock " + name, Win32Error::not_enough_memory);
     }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_nlink == 0 && attempt < 8) {  // removed while we waited: not the name's
+      ::close(fd);
+      continue;
+    }
+    return fd;
   }
-  if (::flock(fd, LOCK_SH) != 0) {  // waits while another process initialises it
-    ::close(fd);
-    return os_error("image object", "cannot lock " + name, Win32Error::not_enough_memory);
-  }
-  return fd;
 }
 
 }  // namespace
