@@ -208,6 +208,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   }
   const unsigned ptr = image.pointer_size();
   PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  m.bindings.reserve(m.bindings.size() + imports->entry_count());  // one record a slot: no growth to twice that
   for (size_t d = 0; d < imports->modules.size(); ++d) {
     const auto& im = imports->modules[d];
     const auto& dep = deps[d];
