@@ -192,7 +192,10 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       const auto secs = image.sections();
       auto it = std::find_if(secs.begin(), secs.end(), [&](const pe::Section& s) { return s.name == *d.section; });
       if (it == secs.end()) {
-        std::cerr << fmt::format("pemap: {}: no section named '{}'\n", path, *d.section);
+        std::string names;
+        for (const auto& s : secs) names += (names.empty() ? "" : ", ") + printable(s.name);
+        std::cerr << fmt::format("pemap: {}: section table at offset {:#x}: no section named '{}' (it has {})\n", path,
+                                 image.section_table_offset(), printable(*d.section), names.empty() ? "none" : names);
         return int(exit_unusable);
       }
       if (d.image_view) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "json_text.hpp"
 #include "narrate.hpp"
 #include "run/child.hpp"
 
@@ -59,7 +60,7 @@ int run_program(const RunOptions& opts) {
   }
   const auto& report = child->report();
   if (!report.cannot_run.empty()) {
-    std::cerr << fmt::format("pemap {}: {}\n", command, report.cannot_run);
+    std::cerr << fmt::format("pemap {}: {}: {}\n", command, printable(opts.file), report.cannot_run);
     return exit_findings;
   }
   for (const auto& u : report.unresolved)
@@ -86,7 +87,7 @@ int run_program(const RunOptions& opts) {
   for (const auto& a : opts.args) args.push_back(argument(a));
   auto result = child->call(report.module, opts.function, args);
   if (!result) {
-    std::cerr << fmt::format("pemap call: {}\n", result.error().message);
+    std::cerr << fmt::format("pemap call: {}: {}\n", printable(opts.file), result.error().to_string());
     return exit_findings;
   }
   if (auto code = ended(*result, command)) return *code;

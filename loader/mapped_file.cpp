@@ -8,13 +8,28 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 namespace pemap {
 namespace {
 
-Error io_error(const std::string& what) {
-  return make_error(Status::io_error, "file", Location{}, what + ": " + std::strerror(errno));
+// What NtCreateFile says for the same failure: a missing file or directory and a refusal have their own status
+// (and Win32 error), anything else is an I/O error.
+Error io_error(const std::string& what, const std::string& path = {}) {
+  const int err = errno;
+  Status status = Status::io_error;
+  uint32_t win32 = 0;
+  if (err == ENOENT) status = Status::object_name_not_found, win32 = 2;  // ERROR_FILE_NOT_FOUND
+  std::error_code ec;
+  if (err == ENOENT && !path.empty() && std::filesystem::path(path).has_parent_path() &&
+      !std::filesystem::is_directory(std::filesystem::path(path).parent_path(), ec))
+    status = Status::object_path_not_found, win32 = 3;  // ERROR_PATH_NOT_FOUND: the directory is not there
+  if (err == ENOTDIR) status = Status::object_path_not_found, win32 = 3;         // ERROR_PATH_NOT_FOUND
+  if (err == EACCES || err == EPERM) status = Status::access_denied, win32 = 5;  // ERROR_ACCESS_DENIED
+  Error e = make_error(status, "file", Location{}, what + ": " + std::strerror(err));
+  e.win32 = win32;
+  return e;
 }
 
 }  // namespace
@@ -29,7 +44,7 @@ struct Fd {
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
   const Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) return io_error("cannot open");
+  if (file.fd < 0) return io_error("cannot open", path);
   return from_fd(file.fd, path);
 }
 

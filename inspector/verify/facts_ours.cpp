@@ -70,7 +70,7 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
   Facts f;
   if (!parsed) {
     f.error = parsed.error().to_string();
-    f.refused_by_header_rule = parsed.error().status != Status::io_error;
+    f.refused_by_header_rule = !is_file_status(parsed.error().status);
     return f;
   }
   const pe::Image& image = *parsed;

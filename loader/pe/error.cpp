@@ -33,8 +33,19 @@ std::string_view status_name(Status s) {
       return "STATUS_DLL_INIT_FAILED";
     case Status::io_error:
       return "STATUS_IO_DEVICE_ERROR";
+    case Status::object_name_not_found:
+      return "STATUS_OBJECT_NAME_NOT_FOUND";
+    case Status::object_path_not_found:
+      return "STATUS_OBJECT_PATH_NOT_FOUND";
+    case Status::access_denied:
+      return "STATUS_ACCESS_DENIED";
   }
   return "STATUS_UNKNOWN";
+}
+
+bool is_file_status(Status s) {
+  return s == Status::io_error || s == Status::object_name_not_found || s == Status::object_path_not_found ||
+         s == Status::access_denied;
 }
 
 std::string Error::to_string() const {

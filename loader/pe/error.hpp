@@ -25,7 +25,13 @@ enum class Status : uint32_t {
   dll_not_found = 0xC0000135,             // STATUS_DLL_NOT_FOUND
   dll_init_failed = 0xC0000142,           // STATUS_DLL_INIT_FAILED: a DllMain returned FALSE
   io_error = 0xC0000185,                  // STATUS_IO_DEVICE_ERROR: the OS refused to read the file
+  object_name_not_found = 0xC0000034,     // STATUS_OBJECT_NAME_NOT_FOUND: no such file (ERROR_FILE_NOT_FOUND)
+  object_path_not_found = 0xC000003A,     // STATUS_OBJECT_PATH_NOT_FOUND: no such directory (ERROR_PATH_NOT_FOUND)
+  access_denied = 0xC0000022,             // STATUS_ACCESS_DENIED (ERROR_ACCESS_DENIED)
 };
+
+/// True for the statuses of a file the OS would not open or read, as opposed to a rule the image breaks.
+bool is_file_status(Status s);
 
 std::string_view status_name(Status s);
 

@@ -10,12 +10,12 @@ Result<bool> can_run(const ldr::Module& m) {
 #if defined(__x86_64__)
   const auto& image = m.image();
   if (!image.is_pe32plus())
-    return make_error(Status::invalid_image_format, "run", Location{},
+    return make_error(Status::invalid_image_format, "optional header", Location::offset(image.optional_header_offset()),
                       fmt::format("{} is PE32: its code needs the CPU in 32-bit mode, so pemap maps, relocates and "
                                   "binds it but never runs it",
                                   m.name));
   if (image.file_header().Machine != pe::machine::amd64)
-    return make_error(Status::invalid_image_format, "run", Location{},
+    return make_error(Status::invalid_image_format, "COFF header", Location::offset(image.dos_header().e_lfanew + 4),
                       fmt::format("{} is for machine {:#x}, not x86-64", m.name, image.file_header().Machine));
   return true;
 #else
@@ -52,11 +52,11 @@ Result<uint64_t> call_dll_main(const ldr::Module& m, uint32_t reason) {
 Result<uint64_t> export_address(const ldr::Module& m, std::string_view name) {
   const auto found = m.exports().by_name(name, 0);
   if (!found.entry)
-    return make_error(Status::entrypoint_not_found, "run", Location{},
+    return make_error(Status::entrypoint_not_found, fmt::format("export directory of {}", m.name), Location{},
                       fmt::format("{}!{} is not exported", m.name, name));
   if (found.entry->is_forwarder())
     return make_error(
-        Status::entrypoint_not_found, "run", Location{},
+        Status::entrypoint_not_found, fmt::format("export directory of {}", m.name), Location{},
         fmt::format("{}!{} is a forwarder ({}): call its target", m.name, name, found.entry->forwarder.substr(0, 256)));
   return m.base + found.entry->rva;
 }

@@ -272,7 +272,7 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
     put(w, main.error());
   } else {
     auto runs = can_run(**main);
-    put_report(w, process, **main, runs ? std::string() : runs.error().message);
+    put_report(w, process, **main, runs ? std::string() : runs.error().to_string());
   }
   w.put(events.size());
   for (const auto& e : events) put(w, e);
