@@ -94,7 +94,7 @@ const std::map<std::string, Command>& commands() {
       {"sections", {model_sections, write_sections}},
       {"imports", {model_imports, write_imports}},
       {"exports", {model_exports, write_exports}},
-      {"relocs", {model_relocs, write_relocs}},
+      {"relocs", {model_relocs, [](const pe::Image& image, TextOut& out) { return write_relocs(image, out); }}},
       {"tls", {model_tls, from_document<model_tls, render_tls>}},
       {"all", {model_all, write_all}},
   };

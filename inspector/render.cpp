@@ -429,14 +429,14 @@ std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
   return warnings;
 }
 
-std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out) {
+std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, RelocRows rows) {
   std::vector<std::string> warnings;
   const auto rel = pe::parse_relocations(image);
   const auto* r = parsed(rel, warnings);
   uint64_t per_type_code[16] = {};  // by the 4-bit type, named once at the end
   if (r)
     for (const auto& b : r->blocks)
-      if (!write_reloc_block_fast(b, r->machine, per_type_code, out))
+      if (rows == RelocRows::general || !write_reloc_block_fast(b, r->machine, per_type_code, out))
         write_reloc_block(b, r->machine, per_type_code, out);
   std::map<std::string, uint64_t> per_type;
   uint64_t total = 0;

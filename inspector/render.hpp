@@ -18,7 +18,11 @@ std::string render_tls(const json& doc);
 std::vector<std::string> write_sections(const pe::Image& image, TextOut& out);
 std::vector<std::string> write_imports(const pe::Image& image, TextOut& out);
 std::vector<std::string> write_exports(const pe::Image& image, TextOut& out);
-std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out);
+/// How write_relocs makes its rows: `fast` writes the blocks of page-aligned pages from one row per type and the
+/// others through the general table writer; `general` sends every block through the general writer (the same
+/// text, slower: what fuzz_render compares the fast rows against).
+enum class RelocRows { fast, general };
+std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, RelocRows rows = RelocRows::fast);
 /// `pemap all`: headers, sections, imports, exports, relocations and TLS under one title each; the
 /// warnings of all of them, each once.
 std::vector<std::string> write_all(const pe::Image& image, TextOut& out);
