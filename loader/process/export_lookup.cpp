@@ -6,9 +6,15 @@
 namespace pemap::ldr {
 
 ExportLookup::ExportLookup(pe::Exports exports) : exports_(std::move(exports)) {
+  // Into name-table order by placing each at its index (each index names one entry), then closing the gaps the
+  // parser left for names it could not read: linear, where a sort was not.
+  uint32_t count = 0;
   for (const auto& e : exports_.entries)
-    if (!e.name.empty()) names_.push_back({e.name_index, e.name, &e});
-  std::sort(names_.begin(), names_.end(), [](const Name& a, const Name& b) { return a.index < b.index; });
+    if (!e.name.empty()) count = std::max(count, e.name_index + 1);
+  names_.assign(count, Name{0, {}, nullptr});
+  for (const auto& e : exports_.entries)
+    if (!e.name.empty()) names_[e.name_index] = {e.name_index, e.name, &e};
+  std::erase_if(names_, [](const Name& n) { return n.entry == nullptr; });
 }
 
 ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) const {
