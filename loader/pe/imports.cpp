@@ -168,28 +168,6 @@ Result<std::vector<Error>> walk_imports(const Image& image, ImportSink<ImportMod
   return warnings;
 }
 
-namespace {
-
-// The walk's modules and entries, kept.
-template <class Module>
-struct Keep final : ImportSink<Module> {
-  std::vector<Module>& modules;
-  explicit Keep(std::vector<Module>& m) : modules(m) {}
-  void module(const Module& m) override { modules.push_back(m); }
-  void entry(const ImportEntry& e) override { modules.back().entries.push_back(e); }
-};
-
-}  // namespace
-
-Result<Imports> parse_imports(const Image& image) {
-  Imports out;
-  Keep<ImportModule> keep(out.modules);
-  auto warnings = walk_imports(image, keep);
-  if (!warnings) return warnings.take_error();
-  out.warnings = std::move(*warnings);
-  return out;
-}
-
 Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<DelayImportModule>& sink) {
   std::vector<Error> warnings;
   size_t modules = 0;
@@ -241,14 +219,32 @@ Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<Del
   return warnings;
 }
 
-Result<DelayImports> parse_delay_imports(const Image& image) {
-  DelayImports out;
-  Keep<DelayImportModule> keep(out.modules);
-  auto warnings = walk_delay_imports(image, keep);
+namespace {
+
+// A walk's modules and entries, kept.
+template <class Module>
+struct Keep final : ImportSink<Module> {
+  std::vector<Module>& modules;
+  explicit Keep(std::vector<Module>& m) : modules(m) {}
+  void module(const Module& m) override { modules.push_back(m); }
+  void entry(const ImportEntry& e) override { modules.back().entries.push_back(e); }
+};
+
+template <class Out, class Module>
+Result<Out> kept(const Image& image, Result<std::vector<Error>> (*walk)(const Image&, ImportSink<Module>&)) {
+  Out out;
+  Keep<Module> keep(out.modules);
+  auto warnings = walk(image, keep);
   if (!warnings) return warnings.take_error();
   out.warnings = std::move(*warnings);
   return out;
 }
+
+}  // namespace
+
+Result<Imports> parse_imports(const Image& image) { return kept<Imports>(image, walk_imports); }
+
+Result<DelayImports> parse_delay_imports(const Image& image) { return kept<DelayImports>(image, walk_delay_imports); }
 
 Result<BoundImports> parse_bound_imports(const Image& image) {
   BoundImports out;
