@@ -41,14 +41,14 @@ uint64_t TrapTable::address_for(const std::string& what) {
   }
   const uint64_t address = next_;
   next_ += kSpacing;
-  by_name_.emplace(what, address);
-  by_address_.emplace(address, what);
+  const auto named = by_name_.emplace(what, address).first;
+  by_address_.emplace(address, &named->first);  // map nodes stay put: the name is held once
   return address;
 }
 
 std::string TrapTable::name_at(uint64_t address) const {
   auto it = by_address_.find(address);
-  return it == by_address_.end() ? std::string() : it->second;
+  return it == by_address_.end() ? std::string() : *it->second;
 }
 
 }  // namespace pemap::ldr

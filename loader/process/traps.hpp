@@ -30,7 +30,7 @@ class TrapTable {
   std::vector<std::pair<uint64_t, uint64_t>> chunks_;  // reserved [base, base + size)
   uint64_t next_ = 0, end_ = 0;
   std::map<std::string, uint64_t> by_name_;
-  std::map<uint64_t, std::string> by_address_;
+  std::map<uint64_t, const std::string*> by_address_;  // the key in by_name_
 };
 
 }  // namespace pemap::ldr
