@@ -176,6 +176,7 @@ Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<Del
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
   WarningSink per_entry(warnings);
+  const IndexWrite tls = IndexWrite::of(image);
   for (uint64_t at = dir->VirtualAddress;; at += sizeof(DelayImportDescriptor)) {
     auto d = image.read_rva<DelayImportDescriptor>(at, "delay import descriptor");
     if (!d) {
@@ -211,7 +212,7 @@ Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<Del
     } else {
       walk_thunks(
           image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
-          [&](const ImportEntry& e) { sink.entry(e); }, warnings, budget, names, per_entry, IndexWrite::of(image));
+          [&](const ImportEntry& e) { sink.entry(e); }, warnings, budget, names, per_entry, tls);
     }
     if (budget == 0) break;
   }
