@@ -79,15 +79,15 @@ json module_json(const ldr::Module& m) {
   json bindings = json::array();
   for (const auto& b : m.bindings) {
     json x;
-    x["dll"] = printable(b.dll);
-    x["function"] = printable(b.function);
+    x["dll"] = printable(b.dll());
+    x["function"] = printable(b.function());
     x["iat_rva"] = b.iat_rva;
     x["address"] = b.address;
-    x["target"] = printable(b.target);
+    x["target"] = printable(b.target());
     json chain = json::array();
-    for (const auto& c : b.chain) chain.push_back(printable(c));
+    for (const auto& c : b.chain()) chain.push_back(printable(c));
     x["via"] = chain;
-    x["how"] = b.how;
+    x["how"] = ldr::how_name(b.how);
     if (b.delay) x["delay"] = true;
     bindings.push_back(std::move(x));
   }
@@ -215,12 +215,12 @@ int run_load(const LoadCommandOptions& opts) {
   doc["modules"] = std::move(modules);
   json unresolved = json::array();
   for (const auto& u : process.unresolved())
-    unresolved.push_back({{"importer", printable(u.importer)},
-                          {"dll", printable(u.dll)},
-                          {"function", printable(u.function)},
-                          {"status", std::string(status_name(u.status))},
-                          {"reason", printable(u.reason)},
-                          {"trap", u.trap}});
+    unresolved.push_back({{"importer", printable(u.importer_name())},
+                          {"dll", printable(u.dll())},
+                          {"function", printable(u.function())},
+                          {"status", std::string(status_name(u.status()))},
+                          {"reason", printable(u.reason())},
+                          {"trap", u.trap()}});
   doc["unresolved"] = std::move(unresolved);
   json order = json::array();
   for (const auto* m : process.initialization_order()) order.push_back(printable(m->name));

@@ -2,6 +2,7 @@
 // and any forwarders, bound imports kept while they are still true, delay-load imports bound only when asked.
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,17 @@
 #include "process/process.hpp"
 
 namespace pemap::ldr {
+
+/// One descriptor as the first walk of a table found it: its module (normalized, held by the importer), how many
+/// slots it has, and where they go: a loaded module, the host, or nowhere (why is its `missing`).
+struct Dependency {
+  const std::string* dll = nullptr;
+  pe::ImportDescriptor descriptor{};
+  size_t count = 0;
+  Module* module = nullptr;
+  bool host = false;
+  const Resolution* missing = nullptr;
+};
 
 namespace {
 
@@ -29,11 +41,64 @@ std::vector<std::string> recorded(std::vector<std::string> chain) {
   return out;
 }
 
-std::string label(const pe::ImportEntry& e) {
-  return e.by_ordinal ? fmt::format("#{}", e.ordinal) : std::string(e.name);
+/// A walk of an import table through two callables: one for each descriptor, one for each of its entries.
+template <class M, class OnModule, class OnEntry>
+struct Visit : pe::ImportSink<M> {
+  Visit(OnModule m, OnEntry e) : on_module(std::move(m)), on_entry(std::move(e)) {}
+  void module(const M& m) override { on_module(m); }
+  void entry(const pe::ImportEntry& e) override { on_entry(e); }
+  OnModule on_module;
+  OnEntry on_entry;
+};
+template <class M, class OnModule, class OnEntry>
+Visit<M, OnModule, OnEntry> visit(OnModule m, OnEntry e) {
+  return {std::move(m), std::move(e)};
+}
+
+/// The first walk: each descriptor with its count of entries, none of the entries kept.
+template <class M, class Walk>
+Result<std::vector<std::pair<M, size_t>>> descriptors(const pe::Image& image, Walk walk) {
+  std::vector<std::pair<M, size_t>> out;
+  auto counting =
+      visit<M>([&](const M& m) { out.emplace_back(m, 0); }, [&](const pe::ImportEntry&) { ++out.back().second; });
+  if (auto walked = walk(image, counting); !walked) return walked.take_error();
+  return out;
 }
 
 }  // namespace
+
+const Resolution& Resolution::none() {
+  static const Resolution nothing;
+  return nothing;
+}
+
+std::string Binding::function() const { return by_ordinal ? fmt::format("#{}", ordinal) : std::string(name()); }
+
+/// The importer's resolutions, each held once however many slots point at it.
+class ResolutionSet {
+ public:
+  explicit ResolutionSet(std::deque<Resolution>& store) : store_(store) {}
+  const Resolution* operator()(Resolution r) {
+    if (auto it = index_.find(&r); it != index_.end()) return *it;
+    const Resolution* held = &store_.emplace_back(std::move(r));
+    index_.insert(held);
+    return held;
+  }
+
+ private:
+  struct Hash {
+    size_t operator()(const Resolution* r) const {
+      size_t h = std::hash<std::string>{}(r->target) * 31 + std::hash<std::string>{}(r->reason);
+      for (const auto& c : r->chain) h = h * 31 + std::hash<std::string>{}(c);
+      return h * 31 + static_cast<size_t>(r->status);
+    }
+  };
+  struct Same {
+    bool operator()(const Resolution* a, const Resolution* b) const { return *a == *b; }
+  };
+  std::deque<Resolution>& store_;
+  std::unordered_set<const Resolution*, Hash, Same> index_;
+};
 
 Result<Module*> Process::depend(Module& from, const std::string& dll, unsigned depth, std::string why) {
   const std::string host = host_name(dll);
@@ -61,7 +126,7 @@ std::optional<Result<Process::Export>> Process::from_host(const std::string& dll
   Export out;
   out.address = *at;
   out.target = fmt::format("host:{}!{}", lowercase(module), what);
-  out.how = "host";
+  out.how = How::host;
   return Result<Export>(std::move(out));
 }
 
@@ -120,149 +185,184 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
   }
 }
 
-Result<bool> Process::missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth) {
+Result<bool> Process::missing(Module& importer, Binding& b, const Resolution* why, unsigned depth) {
   // Only what is not there becomes a trap; a DLL that is there but cannot be loaded fails the load, as it would.
-  const bool absent =
-      status == Status::dll_not_found || status == Status::entrypoint_not_found || status == Status::ordinal_not_found;
+  const bool absent = why->status == Status::dll_not_found || why->status == Status::entrypoint_not_found ||
+                      why->status == Status::ordinal_not_found;
+  const std::string function = b.function();
   if (!options_.allow_missing || !absent) {
     emit({.step = Step::missing,
           .depth = depth,
           .module = importer.name,
-          .target = b.dll,
-          .function = b.function,
-          .reason = reason,
+          .target = std::string(b.dll()),
+          .function = function,
+          .reason = why->reason,
           .ok = false});
-    Error e = make_error(status, fmt::format("import {}!{} of {}", b.dll, b.function, importer.name),
-                         Location::rva(b.iat_rva), std::move(reason));
-    if (status == Status::dll_not_found) e.win32 = 126;  // ERROR_MOD_NOT_FOUND
+    Error e = make_error(why->status, fmt::format("import {}!{} of {}", b.dll(), function, importer.name),
+                         Location::rva(b.iat_rva), why->reason);
+    if (why->status == Status::dll_not_found) e.win32 = 126;  // ERROR_MOD_NOT_FOUND
     return e;
   }
-  b.address = traps_.address_for(fmt::format("{}!{}", b.dll, b.function));
-  b.how = "trap";
-  if (status != Status::dll_not_found)  // a missing DLL is reported once, with its count
+  b.address = traps_.address_for(fmt::format("{}!{}", b.dll(), function));
+  b.how = How::trap;
+  b.resolution = why;
+  if (why->status != Status::dll_not_found)  // a missing DLL is reported once, with its count
     emit({.step = Step::missing,
           .depth = depth,
           .module = importer.name,
-          .target = b.dll,
-          .function = b.function,
-          .reason = reason,
+          .target = std::string(b.dll()),
+          .function = function,
+          .reason = why->reason,
           .address = b.address});
-  unresolved_.push_back({importer.name, b.dll, b.function, status, std::move(reason), b.address});
   return true;
 }
 
-Result<bool> Process::snap(Module& m, const Result<Module*>& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
-                           Event& done, unsigned depth) {
-  auto hosted = dep && *dep == nullptr ? from_host(b.dll, e.by_ordinal, e.ordinal, e.name) : std::nullopt;
+Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
+                           ResolutionSet& held, unsigned depth) {
+  auto failed = [&](const Error& error) { return held({.status = error.status, .reason = error.message}); };
+  auto hosted = dep.host ? from_host(*dep.dll, e.by_ordinal, e.ordinal, e.name) : std::nullopt;
   if (hosted && *hosted) {
     b.address = (*hosted)->address;
-    b.target = std::move((*hosted)->target);
-    b.how = (*hosted)->how;
+    b.resolution = held({.target = std::move((*hosted)->target)});
+    b.how = How::host;
   } else if (hosted) {
-    if (auto r = missing(m, b, (*hosted).error().status, (*hosted).error().message, depth); !r) return r.take_error();
-  } else if (!dep) {
-    if (auto r = missing(m, b, Status::dll_not_found, dep.error().message, depth); !r) return r.take_error();
-  } else if (auto found = resolve(**dep, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
+    if (auto r = missing(m, b, failed((*hosted).error()), depth); !r) return r.take_error();
+  } else if (!dep.module) {
+    if (auto r = missing(m, b, dep.missing, depth); !r) return r.take_error();
+  } else if (auto found = resolve(*dep.module, e.by_ordinal, e.ordinal, e.name, e.hint, depth + 1); found) {
     b.address = found->address;
-    b.target = std::move(found->target);
-    b.chain = std::move(found->chain);
+    b.resolution = held({.target = std::move(found->target), .chain = std::move(found->chain)});
     b.how = found->how;
-  } else if (auto r = missing(m, b, found.error().status, found.error().message, depth); !r) {
+  } else if (auto r = missing(m, b, failed(found.error()), depth); !r) {
     return r.take_error();
   }
   if (m.image().pointer_size() == 4 && b.address > 0xffffffffu)
-    return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll, b.function, m.name),
+    return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll(), b.function(), m.name),
                       Location::rva(e.iat_rva), fmt::format("{:#x} does not fit a 32-bit IAT slot", b.address));
   if (!iat.write(e.iat_rva, b.address, m.image().pointer_size()))
-    return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll, b.function, m.name),
+    return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll(), b.function(), m.name),
                       Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");
-  ++done.counts[b.how];
-  ++done.count;
-  m.bindings.push_back(std::move(b));
+  m.bindings.push_back(b);
+  if (b.how == How::trap) unresolved_.push_back({&m, m.bindings.size() - 1});
   return true;
 }
 
+namespace {
+
+Binding slot(const std::string& dll, const pe::ImportEntry& e, bool delay) {
+  // A name is at most ScanBudget::kMaxName (1 MiB) long: 32 bits hold its size.
+  const std::string_view name = e.by_ordinal ? std::string_view() : e.name;
+  return {.module = &dll,
+          .name_data = name.data(),
+          .iat_rva = e.iat_rva,
+          .name_size = static_cast<uint32_t>(name.size()),
+          .ordinal = e.ordinal,
+          .by_ordinal = e.by_ordinal,
+          .delay = delay};
+}
+
+}  // namespace
+
 Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   const pe::Image& image = m.image();
-  auto imports = pe::parse_imports(image);
-  if (!imports) return imports.take_error();
+  // Two walks of the table, so that no entry is kept but the bindings: the descriptors and their counts, to load
+  // every module first; then the slots.
+  auto found = descriptors<pe::ImportModule>(image, pe::walk_imports);
+  if (!found) return found.take_error();
   auto bound = pe::parse_bound_imports(image);
   std::string names;
-  for (const auto& im : imports->modules) names += (names.empty() ? "" : ", ") + std::string(im.dll.substr(0, 256));
-  emit({.step = Step::imports, .depth = depth, .module = m.name, .target = names, .count = imports->modules.size()});
+  size_t slots = 0;
+  for (const auto& [im, count] : *found) {
+    names += (names.empty() ? "" : ", ") + std::string(im.dll.substr(0, 256));
+    slots += count;
+  }
+  emit({.step = Step::imports, .depth = depth, .module = m.name, .target = names, .count = found->size()});
 
   // Every module the descriptors name is loaded first, then the slots are filled (Windows 8 on maps the whole
   // graph before it snaps: a missing DLL is reported before a missing function).
-  std::vector<Result<Module*>> deps;
-  for (const auto& im : imports->modules) {
-    if (options_.host && options_.host->serves(host_name(normalize_module_name(im.dll.substr(0, 256))))) {
-      deps.emplace_back(static_cast<Module*>(nullptr));  // served by the host: no file
-      continue;
+  ResolutionSet held(m.resolutions);
+  std::vector<Dependency> deps;
+  deps.reserve(found->size());
+  for (const auto& [im, count] : *found) {
+    Dependency d{.dll = &m.import_dlls.emplace_back(normalize_module_name(im.dll.substr(0, 256))),
+                 .descriptor = im.descriptor,
+                 .count = count};
+    if (options_.host && options_.host->serves(host_name(*d.dll))) {
+      d.host = true;  // served by the host: no file
+    } else if (auto dep = depend(m, *d.dll, depth + 1,
+                                 fmt::format("it imports {} from it", count == 1 ? std::string("1 function")
+                                                                                 : fmt::format("{} functions", count)));
+               dep) {
+      d.module = *dep;
+    } else if (options_.allow_missing && dep.error().status == Status::dll_not_found) {
+      d.missing = held({.status = Status::dll_not_found, .reason = dep.error().message});
+    } else {
+      return dep.take_error();
     }
-    auto dep = depend(
-        m, normalize_module_name(im.dll.substr(0, 256)), depth + 1,
-        fmt::format("it imports {} from it", im.entries.size() == 1 ? std::string("1 function")
-                                                                    : fmt::format("{} functions", im.entries.size())));
-    if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
-    deps.push_back(std::move(dep));
+    deps.push_back(d);
   }
+  found->clear();
+
   const unsigned ptr = image.pointer_size();
   PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
-  m.bindings.reserve(m.bindings.size() + imports->entry_count());  // one record a slot: no growth to twice that
-  for (size_t d = 0; d < imports->modules.size(); ++d) {
-    const auto& im = imports->modules[d];
-    const auto& dep = deps[d];
-    const std::string dll = normalize_module_name(im.dll.substr(0, 256));
-    // Announced before the slots are filled, so that the forwarders they follow are told as part of it.
-    Event done{.step = Step::bind, .depth = depth, .module = m.name, .target = dll, .count = im.entries.size()};
-    emit(done);
+  m.bindings.reserve(m.bindings.size() + slots);  // one record a slot: no growth to twice that
+  size_t next = 0;
+  const Dependency* dep = nullptr;
+  bool keep = false;
+  std::optional<Error> error;
+  auto slots_of = visit<pe::ImportModule>(
+      [&](const pe::ImportModule&) {
+        dep = next < deps.size() ? &deps[next++] : nullptr;  // the walk is the same as the first: never null
+        if (!dep || error) return;
+        const std::string& dll = *dep->dll;
+        // Announced before the slots are filled, so that the forwarders they follow are told as part of it.
+        emit({.step = Step::bind, .depth = depth, .module = m.name, .target = dll, .count = dep->count});
 
-    // Bound imports: the IAT already holds the addresses, true while the target is the very file (TimeDateStamp)
-    // at its preferred base. A stamp of -1 means "see the bound import directory".
-    bool keep = false;
-    if (dep && *dep && im.descriptor.TimeDateStamp != 0) {
-      uint32_t stamp = im.descriptor.TimeDateStamp;
-      if (stamp == 0xffffffff) {
-        stamp = 0;
-        if (bound)
-          for (const auto& b : bound->modules)
-            if (same_module_name(normalize_module_name(b.dll), dll)) stamp = b.time_date_stamp;
-      }
-      const Module& target = **dep;
-      keep = stamp != 0 && stamp == target.section->image().file_header().TimeDateStamp &&
-             target.base == target.preferred_base;
-      emit({.step = Step::bound,
-            .depth = depth,
-            .module = m.name,
-            .target = dll,
-            .reason = keep ? "the target's TimeDateStamp matches and it is at its preferred base"
-                      : stamp != target.section->image().file_header().TimeDateStamp
-                          ? fmt::format("TimeDateStamp {:#x} is not the target's {:#x}: rebinding", stamp,
-                                        target.section->image().file_header().TimeDateStamp)
-                          : "the target is not at its preferred base: rebinding",
-            .ok = keep});
-    }
-    if (!dep) {
-      emit({.step = Step::missing,
-            .depth = depth,
-            .module = m.name,
-            .target = dll,
-            .reason = dep.error().message,
-            .count = im.entries.size()});
-    }
-    for (const auto& e : im.entries) {
-      Binding b{.dll = dll, .function = label(e), .iat_rva = e.iat_rva};
-      if (keep && dep) {
-        b.address = iat.peek(e.iat_rva, ptr).value_or(0);
-        b.how = "bound";
-        ++done.counts[b.how];
-        ++done.count;
-        m.bindings.push_back(std::move(b));
-      } else if (auto snapped = snap(m, dep, e, std::move(b), iat, done, depth); !snapped) {
-        return snapped.take_error();
-      }
-    }
-  }
+        // Bound imports: the IAT already holds the addresses, true while the target is the very file
+        // (TimeDateStamp) at its preferred base. A stamp of -1 means "see the bound import directory".
+        keep = false;
+        if (dep->module && dep->descriptor.TimeDateStamp != 0) {
+          uint32_t stamp = dep->descriptor.TimeDateStamp;
+          if (stamp == 0xffffffff) {
+            stamp = 0;
+            if (bound)
+              for (const auto& b : bound->modules)
+                if (same_module_name(normalize_module_name(b.dll), dll)) stamp = b.time_date_stamp;
+          }
+          const Module& target = *dep->module;
+          const uint32_t theirs = target.section->image().file_header().TimeDateStamp;
+          keep = stamp != 0 && stamp == theirs && target.base == target.preferred_base;
+          emit({.step = Step::bound,
+                .depth = depth,
+                .module = m.name,
+                .target = dll,
+                .reason = keep ? "the target's TimeDateStamp matches and it is at its preferred base"
+                          : stamp != theirs
+                              ? fmt::format("TimeDateStamp {:#x} is not the target's {:#x}: rebinding", stamp, theirs)
+                              : "the target is not at its preferred base: rebinding",
+                .ok = keep});
+        }
+        if (dep->missing)
+          emit({.step = Step::missing,
+                .depth = depth,
+                .module = m.name,
+                .target = dll,
+                .reason = dep->missing->reason,
+                .count = dep->count});
+      },
+      [&](const pe::ImportEntry& e) {
+        if (!dep || error) return;
+        Binding b = slot(*dep->dll, e, false);
+        if (keep) {
+          b.address = iat.peek(e.iat_rva, ptr).value_or(0);
+          b.how = How::bound;
+          m.bindings.push_back(b);
+        } else if (auto snapped = snap(m, *dep, e, b, iat, held, depth); !snapped) {
+          error = snapped.take_error();
+        }
+      });
+  if (auto walked = pe::walk_imports(image, slots_of); !walked) return walked.take_error();
+  if (error) return std::move(*error);
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();
   return true;
@@ -270,37 +370,57 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
 
 Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   const pe::Image& image = m.image();
-  auto delay = pe::parse_delay_imports(image);
-  if (!delay) return true;  // the loader never reads this table; the delay-load helper does, at the first call
-  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
-  for (const auto& dm : delay->modules) {
-    const std::string dll = normalize_module_name(dm.dll.substr(0, 256));
-    m.delay_dlls.push_back(dll);
-    if (!options_.bind_delay) {
+  auto found = descriptors<pe::DelayImportModule>(image, pe::walk_delay_imports);
+  if (!found) return true;  // the loader never reads this table; the delay-load helper does, at the first call
+  if (!options_.bind_delay) {
+    for (const auto& [dm, count] : *found) {
+      m.delay_dlls.push_back(normalize_module_name(dm.dll.substr(0, 256)));
       emit({.step = Step::delay,
             .depth = depth,
             .module = m.name,
-            .target = dll,
+            .target = m.delay_dlls.back(),
             .reason = "left for the first call, as the delay-load helper would",
-            .count = dm.entries.size(),
+            .count = count,
             .ok = false});
-      continue;
     }
-    auto dep = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");
-    if (!dep && !(options_.allow_missing && dep.error().status == Status::dll_not_found)) return dep.take_error();
-    Event done{.step = Step::delay,
-               .depth = depth,
-               .module = m.name,
-               .target = dll,
-               .reason = "bound now (--bind-delay)",
-               .count = dm.entries.size()};
-    emit(done);
-    for (const auto& e : dm.entries)
-      if (auto snapped = snap(m, dep, e, Binding{.dll = dll, .function = label(e), .iat_rva = e.iat_rva, .delay = true},
-                              iat, done, depth);
-          !snapped)
-        return snapped.take_error();
+    return true;
   }
+  // Bound now, as if each had been called: each module loaded as its descriptor comes, then its slots filled.
+  ResolutionSet held(m.resolutions);
+  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  size_t next = 0;
+  std::optional<Dependency> dep;
+  std::optional<Error> error;
+  auto slots_of = visit<pe::DelayImportModule>(
+      [&](const pe::DelayImportModule& dm) {
+        if (error) return;
+        const size_t count = next < found->size() ? (*found)[next++].second : 0;
+        const std::string& dll = m.import_dlls.emplace_back(normalize_module_name(dm.dll.substr(0, 256)));
+        m.delay_dlls.push_back(dll);
+        dep = Dependency{.dll = &dll, .count = count};
+        auto loaded = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");
+        if (loaded) {
+          dep->module = *loaded;
+        } else if (options_.allow_missing && loaded.error().status == Status::dll_not_found) {
+          dep->missing = held({.status = Status::dll_not_found, .reason = loaded.error().message});
+        } else {
+          error = loaded.take_error();
+          return;
+        }
+        emit({.step = Step::delay,
+              .depth = depth,
+              .module = m.name,
+              .target = dll,
+              .reason = "bound now (--bind-delay)",
+              .count = count});
+      },
+      [&](const pe::ImportEntry& e) {
+        if (!dep || error) return;
+        if (auto snapped = snap(m, *dep, e, slot(*dep->dll, e, true), iat, held, depth); !snapped)
+          error = snapped.take_error();
+      });
+  (void)pe::walk_delay_imports(image, slots_of);  // the first walk read it, so this one does
+  if (error) return std::move(*error);
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();
   return true;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string_view>
 #include <vector>
 
@@ -14,13 +15,19 @@ namespace pemap::ldr {
 /// (RtlInitAnsiString): longer names are compared cut there.
 inline constexpr size_t kMaxAnsiName = 65534;
 
+/// How an IAT slot got its value: the export lookup's three ways, and the loader's own.
+enum class How : uint8_t { hint, binary_search, ordinal, bound, host, trap };
+/// "hint", "binary search", "ordinal", "bound" (kept), "host", "trap".
+std::string_view how_name(How how);
+inline std::ostream& operator<<(std::ostream& out, How how) { return out << how_name(how); }
+
 class ExportLookup {
  public:
   explicit ExportLookup(pe::Exports exports);
 
   struct Found {
     const pe::ExportEntry* entry = nullptr;
-    const char* how = "";  ///< "hint", "binary search", "ordinal"
+    How how = How::hint;  ///< hint, binary_search or ordinal
   };
   /// `hint` indexes the name pointer table; when that name is not `name`, a binary search of the table (which
   /// the loader trusts to be sorted: an unsorted table can miss a name that is there).

@@ -411,8 +411,9 @@ void Process::release(Module* m, const std::function<void(const Module&)>& befor
   emit({.step = Step::unload, .module = m->name, .address = m->base});
   const auto deps = m->dependencies;
   auto it = std::find_if(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == m; });
-  // Others that list it (a cycle) forget it before it goes.
+  // Others that list it (a cycle) forget it before it goes, and so do the unresolved imports, which view it.
   for (auto& other : modules_) std::erase(other->dependencies, m);
+  std::erase_if(unresolved_, [&](const Unresolved& u) { return u.importer == m; });
   modules_.erase(it);
   for (auto d = deps.rbegin(); d != deps.rend(); ++d)
     if (std::any_of(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == *d; }))

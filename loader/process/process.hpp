@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +29,8 @@ struct ImportEntry;
 namespace pemap::ldr {
 
 class PageWriter;
+struct Dependency;
+class ResolutionSet;
 
 /// Imports served by the host instead of a DLL file (pemap run): which modules, and each function's address.
 struct HostImports {
@@ -50,24 +53,39 @@ struct LoadOptions {
   std::shared_ptr<ModuleLocator> locator;
 };
 
-/// One IAT slot as the loader left it.
-struct Binding {
-  std::string dll;                 ///< as the importer names it (an API-set contract stays as written)
-  std::string function;            ///< the name, or "#N" by ordinal
-  uint32_t iat_rva = 0;            ///< in the importer
-  uint64_t address = 0;            ///< what the slot now holds
-  std::string target;              ///< "liba.dll!liba_add": where the chain ended; empty when missing
-  std::vector<std::string> chain;  ///< forwarders followed, "fwd1.dll!Chain" first
-  std::string how;                 ///< "hint", "binary search", "ordinal", "bound" (kept), "trap"
-  bool delay = false;              ///< from the delay-load table
+/// Where an import ended, or why it could not: one record for every IAT slot of a module that ended the same way
+/// (a table can point thousands of slots at one hint/name entry).
+struct Resolution {
+  std::string target;               ///< "liba.dll!liba_add", "host:kernel32.dll!Sleep"; empty when missing or bound
+  std::vector<std::string> chain;   ///< forwarders followed, "fwd1.dll!Chain" first
+  Status status = Status::success;  ///< why the slot went to a trap: DLL, entry point or ordinal not found
+  std::string reason;
+
+  bool operator==(const Resolution&) const = default;
+  static const Resolution& none();  ///< what a bound (kept) slot has: nothing followed
 };
 
-/// An import that could not be resolved and, with allow_missing, went to a trap (a failed load leaves none).
-struct Unresolved {
-  std::string importer, dll, function;
-  Status status = Status::success;  ///< STATUS_DLL_NOT_FOUND, STATUS_ENTRYPOINT_NOT_FOUND, STATUS_ORDINAL_NOT_FOUND
-  std::string reason;
-  uint64_t trap = 0;
+/// One IAT slot as the loader left it. Its names view the importer (its image and its record), so a binding is
+/// valid while its module is loaded; it holds no copy of them.
+struct Binding {
+  const std::string* module = nullptr;                 ///< normalized, as the importer names it (held by it)
+  const char* name_data = nullptr;                     ///< by name: the name in the importer's image
+  const Resolution* resolution = &Resolution::none();  ///< held by the importer
+  uint64_t address = 0;                                ///< what the slot now holds
+  uint32_t iat_rva = 0;                                ///< in the importer
+  uint32_t name_size = 0;
+  uint16_t ordinal = 0;  ///< when by_ordinal
+  bool by_ordinal = false;
+  bool delay = false;  ///< from the delay-load table
+  How how = How::hint;
+
+  /// The module as the importer names it (an API-set contract stays as written).
+  std::string_view dll() const { return module ? std::string_view(*module) : std::string_view(); }
+  /// By name, as in the file; empty by ordinal.
+  std::string_view name() const { return {name_data, name_size}; }
+  std::string function() const;  ///< the name, or "#N" by ordinal
+  const std::string& target() const { return resolution->target; }
+  const std::vector<std::string>& chain() const { return resolution->chain; }
 };
 
 struct Module {
@@ -82,6 +100,8 @@ struct Module {
   std::string relocation_note;  ///< why not, when displaced and not relocated
   RelocationStats relocations;
   std::vector<Binding> bindings;
+  std::deque<std::string> import_dlls;  ///< the normalized module names bindings view, one per descriptor
+  std::deque<Resolution> resolutions;   ///< what bindings point at
   std::vector<std::string> delay_dlls;  ///< delay-load modules, bound or not
   std::vector<Module*> dependencies;    ///< what its imports (and forwarders) loaded, in order
   uint32_t references = 0;
@@ -109,6 +129,22 @@ struct Module {
   mutable std::unique_ptr<ExportLookup> exports_;
 };
 
+/// An import that could not be resolved and, with allow_missing, went to a trap (a failed load leaves none): its
+/// binding in its importer, valid while the importer is loaded.
+struct Unresolved {
+  const Module* importer = nullptr;
+  size_t index = 0;  ///< in the importer's bindings
+
+  const Binding& binding() const { return importer->bindings[index]; }
+
+  const std::string& importer_name() const { return importer->name; }
+  std::string_view dll() const { return binding().dll(); }
+  std::string function() const { return binding().function(); }
+  Status status() const { return binding().resolution->status; }
+  const std::string& reason() const { return binding().resolution->reason; }
+  uint64_t trap() const { return binding().address; }
+};
+
 class Process {
  public:
   explicit Process(LoadOptions options, EventSink sink = {});
@@ -131,6 +167,7 @@ class Process {
   Module* find(std::string_view name) const;
   /// The order DllMain would run in: every module after the ones it depends on.
   std::vector<const Module*> initialization_order() const;
+  /// The imports bound to traps, in the order they were bound.
   const std::vector<Unresolved>& unresolved() const { return unresolved_; }
   const TrapTable& traps() const { return traps_; }
   const LoadOptions& options() const { return options_; }
@@ -141,7 +178,7 @@ class Process {
     uint64_t address = 0;
     std::string target;
     std::vector<std::string> chain;
-    const char* how = "";
+    How how = How::hint;
   };
   Result<Module*> load_top(const std::string& name_or_path, bool executable);
   Result<Module*> load_module(const std::string& name, const std::string& importer, unsigned depth,
@@ -162,9 +199,10 @@ class Process {
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
                          unsigned depth);
   /// Resolves one import of `m` from `dep` (or a trap), writes its IAT slot and records it.
-  Result<bool> snap(Module& m, const Result<Module*>& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
-                    Event& done, unsigned depth);
-  Result<bool> missing(Module& importer, Binding& b, Status status, std::string reason, unsigned depth);
+  Result<bool> snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
+                    ResolutionSet& held, unsigned depth);
+  /// Binds `b` to a trap for `why` (held by the importer), or, unless allow_missing and `why` is an absence, fails.
+  Result<bool> missing(Module& importer, Binding& b, const Resolution* why, unsigned depth);
   void finish(Module& m, unsigned depth);
   void release(Module* m, const std::function<void(const Module&)>& before_unmap = {});
   void emit(Event e) const;

@@ -4,8 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pemap::ldr {
@@ -19,18 +20,28 @@ class TrapTable {
 
   /// The trap for `what` ("nosuch.dll!nosuch_function"): the same address each time it is asked for; 0 when no
   /// range below 4 GiB can be reserved.
-  uint64_t address_for(const std::string& what);
+  uint64_t address_for(std::string_view what);
   /// The function a trap address stands for, or empty.
   std::string name_at(uint64_t address) const;
-  size_t size() const { return by_name_.size(); }
+  size_t size() const { return names_.size(); }
 
   static constexpr uint64_t kSpacing = 16;
 
  private:
-  std::vector<std::pair<uint64_t, uint64_t>> chunks_;  // reserved [base, base + size)
+  bool reserve_chunk();
+  const char* keep(std::string_view name);
+  void index(uint32_t trap);
+  std::string_view name(uint32_t trap) const { return names_[trap]; }
+
+  std::vector<std::pair<uint64_t, uint64_t>> chunks_;  // reserved [base, base + size), filled in order
   uint64_t next_ = 0, end_ = 0;
-  std::map<std::string, uint64_t> by_name_;
-  std::map<uint64_t, const std::string*> by_address_;  // the key in by_name_
+  // Trap k is the k-th address handed out, so its name is names_[k]; a name is held once, NUL-terminated (import
+  // names are C strings), in blocks_.
+  std::vector<const char*> names_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* free_ = nullptr;
+  size_t left_ = 0;
+  std::vector<uint32_t> slots_;  // open addressing by name: trap + 1, 0 for empty; a power of two, at most half full
 };
 
 }  // namespace pemap::ldr

@@ -90,7 +90,7 @@ void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module&
   }
   w.put(process.unresolved().size());
   for (const auto& u : process.unresolved())
-    w.put(u.importer).put(u.dll).put(u.function).put(u.status).put(u.reason).put(u.trap);
+    w.put(u.importer_name()).put(u.dll()).put(u.function()).put(u.status()).put(u.reason()).put(u.trap());
 }
 void get_report(wire::Reader& r, ChildReport& out) {
   out.pid = r.get<pid_t>();
@@ -117,7 +117,7 @@ void get_report(wire::Reader& r, ChildReport& out) {
     out.modules.push_back(std::move(m));
   }
   for (uint64_t n = r.count(48); n > 0; --n) {
-    ldr::Unresolved u;
+    UnresolvedImport u;
     u.importer = r.str();
     u.dll = r.str();
     u.function = r.str();
@@ -150,7 +150,7 @@ void on_fault(int sig, siginfo_t* info, void* context) {
     if (const std::string trap = g_process->traps().name_at(rip); !trap.empty()) {
       std::string why = "it was not resolved at load";
       for (const auto& u : g_process->unresolved())
-        if (u.trap == rip) why = u.reason;
+        if (u.trap() == rip) why = u.reason();
       message = fmt::format("the program called {}, an import bound to the trap address {:#x}: {}", trap, rip, why);
     }
   }

@@ -44,11 +44,19 @@ struct ChildModule {
   std::vector<Region> regions;
 };
 
+/// An import the child's loader bound to a trap (ldr::Unresolved, copied out of the child).
+struct UnresolvedImport {
+  std::string importer, dll, function;
+  Status status = Status::success;
+  std::string reason;
+  uint64_t trap = 0;
+};
+
 struct ChildReport {
   pid_t pid = 0;
   std::string module;  ///< the one asked for
   std::vector<ChildModule> modules;
-  std::vector<ldr::Unresolved> unresolved;
+  std::vector<UnresolvedImport> unresolved;
   std::vector<ldr::Event> events;
   std::string cannot_run;  ///< why this image's code cannot run here (PE32...); empty when it can
 

@@ -39,15 +39,15 @@ TEST_P(LoadVsLief, BindingsLandOnLiefsExportAddresses) {
   uint64_t checked = 0, lief_gaps = 0;
   for (const auto& m : process.modules()) {
     for (const auto& b : m->bindings) {
-      if (b.how == "trap" || b.how == "bound") continue;
-      const auto bang = b.target.find('!');
-      ASSERT_NE(bang, std::string::npos) << b.target;
-      const ldr::Module* target = process.find(b.target.substr(0, bang));
-      ASSERT_NE(target, nullptr) << b.target;
+      if (b.how == ldr::How::trap || b.how == ldr::How::bound) continue;
+      const auto bang = b.target().find('!');
+      ASSERT_NE(bang, std::string::npos) << b.target();
+      const ldr::Module* target = process.find(b.target().substr(0, bang));
+      ASSERT_NE(target, nullptr) << b.target();
       auto [it, fresh] = lief.try_emplace(target->path);
       if (fresh) it->second = facts_from_lief(target->path);
       ASSERT_TRUE(it->second.error.empty()) << it->second.error;
-      const std::string function = b.target.substr(bang + 1);
+      const std::string function = b.target().substr(bang + 1);
       const auto& exports = it->second.exports;
       auto match = std::find_if(exports.begin(), exports.end(), [&](const Facts::Export& e) {
         return function[0] == '#' ? "#" + std::to_string(e.ordinal) == function : e.name == function;
@@ -55,14 +55,14 @@ TEST_P(LoadVsLief, BindingsLandOnLiefsExportAddresses) {
       if (match == exports.end() && function[0] == '#') {
         // LIEF 0.9 drops exports without a name (pemap verify names that gap): only those may be absent.
         auto ours = target->exports().by_ordinal(static_cast<uint32_t>(std::stoul(function.substr(1))));
-        ASSERT_NE(ours.entry, nullptr) << b.target;
-        EXPECT_TRUE(ours.entry->name.empty()) << b.target << " has a name, yet LIEF does not list it";
-        EXPECT_EQ(b.address, target->base + ours.entry->rva) << b.target;
+        ASSERT_NE(ours.entry, nullptr) << b.target();
+        EXPECT_TRUE(ours.entry->name.empty()) << b.target() << " has a name, yet LIEF does not list it";
+        EXPECT_EQ(b.address, target->base + ours.entry->rva) << b.target();
         ++lief_gaps;
         continue;
       }
-      ASSERT_NE(match, exports.end()) << b.target << " is not in LIEF's export table";
-      EXPECT_EQ(b.address, target->base + match->rva) << m->name << " " << b.dll << "!" << b.function;
+      ASSERT_NE(match, exports.end()) << b.target() << " is not in LIEF's export table";
+      EXPECT_EQ(b.address, target->base + match->rva) << m->name << " " << b.dll() << "!" << b.function();
       ++checked;
     }
   }

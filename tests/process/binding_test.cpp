@@ -72,9 +72,9 @@ TEST_P(Bind, ForwarderLoopWithAllowMissingIsATrap) {
   auto app = p.load_executable(exe_path);
   ASSERT_TRUE(app) << app.error().to_string();
   ASSERT_EQ(p.unresolved().size(), 1u);
-  EXPECT_EQ(p.unresolved()[0].status, Status::entrypoint_not_found);
-  EXPECT_NE(p.unresolved()[0].reason.find("loop"), std::string::npos) << p.unresolved()[0].reason;
-  EXPECT_EQ(binding(**app, "X")->how, "trap");
+  EXPECT_EQ(p.unresolved()[0].status(), Status::entrypoint_not_found);
+  EXPECT_NE(p.unresolved()[0].reason().find("loop"), std::string::npos) << p.unresolved()[0].reason();
+  EXPECT_EQ(binding(**app, "X")->how, How::trap);
 }
 
 // A forwarder into its own DLL (a.dll!X -> a.Y) ends at a.dll!Y, and costs a.dll no reference: FreeLibrary of the
@@ -90,8 +90,8 @@ TEST_P(Bind, ForwarderIntoItsOwnDllTakesNoReference) {
   ASSERT_NE(a, nullptr);
   const auto* x = binding(**user, "X");
   ASSERT_NE(x, nullptr);
-  EXPECT_EQ(x->chain, (std::vector<std::string>{"a.dll!X"}));
-  EXPECT_EQ(x->target, "a.dll!Y");
+  EXPECT_EQ(x->chain(), (std::vector<std::string>{"a.dll!X"}));
+  EXPECT_EQ(x->target(), "a.dll!Y");
   EXPECT_EQ(x->address, a->base + FileImage(lib).export_rva("Y"));
   EXPECT_EQ(a->references, 1u);
   ASSERT_TRUE(p.free_library("user.dll"));
@@ -128,10 +128,10 @@ TEST_P(Bind, UnsortedNamesBinarySearchMissesWhatTheHintFinds) {
     const auto exports = file.exports();
     EXPECT_FALSE(exports.names_sorted);
     ExportLookup lookup(exports);
-    EXPECT_STREQ(lookup.by_name("zeta", 0).how, "hint");
+    EXPECT_EQ(lookup.by_name("zeta", 0).how, How::hint);
     EXPECT_EQ(lookup.by_name("zeta", 1).entry, nullptr);
     EXPECT_EQ(lookup.by_name("zeta", 2).entry, nullptr);
-    EXPECT_STREQ(lookup.by_name("alpha", 7).how, "binary search");
+    EXPECT_EQ(lookup.by_name("alpha", 7).how, How::binary_search);
   }
   const auto exe_path = dir.write(
       "u.exe",
@@ -145,14 +145,14 @@ TEST_P(Bind, UnsortedNamesBinarySearchMissesWhatTheHintFinds) {
   FileImage file(lib);
   const auto& b = (*app)->bindings;
   ASSERT_EQ(b.size(), 3u);
-  EXPECT_EQ(b[0].how, "hint");
+  EXPECT_EQ(b[0].how, How::hint);
   EXPECT_EQ(b[0].address, u->base + file.export_rva("zeta"));
-  EXPECT_EQ(b[1].how, "binary search");
+  EXPECT_EQ(b[1].how, How::binary_search);
   EXPECT_EQ(b[1].address, u->base + file.export_rva("alpha"));
-  EXPECT_EQ(b[2].how, "trap");
+  EXPECT_EQ(b[2].how, How::trap);
   ASSERT_EQ(p.unresolved().size(), 1u);
-  EXPECT_EQ(p.unresolved()[0].function, "zeta");
-  EXPECT_EQ(p.unresolved()[0].status, Status::entrypoint_not_found);
+  EXPECT_EQ(p.unresolved()[0].function(), "zeta");
+  EXPECT_EQ(p.unresolved()[0].status(), Status::entrypoint_not_found);
 }
 
 // Name lookups are case-sensitive: "Alpha" is not "alpha" ("Imports": binary search, case-sensitive).
@@ -195,15 +195,15 @@ TEST_P(Bind, EmptyOrdinalSlotIsOrdinalNotFound) {
   ASSERT_TRUE(app) << app.error().to_string();
   const Module* ord = p.find("ord.dll");
   FileImage file(lib);
-  EXPECT_EQ(binding(**app, "#1")->how, "ordinal");
+  EXPECT_EQ(binding(**app, "#1")->how, How::ordinal);
   EXPECT_EQ(binding(**app, "#1")->address, ord->base + file.ordinal_rva(1));
-  EXPECT_EQ(binding(**app, "#3")->how, "ordinal");
+  EXPECT_EQ(binding(**app, "#3")->how, How::ordinal);
   EXPECT_EQ(binding(**app, "#3")->address, ord->base + file.ordinal_rva(3));
   ASSERT_EQ(p.unresolved().size(), 2u);
-  EXPECT_EQ(p.unresolved()[0].function, "#2");
-  EXPECT_EQ(p.unresolved()[0].status, Status::ordinal_not_found);
-  EXPECT_EQ(p.unresolved()[1].function, "#9");
-  EXPECT_EQ(p.unresolved()[1].status, Status::ordinal_not_found);
+  EXPECT_EQ(p.unresolved()[0].function(), "#2");
+  EXPECT_EQ(p.unresolved()[0].status(), Status::ordinal_not_found);
+  EXPECT_EQ(p.unresolved()[1].function(), "#9");
+  EXPECT_EQ(p.unresolved()[1].status(), Status::ordinal_not_found);
 }
 
 // ------------------------------------------------------------------------------------------------------- DLL names
@@ -220,8 +220,8 @@ TEST_P(Bind, ImportDllNameWithTrailingSpacesAndNoExtension) {
   EXPECT_EQ(module_names(p), (std::vector<std::string>{"s.exe", "liba.dll"}));
   const Binding* f = binding(**app, "f");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->dll, "LIBA.dll");
-  EXPECT_EQ(f->target, "liba.dll!f");
+  EXPECT_EQ(f->dll(), "LIBA.dll");
+  EXPECT_EQ(f->target(), "liba.dll!f");
   EXPECT_EQ(f->address, p.find("liba.dll")->base + FileImage(lib).export_rva("f"));
 }
 
@@ -237,7 +237,7 @@ TEST_P(Bind, ImportMatchesAFileNameInAnotherCase) {
   const Module* mixed = p.find("mixed.dll");
   ASSERT_NE(mixed, nullptr);
   EXPECT_EQ(mixed->path, lib);
-  EXPECT_EQ(binding(**app, "f")->target, "MiXeD.DLL!f");
+  EXPECT_EQ(binding(**app, "f")->target(), "MiXeD.DLL!f");
   EXPECT_EQ(binding(**app, "f")->address, mixed->base + FileImage(lib).export_rva("f"));
 }
 
@@ -256,7 +256,7 @@ TEST_P(Bind, NamesComeFromTheIatWithoutALookupTable) {
   for (const char* f : {"f", "g"}) {
     const auto* b = binding(**app, f);
     ASSERT_NE(b, nullptr) << f;
-    EXPECT_EQ(b->how, "hint") << f;
+    EXPECT_EQ(b->how, How::hint) << f;
     EXPECT_EQ(b->address, l->base + file.export_rva(f)) << f;
     EXPECT_EQ(view_value(**app, b->iat_rva, ptr()), b->address) << f;
   }
@@ -364,11 +364,11 @@ TEST_P(Bound, KeptOnlyWhileStampAndBaseStillHold) {
   const Binding* f = binding(**app, "f");
   ASSERT_NE(f, nullptr);
   if (c.kept) {
-    EXPECT_EQ(f->how, "bound");
+    EXPECT_EQ(f->how, How::bound);
     EXPECT_EQ(f->address, stale);
     EXPECT_EQ(view_value(**app, f->iat_rva, x64 ? 8 : 4), stale);
   } else {
-    EXPECT_EQ(f->how, "hint");
+    EXPECT_EQ(f->how, How::hint);
     EXPECT_EQ(f->address, t->base + FileImage(lib).export_rva("f"));
     EXPECT_EQ(view_value(**app, f->iat_rva, x64 ? 8 : 4), f->address);
   }

@@ -83,8 +83,8 @@ TEST(Corkami, TlsIndexWrittenBeforeImportsEndsTheTable) {
   EXPECT_NE(file_imports->warnings[0].message.find("TLS AddressOfIndex (0x1148)"), std::string::npos);
   EXPECT_NE(file_imports->warnings[0].message.find("sees the list end here"), std::string::npos);
   ASSERT_EQ(l.module->bindings.size(), 2u);
-  EXPECT_EQ(l.module->bindings[0].dll, "kernel32.dll");
-  EXPECT_EQ(l.module->bindings[1].dll, "msvcrt.dll");
+  EXPECT_EQ(l.module->bindings[0].dll(), "kernel32.dll");
+  EXPECT_EQ(l.module->bindings[1].dll(), "msvcrt.dll");
   auto index = std::find_if(l.events.begin(), l.events.end(), [](const Event& e) { return e.step == Step::tls_index; });
   ASSERT_NE(index, l.events.end());
   EXPECT_EQ(index->value, 0u);
@@ -105,7 +105,7 @@ TEST(Corkami, TlsIndexInTheThirdDescriptorIsNamedAndBindsTwo) {
   EXPECT_EQ(file_imports->warnings[0].where.value, 0x1088u);
   EXPECT_NE(file_imports->warnings[0].message.find("(0x1094)"), std::string::npos);
   ASSERT_EQ(l.module->bindings.size(), 2u);
-  EXPECT_EQ(l.module->bindings[1].dll, "msvcrt.dll");
+  EXPECT_EQ(l.module->bindings[1].dll(), "msvcrt.dll");
 }
 
 // relocsstripped.exe / relocsstripped64.exe: RELOCS_STRIPPED with relocations present and an ImageBase that can

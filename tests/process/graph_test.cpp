@@ -116,15 +116,15 @@ TEST_P(Graph, EveryIatSlotHoldsTheTargetsExportAddress) {
     ASSERT_TRUE(imports);
     EXPECT_EQ(m->bindings.size(), imports->entry_count()) << m->name;
     for (const auto& b : m->bindings) {
-      SCOPED_TRACE(m->name + " " + b.dll + "!" + b.function);
+      SCOPED_TRACE(m->name + " " + std::string(b.dll()) + "!" + b.function());
       EXPECT_EQ(view_value(*m, b.iat_rva, pointer_size(*m)), b.address);
-      EXPECT_TRUE(b.chain.empty());
-      const auto bang = b.target.find('!');
-      ASSERT_NE(bang, std::string::npos) << b.target;
-      const Module* target = p.find(b.target.substr(0, bang));
+      EXPECT_TRUE(b.chain().empty());
+      const auto bang = b.target().find('!');
+      ASSERT_NE(bang, std::string::npos) << b.target();
+      const Module* target = p.find(b.target().substr(0, bang));
       ASSERT_NE(target, nullptr);
-      EXPECT_EQ(b.target.substr(bang + 1), b.function);
-      const uint32_t rva = FileImage(target->path).export_rva(b.function);
+      EXPECT_EQ(b.target().substr(bang + 1), b.function());
+      const uint32_t rva = FileImage(target->path).export_rva(b.function());
       ASSERT_NE(rva, 0u);
       EXPECT_EQ(b.address, target->base + rva);
       ++checked;
@@ -134,8 +134,8 @@ TEST_P(Graph, EveryIatSlotHoldsTheTargetsExportAddress) {
   const Module* app = p.find("app.exe");
   // The hints of app.exe are real name-table indexes (README), so liba's and libb's imports go by hint.
   for (const auto& b : app->bindings)
-    if (b.dll != "KERNEL32.dll") {
-      EXPECT_EQ(b.how, "hint") << b.function;
+    if (b.dll() != "KERNEL32.dll") {
+      EXPECT_EQ(b.how, How::hint) << b.function();
     }
 }
 
@@ -309,16 +309,16 @@ TEST_P(Graph, ForwarderChainsEndAtTheRealExports) {
 
   const Binding* chain = binding(**app, "Chain");
   ASSERT_NE(chain, nullptr);
-  EXPECT_EQ(chain->dll, "fwd1.dll");
-  EXPECT_EQ(chain->chain, (std::vector<std::string>{"fwd1.dll!Chain", "fwd2.dll!Chain"}));
-  EXPECT_EQ(chain->target, "liba.dll!liba_add");
+  EXPECT_EQ(chain->dll(), "fwd1.dll");
+  EXPECT_EQ(chain->chain(), (std::vector<std::string>{"fwd1.dll!Chain", "fwd2.dll!Chain"}));
+  EXPECT_EQ(chain->target(), "liba.dll!liba_add");
   EXPECT_EQ(chain->address, liba->base + liba_file.export_rva("liba_add"));
 
   const Binding* by_ord = binding(**app, "ByOrd");
   ASSERT_NE(by_ord, nullptr);
-  EXPECT_EQ(by_ord->chain, (std::vector<std::string>{"fwd1.dll!ByOrd"}));
-  EXPECT_EQ(by_ord->target, "liba.dll!liba_mul");  // liba.#2 is liba_mul
-  EXPECT_EQ(by_ord->how, "ordinal");
+  EXPECT_EQ(by_ord->chain(), (std::vector<std::string>{"fwd1.dll!ByOrd"}));
+  EXPECT_EQ(by_ord->target(), "liba.dll!liba_mul");  // liba.#2 is liba_mul
+  EXPECT_EQ(by_ord->how, How::ordinal);
   EXPECT_EQ(by_ord->address, liba->base + liba_file.ordinal_rva(2));
   EXPECT_EQ(liba_file.ordinal_rva(2), liba_file.export_rva("liba_mul"));
 
@@ -326,10 +326,10 @@ TEST_P(Graph, ForwarderChainsEndAtTheRealExports) {
   const Binding* to_b_upper = binding(**app, "ToBUpper");
   ASSERT_NE(to_b, nullptr);
   ASSERT_NE(to_b_upper, nullptr);
-  EXPECT_EQ(to_b->chain, (std::vector<std::string>{"fwd1.dll!ToB"}));
-  EXPECT_EQ(to_b_upper->chain, (std::vector<std::string>{"fwd1.dll!ToBUpper"}));
-  EXPECT_EQ(to_b->target, "libb.dll!libb_twice");
-  EXPECT_EQ(to_b_upper->target, "libb.dll!libb_twice");
+  EXPECT_EQ(to_b->chain(), (std::vector<std::string>{"fwd1.dll!ToB"}));
+  EXPECT_EQ(to_b_upper->chain(), (std::vector<std::string>{"fwd1.dll!ToBUpper"}));
+  EXPECT_EQ(to_b->target(), "libb.dll!libb_twice");
+  EXPECT_EQ(to_b_upper->target(), "libb.dll!libb_twice");
   EXPECT_EQ(to_b->address, libb->base + libb_file.export_rva("libb_twice"));
   EXPECT_EQ(to_b_upper->address, to_b->address);
 
@@ -362,8 +362,8 @@ TEST_P(Graph, OrdinalImportsAndAHintThatIsNoNameIndex) {
   for (uint32_t ordinal : {5u, 6u, 10u}) {
     const Binding* b = binding(**app, "#" + std::to_string(ordinal));
     ASSERT_NE(b, nullptr) << ordinal;
-    EXPECT_EQ(b->how, "ordinal");
-    EXPECT_EQ(b->target, "ordlib.dll!#" + std::to_string(ordinal));
+    EXPECT_EQ(b->how, How::ordinal);
+    EXPECT_EQ(b->target(), "ordlib.dll!#" + std::to_string(ordinal));
     ASSERT_NE(lib.ordinal_rva(ordinal), 0u);
     EXPECT_EQ(b->address, ordlib->base + lib.ordinal_rva(ordinal));
     EXPECT_EQ(view_value(**app, b->iat_rva, pointer_size(**app)), b->address);
@@ -379,7 +379,7 @@ TEST_P(Graph, OrdinalImportsAndAHintThatIsNoNameIndex) {
   ASSERT_EQ(lib.exports().directory.NumberOfNames, 1u);  // ... while the only name index is 0
   const Binding* named = binding(**app, "ord_named");
   ASSERT_NE(named, nullptr);
-  EXPECT_EQ(named->how, "binary search");
+  EXPECT_EQ(named->how, How::binary_search);
   EXPECT_EQ(named->address, ordlib->base + lib.export_rva("ord_named"));
 }
 
@@ -399,10 +399,10 @@ TEST_P(Graph, ApiSetImportsBindToKernelbase) {
   const Binding* exit = binding(**app, "ExitProcess");
   ASSERT_NE(sleep, nullptr);
   ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(sleep->dll, "api-ms-win-core-synch-l1-2-0.dll");
-  EXPECT_EQ(exit->dll, "api-ms-win-core-processthreads-l1-1-0.dll");
-  EXPECT_EQ(sleep->target, "kernelbase.dll!Sleep");
-  EXPECT_EQ(exit->target, "kernelbase.dll!ExitProcess");
+  EXPECT_EQ(sleep->dll(), "api-ms-win-core-synch-l1-2-0.dll");
+  EXPECT_EQ(exit->dll(), "api-ms-win-core-processthreads-l1-1-0.dll");
+  EXPECT_EQ(sleep->target(), "kernelbase.dll!Sleep");
+  EXPECT_EQ(exit->target(), "kernelbase.dll!ExitProcess");
   EXPECT_EQ(sleep->address, kb->base + kb_file.export_rva("Sleep"));
   EXPECT_EQ(exit->address, kb->base + kb_file.export_rva("ExitProcess"));
   // Two contracts, one host: apiset.exe depends on kernelbase.dll once, as fwd1.dll on libb.dll for two forwarders.
@@ -426,9 +426,9 @@ TEST_P(Graph, SchemaSetRedirectsAContract) {
   const Module* k32 = p.find("kernel32.dll");
   ASSERT_NE(k32, nullptr);
   const Binding* exit = binding(**app, "ExitProcess");
-  EXPECT_EQ(exit->target, "kernel32.dll!ExitProcess");
+  EXPECT_EQ(exit->target(), "kernel32.dll!ExitProcess");
   EXPECT_EQ(exit->address, k32->base + FileImage(k32->path).export_rva("ExitProcess"));
-  EXPECT_EQ(binding(**app, "Sleep")->target, "kernelbase.dll!Sleep");  // the other contract is unchanged
+  EXPECT_EQ(binding(**app, "Sleep")->target(), "kernelbase.dll!Sleep");  // the other contract is unchanged
 }
 
 // A schema file ("contract host" lines, '#' comments) loaded with load_file overrides the table the same way.
@@ -443,8 +443,8 @@ TEST_P(Graph, SchemaFileRedirectsAContract) {
   Process p(std::move(o));
   auto app = load_app(p, arch(), "apiset.exe");
   ASSERT_TRUE(app) << app.error().to_string();
-  EXPECT_EQ(binding(**app, "ExitProcess")->target, "kernel32.dll!ExitProcess");
-  EXPECT_EQ(binding(**app, "Sleep")->target, "kernelbase.dll!Sleep");
+  EXPECT_EQ(binding(**app, "ExitProcess")->target(), "kernel32.dll!ExitProcess");
+  EXPECT_EQ(binding(**app, "Sleep")->target(), "kernelbase.dll!Sleep");
 }
 
 // A contract with no host (an empty host in the schema, or no entry at all) fails like a missing DLL, and the failed
@@ -483,8 +483,8 @@ TEST_P(Graph, Kernel32SleepForwardsThroughTheApiSetToKernelbase) {
   const Module* kb = p.find("kernelbase.dll");
   const Binding* sleep = binding(**app, "Sleep");
   ASSERT_NE(sleep, nullptr);
-  EXPECT_EQ(sleep->chain, (std::vector<std::string>{"kernel32.dll!Sleep"}));
-  EXPECT_EQ(sleep->target, "kernelbase.dll!Sleep");
+  EXPECT_EQ(sleep->chain(), (std::vector<std::string>{"kernel32.dll!Sleep"}));
+  EXPECT_EQ(sleep->target(), "kernelbase.dll!Sleep");
   EXPECT_EQ(sleep->address, kb->base + FileImage(kb->path).export_rva("Sleep"));
   EXPECT_EQ(view_value(**app, sleep->iat_rva, pointer_size(**app)), sleep->address);
   ASSERT_EQ(k32->dependencies.size(), 1u);
@@ -577,27 +577,27 @@ TEST_P(Graph, AllowMissingBindsEachMissingImportToItsOwnTrap) {
   EXPECT_EQ(module_names(p), (std::vector<std::string>{"missing.exe", "liba.dll", "kernel32.dll"}));
   const auto& un = p.unresolved();
   ASSERT_EQ(un.size(), 2u);
-  EXPECT_EQ(un[0].importer, "missing.exe");
-  EXPECT_EQ(un[0].dll, "liba.dll");
-  EXPECT_EQ(un[0].function, "liba_no_such_function");
-  EXPECT_EQ(un[0].status, Status::entrypoint_not_found);
-  EXPECT_EQ(un[1].importer, "missing.exe");
-  EXPECT_EQ(un[1].dll, "nosuch.dll");
-  EXPECT_EQ(un[1].function, "nosuch_function");
-  EXPECT_EQ(un[1].status, Status::dll_not_found);
-  EXPECT_NE(un[0].trap, un[1].trap);
+  EXPECT_EQ(un[0].importer_name(), "missing.exe");
+  EXPECT_EQ(un[0].dll(), "liba.dll");
+  EXPECT_EQ(un[0].function(), "liba_no_such_function");
+  EXPECT_EQ(un[0].status(), Status::entrypoint_not_found);
+  EXPECT_EQ(un[1].importer_name(), "missing.exe");
+  EXPECT_EQ(un[1].dll(), "nosuch.dll");
+  EXPECT_EQ(un[1].function(), "nosuch_function");
+  EXPECT_EQ(un[1].status(), Status::dll_not_found);
+  EXPECT_NE(un[0].trap(), un[1].trap());
   for (const auto& u : un) {
-    SCOPED_TRACE(u.function);
-    EXPECT_NE(u.trap, 0u);
-    EXPECT_LT(u.trap, 0x1'0000'0000u);
-    const Binding* b = binding(**app, u.function);
+    SCOPED_TRACE(u.function());
+    EXPECT_NE(u.trap(), 0u);
+    EXPECT_LT(u.trap(), 0x1'0000'0000u);
+    const Binding* b = binding(**app, u.function());
     ASSERT_NE(b, nullptr);
-    EXPECT_EQ(b->how, "trap");
-    EXPECT_EQ(b->address, u.trap);
-    EXPECT_TRUE(b->target.empty());
-    EXPECT_EQ(view_value(**app, b->iat_rva, pointer_size(**app)), u.trap);
-    EXPECT_EQ(p.traps().name_at(u.trap), u.dll + "!" + u.function);
-    const auto q = win::virtual_query(reinterpret_cast<const void*>(u.trap));
+    EXPECT_EQ(b->how, How::trap);
+    EXPECT_EQ(b->address, u.trap());
+    EXPECT_TRUE(b->target().empty());
+    EXPECT_EQ(view_value(**app, b->iat_rva, pointer_size(**app)), u.trap());
+    EXPECT_EQ(p.traps().name_at(u.trap()), std::string(u.dll()) + "!" + u.function());
+    const auto q = win::virtual_query(reinterpret_cast<const void*>(u.trap()));
     ASSERT_TRUE(q);
     EXPECT_EQ(q->protect, 0u);  // reserved, inaccessible: a call there faults
     EXPECT_EQ(q->state, win::MEM_RESERVE);
@@ -617,7 +617,7 @@ TEST_P(Graph, DelayImportsAreLeftForTheFirstCall) {
   ASSERT_TRUE(app) << app.error().to_string();
   EXPECT_EQ(p.find("liba.dll"), nullptr);
   EXPECT_EQ((*app)->delay_dlls, (std::vector<std::string>{"liba.dll"}));
-  for (const auto& b : (*app)->bindings) EXPECT_FALSE(b.delay) << b.function;
+  for (const auto& b : (*app)->bindings) EXPECT_FALSE(b.delay) << b.function();
   FileImage file(path("delayapp.exe"));
   auto delay = pe::parse_delay_imports(*file.image);
   ASSERT_TRUE(delay);
@@ -644,10 +644,10 @@ TEST_P(Graph, BindDelayBindsTheDelayIatNow) {
   for (const auto& b : (*app)->bindings) {
     if (!b.delay) continue;
     ++delayed;
-    EXPECT_EQ(b.dll, "liba.dll");
-    EXPECT_EQ(b.target, "liba.dll!" + b.function);
-    EXPECT_EQ(b.address, liba->base + liba_file.export_rva(b.function)) << b.function;
-    EXPECT_EQ(view_value(**app, b.iat_rva, pointer_size(**app)), b.address) << b.function;
+    EXPECT_EQ(b.dll(), "liba.dll");
+    EXPECT_EQ(b.target(), "liba.dll!" + b.function());
+    EXPECT_EQ(b.address, liba->base + liba_file.export_rva(b.function())) << b.function();
+    EXPECT_EQ(view_value(**app, b.iat_rva, pointer_size(**app)), b.address) << b.function();
   }
   EXPECT_EQ(delayed, 2);  // liba_add, liba_mul
   ASSERT_NE(binding(**app, "liba_add", true), nullptr);

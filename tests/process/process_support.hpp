@@ -143,7 +143,7 @@ inline pemap::test::PeBuilder exe_builder(bool pe32plus, std::vector<pemap::test
 
 inline const Binding* binding(const Module& m, std::string_view function, bool delay = false) {
   for (const auto& b : m.bindings)
-    if (b.function == function && b.delay == delay) return &b;
+    if (b.function() == function && b.delay == delay) return &b;
   return nullptr;
 }
 

@@ -167,7 +167,7 @@ TEST_F(ChildTest, CallingAnUnresolvedImportNamesIt) {
   ASSERT_TRUE(child) << child.error().to_string();
   const auto& unresolved = child->report().unresolved;
   ASSERT_TRUE(std::any_of(unresolved.begin(), unresolved.end(),
-                          [](const ldr::Unresolved& u) { return u.function == "liba_no_such_function"; }));
+                          [](const UnresolvedImport& u) { return u.function == "liba_no_such_function"; }));
   ASSERT_TRUE(child->initialize());
   auto run = child->run_entry();
   ASSERT_TRUE(run) << run.error().to_string();
