@@ -176,10 +176,17 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
 }
 
 Result<Exports> parse_exports(const Image& image) {
+  // Counted first, so that the entries take their size and not the up to twice that of a growing vector.
+  struct Count final : ExportSink {
+    size_t n = 0;
+    void entry(const ExportEntry&) override { ++n; }
+  } count;
+  if (auto counted = walk_exports(image, count); !counted) return counted;
   struct Keep final : ExportSink {
     std::vector<ExportEntry> entries;
     void entry(const ExportEntry& e) override { entries.push_back(e); }
   } keep;
+  keep.entries.reserve(count.n);
   auto out = walk_exports(image, keep);
   if (out) out->entries = std::move(keep.entries);
   return out;

@@ -249,6 +249,16 @@ Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEnt
 
 namespace {
 
+/// A missing DLL's message without the "NAME, imported by IMPORTER, was " that not_found (process.cpp) starts it with,
+/// which every binding to it says already: what is left is the same for every DLL the search did not find, so
+/// thousands of missing DLLs share one Resolution.
+std::string search_failure(const Error& e, std::string_view dll, std::string_view importer) {
+  const std::string prefix = fmt::format("{}, imported by {}, was ", dll, importer);
+  std::string_view why = e.message;
+  if (why.starts_with(prefix)) why.remove_prefix(prefix.size());
+  return std::string(why);
+}
+
 Binding slot(const std::string& dll, const pe::ImportEntry& e, bool delay) {
   // A name is at most ScanBudget::kMaxName (1 MiB) long: 32 bits hold its size.
   const std::string_view name = e.by_ordinal ? std::string_view() : e.name;
@@ -295,7 +305,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
                dep) {
       d.module = *dep;
     } else if (options_.allow_missing && dep.error().status == Status::dll_not_found) {
-      d.missing = held({.status = Status::dll_not_found, .reason = dep.error().message});
+      d.missing = held({.status = Status::dll_not_found, .reason = search_failure(dep.error(), *d.dll, m.name)});
     } else {
       return dep.take_error();
     }
@@ -402,7 +412,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
         if (loaded) {
           dep->module = *loaded;
         } else if (options_.allow_missing && loaded.error().status == Status::dll_not_found) {
-          dep->missing = held({.status = Status::dll_not_found, .reason = loaded.error().message});
+          dep->missing = held({.status = Status::dll_not_found, .reason = search_failure(loaded.error(), dll, m.name)});
         } else {
           error = loaded.take_error();
           return;

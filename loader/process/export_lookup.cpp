@@ -26,26 +26,30 @@ std::string_view how_name(How how) {
 ExportLookup::ExportLookup(pe::Exports exports) : exports_(std::move(exports)) {
   // Into name-table order by placing each at its index (each index names one entry), then closing the gaps the
   // parser left for names it could not read: linear, where a sort was not.
+  const auto& entries = exports_.entries;
   uint32_t count = 0;
-  for (const auto& e : exports_.entries)
+  for (const auto& e : entries)
     if (!e.name.empty()) count = std::max(count, e.name_index + 1);
-  names_.assign(count, Name{0, {}, nullptr});
-  for (const auto& e : exports_.entries)
-    if (!e.name.empty()) names_[e.name_index] = {e.name_index, e.name, &e};
-  std::erase_if(names_, [](const Name& n) { return n.entry == nullptr; });
+  names_.assign(count, kNone);
+  for (size_t k = 0; k < entries.size(); ++k)
+    if (!entries[k].name.empty()) names_[entries[k].name_index] = static_cast<uint32_t>(k);
+  std::erase(names_, kNone);
 }
 
 ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) const {
   name = name.substr(0, kMaxAnsiName);
+  const auto& entries = exports_.entries;
   auto at = std::lower_bound(names_.begin(), names_.end(), uint32_t{hint},
-                             [](const Name& n, uint32_t i) { return n.index < i; });
-  if (at != names_.end() && at->index == hint && at->name == name) return {at->entry, How::hint};
+                             [&](uint32_t k, uint32_t i) { return entries[k].name_index < i; });
+  if (at != names_.end() && entries[*at].name_index == hint && entries[*at].name == name)
+    return {&entries[*at], How::hint};
   // The loader's binary search: it compares as it goes and never checks the order.
   size_t lo = 0, hi = names_.size();
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    const int c = names_[mid].name.compare(name);
-    if (c == 0) return {names_[mid].entry, How::binary_search};
+    const pe::ExportEntry& e = entries[names_[mid]];
+    const int c = e.name.compare(name);
+    if (c == 0) return {&e, How::binary_search};
     if (c < 0)
       lo = mid + 1;
     else

@@ -38,13 +38,9 @@ class ExportLookup {
   const pe::Exports& exports() const { return exports_; }
 
  private:
-  struct Name {
-    uint32_t index;  // position in the name pointer table
-    std::string_view name;
-    const pe::ExportEntry* entry;
-  };
+  static constexpr uint32_t kNone = UINT32_MAX;
   pe::Exports exports_;
-  std::vector<Name> names_;  // by index
+  std::vector<uint32_t> names_;  // indices into exports_.entries, in name pointer table order
 };
 
 }  // namespace pemap::ldr

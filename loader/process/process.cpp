@@ -18,6 +18,7 @@ namespace pemap::ldr {
 
 namespace {
 
+// bind.cpp's search_failure takes the "NAME, imported by IMPORTER, was " off for the records of missing DLLs.
 Error not_found(std::string name, std::string importer, const std::string& searched) {
   Error e =
       make_error(Status::dll_not_found, "module search", Location{},

@@ -14,7 +14,7 @@ namespace pemap::ldr {
 namespace {
 constexpr uint64_t kChunk = 0x10000;
 constexpr uint64_t kPerChunk = kChunk / TrapTable::kSpacing;
-constexpr size_t kBlock = 0x10000;  // names are copied into blocks of this size
+constexpr size_t kFirstBlock = 0x1000, kBlock = 0x10000;  // names are copied into blocks of up to this size
 }  // namespace
 
 TrapTable::~TrapTable() {
@@ -46,7 +46,9 @@ bool TrapTable::reserve_chunk() {
 
 const char* TrapTable::keep(std::string_view name) {
   if (name.size() + 1 > left_) {
-    const size_t size = std::max(name.size() + 1, kBlock);
+    // Blocks double from 4 KiB to 64 KiB: a load with one missing import does not pay for thousands.
+    block_ = std::min(block_ == 0 ? kFirstBlock : 2 * block_, kBlock);
+    const size_t size = std::max(name.size() + 1, block_);
     blocks_.push_back(std::make_unique<char[]>(size));
     free_ = blocks_.back().get();
     left_ = size;

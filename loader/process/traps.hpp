@@ -40,7 +40,7 @@ class TrapTable {
   std::vector<const char*> names_;
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* free_ = nullptr;
-  size_t left_ = 0;
+  size_t left_ = 0, block_ = 0;
   std::vector<uint32_t> slots_;  // open addressing by name: trap + 1, 0 for empty; a power of two, at most half full
 };
 

@@ -155,6 +155,40 @@ TEST_P(Bind, UnsortedNamesBinarySearchMissesWhatTheHintFinds) {
   EXPECT_EQ(p.unresolved()[0].status(), Status::entrypoint_not_found);
 }
 
+// Missing DLLs: every slot bound to a trap of its own, while what the search found (nothing, and where it looked)
+// is held once for all of them; the binding names the DLL and the importer. Without allow_missing the error
+// still says both.
+TEST_P(Bind, MissingDllsShareOneRecordOfTheSearch) {
+  TempDir dir;
+  const auto exe_path = dir.write("m.exe", exe({{.dll = "gone1.dll", .entries = {by_name("f"), by_name("g")}},
+                                                {.dll = "gone2.dll", .entries = {by_name("f")}}})
+                                               .build());
+  LoadOptions o;
+  o.allow_missing = true;
+  Process p(std::move(o));
+  auto app = p.load_executable(exe_path);
+  ASSERT_TRUE(app) << app.error().to_string();
+  const auto& u = p.unresolved();
+  ASSERT_EQ(u.size(), 3u);
+  EXPECT_EQ(u[0].dll(), "gone1.dll");
+  EXPECT_EQ(u[2].dll(), "gone2.dll");
+  EXPECT_EQ(u[2].function(), "f");
+  EXPECT_NE(u[0].trap(), u[2].trap()) << "gone1.dll!f and gone2.dll!f are different functions";
+  for (const auto& x : u) {
+    EXPECT_EQ(x.status(), Status::dll_not_found);
+    EXPECT_EQ(x.binding().resolution, u[0].binding().resolution);
+    EXPECT_TRUE(x.reason().starts_with("not found (searched ")) << x.reason();
+    EXPECT_NE(x.reason().find("ERROR_MOD_NOT_FOUND"), std::string::npos) << x.reason();
+  }
+  EXPECT_EQ((*app)->resolutions.size(), 1u);
+
+  Process strict(LoadOptions{});
+  auto refused = strict.load_executable(exe_path);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("gone1.dll, imported by m.exe, was not found (searched "), std::string::npos)
+      << refused.error().message;
+}
+
 // Name lookups are case-sensitive: "Alpha" is not "alpha" ("Imports": binary search, case-sensitive).
 TEST_P(Bind, ExportNamesAreCaseSensitive) {
   TempDir dir;
