@@ -1,7 +1,10 @@
-// Export lookup over the parsed table.
+// Export lookup over the image's export directory, read at each lookup as LdrGetProcedureAddress reads it.
 #include "process/export_lookup.hpp"
 
 #include <algorithm>
+
+#include "pe/image.hpp"
+#include "pe/scan_budget.hpp"
 
 namespace pemap::ldr {
 
@@ -23,33 +26,64 @@ std::string_view how_name(How how) {
   return "?";
 }
 
-ExportLookup::ExportLookup(pe::Exports exports) : exports_(std::move(exports)) {
-  // Into name-table order by placing each at its index (each index names one entry), then closing the gaps the
-  // parser left for names it could not read: linear, where a sort was not.
-  const auto& entries = exports_.entries;
-  uint32_t count = 0;
-  for (const auto& e : entries)
-    if (!e.name.empty()) count = std::max(count, e.name_index + 1);
-  names_.assign(count, kNone);
-  for (size_t k = 0; k < entries.size(); ++k)
-    if (!entries[k].name.empty()) names_[entries[k].name_index] = static_cast<uint32_t>(k);
-  std::erase(names_, kNone);
+Result<ExportLookup> ExportLookup::create(const pe::Image& image) {
+  ExportLookup out;
+  const auto used = image.used_directory(pe::kDirExport);
+  if (!used) return out;
+  auto d = image.read_rva<pe::ExportDirectory>(used->VirtualAddress, "export directory");
+  if (!d) return d.take_error();
+  out.image_ = &image;
+  out.dir_ = *d;
+  out.dir_begin_ = used->VirtualAddress;
+  out.dir_end_ = out.dir_begin_ + used->Size;
+  // The counts as the parser clamps them (pe/exports.cpp): no more slots than the image has room for.
+  out.functions_ = std::min<uint64_t>(d->NumberOfFunctions, image.mapped_size() / 4);
+  out.names_ = std::min<uint64_t>({d->NumberOfNames, image.mapped_size() / 4, pe::entry_budget(image)});
+  return out;
+}
+
+std::optional<std::string_view> ExportLookup::name_at(uint64_t index) const {
+  const auto rva = image_->read_rva<uint32_t>(dir_.AddressOfNames + index * 4, "export name pointer table");
+  if (!rva) return std::nullopt;
+  const auto name = image_->read_string(*rva, "export name", pe::ScanBudget::kMaxName);
+  if (!name) return std::nullopt;
+  return *name;
+}
+
+std::optional<pe::ExportEntry> ExportLookup::at_slot(uint64_t slot, std::string_view name, uint32_t name_index) const {
+  if (slot >= functions_) return std::nullopt;
+  const auto rva = image_->read_rva<uint32_t>(dir_.AddressOfFunctions + slot * 4, "export address table");
+  if (!rva || *rva == 0) return std::nullopt;
+  pe::ExportEntry e;
+  e.ordinal = static_cast<uint32_t>(dir_.Base + slot);
+  e.rva = *rva;
+  e.name = name;
+  e.name_index = name_index;
+  if (*rva >= dir_begin_ && *rva < dir_end_) {
+    // As the parser reads it: a forwarder string, or (when there is none) an export at that address.
+    if (auto f = image_->read_string(*rva, "export forwarder", 1024); f && !f->empty()) e.forwarder = *f;
+  }
+  return e;
 }
 
 ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) const {
+  if (!image_) return {};
   name = name.substr(0, kMaxAnsiName);
-  const auto& entries = exports_.entries;
-  auto at = std::lower_bound(names_.begin(), names_.end(), uint32_t{hint},
-                             [&](uint32_t k, uint32_t i) { return entries[k].name_index < i; });
-  if (at != names_.end() && entries[*at].name_index == hint && entries[*at].name == name)
-    return {&entries[*at], How::hint};
-  // The loader's binary search: it compares as it goes and never checks the order.
-  size_t lo = 0, hi = names_.size();
+  auto found = [&](uint64_t index, How how) -> Found {
+    const auto ord = image_->read_rva<uint16_t>(dir_.AddressOfNameOrdinals + index * 2, "export ordinal table");
+    if (!ord) return {};
+    return {at_slot(*ord, name, static_cast<uint32_t>(index)), how};
+  };
+  if (hint < names_)
+    if (const auto at = name_at(hint); at && *at == name) return found(hint, How::hint);
+  // The loader's binary search: it compares as it goes and never checks the order. A name it cannot read ends it.
+  uint64_t lo = 0, hi = names_;
   while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    const pe::ExportEntry& e = entries[names_[mid]];
-    const int c = e.name.compare(name);
-    if (c == 0) return {&e, How::binary_search};
+    const uint64_t mid = lo + (hi - lo) / 2;
+    const auto at = name_at(mid);
+    if (!at) return {};
+    const int c = at->compare(name);
+    if (c == 0) return found(mid, How::binary_search);
     if (c < 0)
       lo = mid + 1;
     else
@@ -59,11 +93,30 @@ ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) 
 }
 
 ExportLookup::Found ExportLookup::by_ordinal(uint32_t ordinal) const {
-  const auto& entries = exports_.entries;  // in ordinal order
-  auto it = std::lower_bound(entries.begin(), entries.end(), ordinal,
-                             [](const pe::ExportEntry& e, uint32_t o) { return e.ordinal < o; });
-  if (it == entries.end() || it->ordinal != ordinal || it->rva == 0) return {};
-  return {&*it, How::ordinal};
+  if (!image_ || ordinal < dir_.Base) return {};
+  const uint64_t slot = ordinal - dir_.Base;
+  if (!slot_names_made_) {
+    // Only to say which name an ordinal import reached ("liba.dll!liba_mul"), as the parser lists it: the first.
+    slot_names_made_ = true;
+    for (uint64_t i = 0; i < names_; ++i) {
+      const auto ord = image_->read_rva<uint16_t>(dir_.AddressOfNameOrdinals + i * 2, "export ordinal table");
+      if (!ord) break;
+      if (*ord < functions_) slot_names_.emplace_back(*ord, static_cast<uint32_t>(i));
+    }
+    std::stable_sort(slot_names_.begin(), slot_names_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  std::string_view name;
+  uint32_t index = 0;
+  auto named = std::lower_bound(slot_names_.begin(), slot_names_.end(), slot,
+                                [](const auto& p, uint64_t s) { return p.first < s; });
+  for (; named != slot_names_.end() && named->first == slot; ++named)
+    if (const auto n = name_at(named->second)) {
+      name = *n;
+      index = named->second;
+      break;
+    }
+  return {at_slot(slot, name, index), How::ordinal};
 }
 
 }  // namespace pemap::ldr

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string_view>
 #include <vector>
@@ -21,13 +22,18 @@ enum class How : uint8_t { hint, binary_search, ordinal, bound, host, trap };
 std::string_view how_name(How how);
 inline std::ostream& operator<<(std::ostream& out, How how) { return out << how_name(how); }
 
+/// Reads the export directory of the image it was made for, as the loader does, at each lookup: nothing is kept
+/// per export (a table of millions costs a lookup log2 of it, not a record each). The image must outlive it.
 class ExportLookup {
  public:
-  explicit ExportLookup(pe::Exports exports);
+  /// An image without an export directory exports nothing; one whose directory cannot be read is an error.
+  static Result<ExportLookup> create(const pe::Image& image);
+  /// Exports nothing.
+  ExportLookup() = default;
 
   struct Found {
-    const pe::ExportEntry* entry = nullptr;
-    How how = How::hint;  ///< hint, binary_search or ordinal
+    std::optional<pe::ExportEntry> entry;  ///< views the image; empty when not found
+    How how = How::hint;                   ///< hint, binary_search or ordinal
   };
   /// `hint` indexes the name pointer table; when that name is not `name`, a binary search of the table (which
   /// the loader trusts to be sorted: an unsorted table can miss a name that is there).
@@ -35,12 +41,18 @@ class ExportLookup {
   /// `ordinal` is biased: the slot is ordinal - Base. An empty slot (RVA 0) is not found.
   Found by_ordinal(uint32_t ordinal) const;
 
-  const pe::Exports& exports() const { return exports_; }
-
  private:
-  static constexpr uint32_t kNone = UINT32_MAX;
-  pe::Exports exports_;
-  std::vector<uint32_t> names_;  // indices into exports_.entries, in name pointer table order
+  std::optional<std::string_view> name_at(uint64_t index) const;
+  /// The export in address-table slot `slot` (named `name` at `name_index`, when looked up by name), if it is one.
+  std::optional<pe::ExportEntry> at_slot(uint64_t slot, std::string_view name, uint32_t name_index) const;
+
+  const pe::Image* image_ = nullptr;
+  pe::ExportDirectory dir_{};
+  uint64_t dir_begin_ = 0, dir_end_ = 0;  // forwarders point inside
+  uint64_t functions_ = 0, names_ = 0;    // as many as the image can hold
+  // By ordinal, the slot's first name: (slot, name index) sorted by slot, made at the first ordinal lookup.
+  mutable std::vector<std::pair<uint32_t, uint32_t>> slot_names_;
+  mutable bool slot_names_made_ = false;
 };
 
 }  // namespace pemap::ldr

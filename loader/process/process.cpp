@@ -50,9 +50,9 @@ uint64_t mix(uint64_t x) {
 
 const ExportLookup& Module::exports() const {
   if (!exports_) {
-    auto parsed = pe::parse_exports(image());
-    if (!parsed) exports_error = parsed.error().to_string();
-    exports_ = std::make_unique<ExportLookup>(parsed ? std::move(*parsed) : pe::Exports{});
+    auto made = ExportLookup::create(image());
+    if (!made) exports_error = made.error().to_string();
+    exports_ = std::make_unique<ExportLookup>(made ? std::move(*made) : ExportLookup{});
   }
   return *exports_;
 }

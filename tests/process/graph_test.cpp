@@ -502,7 +502,7 @@ TEST_P(Graph, Kernel32AloneLoadsNothingElse) {
   EXPECT_TRUE((*k32)->bindings.empty());
   const auto& exports = (*k32)->exports();
   const auto found = exports.by_name("Sleep", 0);
-  ASSERT_NE(found.entry, nullptr);
+  ASSERT_TRUE(found.entry.has_value());
   EXPECT_EQ(found.entry->forwarder, "api-ms-win-core-synch-l1-2-0.Sleep");
 }
 
