@@ -243,7 +243,6 @@ Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEnt
     return make_error(Status::invalid_image_format, fmt::format("import {}!{} of {}", b.dll(), b.function(), m.name),
                       Location::rva(e.iat_rva), "the IAT slot lies outside the image's sections");
   m.bindings.push_back(b);
-  if (b.how == How::trap) unresolved_.push_back({&m, m.bindings.size() - 1});
   return true;
 }
 

@@ -102,7 +102,7 @@ Result<Module*> Process::load_library(const std::string& name_or_path) {
 }
 
 Result<Module*> Process::load_top(const std::string& name_or_path, bool executable) {
-  const size_t before = modules_.size(), unresolved_before = unresolved_.size();
+  const size_t before = modules_.size();
   std::vector<std::pair<uint32_t, size_t>> was;  // each module's references and dependency count
   for (const auto& m : modules_) was.emplace_back(m->references, m->dependencies.size());
   const bool is_path = name_or_path.find('/') != std::string::npos;
@@ -113,7 +113,6 @@ Result<Module*> Process::load_top(const std::string& name_or_path, bool executab
   // LoadLibrary undoes a failed load: what it mapped goes, what it referenced is as it was, and so are the
   // dependency edges it added (only ever appended), even between modules loaded before it.
   while (modules_.size() > before) modules_.pop_back();
-  unresolved_.resize(unresolved_before);
   for (size_t i = 0; i < before; ++i) {
     modules_[i]->references = was[i].first;
     modules_[i]->dependencies.resize(was[i].second);
@@ -412,13 +411,25 @@ void Process::release(Module* m, const std::function<void(const Module&)>& befor
   emit({.step = Step::unload, .module = m->name, .address = m->base});
   const auto deps = m->dependencies;
   auto it = std::find_if(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == m; });
-  // Others that list it (a cycle) forget it before it goes, and so do the unresolved imports, which view it.
+  // Others that list it (a cycle) forget it before it goes.
   for (auto& other : modules_) std::erase(other->dependencies, m);
-  std::erase_if(unresolved_, [&](const Unresolved& u) { return u.importer == m; });
   modules_.erase(it);
   for (auto d = deps.rbegin(); d != deps.rend(); ++d)
     if (std::any_of(modules_.begin(), modules_.end(), [&](const auto& p) { return p.get() == *d; }))
       release(*d, before_unmap);
+}
+
+std::vector<Unresolved> Process::unresolved() const {
+  std::vector<Unresolved> out;
+  size_t count = 0;
+  for (const auto& m : modules_)
+    count += static_cast<size_t>(
+        std::count_if(m->bindings.begin(), m->bindings.end(), [](const Binding& b) { return b.how == How::trap; }));
+  out.reserve(count);
+  for (const auto& m : modules_)
+    for (size_t i = 0; i < m->bindings.size(); ++i)
+      if (m->bindings[i].how == How::trap) out.push_back({m.get(), i});
+  return out;
 }
 
 std::vector<const Module*> Process::initialization_order() const {

@@ -167,8 +167,8 @@ class Process {
   Module* find(std::string_view name) const;
   /// The order DllMain would run in: every module after the ones it depends on.
   std::vector<const Module*> initialization_order() const;
-  /// The imports bound to traps, in the order they were bound.
-  const std::vector<Unresolved>& unresolved() const { return unresolved_; }
+  /// The imports bound to traps: by importer in load order, then in slot order. Made from the bindings when asked.
+  std::vector<Unresolved> unresolved() const;
   const TrapTable& traps() const { return traps_; }
   const LoadOptions& options() const { return options_; }
 
@@ -213,7 +213,6 @@ class Process {
   Placer placer_;
   std::shared_ptr<ModuleLocator> locator_;
   std::vector<std::unique_ptr<Module>> modules_;
-  std::vector<Unresolved> unresolved_;
   TrapTable traps_;
   unsigned next_order_ = 0;
   uint32_t next_tls_index_ = 0;

@@ -88,8 +88,9 @@ void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module&
     for (const auto& g : m->section->regions())
       w.put(g.rva).put(g.size).put(g.name).put(g.protect).put(g.backing == win::ImageRegion::Backing::shared);
   }
-  w.put(process.unresolved().size());
-  for (const auto& u : process.unresolved())
+  const auto unresolved = process.unresolved();
+  w.put(unresolved.size());
+  for (const auto& u : unresolved)
     w.put(u.importer_name()).put(u.dll()).put(u.function()).put(u.status()).put(u.reason()).put(u.trap());
 }
 void get_report(wire::Reader& r, ChildReport& out) {
@@ -149,8 +150,10 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   if (g_process) {
     if (const std::string trap = g_process->traps().name_at(rip); !trap.empty()) {
       std::string why = "it was not resolved at load";
-      for (const auto& u : g_process->unresolved())
-        if (u.trap() == rip) why = u.reason();
+      // No allocation here beyond the message: the bindings are searched where they are.
+      for (const auto& m : g_process->modules())
+        for (const auto& b : m->bindings)
+          if (b.how == ldr::How::trap && b.address == rip) why = b.resolution->reason;
       message = fmt::format("the program called {}, an import bound to the trap address {:#x}: {}", trap, rip, why);
     }
   }

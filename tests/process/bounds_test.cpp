@@ -83,10 +83,11 @@ class PeakHeap {
 
 /// Room for what every load costs whatever the file: module records, the search path, fmt buffers, events.
 constexpr uint64_t kSlack = uint64_t{1} << 20;
-/// What the loader may keep beside the file's bytes: its records of a table (a 48-byte Binding per IAT slot, a
-/// 48-byte ExportEntry and a 4-byte name index per export) cost more than the 16 bytes of file and 16 of image an
-/// entry can take, so a table made of nothing but entries takes up to about 2.7 times file + SizeOfImage
-/// (docs/limits.md "Records"). Three times, plus kSlack, is the bound every load here keeps.
+/// What the loader may keep beside the file's bytes: its record of an import (a 48-byte Binding per IAT slot, and
+/// for a missing function its trap) costs more than the 16 bytes of file and 16 of image an import can take, so an
+/// import table made of nothing but entries takes up to about 2.4 times file + SizeOfImage (docs/limits.md
+/// "Records"); exports, sections and relocations are read where they are. Three times, plus kSlack, is the bound
+/// every load here keeps.
 constexpr uint64_t kTimesFileAndImage = 3;
 
 class FindsNothing : public ModuleLocator {
