@@ -39,13 +39,21 @@ Result<ExportLookup> ExportLookup::create(const pe::Image& image) {
   // The counts as the parser clamps them (pe/exports.cpp): no more slots than the image has room for.
   out.functions_ = std::min<uint64_t>(d->NumberOfFunctions, image.mapped_size() / 4);
   out.names_ = std::min<uint64_t>({d->NumberOfNames, image.mapped_size() / 4, pe::entry_budget(image)});
+  if (auto t = image.contiguous(d->AddressOfNames, out.names_ * 4)) out.name_table_ = *t;
+  if (auto t = image.contiguous(d->AddressOfNameOrdinals, out.names_ * 2)) out.ordinal_table_ = *t;
   return out;
 }
 
 std::optional<std::string_view> ExportLookup::name_at(uint64_t index) const {
-  const auto rva = image_->read_rva<uint32_t>(dir_.AddressOfNames + index * 4, "export name pointer table");
-  if (!rva) return std::nullopt;
-  const auto name = image_->read_string(*rva, "export name", pe::ScanBudget::kMaxName);
+  uint32_t rva = 0;
+  if (!name_table_.empty()) {
+    rva = load<uint32_t>(name_table_, index * 4);
+  } else if (auto r = image_->read_rva<uint32_t>(dir_.AddressOfNames + index * 4, "export name pointer table")) {
+    rva = *r;
+  } else {
+    return std::nullopt;
+  }
+  const auto name = image_->read_string(rva, "export name", pe::ScanBudget::kMaxName);
   if (!name) return std::nullopt;
   return *name;
 }
@@ -66,11 +74,18 @@ std::optional<pe::ExportEntry> ExportLookup::at_slot(uint64_t slot, std::string_
   return e;
 }
 
+std::optional<uint16_t> ExportLookup::slot_of(uint64_t index) const {
+  if (!ordinal_table_.empty()) return load<uint16_t>(ordinal_table_, index * 2);
+  auto ord = image_->read_rva<uint16_t>(dir_.AddressOfNameOrdinals + index * 2, "export ordinal table");
+  if (!ord) return std::nullopt;
+  return *ord;
+}
+
 ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) const {
   if (!image_) return {};
   name = name.substr(0, kMaxAnsiName);
   auto found = [&](uint64_t index, How how) -> Found {
-    const auto ord = image_->read_rva<uint16_t>(dir_.AddressOfNameOrdinals + index * 2, "export ordinal table");
+    const auto ord = slot_of(index);
     if (!ord) return {};
     return {at_slot(*ord, name, static_cast<uint32_t>(index)), how};
   };
@@ -99,7 +114,7 @@ ExportLookup::Found ExportLookup::by_ordinal(uint32_t ordinal) const {
     // Only to say which name an ordinal import reached ("liba.dll!liba_mul"), as the parser lists it: the first.
     slot_names_made_ = true;
     for (uint64_t i = 0; i < names_; ++i) {
-      const auto ord = image_->read_rva<uint16_t>(dir_.AddressOfNameOrdinals + i * 2, "export ordinal table");
+      const auto ord = slot_of(i);
       if (!ord) break;
       if (*ord < functions_) slot_names_.emplace_back(*ord, static_cast<uint32_t>(i));
     }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pe/bytes.hpp"
 #include "pe/exports.hpp"
 
 namespace pemap::ldr {
@@ -43,6 +44,7 @@ class ExportLookup {
 
  private:
   std::optional<std::string_view> name_at(uint64_t index) const;
+  std::optional<uint16_t> slot_of(uint64_t index) const;
   /// The export in address-table slot `slot` (named `name` at `name_index`, when looked up by name), if it is one.
   std::optional<pe::ExportEntry> at_slot(uint64_t slot, std::string_view name, uint32_t name_index) const;
 
@@ -50,6 +52,9 @@ class ExportLookup {
   pe::ExportDirectory dir_{};
   uint64_t dir_begin_ = 0, dir_end_ = 0;  // forwarders point inside
   uint64_t functions_ = 0, names_ = 0;    // as many as the image can hold
+  // The name pointer and ordinal tables when the file holds each whole in one region (as every linker writes
+  // them): read without resolving an RVA per entry. Empty otherwise, and then read through the image.
+  Bytes name_table_, ordinal_table_;
   // By ordinal, the slot's first name: (slot, name index) sorted by slot, made at the first ordinal lookup.
   mutable std::vector<std::pair<uint32_t, uint32_t>> slot_names_;
   mutable bool slot_names_made_ = false;
