@@ -2,6 +2,7 @@
 // and any forwarders, bound imports kept while they are still true, delay-load imports bound only when asked.
 #include <algorithm>
 #include <set>
+#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -12,15 +13,17 @@
 
 namespace pemap::ldr {
 
-/// One descriptor as the first walk of a table found it: its module (normalized, held by the importer), how many
-/// slots it has, and where they go: a loaded module, the host, or nowhere (why is its `missing`).
+/// One descriptor as the first walk of a table found it: its module as the file names it and normalized (held by
+/// the importer), its TimeDateStamp, how many slots it has, and where they go: a loaded module, the host, or
+/// nowhere (why is its `missing`).
 struct Dependency {
+  std::string_view named;
   const std::string* dll = nullptr;
-  pe::ImportDescriptor descriptor{};
-  size_t count = 0;
   Module* module = nullptr;
-  bool host = false;
   const Resolution* missing = nullptr;
+  size_t count = 0;
+  uint32_t stamp = 0;
+  bool host = false;
 };
 
 namespace {
@@ -57,10 +60,14 @@ Visit<M, OnModule, OnEntry> visit(OnModule m, OnEntry e) {
 
 /// The first walk: each descriptor with its count of entries, none of the entries kept.
 template <class M, class Walk>
-Result<std::vector<std::pair<M, size_t>>> descriptors(const pe::Image& image, Walk walk) {
-  std::vector<std::pair<M, size_t>> out;
-  auto counting =
-      visit<M>([&](const M& m) { out.emplace_back(m, 0); }, [&](const pe::ImportEntry&) { ++out.back().second; });
+Result<std::vector<Dependency>> descriptors(const pe::Image& image, Walk walk) {
+  std::vector<Dependency> out;
+  auto counting = visit<M>(
+      [&](const M& m) {
+        out.push_back({.named = m.dll.substr(0, 256)});
+        if constexpr (std::is_same_v<M, pe::ImportModule>) out.back().stamp = m.descriptor.TimeDateStamp;
+      },
+      [&](const pe::ImportEntry&) { ++out.back().count; });
   if (auto walked = walk(image, counting); !walked) return walked.take_error();
   return out;
 }
@@ -278,24 +285,22 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   // every module first; then the slots.
   auto found = descriptors<pe::ImportModule>(image, pe::walk_imports);
   if (!found) return found.take_error();
+  std::vector<Dependency>& deps = *found;
   auto bound = pe::parse_bound_imports(image);
   std::string names;
   size_t slots = 0;
-  for (const auto& [im, count] : *found) {
-    names += (names.empty() ? "" : ", ") + std::string(im.dll.substr(0, 256));
-    slots += count;
+  for (const auto& d : deps) {
+    names += (names.empty() ? "" : ", ") + std::string(d.named);
+    slots += d.count;
   }
-  emit({.step = Step::imports, .depth = depth, .module = m.name, .target = names, .count = found->size()});
+  emit({.step = Step::imports, .depth = depth, .module = m.name, .target = names, .count = deps.size()});
 
   // Every module the descriptors name is loaded first, then the slots are filled (Windows 8 on maps the whole
   // graph before it snaps: a missing DLL is reported before a missing function).
   ResolutionSet held(m.resolutions);
-  std::vector<Dependency> deps;
-  deps.reserve(found->size());
-  for (const auto& [im, count] : *found) {
-    Dependency d{.dll = &m.import_dlls.emplace_back(normalize_module_name(im.dll.substr(0, 256))),
-                 .descriptor = im.descriptor,
-                 .count = count};
+  for (Dependency& d : deps) {
+    d.dll = &m.import_dlls.emplace_back(normalize_module_name(d.named));
+    const size_t count = d.count;
     if (options_.host && options_.host->serves(host_name(*d.dll))) {
       d.host = true;  // served by the host: no file
     } else if (auto dep = depend(m, *d.dll, depth + 1,
@@ -308,9 +313,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
     } else {
       return dep.take_error();
     }
-    deps.push_back(d);
   }
-  found->clear();
 
   const unsigned ptr = image.pointer_size();
   PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
@@ -330,8 +333,8 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
         // Bound imports: the IAT already holds the addresses, true while the target is the very file
         // (TimeDateStamp) at its preferred base. A stamp of -1 means "see the bound import directory".
         keep = false;
-        if (dep->module && dep->descriptor.TimeDateStamp != 0) {
-          uint32_t stamp = dep->descriptor.TimeDateStamp;
+        if (dep->module && dep->stamp != 0) {
+          uint32_t stamp = dep->stamp;
           if (stamp == 0xffffffff) {
             stamp = 0;
             if (bound)
@@ -382,19 +385,22 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   auto found = descriptors<pe::DelayImportModule>(image, pe::walk_delay_imports);
   if (!found) return true;  // the loader never reads this table; the delay-load helper does, at the first call
   if (!options_.bind_delay) {
-    for (const auto& [dm, count] : *found) {
-      m.delay_dlls.push_back(normalize_module_name(dm.dll.substr(0, 256)));
+    for (const auto& d : *found) {
+      m.delay_dlls.push_back(normalize_module_name(d.named));
       emit({.step = Step::delay,
             .depth = depth,
             .module = m.name,
             .target = m.delay_dlls.back(),
             .reason = "left for the first call, as the delay-load helper would",
-            .count = count,
+            .count = d.count,
             .ok = false});
     }
     return true;
   }
   // Bound now, as if each had been called: each module loaded as its descriptor comes, then its slots filled.
+  size_t slots = 0;
+  for (const auto& d : *found) slots += d.count;
+  m.bindings.reserve(m.bindings.size() + slots);
   ResolutionSet held(m.resolutions);
   PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
   size_t next = 0;
@@ -403,7 +409,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   auto slots_of = visit<pe::DelayImportModule>(
       [&](const pe::DelayImportModule& dm) {
         if (error) return;
-        const size_t count = next < found->size() ? (*found)[next++].second : 0;
+        const size_t count = next < found->size() ? (*found)[next++].count : 0;
         const std::string& dll = m.import_dlls.emplace_back(normalize_module_name(dm.dll.substr(0, 256)));
         m.delay_dlls.push_back(dll);
         dep = Dependency{.dll = &dll, .count = count};

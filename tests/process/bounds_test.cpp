@@ -85,10 +85,10 @@ class PeakHeap {
 constexpr uint64_t kSlack = uint64_t{1} << 20;
 /// What the loader may keep beside the file's bytes: its record of an import (a 48-byte Binding per IAT slot, and
 /// for a missing function its trap) costs more than the 16 bytes of file and 16 of image an import can take, so an
-/// import table made of nothing but entries takes up to about 2.4 times file + SizeOfImage (docs/limits.md
-/// "Records"); exports, sections and relocations are read where they are. Three times, plus kSlack, is the bound
-/// every load here keeps.
-constexpr uint64_t kTimesFileAndImage = 3;
+/// import table made of nothing but entries takes up to about 2 times file + SizeOfImage (docs/limits.md
+/// "Records"); exports, sections and relocations are read where they are. Two and a half times, plus kSlack, is
+/// the bound every load here keeps.
+constexpr uint64_t kHalvesOfFileAndImage = 5;
 
 class FindsNothing : public ModuleLocator {
  public:
@@ -101,8 +101,8 @@ struct Measured {
   std::optional<Error> refused;
   size_t bindings = 0, unresolved = 0;
   uint64_t fixups = 0;  ///< relocations applied, every module
-  /// The file and its image, kTimesFileAndImage over, and a constant.
-  uint64_t budget() const { return kTimesFileAndImage * (file_size + size_of_image) + kSlack; }
+  /// The file and its image, kHalvesOfFileAndImage halves of them, and a constant.
+  uint64_t budget() const { return kHalvesOfFileAndImage * (file_size + size_of_image) / 2 + kSlack; }
 };
 
 /// Loads `top` (with `others` beside it) as the executable, allow_missing and bind_delay, measures the heap peak of
