@@ -38,7 +38,7 @@ uint64_t load_and_free(const std::string& path, bool executable) {
       sink += m->bindings.size() + m->relocations.pages_made_private;
     }
     for (const auto& u : process.unresolved())
-      if (u.trap) reserved.emplace_back(u.trap & ~uint64_t{0xfff}, 0x1000);
+      if (u.trap()) reserved.emplace_back(u.trap() & ~uint64_t{0xfff}, 0x1000);
     const std::string name = (*loaded)->name;
     if (!process.free_library(name)) sink += 1;
   }
