@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "pe/imports.hpp"
+#include "pe/scan_budget.hpp"
 #include "process/page_writer.hpp"
 #include "process/process.hpp"
 
@@ -265,6 +266,8 @@ std::string search_failure(const Error& e, std::string_view dll, std::string_vie
   return std::string(why);
 }
 
+static_assert(pe::ScanBudget::kMaxName <= UINT32_MAX, "a Binding holds a name's size in 32 bits");
+
 Binding slot(const std::string& dll, const pe::ImportEntry& e, bool delay) {
   // A name is at most ScanBudget::kMaxName (1 MiB) long: 32 bits hold its size.
   const std::string_view name = e.by_ordinal ? std::string_view() : e.name;
@@ -434,7 +437,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
         if (auto snapped = snap(m, *dep, e, slot(*dep->dll, e, true), iat, held, depth); !snapped)
           error = snapped.take_error();
       });
-  (void)pe::walk_delay_imports(image, slots_of);  // the first walk read it, so this one does
+  if (auto walked = pe::walk_delay_imports(image, slots_of); !walked) return walked.take_error();
   if (error) return std::move(*error);
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();

@@ -44,18 +44,46 @@ Result<ExportLookup> ExportLookup::create(const pe::Image& image) {
   return out;
 }
 
-std::optional<std::string_view> ExportLookup::name_at(uint64_t index) const {
-  uint32_t rva = 0;
-  if (!name_table_.empty()) {
-    rva = load<uint32_t>(name_table_, index * 4);
-  } else if (auto r = image_->read_rva<uint32_t>(dir_.AddressOfNames + index * 4, "export name pointer table")) {
-    rva = *r;
-  } else {
-    return std::nullopt;
+std::optional<uint32_t> ExportLookup::name_rva(uint64_t index) const {
+  if (!name_table_.empty()) return load<uint32_t>(name_table_, index * 4);
+  auto r = image_->read_rva<uint32_t>(dir_.AddressOfNames + index * 4, "export name pointer table");
+  if (!r) return std::nullopt;
+  return *r;
+}
+
+std::optional<int> ExportLookup::compare_name(uint64_t index, std::string_view name) const {
+  const auto rva = name_rva(index);
+  if (!rva) return std::nullopt;
+  // The bytes the mapped image holds, in runs of file data, zero fill read a byte at a time.
+  const uint64_t want = name.size() + 1;  // and its NUL
+  for (uint64_t k = 0; k < want;) {
+    Bytes run = image_->file_span(*rva + k);
+    std::byte zero_fill{};
+    if (run.empty()) {
+      auto b = image_->read_rva<std::byte>(*rva + k, "export name");
+      if (!b) return std::nullopt;
+      zero_fill = *b;
+      run = {&zero_fill, 1};
+    }
+    const uint64_t n = std::min<uint64_t>(run.size(), want - k);
+    for (uint64_t i = 0; i < n; ++i, ++k) {
+      const auto theirs = std::to_integer<unsigned char>(run[i]);
+      const auto ours = k < name.size() ? static_cast<unsigned char>(name[k]) : 0;
+      if (theirs != ours) return theirs < ours ? -1 : 1;
+      if (theirs == 0) return 0;
+    }
   }
-  const auto name = image_->read_string(rva, "export name", pe::ScanBudget::kMaxName);
-  if (!name) return std::nullopt;
-  return *name;
+  return 0;
+}
+
+std::string_view ExportLookup::shown_name(uint64_t index) const {
+  constexpr size_t kShownName = 256;  // what a binding's record keeps of a name (docs/limits.md)
+  const auto rva = name_rva(index);
+  if (!rva) return {};
+  const Bytes run = image_->file_span(*rva);
+  const auto* begin = reinterpret_cast<const char*>(run.data());
+  const std::string_view bytes(begin, std::min(run.size(), kShownName));
+  return bytes.substr(0, bytes.find('\0'));
 }
 
 std::optional<pe::ExportEntry> ExportLookup::at_slot(uint64_t slot, std::string_view name, uint32_t name_index) const {
@@ -90,16 +118,15 @@ ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) 
     return {at_slot(*ord, name, static_cast<uint32_t>(index)), how};
   };
   if (hint < names_)
-    if (const auto at = name_at(hint); at && *at == name) return found(hint, How::hint);
+    if (compare_name(hint, name) == 0) return found(hint, How::hint);
   // The loader's binary search: it compares as it goes and never checks the order. A name it cannot read ends it.
   uint64_t lo = 0, hi = names_;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
-    const auto at = name_at(mid);
-    if (!at) return {};
-    const int c = at->compare(name);
-    if (c == 0) return found(mid, How::binary_search);
-    if (c < 0)
+    const auto c = compare_name(mid, name);
+    if (!c) return {};
+    if (*c == 0) return found(mid, How::binary_search);
+    if (*c < 0)
       lo = mid + 1;
     else
       hi = mid;
@@ -113,24 +140,27 @@ ExportLookup::Found ExportLookup::by_ordinal(uint32_t ordinal) const {
   if (!slot_names_made_) {
     // Only to say which name an ordinal import reached ("liba.dll!liba_mul"), as the parser lists it: the first.
     slot_names_made_ = true;
+    std::vector<bool> named(functions_);
     for (uint64_t i = 0; i < names_; ++i) {
       const auto ord = slot_of(i);
       if (!ord) break;
-      if (*ord < functions_) slot_names_.emplace_back(*ord, static_cast<uint32_t>(i));
+      if (*ord < functions_ && !named[*ord]) {
+        named[*ord] = true;
+        slot_names_.push_back(static_cast<uint32_t>(i));
+      }
     }
-    std::stable_sort(slot_names_.begin(), slot_names_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    slot_names_.shrink_to_fit();
+    std::sort(slot_names_.begin(), slot_names_.end(),
+              [&](uint32_t a, uint32_t b) { return *slot_of(a) < *slot_of(b); });
   }
   std::string_view name;
   uint32_t index = 0;
-  auto named = std::lower_bound(slot_names_.begin(), slot_names_.end(), slot,
-                                [](const auto& p, uint64_t s) { return p.first < s; });
-  for (; named != slot_names_.end() && named->first == slot; ++named)
-    if (const auto n = name_at(named->second)) {
-      name = *n;
-      index = named->second;
-      break;
-    }
+  auto at = std::lower_bound(slot_names_.begin(), slot_names_.end(), slot,
+                             [&](uint32_t i, uint64_t s) { return *slot_of(i) < s; });
+  if (at != slot_names_.end() && *slot_of(*at) == slot) {
+    name = shown_name(*at);
+    index = *at;
+  }
   return {at_slot(slot, name, index), How::ordinal};
 }
 

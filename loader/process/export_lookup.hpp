@@ -43,7 +43,12 @@ class ExportLookup {
   Found by_ordinal(uint32_t ordinal) const;
 
  private:
-  std::optional<std::string_view> name_at(uint64_t index) const;
+  std::optional<uint32_t> name_rva(uint64_t index) const;
+  /// strcmp of the name at `index` with `name`, reading no more of it than `name` and its NUL: a probe costs the
+  /// import's name, not the export's (which may run on for a MiB). Empty when the name runs off the image.
+  std::optional<int> compare_name(uint64_t index, std::string_view name) const;
+  /// The name at `index`, at most kShownName bytes of it, to say which export an ordinal reached.
+  std::string_view shown_name(uint64_t index) const;
   std::optional<uint16_t> slot_of(uint64_t index) const;
   /// The export in address-table slot `slot` (named `name` at `name_index`, when looked up by name), if it is one.
   std::optional<pe::ExportEntry> at_slot(uint64_t slot, std::string_view name, uint32_t name_index) const;
@@ -55,8 +60,9 @@ class ExportLookup {
   // The name pointer and ordinal tables when the file holds each whole in one region (as every linker writes
   // them): read without resolving an RVA per entry. Empty otherwise, and then read through the image.
   Bytes name_table_, ordinal_table_;
-  // By ordinal, the slot's first name: (slot, name index) sorted by slot, made at the first ordinal lookup.
-  mutable std::vector<std::pair<uint32_t, uint32_t>> slot_names_;
+  // By ordinal, the first name of each named slot: name indices sorted by their slot, one a slot, made at the
+  // first ordinal lookup (4 bytes a named slot, each of which takes 2 bytes of ordinal table in the file).
+  mutable std::vector<uint32_t> slot_names_;
   mutable bool slot_names_made_ = false;
 };
 

@@ -150,7 +150,8 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   if (g_process) {
     if (const std::string trap = g_process->traps().name_at(rip); !trap.empty()) {
       std::string why = "it was not resolved at load";
-      // No allocation here beyond the message: the bindings are searched where they are.
+      // The bindings are searched where they are; the handler still formats a message (it never was
+      // async-signal-safe: it reports and exits).
       for (const auto& m : g_process->modules())
         for (const auto& b : m->bindings)
           if (b.how == ldr::How::trap && b.address == rip) why = b.resolution->reason;

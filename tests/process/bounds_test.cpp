@@ -258,6 +258,21 @@ TEST(Bounds, ForwarderLoopOfLongNamesImportedThousandsOfTimes) {
   EXPECT_LE(m.peak, m.budget());
 }
 
+// One export whose name runs on for almost a MiB, and 200,000 imports of "a" through one hint/name entry: each
+// lookup compares the hint's name and then binary-searches, and a probe reads no more of an export's name than
+// the import's own (reading the whole name at each probe scanned 400 GB for this load).
+TEST(Bounds, ImportsProbingAnExportNameOfAMegabyte) {
+  const BuiltPe dll =
+      dll_builder(true, 0x3'0000'0000ull, "long.dll", {{.name = std::string((1u << 20) - 64, 'a'), .rva = 0x1000}})
+          .build();
+  const BuiltPe exe = imports_sharing_one_name("long.dll", "a", 200000);
+  const Measured m = load_measured("longexport.exe", exe, true, {{"long.dll", dll}});
+  ASSERT_FALSE(m.refused) << m.refused->to_string();
+  EXPECT_EQ(m.bindings, 200000u);
+  EXPECT_EQ(m.unresolved, 200000u);  // "a" is not "aaa...": every slot goes to one trap
+  EXPECT_LE(m.peak, m.budget());
+}
+
 // An export table claiming 2^31 functions, and 300,000 real named exports the importer binary-searches.
 TEST(Bounds, ExportTableWithHundredsOfThousandsOfEntries) {
   std::vector<Export> exports;

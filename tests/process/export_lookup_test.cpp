@@ -32,11 +32,17 @@ void check_file(const fs::path& path, Checked& checked) {
   if (!parsed) return;
   ++checked.files;
   SCOPED_TRACE(path.string());
+  uint64_t previous_ordinal = UINT64_MAX;
   for (const auto& e : parsed->entries) {
     const auto by_ordinal = lookup->by_ordinal(e.ordinal);
     ASSERT_TRUE(by_ordinal.entry.has_value()) << "#" << e.ordinal;
     EXPECT_EQ(by_ordinal.entry->rva, e.rva) << "#" << e.ordinal;
     EXPECT_EQ(by_ordinal.entry->forwarder, e.forwarder) << "#" << e.ordinal;
+    // The parser lists a slot's names in name-table order; the lookup names the slot by the first, cut to 256.
+    if (e.ordinal != previous_ordinal && !e.name.empty()) {
+      EXPECT_EQ(by_ordinal.entry->name, e.name.substr(0, 256)) << "#" << e.ordinal;
+    }
+    previous_ordinal = e.ordinal;
     ++checked.by_ordinal;
     // A name the loader compares cut to 64 KiB, or one an unsorted table hides from the search, may find another.
     if (e.name.empty() || e.name.size() > kMaxAnsiName || !parsed->names_sorted) continue;
