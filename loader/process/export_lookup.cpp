@@ -140,18 +140,21 @@ ExportLookup::Found ExportLookup::by_ordinal(uint32_t ordinal) const {
   if (!slot_names_made_) {
     // Only to say which name an ordinal import reached ("liba.dll!liba_mul"), as the parser lists it: the first.
     slot_names_made_ = true;
-    std::vector<bool> named(functions_);
+    slot_names_.reserve(names_);
     for (uint64_t i = 0; i < names_; ++i) {
       const auto ord = slot_of(i);
       if (!ord) break;
-      if (*ord < functions_ && !named[*ord]) {
-        named[*ord] = true;
-        slot_names_.push_back(static_cast<uint32_t>(i));
-      }
+      if (*ord < functions_) slot_names_.push_back(static_cast<uint32_t>(i));
     }
+    // By slot, then name index; the first of each slot stays.
+    std::sort(slot_names_.begin(), slot_names_.end(), [&](uint32_t a, uint32_t b) {
+      const uint16_t sa = *slot_of(a), sb = *slot_of(b);
+      return sa != sb ? sa < sb : a < b;
+    });
+    slot_names_.erase(std::unique(slot_names_.begin(), slot_names_.end(),
+                                  [&](uint32_t a, uint32_t b) { return *slot_of(a) == *slot_of(b); }),
+                      slot_names_.end());
     slot_names_.shrink_to_fit();
-    std::sort(slot_names_.begin(), slot_names_.end(),
-              [&](uint32_t a, uint32_t b) { return *slot_of(a) < *slot_of(b); });
   }
   std::string_view name;
   uint32_t index = 0;

@@ -61,7 +61,7 @@ class ExportLookup {
   // them): read without resolving an RVA per entry. Empty otherwise, and then read through the image.
   Bytes name_table_, ordinal_table_;
   // By ordinal, the first name of each named slot: name indices sorted by their slot, one a slot, made at the
-  // first ordinal lookup (4 bytes a named slot, each of which takes 2 bytes of ordinal table in the file).
+  // first ordinal lookup (4 bytes a name while it is made, each name taking 2 bytes of ordinal table in the file).
   mutable std::vector<uint32_t> slot_names_;
   mutable bool slot_names_made_ = false;
 };
