@@ -26,6 +26,12 @@ std::optional<ForwarderTarget> split_forwarder(std::string_view f) {
   return t;
 }
 
+ExportCounts export_counts(const Image& image, const ExportDirectory& d) {
+  const uint64_t max_slots = image.mapped_size() / 4;
+  return {.functions = std::min<uint64_t>(d.NumberOfFunctions, max_slots),
+          .names = std::min<uint64_t>({d.NumberOfNames, max_slots, entry_budget(image)})};
+}
+
 Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
   Exports out;
   const auto used = image.used_directory(kDirExport);
@@ -46,22 +52,17 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
 
   // Only slots backed by file bytes can be non-zero; the rest of a huge table is zero fill and
   // exports nothing, so the walk stays linear in the file size.
-  uint64_t nfunc = d->NumberOfFunctions;
-  const uint64_t max_slots = image.mapped_size() / 4;
-  if (nfunc > max_slots) {
+  const ExportCounts counts = export_counts(image, *d);
+  const uint64_t nfunc = counts.functions, nnames = counts.names;
+  if (nfunc < d->NumberOfFunctions)
+    out.warnings.push_back(make_error(
+        Status::success, "export directory", Location::rva(dir_begin),
+        fmt::format("NumberOfFunctions {} does not fit in the image; using {}", d->NumberOfFunctions, nfunc)));
+  const uint64_t budget = entry_budget(image);
+  if (nnames < d->NumberOfNames)
     out.warnings.push_back(
         make_error(Status::success, "export directory", Location::rva(dir_begin),
-                   fmt::format("NumberOfFunctions {} does not fit in the image; using {}", nfunc, max_slots)));
-    nfunc = max_slots;
-  }
-  std::vector<uint32_t> slot_name(0);
-  const uint64_t budget = entry_budget(image);
-  uint64_t nnames = d->NumberOfNames;
-  if (nnames > budget || nnames > max_slots) {
-    out.warnings.push_back(make_error(Status::success, "export directory", Location::rva(dir_begin),
-                                      fmt::format("NumberOfNames {} is more than this file can hold", nnames)));
-    nnames = std::min(budget, max_slots);
-  }
+                   fmt::format("NumberOfNames {} is more than this file can hold", d->NumberOfNames)));
 
   // Names first, so each address slot knows its name: 8 bytes a name, no more than the file gives it (a
   // pointer and an ordinal); the name itself is read again when its entry is made.

@@ -29,6 +29,13 @@ struct Exports {
 
 Result<Exports> parse_exports(const Image& image);
 
+/// NumberOfFunctions and NumberOfNames cut to what the image can hold: a slot per 4 bytes of image, and names
+/// within the file's entry budget. The walk and the loader's lookup read no further.
+struct ExportCounts {
+  uint64_t functions = 0, names = 0;
+};
+ExportCounts export_counts(const Image& image, const ExportDirectory& d);
+
 /// Where walk_exports sends the entries, in parse_exports' order, one at a time.
 struct ExportSink {
   virtual ~ExportSink() = default;

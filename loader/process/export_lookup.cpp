@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "pe/image.hpp"
-#include "pe/scan_budget.hpp"
 
 namespace pemap::ldr {
 
@@ -36,19 +35,29 @@ Result<ExportLookup> ExportLookup::create(const pe::Image& image) {
   out.dir_ = *d;
   out.dir_begin_ = used->VirtualAddress;
   out.dir_end_ = out.dir_begin_ + used->Size;
-  // The counts as the parser clamps them (pe/exports.cpp): no more slots than the image has room for.
-  out.functions_ = std::min<uint64_t>(d->NumberOfFunctions, image.mapped_size() / 4);
-  out.names_ = std::min<uint64_t>({d->NumberOfNames, image.mapped_size() / 4, pe::entry_budget(image)});
+  const pe::ExportCounts counts = pe::export_counts(image, *d);
+  out.functions_ = counts.functions;
+  out.names_ = counts.names;
   if (auto t = image.contiguous(d->AddressOfNames, out.names_ * 4)) out.name_table_ = *t;
   if (auto t = image.contiguous(d->AddressOfNameOrdinals, out.names_ * 2)) out.ordinal_table_ = *t;
   return out;
 }
 
-std::optional<uint32_t> ExportLookup::name_rva(uint64_t index) const {
-  if (!name_table_.empty()) return load<uint32_t>(name_table_, index * 4);
-  auto r = image_->read_rva<uint32_t>(dir_.AddressOfNames + index * 4, "export name pointer table");
+namespace {
+
+/// Entry `index` of a table at `rva`: from `span` when the file holds the table whole, else through the image.
+template <class T>
+std::optional<T> table_entry(const pe::Image& image, Bytes span, uint64_t rva, uint64_t index, const char* what) {
+  if (!span.empty()) return load<T>(span, index * sizeof(T));
+  auto r = image.read_rva<T>(rva + index * sizeof(T), what);
   if (!r) return std::nullopt;
   return *r;
+}
+
+}  // namespace
+
+std::optional<uint32_t> ExportLookup::name_rva(uint64_t index) const {
+  return table_entry<uint32_t>(*image_, name_table_, dir_.AddressOfNames, index, "export name pointer table");
 }
 
 std::optional<int> ExportLookup::compare_name(uint64_t index, std::string_view name) const {
@@ -103,10 +112,7 @@ std::optional<pe::ExportEntry> ExportLookup::at_slot(uint64_t slot, std::string_
 }
 
 std::optional<uint16_t> ExportLookup::slot_of(uint64_t index) const {
-  if (!ordinal_table_.empty()) return load<uint16_t>(ordinal_table_, index * 2);
-  auto ord = image_->read_rva<uint16_t>(dir_.AddressOfNameOrdinals + index * 2, "export ordinal table");
-  if (!ord) return std::nullopt;
-  return *ord;
+  return table_entry<uint16_t>(*image_, ordinal_table_, dir_.AddressOfNameOrdinals, index, "export ordinal table");
 }
 
 ExportLookup::Found ExportLookup::by_name(std::string_view name, uint16_t hint) const {
