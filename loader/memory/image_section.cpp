@@ -1,8 +1,7 @@
-// Laying out an image in a memfd, once per file, and mapping views of it.
+// Laying out an image in anonymous memfds, once per file, and mapping views of it.
 #include "memory/image_section.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,9 +41,11 @@ bool write_all(int fd, pemap::Bytes bytes, uint64_t at) {
 }
 
 // The image objects alive in this process, by file identity: a second section of the same file is the
-// same object, as in Windows.
+// same object, as in Windows. A forked child inherits the map but not necessarily the descriptors behind it
+// (run::Child closes them): an entry counts only in the process that made it.
 using Identity = std::tuple<dev_t, ino_t, off_t, int64_t>;
 std::mutex g_cache_mutex;
+ImageObjectBroker* g_broker = nullptr;
 std::map<Identity, std::weak_ptr<ImageSection>>& cache() {
   static std::map<Identity, std::weak_ptr<ImageSection>> c;
   return c;
@@ -90,7 +91,7 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
   auto lookup = [&]() -> std::shared_ptr<ImageSection> {
     auto it = cache().find(id);
     if (it == cache().end()) return nullptr;
-    if (auto alive = it->second.lock()) return alive;
+    if (auto alive = it->second.lock(); alive && alive->owner_pid_ == ::getpid()) return alive;
     cache().erase(it);
     return nullptr;
   };
@@ -115,6 +116,7 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
   std::shared_ptr<ImageSection> section(new ImageSection(std::move(*file), std::move(*image)));
   section->path_ = path;
   const std::string identity = fmt::format("{:x}-{:x}-{:x}-{:x}", st.st_dev, st.st_ino, st.st_size, std::get<3>(id));
+  // (device, inode, size, mtime) names the file's contents for as long as pemap runs.
   if (auto built = section->build(identity); !built) return built.take_error();
   // Another thread may have built the same file meanwhile: the first one in is the image object.
   const std::lock_guard lock(g_cache_mutex);
@@ -142,50 +144,37 @@ std::vector<std::byte> ImageSection::read(uint64_t rva, uint64_t len) const {
     if (r.rva >= rva + out.size()) break;
     const uint64_t lo = std::max(rva, r.rva), hi = std::min(rva + out.size(), r.rva + r.size);
     if (lo >= hi) continue;
-    const bool shared = shared_fds_[i] >= 0;
-    const ssize_t n = ::pread(shared ? shared_fds_[i] : image_fd_, out.data() + (lo - rva), hi - lo,
-                              static_cast<off_t>(shared ? lo - r.rva : lo));
+    const ssize_t n =
+        ::pread(backing_fd(i), out.data() + (lo - rva), hi - lo, static_cast<off_t>(r.object_offset + (lo - r.rva)));
     (void)n;  // bytes the memfd does not hold (past its size) stay zero
   }
   return out;
 }
 
+void set_image_object_broker(ImageObjectBroker* broker) { g_broker = broker; }
+
 namespace {
 
-// A cross-process object named `name` (POSIX shm) of `size` bytes, held with a shared flock for as long as
-// the fd is open. Whoever first takes the lock exclusively fills it with `init`: its creator, or one that opened
-// the name while no one held it (its last holder died, or its creator has not locked it yet: two threads or
-// processes can race there, and the creator must then not wait for an exclusive lock the other will never give
-// up). Everyone else waits for the shared lock, which the filler's downgrade grants. A name unlinked by its last
-// holder while we waited is stale: open again.
-template <class Init>
-Result<int> open_shared_object(const std::string& name, uint64_t size, Init&& init) {
-  for (int attempt = 0;; ++attempt) {
-    int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) fd = ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
-    if (fd < 0) return os_error("image object", "cannot open " + name, Win32Error::not_enough_memory);
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      if (::ftruncate(fd, 0) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
-        ::close(fd);
-        return os_error("image object", "cannot size " + name, Win32Error::not_enough_memory);
-      }
-      if (auto done = init(fd); !done) {
-        ::shm_unlink(name.c_str());
-        ::close(fd);
-        return done.take_error();
-      }
-    }
-    if (::flock(fd, LOCK_SH) != 0) {  // waits while another thread or process fills it
-      ::close(fd);
-      return os_error("image object", "cannot lock " + name, Win32Error::not_enough_memory);
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && st.st_nlink == 0 && attempt < 8) {  // removed while we waited: not the name's
-      ::close(fd);
-      continue;
-    }
-    return fd;
+int new_memfd(const char* name, uint64_t size, unsigned flags) {
+  const int fd = ::memfd_create(name, MFD_CLOEXEC | flags);
+  if (fd >= 0 && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    return -1;
   }
+  return fd;
+}
+
+bool has_size(int fd, uint64_t size) {
+  struct stat st {};
+  return fd >= 0 && ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) == size;
+}
+
+void close_objects(ImageObjects& o) {
+  if (o.image >= 0) ::close(o.image);
+  if (o.shared >= 0) ::close(o.shared);
+  o = ImageObjects{};
 }
 
 }  // namespace
@@ -200,7 +189,8 @@ Result<bool> ImageSection::build(const std::string& identity) {
   owner_pid_ = ::getpid();
 
   // The layout: each region's file bytes at its RVA, zeros after them. Regions end at SizeOfImage
-  // (headers larger than the image are cut there).
+  // (headers larger than the image are cut there). Shared regions live one after another in the shared object.
+  uint64_t shared_size = 0;
   for (const auto& r : image_.regions()) {
     if (r.rva >= size_) continue;
     const uint64_t from = std::min<uint64_t>(r.file_offset, file.size());
@@ -209,6 +199,7 @@ Result<bool> ImageSection::build(const std::string& identity) {
     region.size = std::min(align_up(r.size, pe::kPageSize), size_ - r.rva);
     region.file_bytes = std::min<uint64_t>({r.file_size, file.size() - from, r.size, size_ - r.rva});
     region.file_offset = from;
+    region.object_offset = r.rva;
     region.section = r.section;
     if (flat_) {
       region.name = "(flat image)";
@@ -222,14 +213,18 @@ Result<bool> ImageSection::build(const std::string& identity) {
       region.name = std::string(s.name);
       region.backing = shared ? ImageRegion::Backing::shared : ImageRegion::Backing::copy_on_write;
       region.protect = section_protection(s.characteristics(), shared);
+      if (shared) {
+        region.object_offset = shared_size;
+        shared_size += region.size;
+      }
     }
     regions_.push_back(std::move(region));
   }
 
-  // The image object: one per file in every process, as Windows keeps it, so a second process's view
-  // costs an mmap and not a copy, and its read-only pages are the same physical pages. pemap copies the
-  // file bytes in once (where Windows maps file pages); sections may share raw data, so that copy is
-  // bounded and an image that would cost far more than its file is refused.
+  // The image object: one per file for every process pemap runs, as Windows keeps it, so a second view costs an
+  // mmap and not a copy, and its read-only pages are the same physical pages. pemap copies the file bytes in once
+  // (where Windows maps file pages); sections may share raw data, so that copy is bounded and an image that would
+  // cost far more than its file is refused.
   const uint64_t copy_budget = 16 * file.size() + (uint64_t{256} << 20);
   uint64_t copied = 0;
   for (const auto& r : regions_) copied += r.file_bytes;
@@ -241,50 +236,51 @@ Result<bool> ImageSection::build(const std::string& identity) {
                                 copied >> 20, file.size() >> 20),
                     Win32Error::not_enough_memory);
   }
-  image_name_ = fmt::format("/pemap-image-{}", identity);
-  auto image_fd = open_shared_object(image_name_, size_, [&](int fd) -> Result<bool> {
-    for (const auto& r : regions_)
-      if (!write_all(fd, file.subspan(r.file_offset, r.file_bytes), r.rva))
-        return os_error("image object", "cannot write the image object", Win32Error::not_enough_memory);
-    return true;
-  });
-  if (!image_fd) return image_fd.take_error();
-  image_fd_ = *image_fd;
-
-  // A writable MEM_SHARED section is one object for every view in every process: its own shm object.
-  shared_fds_.assign(regions_.size(), -1);
-  shared_names_.assign(regions_.size(), {});
-  for (size_t i = 0; i < regions_.size(); ++i) {
-    const auto& region = regions_[i];
-    if (region.backing != ImageRegion::Backing::shared) continue;
-    shared_names_[i] = fmt::format("/pemap-image-{}-{}", identity, i);
-    auto fd = open_shared_object(shared_names_[i], region.size, [&](int f) -> Result<bool> {
-      if (!write_all(f, file.subspan(region.file_offset, region.file_bytes), 0))
-        return os_error("image object", "cannot write a shared section", Win32Error::not_enough_memory);
+  if (g_broker) {
+    ImageObjects found = g_broker->find(identity);
+    if (has_size(found.image, size_) && (shared_size == 0 ? found.shared < 0 : has_size(found.shared, shared_size))) {
+      objects_ = found;
       return true;
-    });
-    if (!fd) return fd.take_error();
-    shared_fds_[i] = *fd;
+    }
+    close_objects(found);  // none, or not this layout: build our own
   }
+  objects_.image = new_memfd("pemap-image", size_, MFD_ALLOW_SEALING);
+  if (objects_.image < 0)
+    return os_error("image object", "cannot make the image object", Win32Error::not_enough_memory);
+  if (shared_size > 0) {
+    objects_.shared = new_memfd("pemap-image-shared", shared_size, 0);
+    if (objects_.shared < 0)
+      return os_error("image object", "cannot make the shared sections' object", Win32Error::not_enough_memory);
+  }
+  if (auto filled = fill_objects(); !filled) return filled;
+  if (g_broker) g_broker->publish(identity, objects_);
   return true;
 }
 
-int ImageSection::shared_fd(size_t region) const { return region < shared_fds_.size() ? shared_fds_[region] : -1; }
+// Copies each region's file bytes into its object, then seals the image object: from then on no process, not even
+// one running hostile image code with the descriptor, can change the pages every view starts from.
+Result<bool> ImageSection::fill_objects() {
+  const Bytes file = image_.file();
+  for (size_t i = 0; i < regions_.size(); ++i) {
+    const auto& r = regions_[i];
+    if (!write_all(backing_fd(i), file.subspan(r.file_offset, r.file_bytes), r.object_offset))
+      return os_error("image object", "cannot write the image object", Win32Error::not_enough_memory);
+  }
+  constexpr int kSeals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+  if (::fcntl(objects_.image, F_ADD_SEALS, kSeals) != 0)
+    return os_error("image object", "cannot seal the image object", Win32Error::not_enough_memory);
+  return true;
+}
+
+int ImageSection::backing_fd(size_t i) const {
+  if (i >= regions_.size()) return -1;
+  return regions_[i].backing == ImageRegion::Backing::shared ? objects_.shared : objects_.image;
+}
 
 ImageSection::~ImageSection() {
-  // Only the process that opened the objects releases them (a forked child shares the same lock); the
-  // last holder, who can take the lock exclusively, removes the name.
-  const bool owner = ::getpid() == owner_pid_;
-  if (image_fd_ >= 0) {
-    if (owner && ::flock(image_fd_, LOCK_EX | LOCK_NB) == 0) ::shm_unlink(image_name_.c_str());
-    ::close(image_fd_);
-  }
-  for (size_t i = 0; i < shared_fds_.size(); ++i) {
-    const int fd = shared_fds_[i];
-    if (fd < 0) continue;
-    if (owner && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ::shm_unlink(shared_names_[i].c_str());
-    ::close(fd);
-  }
+  // A forked child that inherited this object shares the parent's descriptors only until it closes them; it never
+  // closes numbers that may name something else by now.
+  if (::getpid() == owner_pid_) close_objects(objects_);
 }
 
 Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, void* base) {
@@ -333,9 +329,9 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
     const auto& r = regions[i];
     if (r.rva >= size || r.size > size - r.rva) continue;  // never MAP_FIXED past our own reservation
     const bool shared = r.backing == ImageRegion::Backing::shared;
-    const int fd = shared ? view.section_->shared_fd(i) : view.section_->image_fd();
-    void* p = ::mmap(view.base_ + r.rva, r.size, linux_protection(r.protect),
-                     (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, static_cast<off_t>(shared ? 0 : r.rva));
+    void* p =
+        ::mmap(view.base_ + r.rva, r.size, linux_protection(r.protect), (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
+               view.section_->backing_fd(i), static_cast<off_t>(r.object_offset));
     if (p == MAP_FAILED) return os_error("image view", "cannot map " + r.name, Win32Error::not_enough_memory);
   }
   // VirtualQuery reports these pages as MEM_IMAGE, with their section.

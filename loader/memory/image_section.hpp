@@ -21,13 +21,37 @@ struct ImageRegion {
   uint32_t protect = 0;        ///< the PAGE_* protection the section asks for
   uint64_t file_bytes = 0;     ///< how many of its bytes come from the file; the rest is zero fill
   uint64_t file_offset = 0;    ///< where in the file they start
+  uint64_t object_offset = 0;  ///< where its pages start in the object that backs it (ImageObjects)
   Backing backing = Backing::copy_on_write;
   int32_t section = -1;  ///< index into the section table; -1 for the headers or a flat image
   std::string name;      ///< the section name, "(headers)" or "(flat image)"
 };
 
-/// The PAGE_* protection a section's characteristics ask for (LOADER-RULES.md "Protection and sharing").
+/// The PAGE_* protection a section's characteristics ask for (docs/mapping.md, "SEC_IMAGE").
 uint32_t section_protection(uint32_t characteristics, bool shared);
+
+/// The kernel objects behind one image: an anonymous memfd each, so the kernel frees them with their last
+/// descriptor and mapping, whichever way the processes holding them end; nothing has a name in /dev/shm.
+struct ImageObjects {
+  int image = -1;   ///< the laid-out image, SizeOfImage bytes, sealed against writes once filled
+  int shared = -1;  ///< every writable MEM_SHARED region, one after another; -1 when the image has none
+};
+
+/// Who else holds image objects. By default nobody: each process builds its own, and shares it with every view
+/// and every process it forks. A process that pemap starts to run image code asks its parent instead
+/// (run/child.hpp), so that every process of one pemap command maps one object per file, as every process on
+/// Windows maps the one image object of a file.
+class ImageObjectBroker {
+ public:
+  virtual ~ImageObjectBroker() = default;
+  /// Descriptors (the caller's, to close) of the objects published for `identity`; -1s when there are none.
+  virtual ImageObjects find(const std::string& identity) = 0;
+  /// Offers the objects this process built for `identity` to the others (the broker keeps its own descriptors).
+  virtual void publish(const std::string& identity, ImageObjects objects) = 0;
+};
+
+/// Installs this process's broker (nullptr: none). It must outlive every ImageSection::create that uses it.
+void set_image_object_broker(ImageObjectBroker* broker);
 
 /// The laid-out image of one file: the image object Windows keeps per file. Build it with create();
 /// views keep it alive.
@@ -38,8 +62,8 @@ class ImageSection {
   static Result<std::shared_ptr<ImageSection>> create(const std::string& path);
   /// The same for the file open on `fd` (a FileHandle's): the handle's file, whatever its path names now.
   static Result<std::shared_ptr<ImageSection>> create_from_fd(int fd, const std::string& path);
-  /// `len` bytes of the image object at `rva`, whatever protection the views give them (reads the memfd
-  /// and, for shared sections, their shared object).
+  /// `len` bytes of the image object at `rva`, whatever protection the views give them (reads the image
+  /// object and, for shared sections, the shared object).
   std::vector<std::byte> read(uint64_t rva, uint64_t len) const;
 
   ImageSection(const ImageSection&) = delete;
@@ -55,8 +79,9 @@ class ImageSection {
   /// The file's bytes, and the parse of them (views into them), for as long as the section lives.
   const pe::Image& image() const { return image_; }
 
-  int image_fd() const { return image_fd_; }  ///< memfd holding the laid-out image
-  int shared_fd(size_t region) const;         ///< memfd of a shared region, -1 otherwise
+  const ImageObjects& objects() const { return objects_; }
+  /// The object backing region `i` (ImageRegion::object_offset is where the region starts in it).
+  int backing_fd(size_t i) const;
 
  private:
   ImageSection(MappedFile file, pe::Image image) : file_(std::move(file)), image_(std::move(image)) {}
@@ -68,11 +93,10 @@ class ImageSection {
   uint64_t size_ = 0, preferred_base_ = 0;
   bool flat_ = false, pe32plus_ = false;
   std::vector<ImageRegion> regions_;
-  int image_fd_ = -1;
-  std::vector<int> shared_fds_;            // per region
-  std::vector<std::string> shared_names_;  // the POSIX shm name of each shared region
-  std::string image_name_;                 // the POSIX shm name of the image object
-  int owner_pid_ = 0;                      // the process that opened them (a forked child only inherits)
+  Result<bool> fill_objects();
+
+  ImageObjects objects_;
+  int owner_pid_ = 0;  // the process that built or received the objects (a forked child only inherits them)
 };
 
 /// A view of an image section (MapViewOfFile of a SEC_IMAGE section): headers read-only at the base,

@@ -21,6 +21,7 @@
 #include "pe/image.hpp"
 #include "run/call.hpp"
 #include "run/host.hpp"
+#include "run/image_objects.hpp"
 #include "run/runtime.hpp"
 #include "run/wire.hpp"
 
@@ -28,8 +29,8 @@ namespace pemap::run {
 
 namespace {
 
-enum class Op : uint8_t { initialize, call, load_library, free_library, run_entry, exit_process, read };
-enum class Reply : uint8_t { report, value, error, fault, bytes };
+using wire::Op;
+using wire::Reply;
 
 // ---- encoding ----
 
@@ -260,6 +261,10 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
   }
   ::close_range(4, ~0U, 0);
 
+  // Image objects come from the parent, which hands every child of this pemap command the same ones.
+  static ParentBroker broker(g_fd);
+  win::set_image_object_broker(&broker);
+
   std::vector<ldr::Event> events;
   ldr::LoadOptions load = std::move(options.load);
   // Host functions are x86-64 code of this process: only a PE32+ image can call them (PE32 is loaded, not run).
@@ -380,7 +385,8 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   Child child;
   child.fd_ = sv[0];
   child.report_.pid = pid;
-  auto frame = wire::receive(child.fd_);
+  child.image_objects_ = ImageObjectRegistry::current();
+  auto frame = child.receive();
   if (!frame) {
     const Outcome end = child.ended();
     return child_error(fmt::format("the child process ended before it reported its load ({})", end.message));
@@ -400,7 +406,10 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   return child;
 }
 
-Child::Child(Child&& other) noexcept : fd_(other.fd_), report_(std::move(other.report_)) { other.fd_ = -1; }
+Child::Child(Child&& other) noexcept
+    : fd_(other.fd_), report_(std::move(other.report_)), image_objects_(std::move(other.image_objects_)) {
+  other.fd_ = -1;
+}
 
 Child::~Child() {
   if (fd_ < 0) return;
@@ -428,10 +437,21 @@ Outcome Child::ended() {
   return o;
 }
 
+std::optional<std::string> Child::receive() {
+  for (;;) {
+    auto frame = wire::receive(fd_);
+    if (!frame) return frame;
+    wire::Reader r(*frame);
+    const auto tag = r.get<Reply>();
+    if (tag != Reply::image_find && tag != Reply::image_publish) return frame;
+    if (!image_objects_->serve(fd_, tag, r)) return std::nullopt;
+  }
+}
+
 Result<Outcome> Child::request(std::string payload, std::string* bytes) {
   if (fd_ < 0) return child_error("the child process has ended");
   if (!wire::send(fd_, payload)) return ended();
-  auto frame = wire::receive(fd_);
+  auto frame = receive();
   if (!frame) return ended();
   wire::Reader r(*frame);
   Outcome o;
@@ -457,6 +477,9 @@ Result<Outcome> Child::request(std::string payload, std::string* bytes) {
       break;
     case Reply::report:
       return child_error("the child sent a second report");
+    case Reply::image_find:
+    case Reply::image_publish:
+      break;  // receive() answered them
   }
   if (r.failed()) return child_error("the child's reply could not be read");
   return o;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,8 @@
 #include "process/process.hpp"
 
 namespace pemap::run {
+
+class ImageObjectRegistry;
 
 struct ChildOptions {
   ldr::LoadOptions load;
@@ -120,6 +123,8 @@ class Child {
 
  private:
   Child() = default;
+  /// The child's next frame that is not a question about image objects (those it answers on the way).
+  std::optional<std::string> receive();
   /// Sends one request and reads its reply; `bytes` receives the data of a read.
   Result<Outcome> request(std::string payload, std::string* bytes = nullptr);
   /// The child has gone: how (exit code or signal), and reap it.
@@ -127,6 +132,7 @@ class Child {
 
   int fd_ = -1;
   ChildReport report_;
+  std::shared_ptr<ImageObjectRegistry> image_objects_;  ///< shared by every Child of this process
 };
 
 }  // namespace pemap::run

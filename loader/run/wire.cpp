@@ -3,7 +3,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
+
+#include "memory/descriptor_passing.hpp"
 
 namespace pemap::run::wire {
 
@@ -46,6 +49,34 @@ std::optional<std::string> receive(int fd) {
   std::string payload(n, '\0');
   if (!read_all(fd, payload.data(), n)) return std::nullopt;
   return payload;
+}
+
+// One byte says which slots hold a descriptor; the descriptors ride with it, in slot order.
+bool send_fds(int fd, std::span<const int> fds) {
+  if (fds.size() > win::kMaxPassedDescriptors) return false;
+  char present = 0;
+  std::vector<int> sent;
+  for (size_t i = 0; i < fds.size(); ++i)
+    if (fds[i] >= 0) {
+      present = static_cast<char>(present | (1 << i));
+      sent.push_back(fds[i]);
+    }
+  return win::send_with_descriptors(fd, std::string_view(&present, 1), sent);
+}
+
+std::optional<std::vector<int>> receive_fds(int fd, size_t slots) {
+  if (slots > win::kMaxPassedDescriptors) return std::nullopt;
+  auto got = win::receive_with_descriptors(fd, 1, slots);
+  if (!got) return std::nullopt;
+  const auto present = static_cast<unsigned char>(got->data[0]);
+  if ((present >> slots) != 0 || static_cast<size_t>(std::popcount(present)) != got->fds.size()) {
+    for (int f : got->fds) ::close(f);
+    return std::nullopt;
+  }
+  std::vector<int> out(slots, -1);
+  for (size_t i = 0, next = 0; i < slots; ++i)
+    if (present & (1u << i)) out[i] = got->fds[next++];
+  return out;
 }
 
 }  // namespace pemap::run::wire

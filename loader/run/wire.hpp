@@ -6,12 +6,19 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
 namespace pemap::run::wire {
+
+/// What the parent asks of the child, the first field of its frames.
+enum class Op : uint8_t { initialize, call, load_library, free_library, run_entry, exit_process, read };
+/// What the child sends: a reply to the request, or, in the middle of one, a question of its own about image
+/// objects (run/image_objects.hpp) that the parent answers before it reads on.
+enum class Reply : uint8_t { report, value, error, fault, bytes, image_find, image_publish };
 
 /// No frame is larger: an image dump is asked for in pieces of at most this size.
 inline constexpr uint32_t kMaxFrame = 64u << 20;
@@ -81,5 +88,11 @@ class Reader {
 bool send(int fd, std::string_view payload);
 /// Reads one frame; nullopt at end of file, on an error, or for a frame over kMaxFrame.
 std::optional<std::string> receive(int fd);
+
+/// Passes descriptors (SCM_RIGHTS) in one message, at most 8 slots; a slot of -1 sends nothing and arrives as -1.
+bool send_fds(int fd, std::span<const int> fds);
+/// Receives what send_fds sent into `slots` slots (the descriptors are the caller's, close-on-exec); nullopt when
+/// the other side is gone or sent something else.
+std::optional<std::vector<int>> receive_fds(int fd, size_t slots);
 
 }  // namespace pemap::run::wire

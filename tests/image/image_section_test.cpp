@@ -1,9 +1,11 @@
 // SEC_IMAGE mapping, checked against the kernel's own view (/proc/self/maps) and the file's bytes.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -635,59 +637,49 @@ int64_t run_probe(const std::string& image, const char* flag) {
 }
 int64_t run_probe(const std::string& image) { return run_probe(image, nullptr); }
 
-// Whether a shared-section object of this file (by device and inode) still has a name.
-bool shm_names_left(const std::string& image) {
-  struct stat st {};
-  if (stat(image.c_str(), &st) != 0) return false;
-  const std::string prefix = fmt::format("pemap-image-{:x}-{:x}-", st.st_dev, st.st_ino);
-  for (const auto& e : std::filesystem::directory_iterator("/dev/shm"))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) return true;
-  return false;
-}
-
-// Windows shares a MEM_SHARED section between every process that maps the image, not only forked ones:
-// two unrelated processes and this one count 1, 2 into the same page (the classic instance counter).
-TEST(SharedAcrossProcesses, UnrelatedProcessesShareTheSharedSection) {
+// Image objects are anonymous memfds: the shared section is one object for every view in this process and in
+// every process pemap starts (run::Child, tests/run), but a process that maps the file on its own, with no parent
+// to ask, builds its own: the counter starts from the file's bytes there.
+TEST(SharedAcrossProcesses, AnUnrelatedProcessBuildsItsOwnObject) {
   const std::string image = bin("x86/shared.dll");
-  ASSERT_FALSE(shm_names_left(image));
-  {
-    auto section = ImageSection::create(image);
-    ASSERT_TRUE(section.has_value());
-    auto view = ImageView::map(*section);
-    ASSERT_TRUE(view.has_value());
-    uint64_t rva = 0;
-    for (const auto& r : (*section)->regions())
-      if (r.backing == ImageRegion::Backing::shared) rva = r.rva;
-    const auto start = static_cast<unsigned char>(view->base()[rva]);
-    EXPECT_EQ(run_probe(image), start + 1);
-    EXPECT_EQ(run_probe(image), start + 2);
-    EXPECT_EQ(static_cast<unsigned char>(view->base()[rva]), start + 2);
-    EXPECT_TRUE(shm_names_left(image));
-  }
-  // The last process out removes the object: the next one starts from the file's bytes again.
-  EXPECT_FALSE(shm_names_left(image));
-  EXPECT_EQ(run_probe(image), 1);
-}
-
-// The laid-out image is one object for every process, as Windows keeps it: an unrelated process maps the
-// very same object (its read-only pages are the same physical pages), and did not copy the file again.
-TEST(SharedAcrossProcesses, UnrelatedProcessesMapTheSameImageObject) {
-  const std::string image = bin("x64/liba.dll");
+  const auto before = test::pemap_shm_names();
   auto section = ImageSection::create(image);
   ASSERT_TRUE(section.has_value());
-  struct stat st {};
-  ASSERT_EQ(fstat((*section)->image_fd(), &st), 0);
-  EXPECT_EQ(run_probe(image, "--inode"), static_cast<int64_t>(st.st_ino));
+  auto view = ImageView::map(*section);
+  ASSERT_TRUE(view.has_value());
+  uint64_t rva = 0;
+  for (const auto& r : (*section)->regions())
+    if (r.backing == ImageRegion::Backing::shared) rva = r.rva;
+  view->base()[rva] = std::byte{41};
+  EXPECT_EQ(run_probe(image), 1);
+  EXPECT_EQ(run_probe(image), 1);
+  EXPECT_EQ(static_cast<unsigned char>(view->base()[rva]), 41u);
+  EXPECT_EQ(test::pemap_shm_names(), before) << "an image object has a name in /dev/shm";
 }
 
-// A process that dies holding the section leaves its name behind; nobody holds it, so the next process
-// takes it as stale and starts from the file's bytes, as a fresh Windows image object would.
-TEST(SharedAcrossProcesses, AStaleObjectOfADeadProcessIsStartedAfresh) {
+// Nothing of a process that dies holding an image survives it: no name, no memory.
+TEST(SharedAcrossProcesses, AProcessThatDiesHoldingAnImageLeavesNothing) {
   const std::string image = bin("x64/shared.dll");
+  const auto before = test::pemap_shm_names();
   EXPECT_EQ(run_probe(image, "--crash"), 1);
-  EXPECT_TRUE(shm_names_left(image));
+  EXPECT_EQ(test::pemap_shm_names(), before);
   EXPECT_EQ(run_probe(image), 1);
-  EXPECT_FALSE(shm_names_left(image));
+  EXPECT_EQ(test::pemap_shm_names(), before);
+}
+
+// The image object is sealed once filled: no process, whatever code it runs, can write the pages every view starts
+// from (Windows backs them with the file, read-only).
+TEST(SharedAcrossProcesses, TheImageObjectIsSealedAgainstWrites) {
+  auto section = ImageSection::create(bin("x64/liba.dll"));
+  ASSERT_TRUE(section.has_value());
+  const int fd = (*section)->objects().image;
+  ASSERT_GE(fd, 0);
+  const int seals = fcntl(fd, F_GET_SEALS);
+  EXPECT_TRUE(seals & F_SEAL_WRITE);
+  EXPECT_TRUE(seals & F_SEAL_SEAL);
+  const char x = 'x';
+  EXPECT_EQ(pwrite(fd, &x, 1, 0), -1);
+  EXPECT_EQ(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED);
 }
 
 }  // namespace

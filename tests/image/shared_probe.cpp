@@ -1,7 +1,5 @@
 // An unrelated process for the shared-section tests: maps an image, adds 1 to the first byte of its
-// shared section and prints the new value. With --crash it leaves without releasing anything; with
-// --inode it prints the inode of the image object it maps instead.
-#include <sys/stat.h>
+// shared section and prints the new value. With --crash it leaves without releasing anything.
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,12 +13,6 @@ int main(int argc, char** argv) {
   if (!section) return fprintf(stderr, "%s\n", section.error().to_string().c_str()), 3;
   auto view = pemap::win::ImageView::map(*section);
   if (!view) return fprintf(stderr, "%s\n", view.error().to_string().c_str()), 4;
-  if (argc > 2 && std::string(argv[2]) == "--inode") {  // which image object this process maps
-    struct stat st {};
-    fstat((*section)->image_fd(), &st);
-    printf("%lu\n", static_cast<unsigned long>(st.st_ino));
-    return 0;
-  }
   for (const auto& r : (*section)->regions()) {
     if (r.backing != pemap::win::ImageRegion::Backing::shared) continue;
     auto* counter = reinterpret_cast<volatile unsigned char*>(view->base() + r.rva);

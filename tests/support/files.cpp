@@ -1,6 +1,7 @@
 // File helpers for the tests.
 #include "support/files.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -48,6 +49,14 @@ std::string tsv_get(const std::vector<std::pair<std::string, std::string>>& row,
   for (const auto& [k, v] : row)
     if (k == column) return v;
   throw std::runtime_error("no column " + column);
+}
+
+std::vector<std::string> pemap_shm_names() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator("/dev/shm"))
+    if (e.path().filename().string().rfind("pemap", 0) == 0) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace pemap::test

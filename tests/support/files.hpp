@@ -13,6 +13,9 @@ std::filesystem::path testdata_dir();  ///< testdata/ in the source tree
 std::filesystem::path corpus_dir();    ///< ../shared/corpus/corkami, may not exist
 /// Rows of a tab-separated file with a header line, as column name -> value.
 std::vector<std::vector<std::pair<std::string, std::string>>> read_tsv(const std::filesystem::path& path);
+/// The entries of /dev/shm whose names start with "pemap", sorted: pemap never makes one, and one left behind would
+/// outlive every process.
+std::vector<std::string> pemap_shm_names();
 std::string tsv_get(const std::vector<std::pair<std::string, std::string>>& row, const std::string& column);
 
 }  // namespace pemap::test
