@@ -6,7 +6,8 @@
 //   CreateFileMapping(INVALID_HANDLE_VALUE, PAGE_READWRITE, 4096, name) -> create_file_mapping(nullptr, ...)
 //   OpenFileMapping(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name)       -> open_file_mapping(...)
 //   MapViewOfFile(FILE_MAP_WRITE), UnmapViewOfFile, CloseHandle
-// On Linux the name is a POSIX shm object "/pemap.<name>"; it goes away when the creator closes its last handle.
+// On Linux the creator publishes the name at an abstract Unix socket address and hands the section's memfd to whoever
+// opens it; the name goes away when the creator closes its last handle, or dies.
 //
 // Usage: example_share write NAME TEXT   create NAME, write TEXT, wait (at most 10 s) for a reader
 //        example_share read NAME         open NAME, print the text, tell the writer

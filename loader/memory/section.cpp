@@ -1,7 +1,8 @@
-// Section objects and views: the Win32 rules checked first, then fds, memfd, POSIX shm and mmap do the work.
+// Section objects and views: the Win32 rules checked first, then fds, memfds and mmap do the work.
 #include "memory/section.hpp"
 
 #include "memory/image_section.hpp"
+#include "memory/section_names.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -24,16 +25,6 @@ constexpr size_t kMaxNameLength = 200;
 // CreateFileMapping's handle has SECTION_ALL_ACCESS, which FILE_MAP_ALL_ACCESS falls short of by FILE_MAP_EXECUTE.
 constexpr uint32_t kCreatorAccess = FILE_MAP_ALL_ACCESS | FILE_MAP_EXECUTE;
 
-Error win32_error(Win32Error code, std::string_view call, std::string_view message, Status status = Status::success) {
-  // Status stays success (nothing printed) unless an NTSTATUS of the loader says the same thing.
-  Error e;
-  e.status = status;
-  e.structure = std::string(call);
-  e.message = fmt::format("{}: {}", win32_error_name(code), message);
-  e.win32 = static_cast<uint32_t>(code);
-  return e;
-}
-
 std::string errno_text(int err) { return std::strerror(err); }
 
 uint64_t page_round_up(uint64_t n) { return (n + kPageSize - 1) & ~(kPageSize - 1); }
@@ -45,36 +36,9 @@ bool is_valid_page_protect(uint32_t p) {
 bool is_writable_protect(uint32_t p) { return p == PAGE_READWRITE || p == PAGE_EXECUTE_READWRITE; }
 bool is_execute_protect(uint32_t p) { return (p & 0xf0) != 0; }
 
-/// POSIX shm names must be one path component.
+/// Names are one path component, as the object manager's are.
 bool is_valid_name(std::string_view name) {
   return name.size() <= kMaxNameLength && name.find_first_of(std::string_view("/\\\0", 3)) == std::string_view::npos;
-}
-std::string shm_name(std::string_view name) { return fmt::format("/pemap.{}", name); }
-// A named file section is published for other processes as "<pid> <fd> <protect> <size>": they reopen the
-// very file through /proc/<pid>/fd/<fd> (the same file even if it was renamed since).
-std::string descriptor_name(std::string_view name) { return fmt::format("/pemap.{}.file", name); }
-
-// The shm object's owner permission bits say what the section allows, so another process can read the protection
-// back: r (READONLY), rw (READWRITE), rx (EXECUTE_READ), rwx (EXECUTE_READWRITE); group-read marks WRITECOPY.
-mode_t shm_mode_for(uint32_t protect) {
-  switch (protect) {
-    case PAGE_READWRITE:
-      return 0600;
-    case PAGE_WRITECOPY:
-      return 0440;
-    case PAGE_EXECUTE_READ:
-      return 0500;
-    case PAGE_EXECUTE_READWRITE:
-      return 0700;
-    default:
-      return 0400;
-  }
-}
-uint32_t protect_from_shm_mode(mode_t mode) {
-  const bool w = (mode & S_IWUSR) != 0, x = (mode & S_IXUSR) != 0;
-  if (w) return x ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
-  if (x) return PAGE_EXECUTE_READ;
-  return (mode & S_IRGRP) != 0 ? PAGE_WRITECOPY : PAGE_READONLY;
 }
 
 /// Named sections of this process. Weak: a name lives as long as its section (as a Windows object name does).
@@ -99,16 +63,41 @@ ViewRegistry& views() {
 }
 
 /// A live section of that name in this process. Entries a fork inherited from the parent do not count: the name
-/// belongs to the parent, and the child reaches the section through shm like any other process.
+/// belongs to the parent, and the child reaches the section through it like any other process.
 std::shared_ptr<SectionObject> find_named_locked(std::string_view name) {
   auto& reg = names();
   auto it = reg.sections.find(name);
   if (it == reg.sections.end()) return nullptr;
   auto object = it->second.lock();
-  if (object && object->backing == SectionObject::Backing::named_page_file && object->creator_pid != getpid() &&
-      object->shm_creator) {
-    return nullptr;
-  }
+  return object && object->owner_pid == getpid() ? object : nullptr;
+}
+
+/// Gives `object` its name in this process and publishes it for others; false when another process holds the name.
+Result<bool> name_section(const std::shared_ptr<SectionObject>& object, std::string_view name) {
+  object->name = std::string(name);
+  object->owner_pid = getpid();
+  auto published = publish_section_name(name, object);
+  if (!published) return published.take_error();
+  if (!*published) return false;
+  object->publication = std::move(*published);
+  names().sections[object->name] = object;
+  return true;
+}
+
+/// The section another process holds under `name`, as this process's own object; nullptr when nobody holds it.
+Result<std::shared_ptr<SectionObject>> open_named_elsewhere(std::string_view name, bool want_write) {
+  auto published = open_published_section(name, want_write);
+  if (!published) return published.take_error();
+  if (!*published) return std::shared_ptr<SectionObject>();
+  auto object = std::make_shared<SectionObject>();
+  object->fd = (*published)->fd;
+  object->fd_writable = (*published)->writable;
+  object->backing = (*published)->file ? SectionObject::Backing::file : SectionObject::Backing::page_file;
+  object->size = (*published)->size;
+  object->protect = (*published)->protect;
+  object->name = std::string(name);
+  object->owner_pid = getpid();
+  names().sections[object->name] = object;
   return object;
 }
 
@@ -159,45 +148,22 @@ Result<SectionHandle> create_page_file_section(uint32_t protect, uint32_t attrib
   object->protect = protect;
   object->attributes = attributes;
   object->fd_writable = true;
-  if (name.empty()) {
-    object->fd = memfd_create("pemap.section", MFD_CLOEXEC);
-    if (object->fd < 0) return win32_error(Win32Error::not_enough_memory, call, "memfd_create: " + errno_text(errno));
-  } else {
-    const std::string path = shm_name(name);
-    object->fd = shm_open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (object->fd < 0 && errno == EEXIST) {
-      // Another process made it: open it as OpenFileMapping would, keeping its size and protection.
-      const int fd = shm_open(path.c_str(), O_RDWR | O_CLOEXEC, 0);
-      const int rd = fd >= 0 ? fd : shm_open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
-      if (rd < 0) return win32_error(Win32Error::access_denied, call, fmt::format("{}: {}", path, errno_text(errno)));
-      object->fd = rd;
-      object->fd_writable = fd >= 0;
-      struct stat st {};
-      if (fstat(rd, &st) != 0) return win32_error(Win32Error::access_denied, call, "fstat: " + errno_text(errno));
-      object->size = static_cast<uint64_t>(st.st_size);
-      object->protect = protect_from_shm_mode(st.st_mode);
-      object->backing = SectionObject::Backing::named_page_file;
-      object->name = std::string(name);
-      names().sections[object->name] = object;
-      return SectionHandle(std::move(object), kCreatorAccess, true);
-    }
-    if (object->fd < 0) {
-      return win32_error(Win32Error::not_enough_memory, call, fmt::format("shm_open {}: {}", path, errno_text(errno)));
-    }
-    object->backing = SectionObject::Backing::named_page_file;
-    object->name = std::string(name);
-    object->creator_pid = getpid();
-    object->shm_creator = true;
-    // fchmod, not the shm_open mode: the umask must not change what the bits say.
-    if (fchmod(object->fd, shm_mode_for(protect)) != 0) {
-      return win32_error(Win32Error::access_denied, call, "fchmod: " + errno_text(errno));
-    }
-  }
+  object->fd = memfd_create("pemap.section", MFD_CLOEXEC);
+  if (object->fd < 0) return win32_error(Win32Error::not_enough_memory, call, "memfd_create: " + errno_text(errno));
   if (size > static_cast<uint64_t>(INT64_MAX) || ftruncate(object->fd, static_cast<off_t>(size)) != 0) {
     return ftruncate_error(size > static_cast<uint64_t>(INT64_MAX) ? EFBIG : errno, call, size);
   }
-  if (!object->name.empty()) names().sections[object->name] = object;
-  return SectionHandle(std::move(object), kCreatorAccess, false);
+  if (name.empty()) return SectionHandle(std::move(object), kCreatorAccess, false);
+  auto named = name_section(object, name);
+  if (!named) return named.take_error();
+  if (*named) return SectionHandle(std::move(object), kCreatorAccess, false);
+  // Another process holds the name: open it as OpenFileMapping would, keeping its size and protection.
+  auto existing = open_named_elsewhere(name, true);
+  if (!existing) return existing.take_error();
+  if (!*existing)
+    return win32_error(Win32Error::access_denied, call,
+                       fmt::format("{}: held by a process that does not answer", name));
+  return SectionHandle(std::move(*existing), kCreatorAccess, true);
 }
 
 Result<SectionHandle> create_file_section(const FileHandle& file, uint32_t protect, uint32_t attributes,
@@ -235,45 +201,17 @@ Result<SectionHandle> create_file_section(const FileHandle& file, uint32_t prote
   object->size = size;
   object->protect = protect;
   object->attributes = attributes;
-  object->name = std::string(name);
   if (!name.empty()) {
-    names().sections[object->name] = object;
-    object->creator_pid = getpid();
-    const int d = shm_open(descriptor_name(name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (d >= 0) {
-      const std::string text = fmt::format("{} {} {} {}\n", getpid(), object->fd, protect, size);
-      object->descriptor_creator = ::write(d, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-      ::close(d);
-      if (!object->descriptor_creator) shm_unlink(descriptor_name(name).c_str());
+    // A name another process holds already is that process's section (ERROR_ALREADY_EXISTS).
+    auto named = name_section(object, name);
+    if (!named) return named.take_error();
+    if (!*named) {
+      auto existing = open_named_elsewhere(name, file.writable());
+      if (!existing) return existing.take_error();
+      if (*existing) return SectionHandle(std::move(*existing), kCreatorAccess, true);
     }
   }
   return SectionHandle(std::move(object), kCreatorAccess, false);
-}
-
-// Another process's named file section, from its descriptor; nullptr when there is none.
-Result<std::shared_ptr<SectionObject>> open_published_file_section(std::string_view name, bool want_write) {
-  const int d = shm_open(descriptor_name(name).c_str(), O_RDONLY | O_CLOEXEC, 0);
-  if (d < 0) return std::shared_ptr<SectionObject>();
-  char buf[128] = {};
-  const ssize_t n = ::read(d, buf, sizeof buf - 1);
-  ::close(d);
-  long pid = 0, fd = 0;
-  unsigned long protect = 0, size = 0;
-  if (n <= 0 || std::sscanf(buf, "%ld %ld %lu %lu", &pid, &fd, &protect, &size) != 4)
-    return std::shared_ptr<SectionObject>();
-  const std::string path = fmt::format("/proc/{}/fd/{}", pid, fd);
-  const int file = ::open(path.c_str(), (want_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (file < 0)
-    return win32_error(errno == ENOENT ? Win32Error::file_not_found : Win32Error::access_denied, "OpenFileMapping",
-                       fmt::format("{}: the file of process {}: {}", name, pid, errno_text(errno)));
-  auto object = std::make_shared<SectionObject>();
-  object->fd = file;
-  object->fd_writable = want_write;
-  object->backing = SectionObject::Backing::file;
-  object->size = size;
-  object->protect = static_cast<uint32_t>(protect);
-  object->name = std::string(name);
-  return object;
 }
 
 /// mmap at an address aligned to the allocation granularity: reserve len + 64 KiB, map inside, trim the rest.
@@ -340,16 +278,12 @@ void FileHandle::close() {
 // ---- SectionObject ------------------------------------------------------------------------------------------------
 
 SectionObject::~SectionObject() {
+  publication.reset();  // the name goes first: nobody may be handed the descriptor closed below
   if (fd >= 0) ::close(fd);
   if (name.empty()) return;
-  {
-    std::lock_guard lock(names().mutex);
-    auto it = names().sections.find(name);
-    if (it != names().sections.end() && it->second.expired()) names().sections.erase(it);
-  }
-  // Only the creating process removes the shm name; a fork child dropping its inherited copy must not.
-  if (shm_creator && creator_pid == getpid()) shm_unlink(shm_name(name).c_str());
-  if (descriptor_creator && creator_pid == getpid()) shm_unlink(descriptor_name(name).c_str());
+  std::lock_guard lock(names().mutex);
+  auto it = names().sections.find(name);
+  if (it != names().sections.end() && it->second.expired()) names().sections.erase(it);
 }
 
 // ---- CreateFileMapping / OpenFileMapping --------------------------------------------------------------------------
@@ -428,38 +362,14 @@ Result<SectionHandle> open_file_mapping(uint32_t access, std::string_view name) 
     }
     return SectionHandle(std::move(object), access, false);
   }
-  const bool want_write = (access & FILE_MAP_WRITE) != 0;
-  // Another process's file section.
-  auto published = open_published_file_section(name, want_write);
-  if (!published) return published.take_error();
-  if (auto object = *published) {
-    if (auto refused = access_refused(access, object->protect)) {
-      return win32_error(Win32Error::access_denied, call, fmt::format("{}: {}", name, *refused));
-    }
-    names().sections[object->name] = object;
-    return SectionHandle(std::move(object), access, false);
-  }
-  // Another process's page-file section.
-  const std::string path = shm_name(name);
-  const int fd = shm_open(path.c_str(), (want_write ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
-  if (fd < 0) {
-    const int err = errno;
-    const auto code = err == ENOENT ? Win32Error::file_not_found : Win32Error::access_denied;
-    return win32_error(code, call, fmt::format("{} ({}): {}", name, path, errno_text(err)));
-  }
-  auto object = std::make_shared<SectionObject>();
-  object->fd = fd;
-  object->fd_writable = want_write;
-  object->backing = SectionObject::Backing::named_page_file;
-  object->name = std::string(name);
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return win32_error(Win32Error::access_denied, call, "fstat: " + errno_text(errno));
-  object->size = static_cast<uint64_t>(st.st_size);
-  object->protect = protect_from_shm_mode(st.st_mode);
+  // Another process's section.
+  auto elsewhere = open_named_elsewhere(name, (access & FILE_MAP_WRITE) != 0);
+  if (!elsewhere) return elsewhere.take_error();
+  auto object = std::move(*elsewhere);
+  if (!object) return win32_error(Win32Error::file_not_found, call, fmt::format("no section is named {}", name));
   if (auto refused = access_refused(access, object->protect)) {
     return win32_error(Win32Error::access_denied, call, fmt::format("{}: {}", name, *refused));
   }
-  names().sections[object->name] = object;
   return SectionHandle(std::move(object), access, false);
 }
 

@@ -1,5 +1,5 @@
 // Win32 section objects and their views on Linux: CreateFile, CreateFileMapping, OpenFileMapping, MapViewOfFile(Ex),
-// FlushViewOfFile, UnmapViewOfFile over fds, memfd, POSIX shm and mmap.
+// FlushViewOfFile, UnmapViewOfFile over fds, memfds and mmap.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +15,7 @@
 namespace pemap::win {
 
 class ImageSection;
+class NamePublication;
 
 /// The value of a call that succeeds with nothing to return (Win32 calls that return BOOL).
 struct Ok {};
@@ -49,21 +50,20 @@ class FileHandle {
 };
 
 /// The kernel object behind section handles and views. Handles and views share it; it closes its backing fd (and
-/// removes the POSIX shm name this process created) when the last of them goes. create_image_section builds one.
+/// withdraws the name this process published) when the last of them goes. create_image_section builds one.
 struct SectionObject {
-  enum class Backing : uint8_t { file, page_file, named_page_file, image };
+  enum class Backing : uint8_t { file, page_file, image };
 
-  int fd = -1;               ///< backing: the file (dup'ed), a memfd, or a POSIX shm object
+  int fd = -1;               ///< backing: the file (dup'ed) or a memfd
   bool fd_writable = false;  ///< fd opened O_RDWR
   Backing backing = Backing::page_file;
-  uint64_t size = 0;                          ///< the section's maximum size, fixed at creation
-  uint32_t protect = 0;                       ///< PAGE_* of CreateFileMapping (low byte)
-  uint32_t attributes = 0;                    ///< SEC_* of CreateFileMapping
-  std::string name;                           ///< empty for unnamed sections
-  int creator_pid = 0;                        ///< the process that created the shm name (only it unlinks it)
-  bool shm_creator = false;                   ///< this object created "/pemap.<name>"
-  bool descriptor_creator = false;            ///< a named file section: this object published "/pemap.<name>.file"
-  std::shared_ptr<const ImageSection> image;  ///< SEC_IMAGE: the laid-out image object (memory/image_section.hpp)
+  uint64_t size = 0;                             ///< the section's maximum size, fixed at creation
+  uint32_t protect = 0;                          ///< PAGE_* of CreateFileMapping (low byte)
+  uint32_t attributes = 0;                       ///< SEC_* of CreateFileMapping
+  std::string name;                              ///< empty for unnamed sections
+  int owner_pid = 0;                             ///< the process that named or opened it (a fork child only inherits)
+  std::unique_ptr<NamePublication> publication;  ///< the name, while this process publishes it
+  std::shared_ptr<const ImageSection> image;     ///< SEC_IMAGE: the laid-out image object (memory/image_section.hpp)
 
   SectionObject() = default;
   SectionObject(const SectionObject&) = delete;
@@ -105,9 +105,10 @@ class SectionHandle {
 };
 
 /// CreateFileMapping(file, nullptr, protect, maximum_size, name). `file == nullptr` is INVALID_HANDLE_VALUE: a
-/// page-file section, backed by a memfd, or by POSIX shm "/pemap.<name>" when named so another process can open it
-/// with open_file_mapping. A file section keeps its own reference to the file. The handle has FILE_MAP_ALL_ACCESS |
-/// FILE_MAP_EXECUTE. A named section that already exists (in this process, or as shm) is returned as is with existed()
+/// page-file section, backed by a memfd. A name publishes the section for other processes (memory/section_names.hpp)
+/// for as long as this process holds it. A file section keeps its own reference to the file. The handle has
+/// FILE_MAP_ALL_ACCESS | FILE_MAP_EXECUTE. A named section that already exists (in this process, or held by another)
+/// is returned as is with existed()
 /// set (ERROR_ALREADY_EXISTS); its size and protection are the existing ones. Errors:
 ///  - ERROR_INVALID_PARAMETER: protect not one of PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READ,
 ///    PAGE_EXECUTE_READWRITE plus optional SEC_COMMIT, SEC_RESERVE (not both), SEC_NOCACHE; a page-file section of
@@ -126,13 +127,12 @@ Result<SectionHandle> create_file_mapping(const FileHandle* file, uint32_t prote
 Result<SectionHandle> create_image_section(const FileHandle* file, uint32_t protect, uint64_t maximum_size,
                                            std::string_view name);
 
-/// OpenFileMapping(access, FALSE, name): a named section of this process, or a named page-file section another
-/// process created (shm "/pemap.<name>"; its protection is read back from the shm mode bits). File sections are
-/// visible to this process only. `access` is FILE_MAP_READ, FILE_MAP_WRITE, FILE_MAP_COPY, FILE_MAP_EXECUTE or
-/// FILE_MAP_ALL_ACCESS, combined; views of the handle need these rights.
-/// Errors: ERROR_INVALID_PARAMETER (empty or invalid name), ERROR_FILE_NOT_FOUND (no such section),
+/// OpenFileMapping(access, FALSE, name): a named section of this process, or one another process of the same user
+/// holds (it hands over the descriptor: read-only unless FILE_MAP_WRITE is asked for). `access` is FILE_MAP_READ,
+/// FILE_MAP_WRITE, FILE_MAP_COPY, FILE_MAP_EXECUTE or FILE_MAP_ALL_ACCESS, combined; views of the handle need these
+/// rights. Errors: ERROR_INVALID_PARAMETER (empty or invalid name), ERROR_FILE_NOT_FOUND (no such section),
 /// ERROR_ACCESS_DENIED (FILE_MAP_WRITE on a section that is not PAGE_READWRITE/PAGE_EXECUTE_READWRITE,
-/// FILE_MAP_EXECUTE on one without PAGE_EXECUTE_*, or the OS refused the shm object).
+/// FILE_MAP_EXECUTE on one without PAGE_EXECUTE_*).
 Result<SectionHandle> open_file_mapping(uint32_t access, std::string_view name);
 
 /// MapViewOfFile(section, access, offset >> 32, offset, size): a view at an address the system picks, aligned to

@@ -3,7 +3,18 @@
 
 #include <sys/mman.h>
 
+#include <fmt/format.h>
+
 namespace pemap::win {
+
+Error win32_error(Win32Error code, std::string_view call, std::string_view message, Status status) {
+  Error e;
+  e.status = status;
+  e.structure = std::string(call);
+  e.message = fmt::format("{}: {}", win32_error_name(code), message);
+  e.win32 = static_cast<uint32_t>(code);
+  return e;
+}
 
 std::string_view win32_error_name(Win32Error e) {
   switch (e) {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "pe/error.hpp"
+
 namespace pemap::win {
 
 // Page protections (flProtect of CreateFileMapping, and VirtualQuery's Protect).
@@ -40,6 +42,9 @@ enum class Win32Error : uint32_t {
 };
 
 std::string_view win32_error_name(Win32Error e);
+/// The error a Win32 call gives: `code` with its name first in the message ("ERROR_FILE_NOT_FOUND: ..."); the
+/// NTSTATUS stays success unless `status` says the loader would give one too.
+Error win32_error(Win32Error code, std::string_view call, std::string_view message, Status status = Status::success);
 /// "R--", "RW-", "R-X", "RWX", "RC-" (write-copy), "---": a protection as a person reads it.
 std::string_view protection_name(uint32_t protect);
 /// The mmap PROT_* bits for a PAGE_* protection (write-copy is PROT_WRITE on a MAP_PRIVATE mapping).

@@ -85,7 +85,8 @@ writer_pid=$(sed -n 's/^writer \([0-9]*\):.*/\1/p' <<< "$out" | head -1)
 reader_pid=$(sed -n 's/^reader \([0-9]*\):.*/\1/p' <<< "$out" | head -1)
 checks "share demo: reader ($reader_pid) and writer ($writer_pid) are different processes" \
   '[ -n "$reader_pid" ] && [ -n "$writer_pid" ] && [ "$reader_pid" != "$writer_pid" ]'
-check "share demo: the name is gone afterwards" [ ! -e "/dev/shm/pemap.example-share-$writer_pid" ]
+out=$("$share" read "example-share-$writer_pid" 2>&1); rc=$?
+checks "share demo: the name is gone afterwards ($out)" '[ "$rc" -ne 0 ] && grep -q ERROR_FILE_NOT_FOUND <<< "$out"'
 
 # write and read as two separate commands.
 name="examples-test-$$"
@@ -106,7 +107,8 @@ start=$SECONDS
 out=$(timeout 30 "$share" write "$name" "nobody reads this" 2>&1); rc=$?
 checks "share write without a reader fails after ~10 s, rc $rc, $((SECONDS - start)) s ($(tail -1 <<< "$out"))" \
   '[ "$rc" -eq 1 ] && [ $((SECONDS - start)) -le 20 ] && grep -q "no reader set the flag within 10 s" <<< "$out"'
-check "share write without a reader removes the name" [ ! -e "/dev/shm/pemap.$name" ]
+out=$("$share" read "$name" 2>&1); rc=$?
+checks "share write without a reader removes the name ($out)" '[ "$rc" -ne 0 ] && grep -q ERROR_FILE_NOT_FOUND <<< "$out"'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

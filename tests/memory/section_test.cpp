@@ -2,6 +2,7 @@
 // UnmapViewOfFile): each Win32 rule with the exact GetLastError code, coherence, copy-on-write, and two processes.
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -276,7 +277,7 @@ TEST_F(Sections, NameGoesWithTheLastReference) {
   const auto name = unique_name("gone");
   auto s = section_ok(create_file_mapping(nullptr, PAGE_READWRITE, 0x1000, name));
   const std::string shm_path = "/dev/shm/pemap." + name;
-  EXPECT_EQ(access(shm_path.c_str(), F_OK), 0);
+  EXPECT_NE(access(shm_path.c_str(), F_OK), 0) << "a name is never a file that could outlive its holders";
   auto* v = view_ok(map_view_of_file(s, FILE_MAP_READ, 0, 0));
   s.close();
   // The view still refers to it: still openable by name.
@@ -667,7 +668,7 @@ TEST_F(Sections, AnotherProcessOpensAPageFileSectionByName) {
     auto opened = open_file_mapping(FILE_MAP_WRITE, name);
     if (!opened) return 10;
     if (opened->size() != 0x10000 || opened->protect() != PAGE_READWRITE) return 11;
-    if (opened->object() == s.object()) return 12;  // must come through shm, not the inherited registry
+    if (opened->object() == s.object()) return 12;  // must come through the name, not the inherited registry
     auto view = map_view_of_file(*opened, FILE_MAP_WRITE, 0, sizeof(Message));
     if (!view) return 13;
     Message m{kMagic, static_cast<int32_t>(getpid()), "hello from the child"};
@@ -681,9 +682,40 @@ TEST_F(Sections, AnotherProcessOpensAPageFileSectionByName) {
   EXPECT_EQ(got.magic, kMagic);
   EXPECT_NE(got.pid, getpid());
   EXPECT_STREQ(got.text, "hello from the child");
-  // The child's exit did not remove the name: it is still there for others.
-  EXPECT_EQ(access(("/dev/shm/pemap." + name).c_str(), F_OK), 0);
+  // The child's exit did not remove the name: it is still there for others, and the child left nothing behind.
+  EXPECT_EQ(win32_of(open_file_mapping(FILE_MAP_READ, name)), 0u);
+  EXPECT_NE(access(("/dev/shm/pemap." + name).c_str(), F_OK), 0);
   EXPECT_TRUE(unmap_view_of_file(v).has_value());
+}
+
+// A process killed while it holds a named section runs no destructor; the kernel drops the name with it.
+TEST_F(Sections, ANameGoesWithAHolderKilledBySigkill) {
+  const auto name = unique_name("killed");
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t holder = fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
+    auto s = create_file_mapping(nullptr, PAGE_READWRITE, 0x1000, name);
+    const char ok = s.has_value() ? 'y' : 'n';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char ok = 0;
+  ASSERT_EQ(read(ready[0], &ok, 1), 1);
+  close(ready[0]);
+  ASSERT_EQ(ok, 'y');
+  EXPECT_EQ(win32_of(open_file_mapping(FILE_MAP_READ, name)), 0u) << "the holder publishes it";
+  kill(holder, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(holder, &status, 0), holder);
+  EXPECT_EQ(win32_of(open_file_mapping(FILE_MAP_READ, name)), kFileNotFound);
+  EXPECT_NE(access(("/dev/shm/pemap." + name).c_str(), F_OK), 0);
+  // A new section may take the name again: nothing stale stands in the way.
+  auto again = section_ok(create_file_mapping(nullptr, PAGE_READWRITE, 0x1000, name));
+  EXPECT_FALSE(again.existed());
 }
 
 TEST_F(Sections, AnotherProcessCreatingTheSameNameGetsAlreadyExists) {
@@ -694,7 +726,7 @@ TEST_F(Sections, AnotherProcessCreatingTheSameNameGetsAlreadyExists) {
     if (!again) return 10;
     if (!again->existed()) return 11;
     if (again->size() != 0x20000) return 12;
-    if (again->protect() != PAGE_READONLY) return 13;  // read back from the shm mode bits
+    if (again->protect() != PAGE_READONLY) return 13;  // as the holder says
     // Read-only elsewhere too: write access is refused.
     auto rw = open_file_mapping(FILE_MAP_WRITE, name);
     if (rw || rw.error().win32 != kAccessDenied) return 14;
@@ -709,7 +741,7 @@ TEST_F(Sections, AnotherProcessSeesTheProtectionOfANamedSection) {
   auto s2 = section_ok(create_file_mapping(nullptr, PAGE_WRITECOPY, 0x1000, wc));
   auto s3 = section_ok(create_file_mapping(nullptr, PAGE_EXECUTE_READ, 0x1000, rx));
   const int rc = run_child([&] {
-    // Straight to OpenFileMapping: the child's only way in is the shm object.
+    // Straight to OpenFileMapping: the child's only way in is the name its parent publishes.
     auto write_ro = open_file_mapping(FILE_MAP_WRITE, ro);
     if (write_ro || write_ro.error().win32 != kAccessDenied) return 10;
     auto read_ro = open_file_mapping(FILE_MAP_READ, ro);
