@@ -38,12 +38,12 @@ CLI::Option* add_number(CLI::App* cmd, const std::string& names, T& into, const 
   return cmd
       ->add_option_function<std::string>(
           names,
-          [&into, option](const std::string& text) {
+          [&into, option, command = cmd->get_name()](const std::string& text) {
             auto v = parse_number(text, option);
             if (v && *v > uint64_t{std::numeric_limits<V>::max()})
               v = make_error(Status::success, option, Location{},
                              fmt::format("'{}' is above {}", text, uint64_t{std::numeric_limits<V>::max()}));
-            if (!v) throw CLI::ValidationError(v.error().to_string());
+            if (!v) throw CLI::ValidationError(fmt::format("pemap {}: {}", command, v.error().to_string()));
             into = static_cast<V>(*v);
           },
           help)

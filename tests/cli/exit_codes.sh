@@ -65,7 +65,7 @@ grep -qF "unknown command 'frobnicate'; the commands are: info, headers," "$tmp/
 
 # Numbers: one reader for every numeric option; a sign, a suffix or more than 64 bits is refused (2) and named.
 numbers=(
-  "relocs --check $good --base 99999999999999999999999|--base: '99999999999999999999999' is above 2^64-1"
+  "relocs --check $good --base 99999999999999999999999|pemap relocs: --base: '99999999999999999999999' is above 2^64-1"
   "relocs --check $good --base -0x10000|--base: '-0x10000' is not a number"
   "load $good --no-imports --aslr -5|--aslr: '-5' is not a number"
   "load $good --no-imports --bottom-up 0x10000zz|--bottom-up: '0x10000zz' is not a number"
