@@ -138,6 +138,8 @@ for row in "${table[@]}"; do
   [[ $pattern == load* ]] || grep -qF "$tmp/nofiles: no files" "$tmp/err" ||
     { echo "FAIL: $pattern: an empty directory is not named"; cat "$tmp/err"; fail=$((fail + 1)); }
 done
+expect 2 "verify --corpus of a directory with no files" -- verify --corpus "$tmp/nofiles"
+grep -qF "$tmp/nofiles: no files" "$tmp/err" || { echo "FAIL: verify --corpus: the empty directory is not named"; cat "$tmp/err"; fail=$((fail + 1)); }
 # With --json the warnings are in the document and on stderr too; stdout is the document alone.
 expect 1 "JSON with warnings" -- info --json "$tmp/findings.dll"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["warnings"], d' "$tmp/out" ||
