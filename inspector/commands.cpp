@@ -2,7 +2,7 @@
 #include "commands.hpp"
 
 #include <algorithm>
-#include <filesystem>
+#include <charconv>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -19,56 +19,60 @@
 #include "render.hpp"
 
 namespace pemap::inspect {
-namespace fs = std::filesystem;
 
-Inputs expand_inputs(const std::vector<std::string>& inputs) {
-  Inputs out;
-  for (const auto& in : inputs) {
-    std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      out.listed_directory = true;
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file(ec)) found.push_back(it->path().string());
-      if (ec) {
-        std::cerr << fmt::format("pemap: {}: cannot list directory: {}\n", in, ec.message());
-        out.unusable = true;
-      }
-      std::sort(found.begin(), found.end());
-      out.files.insert(out.files.end(), found.begin(), found.end());
-    } else {
-      out.files.push_back(in);
-    }
-  }
-  return out;
+namespace {
+
+// "pemap: NAME: warning: TEXT" on stderr for each warning, after the file's results (stdout flushed first, so that
+// the two streams interleave in order when they are one).
+int report_warnings(const Input& in, const std::vector<std::string>& warnings) {
+  std::cout << std::flush;
+  for (const auto& w : warnings) std::cerr << "pemap: " << in.name << ": warning: " << w << "\n";
+  return warnings.empty() ? exit_ok : exit_findings;
+}
+
+// A file's JSON document: its name first.
+json named(const Input& in, const json& doc) {
+  json j{{"file", printable(in.name)}};
+  j.update(doc);
+  return j;
+}
+
+// One object for one named file, else the list.
+void print_json(const Inputs& inputs, const json& all) {
+  std::cout << (inputs.many() ? all : all.empty() ? json::array() : all[0]).dump(2) << "\n";
+}
+
+}  // namespace
+
+Result<OpenImage> open_image(const std::string& path) {
+  auto file = MappedFile::open(path);
+  if (!file) return file.take_error();
+  auto image = pe::Image::parse(file->bytes());
+  if (!image) return image.take_error();
+  // The image views the mapping, which stays where it is when the MappedFile moves.
+  return OpenImage{std::move(*file), std::move(*image)};
 }
 
 int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
                     const std::function<std::string(const std::string&, const json&, bool)>& render,
                     const std::function<int(const json&)>& exit_of) {
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  const bool many = files.size() > 1 || listed_directory;
-  int rc = unusable ? exit_unusable : exit_ok;
+  auto inputs = Inputs::expand(opts.inputs, opts.verbose);
+  int rc = exit_ok;
   json all = json::array();
-  for (const auto& path : files) {
-    auto doc = doc_of(path);
+  for (const auto& in : inputs.files()) {
+    auto doc = doc_of(in.path);
     if (!doc) {
-      std::cerr << "pemap: " << path << ": " << doc.error().to_string() << "\n";
-      rc = exit_unusable;
+      rc = std::max(rc, inputs.refuse(in, doc.error()));
       continue;
     }
     if (exit_of) rc = std::max(rc, exit_of(*doc));
-    if (opts.json) {
-      json j{{"file", printable(path)}};
-      j.update(*doc);
-      all.push_back(std::move(j));
-    } else {
-      std::cout << render(path, *doc, many);
-    }
+    if (opts.json)
+      all.push_back(named(in, *doc));
+    else
+      std::cout << render(in.name, *doc, inputs.many());
   }
-  if (opts.json) std::cout << (many ? all : all.empty() ? json::array() : all[0]).dump(2) << "\n";
-  return rc;
+  if (opts.json) print_json(inputs, all);
+  return std::max(rc, inputs.finish());
 }
 
 namespace {
@@ -101,40 +105,41 @@ const std::map<std::string, Command>& commands() {
   return table;
 }
 
-// Opens and parses each input and hands the image to `body`, which returns the document and
-// an exit code. Errors go to stderr (and into the JSON array), never stop the other files.
-int for_each_image(const CommonOptions& opts,
-                   const std::function<int(const std::string&, const pe::Image&, json&, std::string&)>& body) {
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  int rc = unusable ? exit_unusable : exit_ok;
-  json all = json::array();
-  const bool many = files.size() > 1 || listed_directory;  // JSON: one object only for one named file
-  for (const auto& path : files) {
-    json doc;
-    std::string text;
-    auto file = MappedFile::open(path);
-    auto image = file ? pe::Image::parse(file->bytes()) : Result<pe::Image>(file.error());
-    if (!image) {
-      std::cerr << "pemap: " << path << ": " << image.error().to_string() << "\n";
-      rc = std::max<int>(rc, exit_unusable);
-      if (opts.json) all.push_back({{"file", printable(path)}, {"error", error_json(image.error())}});
+// Opens and parses each input and hands the image to `body`, which prints what it has and returns the file's exit
+// code. A file that cannot be used goes through Inputs::refuse and then to `refused` (when given); the other files
+// go on. Returns the exit code of them all.
+int for_each_image(Inputs& inputs, const std::function<int(const Input&, const pe::Image&)>& body,
+                   const std::function<void(const Input&, const Error&)>& refused = {}) {
+  int rc = exit_ok;
+  for (const auto& in : inputs.files()) {
+    auto opened = open_image(in.path);
+    if (!opened) {
+      rc = std::max(rc, inputs.refuse(in, opened.error()));
+      if (refused && !inputs.skips(in, opened.error())) refused(in, opened.error());
       continue;
     }
-    const int file_rc = body(path, *image, doc, text);
-    rc = std::max(rc, file_rc);
-    if (opts.json) {
-      json j{{"file", printable(path)}};
-      j.update(doc);
-      all.push_back(std::move(j));
-    } else {
-      if (many) std::cout << "== " << path << "\n";
-      std::cout << text << std::flush;
-    }
+    rc = std::max(rc, body(in, opened->image));
   }
-  if (opts.json) {
-    const json& out = many ? all : all.empty() ? json::array() : all[0];
-    std::cout << out.dump(2) << "\n";
-  }
+  return std::max(rc, inputs.finish());
+}
+
+// The JSON form of a command on images: each file's document from `body` (which returns the file's exit code), a
+// file that could not be used as {"file", "error"}.
+int json_each_image(const CommonOptions& opts, const std::function<int(const Input&, const pe::Image&, json&)>& body) {
+  auto inputs = Inputs::expand(opts.inputs, opts.verbose);
+  json all = json::array();
+  const int rc = for_each_image(
+      inputs,
+      [&](const Input& in, const pe::Image& image) {
+        json doc;
+        const int file_rc = body(in, image, doc);
+        all.push_back(named(in, doc));
+        return file_rc;
+      },
+      [&](const Input& in, const Error& e) {
+        all.push_back({{"file", printable(in.name)}, {"error", error_json(e)}});
+      });
+  print_json(inputs, all);
   return rc;
 }
 
@@ -143,34 +148,22 @@ int for_each_image(const CommonOptions& opts,
 int run_view(const std::string& name, const CommonOptions& opts) {
   const Command& cmd = commands().at(name);
   if (opts.json)
-    return for_each_image(opts, [&](const std::string&, const pe::Image& image, json& doc, std::string&) {
+    return json_each_image(opts, [&](const Input& in, const pe::Image& image, json& doc) {
       doc = cmd.model(image);
-      const bool warned = doc.contains("warnings") && !doc["warnings"].empty();
-      return warned ? exit_findings : exit_ok;
+      return report_warnings(in, warning_texts(doc));
     });
   // Text goes out as it is made, so no document of the whole file is built: a JSON object per row
   // costs hundreds of bytes (390 MB for the 590,000 imports of corkami's 1 MB manyimportsW7.exe).
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  const bool many = files.size() > 1 || listed_directory;
-  int rc = unusable ? exit_unusable : exit_ok;
-  for (const auto& path : files) {
-    auto file = MappedFile::open(path);
-    auto image = file ? pe::Image::parse(file->bytes()) : Result<pe::Image>(file.error());
-    if (!image) {
-      std::cerr << "pemap: " << path << ": " << image.error().to_string() << "\n";
-      rc = std::max<int>(rc, exit_unusable);
-      continue;
-    }
+  auto inputs = Inputs::expand(opts.inputs, opts.verbose);
+  return for_each_image(inputs, [&](const Input& in, const pe::Image& image) {
+    std::vector<std::string> warnings;
     {
       TextOut out(std::cout);
-      if (many) out << "== " << path << "\n";
-      const auto warnings = cmd.text(*image, out);
-      for (const auto& w : warnings) out << "warning: " << w << "\n";
-      rc = std::max<int>(rc, warnings.empty() ? exit_ok : exit_findings);
+      if (inputs.many()) out << "== " << in.name << "\n";
+      warnings = cmd.text(image, out);
     }
-    std::cout << std::flush;
-  }
-  return rc;
+    return report_warnings(in, warnings);
+  });
 }
 
 int run_dump(const CommonOptions& opts, const DumpOptions& d) {
@@ -183,7 +176,7 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     std::cerr << "pemap dump: --rva and --offset need --size\n";
     return exit_unusable;
   }
-  return for_each_image(opts, [&](const std::string& path, const pe::Image& image, json& doc, std::string& text) {
+  const auto body = [&](const Input& in, const pe::Image& image, json& doc, std::string& text) {
     Bytes bytes;
     std::vector<std::byte> copy;
     uint64_t start = 0;
@@ -194,16 +187,17 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       if (it == secs.end()) {
         std::string names;
         for (const auto& s : secs) names += (names.empty() ? "" : ", ") + printable(s.name);
-        std::cerr << fmt::format("pemap: {}: section table at offset {:#x}: no section named '{}' (it has {})\n", path,
-                                 image.section_table_offset(), printable(*d.section), names.empty() ? "none" : names);
+        std::cerr << fmt::format("pemap: {}: section table at offset {:#x}: no section named '{}' (it has {})\n",
+                                 in.name, image.section_table_offset(), printable(*d.section),
+                                 names.empty() ? "none" : names);
         return int(exit_unusable);
       }
       if (d.image_view) {
         // As the memory manager maps it: the laid-out image object every view maps, read at the
         // section's RVA (through the object, so a no-access section can be shown too).
-        auto section = win::ImageSection::create(path);
+        auto section = win::ImageSection::create(in.path);
         if (!section) {
-          std::cerr << "pemap: " << path << ": " << section.error().to_string() << "\n";
+          std::cerr << "pemap: " << in.name << ": " << section.error().to_string() << "\n";
           return int(exit_unusable);
         }
         const uint64_t len = std::min<uint64_t>(align_up(it->memory_size, pe::kPageSize), d.size.value_or(UINT64_MAX));
@@ -229,7 +223,7 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     } else if (d.offset) {
       auto s = slice(image.file(), *d.offset, *d.size, "dump range");
       if (!s) {
-        std::cerr << "pemap: " << path << ": " << s.error().to_string() << "\n";
+        std::cerr << "pemap: " << in.name << ": " << s.error().to_string() << "\n";
         return int(exit_unusable);
       }
       bytes = *s;
@@ -239,7 +233,7 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     } else {
       auto c = image.copy_range(*d.rva, *d.size, "dump range");
       if (!c) {
-        std::cerr << "pemap: " << path << ": " << c.error().to_string() << "\n";
+        std::cerr << "pemap: " << in.name << ": " << c.error().to_string() << "\n";
         return int(exit_unusable);
       }
       copy = std::move(*c);
@@ -254,23 +248,48 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     else
       text = what + "\n" + hexdump(bytes, start);
     return int(exit_ok);
+  };
+  if (opts.json)
+    return json_each_image(opts, [&](const Input& in, const pe::Image& image, json& doc) {
+      std::string text;
+      return body(in, image, doc, text);
+    });
+  auto inputs = Inputs::expand(opts.inputs, opts.verbose);
+  return for_each_image(inputs, [&](const Input& in, const pe::Image& image) {
+    json doc;
+    std::string text;
+    const int rc = body(in, image, doc, text);
+    if (inputs.many()) std::cout << "== " << in.name << "\n";
+    std::cout << text << std::flush;
+    return rc;
   });
+}
+
+Result<uint64_t> parse_number(const std::string& text, const std::string& option) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const char* first = text.data() + (hex ? 2 : 0);
+  const char* last = text.data() + text.size();
+  uint64_t value = 0;
+  // from_chars takes no sign, no space and no base prefix; it reports overflow and stops at a suffix.
+  const auto [end, ec] = std::from_chars(first, last, value, hex ? 16 : 10);
+  const char* why = ec == std::errc::result_out_of_range ? "is above 2^64-1"
+                    : ec != std::errc() || end != last   ? "is not a number (decimal, or hexadecimal after 0x)"
+                                                         : nullptr;
+  if (why) return make_error(Status::success, option, Location{}, fmt::format("'{}' {}", printable(text), why));
+  return value;
 }
 
 Result<std::map<std::string, uint64_t>> forced_bases(const std::vector<std::string>& values) {
   std::map<std::string, uint64_t> out;
   for (const auto& v : values) {
     const auto eq = v.find('=');
-    size_t used = 0;
-    uint64_t at = 0;
-    try {
-      if (eq != std::string::npos && eq != 0 && eq + 1 < v.size()) at = std::stoull(v.substr(eq + 1), &used, 0);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || eq + 1 + used != v.size())
+    if (eq == std::string::npos || eq == 0)
       return make_error(Status::success, "--base", Location{}, fmt::format("{}: expected MODULE=ADDRESS", v));
-    out[ldr::lowercase(ldr::normalize_module_name(v.substr(0, eq)))] = at;
+    auto at = parse_number(v.substr(eq + 1), "--base");
+    if (!at)
+      return make_error(Status::success, "--base", Location{},
+                        fmt::format("{}: expected MODULE=ADDRESS: the address {}", v, at.error().message));
+    out[ldr::lowercase(ldr::normalize_module_name(v.substr(0, eq)))] = *at;
   }
   return out;
 }

@@ -8,15 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "inputs.hpp"
+#include "mapped_file.hpp"
 #include "model.hpp"
 
 namespace pemap::inspect {
 
-enum Exit : int { exit_ok = 0, exit_findings = 1, exit_unusable = 2 };
-
 struct CommonOptions {
   std::vector<std::string> inputs;  ///< files or directories
   bool json = false;
+  bool verbose = false;  ///< list the files a directory walk skipped as not PE images
 };
 
 struct DumpOptions {
@@ -27,22 +28,25 @@ struct DumpOptions {
   bool image_view = false;       ///< --view image: a section's bytes as mapped, from a real image view
 };
 
-/// Files named, and the regular files under directories named (recursively, sorted by path).
-/// A directory that cannot be listed is reported on stderr and makes `unusable` true.
-struct Inputs {
-  std::vector<std::string> files;
-  bool unusable = false;
-  bool listed_directory = false;  ///< output is a list even when the directory held one file
-};
-Inputs expand_inputs(const std::vector<std::string>& inputs);
-
 /// The per-file loop of the commands that work from a path: `doc_of(path)` makes each file's document
-/// (an error goes to stderr and makes the exit code 2), `exit_of(doc)` gives its exit code, and the
-/// documents are printed as JSON (a list when several files or a directory were named, else one object)
-/// or as text through `render(path, doc, many)`.
+/// (an error goes through Inputs::refuse), `exit_of(doc)` gives its exit code, and the documents are printed as
+/// JSON (a list when several files or a directory were named, else one object) or as text through
+/// `render(name, doc, many)`.
 int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
                     const std::function<std::string(const std::string&, const json&, bool)>& render,
                     const std::function<int(const json&)>& exit_of = {});
+
+/// A file's bytes and the image parsed from them (which views them).
+struct OpenImage {
+  MappedFile file;
+  pe::Image image;
+};
+/// Maps `path` and parses its headers: the error says why it is not a usable PE image.
+Result<OpenImage> open_image(const std::string& path);
+
+/// A number given on the command line for `option`: decimal, or hexadecimal after 0x. A sign, a suffix, an empty
+/// text and a value above 2^64-1 are errors naming the option and the text.
+Result<uint64_t> parse_number(const std::string& text, const std::string& option);
 
 /// `--base MODULE=ADDR` values as the loader's forced bases (lower-cased, normalized module names); the first value
 /// that does not read that way is the error.

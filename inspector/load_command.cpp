@@ -2,6 +2,7 @@
 // (--trace) or both as JSON.
 #include "load_command.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,12 @@ std::optional<std::pair<std::string, std::string>> split_assignment(const std::s
   const auto eq = s.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) return std::nullopt;
   return std::pair{s.substr(0, eq), s.substr(eq + 1)};
+}
+
+bool any_module_named(const ldr::Process& process, const std::string& lowercase_name) {
+  const auto& mods = process.modules();
+  return std::any_of(mods.begin(), mods.end(),
+                     [&](const auto& m) { return ldr::lowercase(m->name) == lowercase_name; });
 }
 
 json event_json(const ldr::Event& e) {
@@ -97,9 +104,6 @@ json module_json(const ldr::Module& m) {
 
 std::string render_report(const json& doc) {
   std::string out;
-  if (!doc["loaded"].get<bool>())
-    out +=
-        fmt::format("{} did not load: {}\n", doc["file"].get<std::string>(), doc["error"]["text"].get<std::string>());
   if (doc["modules"].empty()) return out;
   Table mods({{"#", Table::Align::right},
               {"module"},
@@ -180,6 +184,11 @@ int run_load(const LoadCommandOptions& opts) {
     return exit_unusable;
   }
   options.forced_bases = std::move(*bases);
+  // The file named must be a PE image: else the input is unusable (2), not a load that failed (1).
+  if (auto opened = open_image(opts.file); !opened) {
+    std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, opened.error().to_string());
+    return exit_unusable;
+  }
   std::vector<std::pair<std::string, std::string>> dumps;
   for (const auto& d : opts.dumps) {
     auto kv = split_assignment(d);
@@ -233,6 +242,12 @@ int run_load(const LoadCommandOptions& opts) {
   }
 
   int rc = loaded ? exit_ok : exit_findings;
+  // Which modules load is known only after the load: a --base for none of them is checked here.
+  for (const auto& [name, base] : process.options().forced_bases)
+    if (loaded && !any_module_named(process, name)) {
+      std::cerr << fmt::format("pemap load: --base {}={:#x}: no module of that name was loaded\n", name, base);
+      rc = exit_unusable;
+    }
   for (const auto& [name, file] : dumps) {
     const ldr::Module* m = process.find(ldr::normalize_module_name(name));
     if (!m) {

@@ -23,7 +23,8 @@ struct LoadCommandOptions {
   bool allow_missing = false, bind_delay = false, trace = false, no_imports = false, json = false;
 };
 
-/// Exit 0 when loaded, 1 when the load fails (the reason on stderr, and in the report), 2 on bad arguments.
+/// Exit 0 when loaded, 1 when the load fails (the reason on stderr, and in the report), 2 on bad arguments: a file
+/// that is not a PE image, a malformed option, a --base for a module the load did not load.
 int run_load(const LoadCommandOptions& opts);
 
 }  // namespace pemap::inspect

@@ -1,8 +1,13 @@
 // pemap: the command line.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <limits>
 #include <optional>
+#include <type_traits>
+
+#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "instances.hpp"
@@ -12,8 +17,61 @@
 #include "verify/corpus.hpp"
 #include "views.hpp"
 
+namespace {
+using namespace pemap;
+using namespace pemap::inspect;
+
+template <class T>
+struct value_of {
+  using type = T;
+};
+template <class T>
+struct value_of<std::optional<T>> {
+  using type = T;
+};
+
+/// A numeric option: every one reads through parse_number (no sign, no suffix, no overflow) and must fit its field.
+template <class T>
+CLI::Option* add_number(CLI::App* cmd, const std::string& names, T& into, const std::string& help) {
+  using V = typename value_of<T>::type;
+  const std::string option = names.substr(names.rfind(',') + 1);
+  return cmd
+      ->add_option_function<std::string>(
+          names,
+          [&into, option, command = cmd->get_name()](const std::string& text) {
+            auto v = parse_number(text, option);
+            if (v && *v > uint64_t{std::numeric_limits<V>::max()})
+              v = make_error(Status::success, option, Location{},
+                             fmt::format("'{}' is above {}", text, uint64_t{std::numeric_limits<V>::max()}));
+            if (!v) throw CLI::ValidationError(fmt::format("pemap {}: {}", command, v.error().to_string()));
+            into = static_cast<V>(*v);
+          },
+          help)
+      ->type_name("NUMBER");
+}
+
+/// The arguments of a command that reads files: the files or directories, --json, --verbose.
+void add_files(CLI::App* cmd, CommonOptions& opts, const std::string& what) {
+  cmd->add_option("files", opts.inputs, what + ", or - for standard input")->required();
+  cmd->add_flag("--json", opts.json, "JSON output");
+  cmd->add_flag("--verbose", opts.verbose, "list the files met in a directory that are not PE images");
+}
+
+/// `pemap bogus`: CLI11 would only say that a subcommand is required.
+bool unknown_command(CLI::App& app, int argc, char** argv) {
+  const auto subs = app.get_subcommands({});
+  if (argc < 2 || argv[1][0] == '-' ||
+      std::any_of(subs.begin(), subs.end(), [&](CLI::App* sub) { return sub->check_name(argv[1]); }))
+    return false;
+  std::string names;
+  for (const auto* sub : subs) names += (names.empty() ? "" : ", ") + sub->get_name();
+  std::cerr << fmt::format("pemap: unknown command '{}'; the commands are: {}\n", argv[1], names);
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace pemap::inspect;
   CLI::App app{"pemap: inspect PE images the way the Windows loader sees them"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pemap 0.1.0");
@@ -33,8 +91,7 @@ int main(int argc, char** argv) {
   std::string chosen;
   for (const auto& [name, help] : views) {
     auto* sub = app.add_subcommand(name, help);
-    sub->add_option("files", opts.inputs, "PE files or directories")->required();
-    sub->add_flag("--json", opts.json, "JSON output");
+    add_files(sub, opts, "PE files or directories");
     sub->callback([&chosen, n = name] { chosen = n; });
   }
   bool relocs_check = false;
@@ -42,43 +99,39 @@ int main(int argc, char** argv) {
   auto* relocs_cmd = app.get_subcommand("relocs");
   relocs_cmd->add_flag("--check", relocs_check,
                        "relocate for real at --base and check every byte against the listed fixups");
-  relocs_cmd->add_option("--base", relocs_base, "the base to load at, with --check (64 KiB aligned)");
+  add_number(relocs_cmd, "--base", relocs_base, "the base to load at, with --check (64 KiB aligned)");
   auto* dump_cmd = app.add_subcommand("dump", "hex and ASCII bytes of a section, an RVA range or a file range");
-  dump_cmd->add_option("files", opts.inputs, "PE files")->required();
+  add_files(dump_cmd, opts, "PE files or directories");
   dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
-  dump_cmd->add_option("--rva", dump.rva, "start RVA (bytes as the image maps them)");
-  dump_cmd->add_option("--offset", dump.offset, "start file offset");
-  dump_cmd->add_option("--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
+  add_number(dump_cmd, "--rva", dump.rva, "start RVA (bytes as the image maps them)");
+  add_number(dump_cmd, "--offset", dump.offset, "start file offset");
+  add_number(dump_cmd, "--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
   std::string view = "raw";
   dump_cmd->add_option("--view", view, "with --section: raw (the bytes on disk) or image (as mapped)")
       ->check(CLI::IsMember({"raw", "image"}));
-  dump_cmd->add_flag("--json", opts.json, "JSON output");
   dump_cmd->callback([&] { chosen = "dump"; });
   MapOptions map;
   auto* map_cmd = app.add_subcommand("map", "map each file as Windows does and show the regions (VirtualQuery)");
-  map_cmd->add_option("files", opts.inputs, "PE files or directories")->required();
-  map_cmd->add_option("--base", map.base, "map exactly at this address (64 KiB aligned)");
+  add_files(map_cmd, opts, "PE files or directories");
+  add_number(map_cmd, "--base", map.base, "map exactly at this address (64 KiB aligned)");
   map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
-  map_cmd->add_option("--offset", map.offset, "file offset the view starts at (a multiple of 64 KiB)");
-  map_cmd->add_option("--size", map.size, "bytes to map (default: to the end of the section)");
-  map_cmd->add_flag("--json", opts.json, "JSON output");
+  add_number(map_cmd, "--offset", map.offset, "file offset the view starts at (a multiple of 64 KiB)");
+  add_number(map_cmd, "--size", map.size, "bytes to map (default: to the end of the section)");
   map_cmd->callback([&] { chosen = "map"; });
   auto* diff =
       app.add_subcommand("diff-views", "where the image view and the raw view of each section differ, and why");
-  diff->add_option("files", opts.inputs, "PE files or directories")->required();
-  diff->add_flag("--json", opts.json, "JSON output");
+  add_files(diff, opts, "PE files or directories");
   diff->callback([&] { chosen = "diff-views"; });
   CorpusOptions corpus;
   bool corpus_mode = false;
   auto* verify = app.add_subcommand(
       "verify", "cross-check our parse against LIEF's; with --corpus, parse, map and load each file in a child");
-  verify->add_option("files", opts.inputs, "PE files or directories")->required();
+  add_files(verify, opts, "PE files or directories");
   verify->add_flag("--corpus", corpus_mode,
                    "the arguments are directories: each file is parsed, mapped and loaded in a child process and "
                    "reported as ok, refused (with its reason), crash or timeout");
-  verify->add_option("--timeout", corpus.timeout_seconds, "with --corpus: seconds per file (default 20)");
-  verify->add_option("-j,--jobs", corpus.jobs, "with --corpus: files checked at once (default: one per CPU)");
-  verify->add_flag("--json", opts.json, "JSON output");
+  add_number(verify, "--timeout", corpus.timeout_seconds, "with --corpus: seconds per file (default 20)");
+  add_number(verify, "-j,--jobs", corpus.jobs, "with --corpus: files checked at once (default: one per CPU)");
   verify->callback([&] { chosen = "verify"; });
 
   LoadCommandOptions load;
@@ -86,9 +139,9 @@ int main(int argc, char** argv) {
   load_cmd->add_option("file", load.file, "the executable or DLL")->required();
   load_cmd->add_option("--path", load.path, "a directory to search for DLLs, after the application's (repeatable)");
   load_cmd->add_option("--base", load.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
-  load_cmd->add_option("--aslr", load.aslr_seed, "random bases from this seed for DYNAMIC_BASE and displaced images");
-  load_cmd->add_option("--bottom-up", load.bottom_up_start,
-                       "where the search for a free base starts when one is taken (default 0x10000)");
+  add_number(load_cmd, "--aslr", load.aslr_seed, "random bases from this seed for DYNAMIC_BASE and displaced images");
+  add_number(load_cmd, "--bottom-up", load.bottom_up_start,
+             "where the search for a free base starts when one is taken (default 0x10000)");
   load_cmd->add_option("--apiset", load.api_set_files,
                        "a file of \"contract host\" lines extending the API-set schema");
   load_cmd->add_option("--preload", load.preload, "a DLL to LoadLibrary before FILE, taking its range (repeatable)");
@@ -105,7 +158,7 @@ int main(int argc, char** argv) {
   auto* inst_cmd = app.add_subcommand(
       "instances", "N processes load one DLL at once and run DllMain: copy-on-write data vs a MEM_SHARED section");
   inst_cmd->add_option("dll", inst.dll, "the DLL (PE32+ x86-64 code runs; PE32 is loaded but not run)")->required();
-  inst_cmd->add_option("-n", inst.count, "how many instances (default 3)");
+  add_number(inst_cmd, "-n", inst.count, "how many instances (default 3)");
   inst_cmd->add_option("--path", inst.path, "a directory to search for its DLLs (repeatable)");
   inst_cmd->add_option("--call", inst.calls, "an export taking no arguments to call in each instance (repeatable)");
   inst_cmd->add_flag("--json", inst.json, "JSON output");
@@ -129,6 +182,7 @@ int main(int argc, char** argv) {
   call_cmd->add_option("--base", call.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
   call_cmd->callback([&] { chosen = "call"; });
 
+  if (unknown_command(app, argc, argv)) return exit_unusable;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

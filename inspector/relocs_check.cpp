@@ -1,4 +1,4 @@
-// pemap relocs --check: the relocation test harness. The image at its preferred base and at another one,
+// pemap relocs --check: the relocation test harness. The image at the base asked for and, unrelocated, elsewhere,
 // compared byte for byte against what the listed fixups allow.
 #include <fmt/format.h>
 
@@ -21,17 +21,19 @@ Result<json> check_one(const std::string& path, uint64_t base) {
   const auto& image = (*section)->image();
   auto relocs = pe::parse_relocations(image);
   if (!relocs) return relocs.take_error();
-  auto at_preferred = win::ImageView::map(*section, reinterpret_cast<void*>((*section)->preferred_base()));
-  if (!at_preferred) return at_preferred.take_error();
+  // The view asked for first: the reference view, which is never relocated, then goes wherever is free (at the
+  // preferred base unless `base` holds it), so it cannot take the range asked for.
   auto moved = win::ImageView::map(*section, reinterpret_cast<void*>(base));
   if (!moved) return moved.take_error();
+  auto reference = win::ImageView::map(*section);
+  if (!reference) return reference.take_error();
   const int64_t delta = static_cast<int64_t>(base - (*section)->preferred_base());
   auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
   if (!stats) return stats.take_error();
 
   // A reference: the unrelocated bytes with each fixup's arithmetic applied in file order, and for each
   // byte whether some fixup covers it.
-  const auto before = at_preferred->bytes();
+  const auto before = reference->bytes();
   const auto after = moved->bytes();
   auto expected = before;
   std::vector<bool> covered(before.size());

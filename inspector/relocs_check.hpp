@@ -7,7 +7,7 @@
 
 namespace pemap::inspect {
 
-/// Maps each file at its preferred base and at `base`, relocates the second, and checks every byte.
+/// Maps each file at `base` and, as a reference, wherever is free; relocates the first and checks every byte.
 /// Exit 1 on any violation.
 int run_relocs_check(const CommonOptions& opts, uint64_t base);
 

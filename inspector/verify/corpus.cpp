@@ -191,10 +191,13 @@ Result<std::vector<std::string>> files_of(const std::vector<std::string>& dirs) 
     std::error_code ec;
     if (!fs::is_directory(d, ec))
       return make_error(Status::io_error, "verify --corpus", Location{}, fmt::format("{} is not a directory", d));
+    const size_t before = out.size();
     for (auto it = fs::recursive_directory_iterator(d, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
       if (!it->is_directory(ec)) out.push_back(it->path().string());
     if (ec) return make_error(Status::io_error, "verify --corpus", Location{}, fmt::format("{}: {}", d, ec.message()));
+    if (out.size() == before)
+      return make_error(Status::io_error, "verify --corpus", Location{}, fmt::format("{}: no files", d));
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -27,19 +27,24 @@ const char* kind_name(Finding::Kind k) {
 }  // namespace
 
 int run_verify(const CommonOptions& opts) {
-  const auto [files, unusable, listed_directory] = expand_inputs(opts.inputs);
-  int rc = unusable ? exit_unusable : exit_ok;
+  auto inputs = Inputs::expand(opts.inputs, opts.verbose);
+  int rc = exit_ok;
   json all = json::array();
   size_t agreed = 0, disagreed = 0;
-  for (const auto& path : files) {
-    auto file = MappedFile::open(path);
+  for (const auto& in : inputs.files()) {
+    auto file = MappedFile::open(in.path);
     if (!file) {
-      std::cerr << "pemap: " << path << ": " << file.error().to_string() << "\n";
-      rc = std::max<int>(rc, exit_unusable);
+      rc = std::max(rc, inputs.refuse(in, file.error()));
       continue;
     }
-    const Facts ours = facts_from_pemap(pe::Image::parse(file->bytes()));
-    const Facts lief = facts_from_lief(path);
+    auto image = pe::Image::parse(file->bytes());
+    // A file that is not a PE image is unusable input, not a verdict ("both refuse it" is for broken PEs).
+    if (!image && not_a_pe_image(image.error())) {
+      rc = std::max(rc, inputs.refuse(in, image.error()));
+      continue;
+    }
+    const Facts ours = facts_from_pemap(std::move(image));
+    const Facts lief = facts_from_lief(in.path);
     const auto findings = compare(ours, lief);
     const bool bad = std::any_of(findings.begin(), findings.end(),
                                  [](const Finding& f) { return f.kind == Finding::Kind::disagreement; });
@@ -49,7 +54,7 @@ int run_verify(const CommonOptions& opts) {
       json list = json::array();
       for (const auto& f : findings)
         list.push_back({{"kind", kind_name(f.kind)}, {"area", f.area}, {"message", f.message}});
-      json j{{"file", printable(path)}, {"agree", !bad}, {"findings", std::move(list)}};
+      json j{{"file", printable(in.name)}, {"agree", !bad}, {"findings", std::move(list)}};
       if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
       if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
       all.push_back(std::move(j));
@@ -57,15 +62,15 @@ int run_verify(const CommonOptions& opts) {
     }
     std::string status = bad ? "DISAGREE" : "agree";
     if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
-    std::cout << fmt::format("{}: {}\n", printable(path), status);
+    std::cout << fmt::format("{}: {}\n", printable(in.name), status);
     for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
   }
   if (opts.json) {
     std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";
-  } else if (files.size() > 1 || listed_directory) {
-    std::cout << fmt::format("{} files: {} agree, {} disagree\n", files.size(), agreed, disagreed);
+  } else if (inputs.many() && agreed + disagreed > 0) {
+    std::cout << fmt::format("{} files: {} agree, {} disagree\n", agreed + disagreed, agreed, disagreed);
   }
-  return rc;
+  return std::max(rc, inputs.finish());
 }
 
 }  // namespace pemap::inspect

@@ -60,5 +60,90 @@ expect 0 "directory argument" -- sections "$root/testdata/bin/x64/msvc"
 expect 2 "dump without a range" -- dump "$good"
 expect 2 "dump of a missing section" -- dump "$good" --section .nosuch
 expect 2 "unknown subcommand" -- frobnicate "$good"
+grep -qF "unknown command 'frobnicate'; the commands are: info, headers," "$tmp/err" ||
+  { echo "FAIL: an unknown command is not named, or the commands are not listed"; cat "$tmp/err"; fail=$((fail + 1)); }
+
+# Numbers: one reader for every numeric option; a sign, a suffix or more than 64 bits is refused (2) and named.
+numbers=(
+  "relocs --check $good --base 99999999999999999999999|pemap relocs: --base: '99999999999999999999999' is above 2^64-1"
+  "relocs --check $good --base -0x10000|--base: '-0x10000' is not a number"
+  "load $good --no-imports --aslr -5|--aslr: '-5' is not a number"
+  "load $good --no-imports --bottom-up 0x10000zz|--bottom-up: '0x10000zz' is not a number"
+  "load $good --no-imports --base liba.dll=99999999999999999999999|'99999999999999999999999' is above 2^64-1"
+  "load $good --no-imports --base liba.dll=-1|'-1' is not a number"
+  "map $good --base 0x|--base: '0x' is not a number"
+  "map $good --raw --offset 1e3|--offset: '1e3' is not a number"
+  "map $good --raw --size ' 16'|--size: ' 16' is not a number"
+  "dump $good --offset 16k --size 4|--offset: '16k' is not a number"
+  "dump $good --rva 0x1000 --size +4|--size: '+4' is not a number"
+  "dump $good --section .text --size 18446744073709551616|--size: '18446744073709551616' is above 2^64-1"
+  "verify --corpus $tmp --timeout 4294967296|--timeout: '4294967296' is above 4294967295"
+  "verify --corpus $tmp -j -1|--jobs: '-1' is not a number"
+  "instances $good -n 2x|-n: '2x' is not a number"
+)
+for row in "${numbers[@]}"; do
+  eval "args=(${row%%|*})"
+  expect 2 "${row%%|*}" -- "${args[@]}"
+  grep -qF -- "${row#*|}" "$tmp/err" || { echo "FAIL: ${row%%|*}: stderr lacks: ${row#*|}"; cat "$tmp/err"; fail=$((fail + 1)); }
+done
+
+# The table: every command through a clean file, a file with findings (where the command has findings), and four
+# unusable inputs. Clean is 0, findings 1, unusable 2; stdout never carries a diagnostic (no "pemap:", "warning",
+# STATUS_ or ERROR_ text), unusable input prints nothing on stdout, and what is not clean is explained on stderr.
+x86=$root/testdata/bin/x86
+# Findings: exports, imports, relocations and TLS read from .rdata, the exception directory outside the image.
+cp "$good" "$tmp/findings.dll"
+for idx in 0 1 5 9; do
+  printf '\x00\x30\x00\x00\x40\x00\x00\x00' | dd of="$tmp/findings.dll" bs=1 seek=$((lfanew + 120 + idx * 8)) conv=notrunc status=none
+done
+printf '\xff\xff\xff\x7f\x40\x00\x00\x00' | dd of="$tmp/findings.dll" bs=1 seek=$((lfanew + 120 + 24)) conv=notrunc status=none
+echo "not a PE file" > "$tmp/text.exe"
+mkdir -p "$tmp/nofiles/sub"
+table=(  # ARGS (FILE is the input) | the file with findings, or - | its status
+  "info FILE|$tmp/findings.dll|1"
+  "headers FILE|$tmp/findings.dll|1"
+  "sections FILE|$tmp/findings.dll|1"
+  "imports FILE|$tmp/findings.dll|1"
+  "exports FILE|$tmp/findings.dll|1"
+  "relocs FILE|$tmp/findings.dll|1"
+  "tls FILE|$tmp/findings.dll|1"
+  "all FILE|$tmp/findings.dll|1"
+  "dump FILE --offset 0 --size 64|-|-"
+  "verify FILE|-|-"
+  "map FILE|-|-"
+  "diff-views FILE|-|-"
+  "relocs --check FILE --base 0x20000000|-|-"
+  "load FILE --path $x86/system|$x86/missing.exe|1"
+)
+clean_stdout() {  # clean_stdout WHAT: stdout holds no diagnostic
+  if grep -qE '^pemap|warning|STATUS_|ERROR_' "$tmp/out"; then
+    echo "FAIL: $1: a diagnostic on stdout:"; grep -E '^pemap|warning|STATUS_|ERROR_' "$tmp/out" | head -3
+    fail=$((fail + 1))
+  fi
+}
+for row in "${table[@]}"; do
+  IFS='|' read -r pattern findings status <<< "$row"
+  run_with() { local args=(${pattern//FILE/$1}); expect "$2" "$pattern on $3" -- "${args[@]}"; clean_stdout "$pattern on $3"; }
+  run_with "$good" 0 "a clean file"
+  if [ "$findings" != - ]; then
+    run_with "$findings" "$status" "a file with findings"
+    [ -s "$tmp/err" ] || { echo "FAIL: $pattern: findings not explained on stderr"; fail=$((fail + 1)); }
+  fi
+  for bad in "$tmp/none.exe" "$tmp/empty.exe" "$tmp/text.exe" "$tmp/nofiles"; do
+    run_with "$bad" 2 "$bad"
+    [ -s "$tmp/out" ] && { echo "FAIL: $pattern on $bad: stdout is not empty"; head -3 "$tmp/out"; fail=$((fail + 1)); }
+    [ -s "$tmp/err" ] || { echo "FAIL: $pattern on $bad: nothing on stderr"; fail=$((fail + 1)); }
+  done
+  # load takes one file, so a directory is a file it cannot use; the others walk it and find nothing.
+  [[ $pattern == load* ]] || grep -qF "$tmp/nofiles: no files" "$tmp/err" ||
+    { echo "FAIL: $pattern: an empty directory is not named"; cat "$tmp/err"; fail=$((fail + 1)); }
+done
+expect 2 "verify --corpus of a directory with no files" -- verify --corpus "$tmp/nofiles"
+grep -qF "$tmp/nofiles: no files" "$tmp/err" || { echo "FAIL: verify --corpus: the empty directory is not named"; cat "$tmp/err"; fail=$((fail + 1)); }
+# With --json the warnings are in the document and on stderr too; stdout is the document alone.
+expect 1 "JSON with warnings" -- info --json "$tmp/findings.dll"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["warnings"], d' "$tmp/out" ||
+  { echo "FAIL: --json: the warnings are not in the document"; fail=$((fail + 1)); }
+grep -q "findings.dll: warning: " "$tmp/err" || { echo "FAIL: --json: the warnings are not on stderr"; fail=$((fail + 1)); }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

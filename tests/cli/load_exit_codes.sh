@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pemap load's exit codes and messages: 0 loaded, 1 the load failed (the reason, with the status Windows would give,
-# on stderr), 2 bad arguments. Each failure must name what failed: the file, the missing DLL and its importer, the
+# on stderr), 2 bad arguments or a file that is not a PE image. Each failure must name what failed: the file, the missing DLL and its importer, the
 # function, the address limit.
 set -uo pipefail
 pemap=$1
@@ -42,16 +42,29 @@ expect 2 "unknown option" -- $x86/app.exe --no-such-option
 want_text=("--dump-image nosuch.dll: no such module is loaded")
 expect 2 "--dump-image of a module not loaded" -- $x86/liba.dll --no-imports --dump-image nosuch.dll="$tmp/x.bin"
 
-# The file itself: missing, or not a PE.
-want_text=("$tmp/none.exe" "ERROR_FILE_NOT_FOUND")
-expect 1 "missing .exe" -- "$tmp/none.exe"
-want_text=("$tmp/none.dll" "ERROR_FILE_NOT_FOUND")
-expect 1 "missing .dll" -- "$tmp/none.dll"
+# A --base for a module the load never loads: found after the load, since only the load knows the graph.
+want_text=("--base nosuch.dll=0x20000000: no module of that name was loaded")
+expect 2 "--base of a module not loaded" -- $x86/liba.dll --no-imports --base nosuch.dll=0x20000000
+want_text=("--base kernel32.dll=0x20000000: no module of that name was loaded")
+expect 2 "--base of an import not loaded (--no-imports)" -- $x86/app.exe --no-imports --base kernel32.dll=0x20000000
+want_text=()
+expect 0 "--base of an import that loads" -- $x86/app.exe --path $x86/system --base KERNEL32.DLL=0x20000000
+grep -q "kernel32.dll .*0x20000000  forced" "$tmp/out" || { echo "FAIL: kernel32.dll not forced"; cat "$tmp/out"; fail=$((fail + 1)); }
+
+# The file itself: missing, empty or not a PE is unusable input (2), as for every command; nothing on stdout.
+want_text=("$tmp/none.exe" "STATUS_OBJECT_NAME_NOT_FOUND")
+expect 2 "missing .exe" -- "$tmp/none.exe"
+want_text=("$tmp/none.dll" "STATUS_OBJECT_NAME_NOT_FOUND")
+expect 2 "missing .dll" -- "$tmp/none.dll"
+: > "$tmp/empty.dll"
+want_text=("$tmp/empty.dll" "the file is empty")
+expect 2 "empty .dll" -- "$tmp/empty.dll"
 printf 'not a PE file at all\n' > "$tmp/text.exe"
 want_text=("$tmp/text.exe" "STATUS_INVALID_IMAGE_NOT_MZ")
-expect 1 "non-PE .exe" -- "$tmp/text.exe"
+expect 2 "non-PE .exe" -- "$tmp/text.exe"
+[ -s "$tmp/out" ] && { echo "FAIL: non-PE .exe: stdout is not empty"; cat "$tmp/out"; fail=$((fail + 1)); }
 want_text=("testdata/README.md" "STATUS_INVALID_IMAGE_NOT_MZ")
-expect 1 "non-PE, not named .exe" -- testdata/README.md
+expect 2 "non-PE, not named .exe" -- testdata/README.md
 
 # Imports that cannot be resolved: the missing DLL with its importer, the missing function.
 want_text=("KERNEL32.dll, imported by app.exe, was not found" "ERROR_MOD_NOT_FOUND" "STATUS_DLL_NOT_FOUND")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# pemap relocs --check at many bases (above 4 GiB for PE32+) on every testdata image with relocations,
-# and on every corkami image with relocations: each either checks out byte for byte or is refused
+# pemap relocs --check at many bases (above 4 GiB for PE32+, and the preferred base) on every testdata image with
+# relocations, and on every corkami image with relocations: each either checks out byte for byte or is refused
 # cleanly (exit 2 with a status), never anything else.
 set -uo pipefail
 pemap=$1
@@ -14,9 +14,11 @@ check() {  # check FILE BASE WANT_EXIT [TEXT]
     echo "FAIL: $1 at $2: exit $rc (want $3${4:+, text '$4'})"; echo "$out" | tail -3; fail=$((fail + 1)); fi
 }
 ok="every difference is a listed fixup, by exactly its delta"
-while IFS=$'\t' read -r file arch _kind _base relocs _notes; do
+# The preferred base too: the unrelocated reference view must not take the range asked for (delta 0, nothing moves).
+while IFS=$'\t' read -r file arch _kind base relocs _notes; do
   [ "$relocs" = yes ] || continue
   if [ "$arch" = x64 ]; then bases="0x10000 0x20000000 0x1230000000 0x7ff000000000"; else bases="0x10000 0x20000000 0x7fff0000"; fi
+  bases="$bases $base"
   for b in $bases; do check "$root/testdata/bin/$file" "$b" 0 "$ok"; done
 done < <(tail -n +2 "$root/testdata/MANIFEST.tsv")
 check "$root/testdata/bin/x86/fixed.dll" 0x20000000 2 "STATUS_CONFLICTING_ADDRESSES"
