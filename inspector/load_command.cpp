@@ -12,6 +12,7 @@
 #include "model.hpp"
 #include "narrate.hpp"
 #include "process/process.hpp"
+#include "render.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -232,7 +233,10 @@ int run_load(const LoadCommandOptions& opts) {
     doc["events"] = std::move(ev);
   }
 
-  int rc = loaded ? exit_ok : exit_findings;
+  // A module that mapped although its file is cut short (bytes the section table declares read as zero).
+  for (const auto& m : process.modules())
+    if (const auto& cut = m->section->image().truncation()) doc["warnings"].push_back(error_json(*cut));
+  int rc = loaded && !doc.contains("warnings") ? exit_ok : exit_findings;
   for (const auto& [name, file] : dumps) {
     const ldr::Module* m = process.find(ldr::normalize_module_name(name));
     if (!m) {
@@ -253,7 +257,7 @@ int run_load(const LoadCommandOptions& opts) {
     std::cout << doc.dump(2) << "\n";
   } else {
     if (opts.trace) std::cout << narrate(events) << "\n";
-    std::cout << render_report(doc);
+    std::cout << render_report(doc) << render_warnings(doc);
   }
   if (!loaded) std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, loaded.error().to_string());
   return rc;

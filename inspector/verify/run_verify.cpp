@@ -7,6 +7,7 @@
 #include "json_text.hpp"
 #include "mapped_file.hpp"
 #include "model.hpp"
+#include "render.hpp"
 #include "verify/facts.hpp"
 
 namespace pemap::inspect {
@@ -38,18 +39,23 @@ int run_verify(const CommonOptions& opts) {
       rc = std::max<int>(rc, exit_unusable);
       continue;
     }
-    const Facts ours = facts_from_pemap(pe::Image::parse(file->bytes()));
+    const auto image = pe::Image::parse(file->bytes());
+    const Facts ours = facts_from_pemap(image);
     const Facts lief = facts_from_lief(path);
     const auto findings = compare(ours, lief);
     const bool bad = std::any_of(findings.begin(), findings.end(),
                                  [](const Finding& f) { return f.kind == Finding::Kind::disagreement; });
     bad ? ++disagreed : ++agreed;
-    if (bad) rc = std::max<int>(rc, exit_findings);
+    // Both parsers may agree on a cut file, but not on what the whole file holds.
+    json warned{{"warnings", json::array()}};
+    if (image && image->truncation()) warned["warnings"].push_back(error_json(*image->truncation()));
+    if (bad || !warned["warnings"].empty()) rc = std::max<int>(rc, exit_findings);
     if (opts.json) {
       json list = json::array();
       for (const auto& f : findings)
         list.push_back({{"kind", kind_name(f.kind)}, {"area", f.area}, {"message", f.message}});
       json j{{"file", printable(path)}, {"agree", !bad}, {"findings", std::move(list)}};
+      if (!warned["warnings"].empty()) j["warnings"] = warned["warnings"];
       if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
       if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
       all.push_back(std::move(j));
@@ -59,6 +65,7 @@ int run_verify(const CommonOptions& opts) {
     if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
     std::cout << fmt::format("{}: {}\n", printable(path), status);
     for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
+    std::cout << render_warnings(warned);
   }
   if (opts.json) {
     std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";
