@@ -208,6 +208,12 @@ void Image::build_layout() {
          fmt::format("ends at {:#x}, past SizeOfHeaders {:#x}; Windows maps it anyway", table_end,
                      opt_.size_of_headers));
 
+  // A flat image is the file mapped 1:1: a section declares bytes of it only at its own file offset (Windows
+  // checks VirtualAddress == PointerToRawData), and only when the table fits the image (the 96 sections of corkami
+  // maxsecXP.exe declare gigabytes in a 4 KiB file, and it runs on XP).
+  const bool flat_table_declares = std::all_of(sections_.begin(), sections_.end(), [&](const Section& s) {
+    return uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData <= mapped_size_;
+  });
   const Section* past_eof = nullptr;
   size_t past_eof_count = 0;
   for (auto& s : sections_) {
@@ -219,9 +225,7 @@ void Image::build_layout() {
       const uint64_t len = align_up(uint64_t{h.SizeOfRawData} + (h.PointerToRawData - s.file_offset), kRawAlignment);
       // Clipped to the section first (corkami bigSoRD.exe has SizeOfRawData 0xFFFF0200 and loads).
       s.file_size = std::min(len, s.memory_size);
-      // A flat image is the file mapped 1:1: only a section at its own file offset declares bytes there (Windows
-      // checks VirtualAddress == PointerToRawData; the 96 sections of corkami maxsecXP.exe do not, and run on XP).
-      if (!is_flat() || h.PointerToRawData == h.VirtualAddress)
+      if (!is_flat() || (flat_table_declares && h.PointerToRawData == h.VirtualAddress))
         s.raw_size = std::min(uint64_t{h.PointerToRawData} + h.SizeOfRawData - s.file_offset, s.file_size);
       if (s.raw_size != 0 && s.file_offset + s.raw_size > fsize && past_eof_count++ == 0) past_eof = &s;
     }
@@ -265,8 +269,8 @@ void Image::build_layout() {
                      header_size_, first->name, first->rva()));
     header_end = align_down(first->rva(), kPageSize);
   }
-  const uint64_t header_bytes = std::min(header_size_, header_end);
-  regions_.push_back(Region{0, header_end, 0, header_bytes, header_bytes, -1});
+  // No raw data is declared in the headers: past the end of the file they read as zero (the table is in the file).
+  regions_.push_back(Region{0, header_end, 0, std::min(header_size_, header_end), 0, -1});
   clip_sections(regions_);
 }
 
