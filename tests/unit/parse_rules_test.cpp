@@ -432,9 +432,10 @@ const std::vector<WarnCase>& warn_cases() {
          EXPECT_EQ(*img.read_rva<uint8_t>(0x10ff, "probe"), unit::pattern_at(0xff));
          const auto missing = img.read_rva<uint8_t>(0x1100, "probe");
          ASSERT_FALSE(missing.has_value());
-         EXPECT_EQ(missing.error().message,
-                   "RVA 0x1100 (file offset 0x300) lies past the end of the file at 0x300, but section .text's raw data "
-                   "runs to 0x600: the file is cut short and these bytes are missing");
+         EXPECT_EQ(
+             missing.error().message,
+             "RVA 0x1100 (file offset 0x300) lies past the end of the file at 0x300, but section .text's raw data "
+             "runs to 0x600: the file is cut short and these bytes are missing");
          EXPECT_FALSE(img.rva_to_offset(0x1100).has_value());
          ASSERT_TRUE(img.truncation().has_value());
          EXPECT_EQ(img.first_missing(0x1000, 0x1000)->rva, 0x1100u);
