@@ -13,6 +13,7 @@
 #include "model.hpp"
 #include "narrate.hpp"
 #include "process/process.hpp"
+#include "render.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -241,7 +242,10 @@ int run_load(const LoadCommandOptions& opts) {
     doc["events"] = std::move(ev);
   }
 
-  int rc = loaded ? exit_ok : exit_findings;
+  // A module that mapped although its file is cut short (bytes the section table declares read as zero).
+  for (const auto& m : process.modules())
+    if (const auto& cut = m->section->image().truncation()) doc["warnings"].push_back(error_json(*cut));
+  int rc = loaded && !doc.contains("warnings") ? exit_ok : exit_findings;
   // Which modules load is known only after the load: a --base for none of them is checked here.
   for (const auto& [name, base] : process.options().forced_bases)
     if (loaded && !any_module_named(process, name)) {
@@ -268,7 +272,7 @@ int run_load(const LoadCommandOptions& opts) {
     std::cout << doc.dump(2) << "\n";
   } else {
     if (opts.trace) std::cout << narrate(events) << "\n";
-    std::cout << render_report(doc);
+    std::cout << render_report(doc) << render_warnings(doc);
   }
   if (!loaded) std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, loaded.error().to_string());
   return rc;

@@ -266,7 +266,8 @@ struct PrintImports final : pe::ImportSink<Module> {
   }
 };
 
-// Returns whether the directory had modules; its warnings go to `warnings`.
+// Returns whether it wrote anything: the modules, or that the directory could not be read; its warnings go to
+// `warnings`.
 template <class Module, class Walk>
 bool write_import_list(const pe::Image& image, Walk walk, const char* title, TextOut& out,
                        std::vector<std::string>& warnings) {
@@ -274,7 +275,8 @@ bool write_import_list(const pe::Image& image, Walk walk, const char* title, Tex
   auto walked = walk(image, measure);
   if (!walked) {
     warnings.push_back(printable(walked.error().to_string()));
-    return false;
+    out << fmt::format("  {} directory unreadable (see the warnings)\n", title);
+    return true;
   }
   for (const auto& w : *walked) warnings.push_back(printable(w.to_string()));
   if (measure.shapes.empty()) return false;
@@ -411,7 +413,7 @@ std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
   const auto exps = pe::walk_exports(image, rows);
   const auto* ex = parsed(exps, warnings);
   if (!ex || !ex->present) {
-    out << "  no exports\n";
+    out << (ex ? "  no exports\n" : "  export directory unreadable (see the warnings)\n");
     return warnings;
   }
   out << fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", name_text(ex->dll_name),
@@ -433,11 +435,14 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, Relo
   std::vector<std::string> warnings;
   const auto rel = pe::parse_relocations(image);
   const auto* r = parsed(rel, warnings);
+  if (!r) {
+    out << "  base relocation directory unreadable (see the warnings)\n";
+    return warnings;
+  }
   uint64_t per_type_code[16] = {};  // by the 4-bit type, named once at the end
-  if (r)
-    for (const auto& b : r->blocks)
-      if (rows == RelocRows::general || !write_reloc_block_fast(b, r->machine, per_type_code, out))
-        write_reloc_block(b, r->machine, per_type_code, out);
+  for (const auto& b : r->blocks)
+    if (rows == RelocRows::general || !write_reloc_block_fast(b, r->machine, per_type_code, out))
+      write_reloc_block(b, r->machine, per_type_code, out);
   std::map<std::string, uint64_t> per_type;
   uint64_t total = 0;
   for (uint8_t t = 0; t < 16; ++t)
@@ -445,8 +450,8 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, Relo
       per_type[std::string(pe::reloc_type_name(t, r->machine))] += per_type_code[t], total += per_type_code[t];
   std::string types;
   for (const auto& [k, v] : per_type) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v);
-  out << fmt::format("  total: {} entries in {} blocks{}{}\n", total, r ? r->blocks.size() : 0,
-                     types.empty() ? "" : ": ", types);
+  out << fmt::format("  total: {} entries in {} blocks{}{}\n", total, r->blocks.size(), types.empty() ? "" : ": ",
+                     types);
   return warnings;
 }
 

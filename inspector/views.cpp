@@ -11,6 +11,7 @@
 #include "memory/section.hpp"
 #include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
+#include "render.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -203,6 +204,8 @@ Result<json> map_one(const std::string& path, const MapOptions& o) {
     doc["preferred_base"] = image->preferred_base();
     doc["at_preferred_base"] = base == image->preferred_base();
     doc["sections"] = std::move(sections);
+    // Mapped, but bytes the section table declares are not in the file: they read as zero.
+    if (const auto& cut = image->image().truncation()) doc["warnings"].push_back(error_json(*cut));
   }
   doc["regions"] = regions_json(*view, size);
   (void)win::unmap_view_of_file(*view);
@@ -215,8 +218,9 @@ int run_map(const CommonOptions& opts, const MapOptions& map) {
   return print_each_file(
       opts, [&](const std::string& path) { return map_one(path, map); },
       [](const std::string& path, const json& doc, bool many) {
-        return (many ? "== " + path + "\n" : std::string()) + render_map(doc);
-      });
+        return (many ? "== " + path + "\n" : std::string()) + render_map(doc) + render_warnings(doc);
+      },
+      [](const json& doc) { return doc.contains("warnings") ? int(exit_findings) : int(exit_ok); });
 }
 
 }  // namespace pemap::inspect

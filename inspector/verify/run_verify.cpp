@@ -7,6 +7,7 @@
 #include "json_text.hpp"
 #include "mapped_file.hpp"
 #include "model.hpp"
+#include "render.hpp"
 #include "verify/facts.hpp"
 
 namespace pemap::inspect {
@@ -37,24 +38,28 @@ int run_verify(const CommonOptions& opts) {
       rc = std::max(rc, inputs.refuse(in, file.error()));
       continue;
     }
-    auto image = pe::Image::parse(file->bytes());
+    const auto image = pe::Image::parse(file->bytes());
     // A file that is not a PE image is unusable input, not a verdict ("both refuse it" is for broken PEs).
     if (!image && not_a_pe_image(image.error())) {
       rc = std::max(rc, inputs.refuse(in, image.error()));
       continue;
     }
-    const Facts ours = facts_from_pemap(std::move(image));
+    const Facts ours = facts_from_pemap(image);
     const Facts lief = facts_from_lief(in.path);
     const auto findings = compare(ours, lief);
     const bool bad = std::any_of(findings.begin(), findings.end(),
                                  [](const Finding& f) { return f.kind == Finding::Kind::disagreement; });
     bad ? ++disagreed : ++agreed;
-    if (bad) rc = std::max<int>(rc, exit_findings);
+    // Both parsers may agree on a cut file, but not on what the whole file holds.
+    json warned{{"warnings", json::array()}};
+    if (image && image->truncation()) warned["warnings"].push_back(error_json(*image->truncation()));
+    if (bad || !warned["warnings"].empty()) rc = std::max<int>(rc, exit_findings);
     if (opts.json) {
       json list = json::array();
       for (const auto& f : findings)
         list.push_back({{"kind", kind_name(f.kind)}, {"area", f.area}, {"message", f.message}});
       json j{{"file", printable(in.name)}, {"agree", !bad}, {"findings", std::move(list)}};
+      if (!warned["warnings"].empty()) j["warnings"] = warned["warnings"];
       if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
       if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
       all.push_back(std::move(j));
@@ -64,6 +69,7 @@ int run_verify(const CommonOptions& opts) {
     if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
     std::cout << fmt::format("{}: {}\n", printable(in.name), status);
     for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
+    std::cout << render_warnings(warned);
   }
   if (opts.json) {
     std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";

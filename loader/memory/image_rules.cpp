@@ -65,6 +65,17 @@ std::optional<Error> check_image_for_mapping(const pe::Image& image) {
       return refuse(what, where, fmt::format("ends at {:#x}, past SizeOfImage {:#x}", end, image.mapped_size()));
     prev_end = end;
   }
+  // The memory manager compares the raw data of the last section header (none when its SizeOfRawData is 0) with
+  // the end of the file; an earlier section's raw data may run past it and reads as zero (corkami bigSoRD.exe).
+  if (!image.sections().empty()) {
+    const pe::Section& last = image.sections().back();
+    const uint64_t raw_end = uint64_t{last.header.PointerToRawData} + last.header.SizeOfRawData;
+    if (last.header.SizeOfRawData != 0 && raw_end > image.file().size())
+      return refuse(fmt::format("section {}", last.name), Location::offset(last.header_offset),
+                    fmt::format("raw data {:#x}+{:#x} ends past the end of the file ({:#x} bytes): the file is cut "
+                                "short",
+                                last.header.PointerToRawData, last.header.SizeOfRawData, image.file().size()));
+  }
   return std::nullopt;
 }
 

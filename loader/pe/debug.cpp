@@ -75,6 +75,10 @@ Result<DebugInfo> parse_debug(const Image& image) {
                                         "more entries than this file can hold; the walk stops here"));
       break;
     }
+    if (auto cut = image.cut_short(at, sizeof(DebugDirectory), "debug directory")) {
+      out.warnings.push_back(std::move(*cut));
+      break;
+    }
     // Entries must start in file bytes: a huge Size over zero fill would otherwise list millions of
     // empty entries (found by fuzz_parse; testdata/regress/debug-dir-huge-size.bin).
     if (image.file_span(at).empty() && image.region_at(at)) {

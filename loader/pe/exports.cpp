@@ -39,6 +39,7 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
   const DataDirectory dir = *used;
   auto d = image.read_rva<ExportDirectory>(dir.VirtualAddress, "export directory");
   if (!d) return d.take_error();
+  if (auto cut = image.directory_cut_short(kDirExport, "export directory")) out.warnings.push_back(std::move(*cut));
   out.present = true;
   out.directory = *d;
   if (d->Name != 0) {
@@ -160,6 +161,10 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
         if (const uint32_t v = load<uint32_t>(backed, i * 4)) add(slot + i, v);
       slot += run;
     } else if (const Region* r = image.region_at(at)) {
+      if (auto cut = image.cut_short(at, 4, "export address table")) {
+        out.warnings.push_back(std::move(*cut));
+        break;
+      }
       if (!backed.empty()) {  // a slot straddling the end of the file bytes
         if (auto v = image.read_rva<uint32_t>(at, "export address table"); v && *v != 0) add(slot, *v);
         ++slot;

@@ -208,6 +208,12 @@ void Image::build_layout() {
          fmt::format("ends at {:#x}, past SizeOfHeaders {:#x}; Windows maps it anyway", table_end,
                      opt_.size_of_headers));
 
+  // A flat image is the file mapped 1:1: a section declares bytes of it only at its own file offset (Windows
+  // checks VirtualAddress == PointerToRawData), and only when the table fits the image (the 96 sections of corkami
+  // maxsecXP.exe declare gigabytes in a 4 KiB file, and it runs on XP).
+  const bool flat_table_declares = std::all_of(sections_.begin(), sections_.end(), [&](const Section& s) {
+    return uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData <= mapped_size_;
+  });
   const Section* past_eof = nullptr;
   size_t past_eof_count = 0;
   for (auto& s : sections_) {
@@ -219,21 +225,33 @@ void Image::build_layout() {
       const uint64_t len = align_up(uint64_t{h.SizeOfRawData} + (h.PointerToRawData - s.file_offset), kRawAlignment);
       // Clipped to the section first (corkami bigSoRD.exe has SizeOfRawData 0xFFFF0200 and loads).
       s.file_size = std::min(len, s.memory_size);
-      if (s.file_offset + s.file_size > align_up(fsize, kRawAlignment) && past_eof_count++ == 0) past_eof = &s;
+      if (!is_flat() || (flat_table_declares && h.PointerToRawData == h.VirtualAddress))
+        s.raw_size = std::min(uint64_t{h.PointerToRawData} + h.SizeOfRawData - s.file_offset, s.file_size);
+      if (s.raw_size != 0 && s.file_offset + s.raw_size > fsize && past_eof_count++ == 0) past_eof = &s;
     }
   }
-  if (past_eof)
+  if (past_eof) {
     warn(fmt::format("section {}", past_eof->name), Location::offset(past_eof->header_offset),
-         fmt::format("raw data {:#x}+{:#x} runs past the end of the file ({:#x}){}; those bytes read as zero",
-                     past_eof->file_offset, past_eof->file_size, fsize,
-                     past_eof_count > 1 ? fmt::format(", and so do {} more sections", past_eof_count - 1) : ""));
+         fmt::format(
+             "raw data {:#x}+{:#x} runs past the end of the file ({:#x}): the file is cut short, and {:#x} "
+             "bytes from RVA {:#x} on are missing (they read as zero){}",
+             past_eof->header.PointerToRawData, past_eof->header.SizeOfRawData, fsize,
+             past_eof->file_offset + past_eof->raw_size - std::max(fsize, past_eof->file_offset),
+             past_eof->rva() + (std::max(fsize, past_eof->file_offset) - past_eof->file_offset),
+             past_eof_count > 1 ? fmt::format("; so is the raw data of {} more sections", past_eof_count - 1) : ""));
+    truncation_ = warnings_.back();
+  }
 
   regions_.clear();
   if (is_flat()) {
     // Flat images are mapped as one piece: file offset == RVA. Sections only name ranges of it.
-    regions_.push_back(Region{0, mapped_size_, 0, std::min(fsize, mapped_size_), -1});
-    for (auto& s : sections_)  // a flat section spans what its header says, unrounded
+    uint64_t raw_end = 0;        // the file as the section table declares it, mapped 1:1
+    for (auto& s : sections_) {  // a flat section spans what its header says, unrounded
       s.memory_size = std::max<uint64_t>(s.header.VirtualSize, s.header.SizeOfRawData);
+      if (s.raw_size != 0) raw_end = std::max(raw_end, uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData);
+    }
+    const uint64_t from_file = std::min(fsize, mapped_size_);
+    regions_.push_back(Region{0, mapped_size_, 0, from_file, std::max(from_file, std::min(raw_end, mapped_size_)), -1});
     clip_sections(flat_sections_);
     return;
   }
@@ -251,7 +269,8 @@ void Image::build_layout() {
                      header_size_, first->name, first->rva()));
     header_end = align_down(first->rva(), kPageSize);
   }
-  regions_.push_back(Region{0, header_end, 0, std::min(header_size_, header_end), -1});
+  // No raw data is declared in the headers: past the end of the file they read as zero (the table is in the file).
+  regions_.push_back(Region{0, header_end, 0, std::min(header_size_, header_end), 0, -1});
   clip_sections(regions_);
 }
 
@@ -268,7 +287,7 @@ void Image::clip_sections(std::vector<Region>& out) {
   bool overlap_reported = false, header_overlap_reported = false;
   for (const uint32_t i : order) {
     const Section& s = sections_[i];
-    Region r{s.rva(), s.memory_size, s.file_offset, s.file_size, static_cast<int32_t>(s.index)};
+    Region r{s.rva(), s.memory_size, s.file_offset, s.file_size, s.raw_size, static_cast<int32_t>(s.index)};
     if (!out.empty() && r.rva < out.back().rva + out.back().size) {
       const bool over_headers = out.back().section < 0;
       if (over_headers && !header_overlap_reported) {
@@ -286,6 +305,7 @@ void Image::clip_sections(std::vector<Region>& out) {
       r.size -= cut;
       r.file_offset += std::min(cut, r.file_size);
       r.file_size -= std::min(cut, r.file_size);
+      r.raw_size -= std::min(cut, r.raw_size);
     }
     out.push_back(r);
   }
@@ -351,6 +371,39 @@ std::optional<uint64_t> Image::overlay_offset() const {
     if (s.header.SizeOfRawData != 0) end = std::max(end, uint64_t{s.header.PointerToRawData} + s.header.SizeOfRawData);
   if (sections_.empty() || end >= file_.size()) return std::nullopt;
   return end;
+}
+
+std::optional<Missing> Image::first_missing(uint64_t rva, uint64_t len) const {
+  const uint64_t fsize = file_.size();
+  const uint64_t end = rva + std::min(len, UINT64_MAX - rva);
+  auto it =
+      std::upper_bound(regions_.begin(), regions_.end(), rva, [](uint64_t v, const Region& r) { return v < r.rva; });
+  if (it != regions_.begin() && rva - std::prev(it)->rva < std::prev(it)->size) --it;
+  for (; it != regions_.end() && it->rva < end; ++it) {
+    const uint64_t raw_end = it->file_offset + it->raw_size;
+    if (raw_end <= fsize) continue;
+    const uint64_t first = std::max(rva, it->rva + (std::max(fsize, it->file_offset) - it->file_offset));
+    if (first >= std::min(end, it->rva + it->raw_size)) continue;
+    return Missing{first, it->file_offset + (first - it->rva), raw_end,
+                   it->section >= 0 ? &sections_[it->section] : section_at(first)};
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> Image::cut_short(uint64_t rva, uint64_t len, std::string_view structure) const {
+  const auto m = first_missing(rva, len);
+  if (!m) return std::nullopt;
+  const std::string whose = m->section ? fmt::format("section {}'s raw data", m->section->name) : "the raw data";
+  return make_error(Status::success, std::string(structure), Location::rva(rva),
+                    fmt::format("RVA {:#x} (file offset {:#x}) lies past the end of the file at {:#x}, but {} runs to "
+                                "{:#x}: the file is cut short and these bytes are missing",
+                                m->rva, m->file_offset, file_.size(), whose, m->raw_end));
+}
+
+std::optional<Error> Image::directory_cut_short(uint32_t index, std::string_view structure) const {
+  const auto d = used_directory(index);
+  if (!d) return std::nullopt;
+  return cut_short(d->VirtualAddress, std::max<uint64_t>(d->Size, 1), structure);
 }
 
 const Region* Image::region_at(uint64_t rva) const {
@@ -434,6 +487,7 @@ std::optional<Error> Image::copy_rva(uint64_t rva, std::byte* out, size_t n, std
     std::memcpy(out, fast->data(), n);
     return std::nullopt;
   }
+  if (auto missing = cut_short(rva, n, structure)) return missing;
   if (fill(rva, out, n) != 0)
     return make_error(Status::invalid_image_format, std::string(structure), Location::rva(rva),
                       fmt::format("{} bytes at this RVA are not all inside the mapped image", n));
@@ -454,7 +508,10 @@ Result<std::string_view> Image::read_string(uint64_t rva, std::string_view struc
   };
   if (!region_at(rva)) return fail("string RVA is outside the mapped image");
   Bytes span = file_span(rva);
-  if (span.empty()) return std::string_view{};  // zero fill: the empty string
+  if (span.empty()) {  // zero fill: the empty string, unless the file is cut short here
+    if (auto missing = cut_short(rva, 1, structure)) return *missing;
+    return std::string_view{};
+  }
   const uint64_t start = static_cast<uint64_t>(span.data() - file_.data());
   uint64_t total = 0;
   for (;;) {
@@ -465,6 +522,7 @@ Result<std::string_view> Image::read_string(uint64_t rva, std::string_view struc
     if (total > max) return fail(fmt::format("string is not NUL-terminated within {} bytes", max));
     // The file bytes ended: zero fill ends the string, unless the next section follows at once.
     const uint64_t next = rva + total;
+    if (auto missing = cut_short(rva, total + 1, structure)) return *missing;
     const Region* cur = region_at(next - 1);
     if (next < cur->rva + cur->size) return as_chars(file_.subspan(start, total));
     if (!region_at(next)) return fail("string runs off the end of the mapped image");

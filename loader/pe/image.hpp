@@ -42,6 +42,8 @@ struct Section {
                                ///< image max(VirtualSize, SizeOfRawData), the range the section names
   uint64_t file_offset = 0;    ///< PointerToRawData rounded down to 512
   uint64_t file_size = 0;      ///< bytes mapped from the file: raw size plus slack, 512-rounded, clipped
+  uint64_t raw_size = 0;       ///< of those, the bytes SizeOfRawData declares; any past the end of the file are
+                               ///< missing: the file is cut short
   uint32_t rva() const { return header.VirtualAddress; }
   uint32_t characteristics() const { return header.Characteristics; }
 };
@@ -50,7 +52,17 @@ struct Section {
 struct Region {
   uint64_t rva = 0, size = 0;
   uint64_t file_offset = 0, file_size = 0;  ///< file_size may run past the end of the file: those bytes read as 0
-  int32_t section = -1;                     ///< index into sections(), -1 for the headers or a flat image
+  uint64_t raw_size = 0;  ///< of file_size, the bytes the section table declares (SizeOfRawData); those past the
+                          ///< end of the file are missing, not zero fill: the file is cut short
+  int32_t section = -1;   ///< index into sections(), -1 for the headers or a flat image
+};
+
+/// Bytes the section table puts in the file that lie past its end: the file is cut short there.
+struct Missing {
+  uint64_t rva = 0;                  ///< the first missing byte
+  uint64_t file_offset = 0;          ///< where the file would hold it
+  uint64_t raw_end = 0;              ///< where the raw data that should hold it ends in the file
+  const Section* section = nullptr;  ///< whose raw data it is; nullptr when no section holds it (flat images)
 };
 
 /// A parsed PE file. Owns no file bytes: every view it returns points into the span given to parse(),
@@ -82,6 +94,8 @@ class Image {
   uint64_t section_table_offset() const { return section_table_offset_; }
   /// Non-fatal header findings: what is odd, where, and what Windows makes of it.
   const std::vector<Error>& warnings() const { return warnings_; }
+  /// The one of warnings() that says the file is cut short: raw data the section table declares runs past its end.
+  const std::optional<Error>& truncation() const { return truncation_; }
 
   /// SectionAlignment below the page size: Windows maps the file 1:1 and ignores section protections.
   bool is_flat() const { return opt_.section_alignment < kPageSize; }
@@ -92,6 +106,13 @@ class Image {
   /// Start of data after the last section's raw data, if the file has any.
   std::optional<uint64_t> overlay_offset() const;
   std::span<const Region> regions() const { return regions_; }
+  /// The first byte of [rva, rva+len) that the file should hold but, cut short, does not; none when every
+  /// byte there is in the file or legitimately zero (zero fill past SizeOfRawData, gaps).
+  std::optional<Missing> first_missing(uint64_t rva, uint64_t len) const;
+  /// first_missing() as a warning on `structure` at `rva`: the missing RVA, the file offset and where the file ends.
+  std::optional<Error> cut_short(uint64_t rva, uint64_t len, std::string_view structure) const;
+  /// cut_short() for a data directory the loader uses, named `structure`: [VirtualAddress, + max(Size, 1)).
+  std::optional<Error> directory_cut_short(uint32_t index, std::string_view structure) const;
 
   /// The section whose mapped range holds `rva`, or nullptr (headers, gaps, flat images).
   const Section* section_at(uint64_t rva) const;
@@ -145,6 +166,7 @@ class Image {
   std::vector<Region> regions_;        // sorted by rva, not overlapping
   std::vector<Region> flat_sections_;  // flat images: each section's range, sorted, not overlapping
   std::vector<Error> warnings_;
+  std::optional<Error> truncation_;
   uint64_t section_table_offset_ = 0;
   uint64_t mapped_size_ = 0;
   uint64_t header_size_ = 0;

@@ -113,6 +113,7 @@ Result<std::vector<Error>> walk_imports(const Image& image, ImportSink<ImportMod
   size_t modules = 0;
   const auto dir = image.used_directory(kDirImport);
   if (!dir) return warnings;
+  if (auto cut = image.directory_cut_short(kDirImport, "import directory")) warnings.push_back(std::move(*cut));
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
   WarningSink per_entry(warnings);
@@ -173,6 +174,8 @@ Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<Del
   size_t modules = 0;
   const auto dir = image.used_directory(kDirDelayImport);
   if (!dir) return warnings;
+  if (auto cut = image.directory_cut_short(kDirDelayImport, "delay import directory"))
+    warnings.push_back(std::move(*cut));
   uint64_t budget = entry_budget(image);
   ScanBudget names(image);
   WarningSink per_entry(warnings);
@@ -254,6 +257,15 @@ Result<BoundImports> parse_bound_imports(const Image& image) {
   const Bytes file = image.file();
   const uint64_t base = dir.VirtualAddress;
   const uint64_t limit = base + (dir.Size != 0 ? dir.Size : file.size());
+  // It lies in the headers; past SizeOfHeaders it is not in the file even when the file is whole (corkami
+  // dllbound-ld.exe points it at 0x1080 in a 0x400-byte file).
+  const uint64_t headers = image.optional_header().size_of_headers;
+  if (base < headers && std::min(limit, headers) > file.size())
+    out.warnings.push_back(make_error(Status::success, "bound import directory", Location::offset(base),
+                                      fmt::format("it lies in the headers (SizeOfHeaders {:#x}), which run past the "
+                                                  "end of the file at {:#x}: the file is cut short and these bytes "
+                                                  "are missing",
+                                                  headers, file.size())));
   auto name_at = [&](uint16_t off) -> std::string_view {
     const uint64_t at = base + off;
     if (at >= file.size()) return {};

@@ -100,6 +100,10 @@ void read_slots(const Image& image, uint64_t at, uint64_t count, RelocBlock& b, 
   b.slot_count = static_cast<uint32_t>(i);
   if (i == count) return;
   const uint64_t stop = first + i * 2;
+  if (auto cut = image.cut_short(at, stop - at + (count - i) * 2, "base relocation block")) {
+    warnings.push_back(std::move(*cut));
+    return;
+  }
   warnings.push_back(make_error(
       Status::success, "base relocation block", Location::rva(at),
       image.region_at(stop) ? fmt::format("{} of its {} entries lie in zero fill (ABSOLUTE padding)", count - i, count)
@@ -115,6 +119,8 @@ Result<Relocations> parse_relocations(const Image& image) {
   const auto used = image.used_directory(kDirBaseReloc);
   if (!used) return out;
   const DataDirectory dir = *used;
+  if (auto cut = image.directory_cut_short(kDirBaseReloc, "base relocation directory"))
+    out.warnings.push_back(std::move(*cut));
 
   const uint64_t end = uint64_t{dir.VirtualAddress} + dir.Size;
   uint64_t at = dir.VirtualAddress;

@@ -23,6 +23,7 @@ Result<Tls> parse_tls(const Image& image) {
   });
   if (ok) return *ok;
   out.present = true;
+  if (auto cut = image.directory_cut_short(kDirTls, "TLS directory")) out.warnings.push_back(std::move(*cut));
   if (out.address_of_callbacks == 0) return out;
   auto rva = image.va_to_rva(out.address_of_callbacks);
   if (!rva) {

@@ -35,8 +35,13 @@ known_refused=(
   "corkami/virtrelocXP.exe STATUS_INVALID_IMAGE_FORMAT"
   "corkami/virtsectblXP.exe STATUS_INVALID_IMAGE_FORMAT"
 )
+# Loaded, as Windows loads them, but with a warning and exit 1: the file is cut short, and the bytes the section
+# table declares past its end read as zero (docs/parser.md, "A file cut short"):
+known_warned=(
+  "corkami/bigSoRD.exe"  # the first section's raw data runs 0xc00 bytes past the end of the file
+)
 fail=0 loaded=0 refused=0 json_ok=0
-refusals=()
+refusals=() warned=()
 run() {  # run LABEL FILE
   local label=$1 file=$2 rc status
   timeout -k 5 20 "$pemap" load "$file" --allow-missing > "$tmp/out" 2> "$tmp/err"
@@ -53,6 +58,10 @@ run() {  # run LABEL FILE
       tail -2 "$tmp/err" "$tmp/py" | sed 's/^/  | /'
       fail=$((fail + 1))
     fi
+  elif [ "$rc" -eq 1 ] && ! grep -qF "pemap load: $file: " "$tmp/err"; then
+    # Loaded, with a warning about the file (on stderr): a load that failed names the file after "pemap load:".
+    loaded=$((loaded + 1))
+    warned+=("$label")
   elif [ "$rc" -eq 1 ] || [ "$rc" -eq 2 ]; then
     refused=$((refused + 1))
     status=$(grep -oE '\((STATUS|ERROR)_[A-Z0-9_]+\)$' "$tmp/err" | tail -1 | tr -d '()')
@@ -80,15 +89,20 @@ if [ -n "$corpus" ] && [ -d "$corpus" ]; then
   while read -r f; do run "corkami/$f" "$corpus/$f"; done < <(pe_files "$corpus")
 fi
 
-expected=$(printf '%s\n' "${known_refused[@]}" | LC_ALL=C sort)
-[ "$have_corpus" -eq 1 ] || expected=$(grep -v '^corkami/' <<< "$expected")
-actual=$( ((${#refusals[@]})) && printf '%s\n' "${refusals[@]}" | LC_ALL=C sort)
-if [ "$expected" != "$actual" ]; then
-  echo "FAIL: the set of refused files changed (< expected, > now):"
+same_set() {  # same_set WHAT: the sorted lines of $expected and $actual, corkami's dropped when it is absent
+  [ "$have_corpus" -eq 1 ] || expected=$(grep -v '^corkami/' <<< "$expected")
+  [ "$expected" = "$actual" ] && return
+  echo "FAIL: the set of $1 changed (< expected, > now):"
   diff <(echo "$expected") <(echo "$actual") | grep '^[<>]'
   fail=$((fail + 1))
-fi
-echo "$loaded loaded ($json_ok with valid JSON), $refused refused," \
+}
+expected=$(printf '%s\n' "${known_warned[@]}" | LC_ALL=C sort)
+actual=$( ((${#warned[@]})) && printf '%s\n' "${warned[@]}" | LC_ALL=C sort)
+same_set "files loaded with a warning"
+expected=$(printf '%s\n' "${known_refused[@]}" | LC_ALL=C sort)
+actual=$( ((${#refusals[@]})) && printf '%s\n' "${refusals[@]}" | LC_ALL=C sort)
+same_set "refused files"
+echo "$loaded loaded ($json_ok with valid JSON, ${#warned[@]} with a warning), $refused refused," \
   "$fail failures"
 [ "$fail" -eq 0 ] || exit 1
 if [ "$have_corpus" -eq 0 ]; then

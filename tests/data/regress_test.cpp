@@ -24,8 +24,8 @@ TEST(Regress, DebugDirectoryWithHugeSizeOverZeroFillStaysSmall) {
 }
 
 // fuzz_parse: an export address table in a section whose raw size runs far past the end of the file was
-// read one slot at a time through the slow path (timeout). Bytes past the end of the file are zero fill
-// and are now skipped in one step.
+// read one slot at a time through the slow path (timeout). Zero fill is now skipped in one step, and the walk
+// stops at the first byte the file, cut short, does not hold.
 TEST(Regress, ExportTableOverRawDataPastTheEndOfTheFileIsSkippedAsZeroFill) {
   const auto bytes = read_file(testdata_dir() / "regress" / "export-table-past-eof.bin");
   auto img = pe::Image::parse(bytes);

@@ -428,10 +428,18 @@ const std::vector<WarnCase>& warn_cases() {
        K::file_offset,
        [](const BuiltPe& pe) { return pe.section_header_offset(0); },
        [](const Image& img, const BuiltPe&, bool) {
-         // The file bytes that exist are mapped; the rest reads as zero.
+         // The file bytes that exist are mapped; the rest is missing: a read of it says so, not 0.
          EXPECT_EQ(*img.read_rva<uint8_t>(0x10ff, "probe"), unit::pattern_at(0xff));
-         EXPECT_EQ(*img.read_rva<uint8_t>(0x1100, "probe"), 0u);
+         const auto missing = img.read_rva<uint8_t>(0x1100, "probe");
+         ASSERT_FALSE(missing.has_value());
+         EXPECT_EQ(
+             missing.error().message,
+             "RVA 0x1100 (file offset 0x300) lies past the end of the file at 0x300, but section .text's raw data "
+             "runs to 0x600: the file is cut short and these bytes are missing");
          EXPECT_FALSE(img.rva_to_offset(0x1100).has_value());
+         ASSERT_TRUE(img.truncation().has_value());
+         EXPECT_EQ(img.first_missing(0x1000, 0x1000)->rva, 0x1100u);
+         EXPECT_FALSE(img.first_missing(0x1600, 0xa00).has_value());  // zero fill past SizeOfRawData
        }},
       {"overlapping_sections",
        [](PeBuilder& b, bool) {
