@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
   inst_cmd->add_option("-n", inst.count, "how many instances (default 3)");
   inst_cmd->add_option("--path", inst.path, "a directory to search for its DLLs (repeatable)");
   inst_cmd->add_option("--call", inst.calls, "an export taking no arguments to call in each instance (repeatable)");
+  inst_cmd->add_flag("--allow-missing", inst.allow_missing,
+                     "bind missing DLLs and functions to trap addresses instead of failing");
   inst_cmd->add_flag("--json", inst.json, "JSON output");
   inst_cmd->callback([&] { chosen = "instances"; });
 
