@@ -43,32 +43,29 @@ run::Argument argument(const std::string& a) {
 
 // Why `image` is not a program (run) or not a DLL exporting the function (call), read from the file before any
 // process starts, as CreateProcess and GetProcAddress would find it.
-std::optional<std::string> wrong_kind(const RunOptions& opts, const pe::Image& image) {
+std::optional<Error> wrong_kind(const RunOptions& opts, const pe::Image& image) {
   const bool is_dll = (image.file_header().Characteristics & pe::file_flag::dll) != 0;
-  const auto at = image.nt_offset() + 4 + offsetof(pe::FileHeader, Characteristics);
+  const auto characteristics = Location::offset(image.nt_offset() + 4 + offsetof(pe::FileHeader, Characteristics));
   if (!opts.call && is_dll)
-    return fmt::format(
-        "COFF header Characteristics at offset {:#x}: IMAGE_FILE_DLL is set: a DLL is not a program "
-        "(`pemap call DLL FUNCTION` calls its exports)",
-        at);
+    return make_error(Status::success, "COFF header Characteristics", characteristics,
+                      "IMAGE_FILE_DLL is set: a DLL is not a program (`pemap call DLL FUNCTION` calls its exports)");
   if (opts.call && !is_dll)
-    return fmt::format(
-        "COFF header Characteristics at offset {:#x}: IMAGE_FILE_DLL is not set: call calls a DLL's "
-        "exports (`pemap run` runs a program)",
-        at);
+    return make_error(Status::success, "COFF header Characteristics", characteristics,
+                      "IMAGE_FILE_DLL is not set: call calls a DLL's exports (`pemap run` runs a program)");
   if (!opts.call) return std::nullopt;
   auto exports = ldr::ExportLookup::create(image);
-  if (!exports) return exports.error().to_string();
+  if (!exports) return exports.error();
   const auto found = exports->by_name(opts.function, 0);
-  const std::string dll = std::filesystem::path(opts.file).filename().string();
+  const std::string dll = printable(std::filesystem::path(opts.file).filename().string());
+  const std::string where = "export directory of " + dll;
   if (!found.entry)
-    return fmt::format(
-        "export directory: {}!{} is not exported (STATUS_ENTRYPOINT_NOT_FOUND; `pemap exports` "
-        "lists what is)",
-        printable(dll), printable(opts.function));
+    return make_error(
+        Status::entrypoint_not_found, where, Location{},
+        fmt::format("{}!{} is not exported (`pemap exports` lists what is)", dll, printable(opts.function)));
   if (found.entry->is_forwarder())
-    return fmt::format("export directory: {}!{} is a forwarder to {}: call its target", printable(dll),
-                       printable(opts.function), printable(found.entry->forwarder.substr(0, 256)));
+    return make_error(Status::success, where, Location{},
+                      fmt::format("{}!{} is a forwarder to {}: call its target", dll, printable(opts.function),
+                                  printable(found.entry->forwarder.substr(0, 256))));
   return std::nullopt;
 }
 
@@ -81,7 +78,7 @@ std::optional<std::string> refusal(const RunOptions& opts) {
   auto file = MappedFile::open(opts.file);
   auto image = file ? pe::Image::parse(file->bytes()) : Result<pe::Image>(file.error());
   if (!image) return fmt::format("{}: {}", printable(opts.file), image.error().to_string());
-  if (auto why = wrong_kind(opts, *image)) return fmt::format("{}: {}", printable(opts.file), *why);
+  if (auto why = wrong_kind(opts, *image)) return fmt::format("{}: {}", printable(opts.file), why->to_string());
   return std::nullopt;
 }
 

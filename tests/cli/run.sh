@@ -88,9 +88,9 @@ refused() {  # refused TEXT ARGS...: pemap ARGS exits 2 with TEXT on stderr and 
 }
 refused "hello.exe: COFF header Characteristics at offset 0x96: IMAGE_FILE_DLL is not set" \
   call testdata/bin/x64/hello.exe nosuchfn
-refused "export directory: liba.dll!no_such_export is not exported (STATUS_ENTRYPOINT_NOT_FOUND" \
+refused "export directory of liba.dll: liba.dll!no_such_export is not exported" \
   call testdata/bin/x64/liba.dll no_such_export
-refused "export directory: fwd1.dll!Chain is a forwarder to fwd2.Chain" call testdata/bin/x64/fwd1.dll Chain
+refused "export directory of fwd1.dll: fwd1.dll!Chain is a forwarder to fwd2.Chain" call testdata/bin/x64/fwd1.dll Chain
 refused "chain_a.dll: COFF header Characteristics at offset 0x8e: IMAGE_FILE_DLL is set: a DLL is not a program" \
   run testdata/bin/x64/chain_a.dll
 refused "5 arguments given: pemap passes at most 4" call testdata/bin/x64/liba.dll liba_add 1 2 3 4 5
