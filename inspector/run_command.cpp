@@ -4,11 +4,15 @@
 // an exit status and, with --json, a document.
 #include "run_command.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <array>
+#include <csignal>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -107,6 +111,47 @@ json unresolved_json(const std::vector<run::UnresolvedImport>& unresolved) {
   return out;
 }
 
+// An interrupted pemap (Ctrl-C, SIGTERM, SIGHUP) kills the program it waits for, then reports it stopped and removes
+// its image objects like any other end: dying with the child would leave them behind.
+volatile std::sig_atomic_t g_interrupt = 0;
+volatile std::sig_atomic_t g_child = 0;  // the pid being waited for
+
+void on_interrupt(int sig) {
+  g_interrupt = sig;
+  if (g_child > 0) ::kill(g_child, SIGKILL);
+}
+
+class KillOnInterrupt {
+ public:
+  KillOnInterrupt() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &sa, &previous_[i]);
+  }
+  KillOnInterrupt(const KillOnInterrupt&) = delete;
+  KillOnInterrupt& operator=(const KillOnInterrupt&) = delete;
+  ~KillOnInterrupt() {
+    g_child = 0;
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &previous_[i], nullptr);
+  }
+  /// From now on an interrupt kills `pid`; one that came while it was being made kills it now.
+  void watch(pid_t pid) {
+    g_child = pid;
+    if (g_interrupt) ::kill(pid, SIGKILL);
+  }
+  /// How the program was stopped, when an interrupt did it.
+  static std::string why() {
+    const int sig = g_interrupt;
+    return sig ? fmt::format("pemap was interrupted by signal {} ({}) and killed the program: ", sig, strsignal(sig))
+               : std::string();
+  }
+
+ private:
+  static constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> previous_{};
+};
+
 // The command's report: diagnostics on stderr as they happen, the document (--json) on stdout at the end, after
 // whatever the program itself printed.
 class Report {
@@ -158,8 +203,9 @@ class Report {
       case Kind::fault:
         break;
     }
-    say(o.message);
-    doc_["outcome"] = {{"kind", "stopped"}, {"message", printable(o.message)}};
+    const std::string message = KillOnInterrupt::why() + o.message;
+    say(message);
+    doc_["outcome"] = {{"kind", "stopped"}, {"message", printable(message)}};
     return finish(exit_stopped);
   }
 
@@ -219,6 +265,7 @@ int run_program(const RunOptions& opts) {
 
   std::vector<ldr::Event> events;
   ChildImages images;  // after the child has gone
+  KillOnInterrupt interrupt;
   run::ChildOptions options;
   options.load.search_dirs = opts.path;
   options.load.forced_bases = *bases;
@@ -233,6 +280,7 @@ int run_program(const RunOptions& opts) {
   if (opts.trace) std::cerr << narrate(events);
   if (!child)
     return report.refuse(fmt::format("{}: {}", printable(opts.file), child.error().to_string()), exit_unusable);
+  interrupt.watch(child->pid());
   const auto& loaded = child->report();
   report.loaded(loaded);
   if (!loaded.cannot_run.empty())

@@ -184,24 +184,39 @@ for i in range(count):
         b[raw + rva - va:raw + rva - va + 2] = b"\xeb\xfe"
 open(path, "wb").write(b)
 PY
+child_of() {  # child_of PID: the pid of PID's child, once it has forked one (the parent checks the file first)
+  local child=""
+  for _ in $(seq 100); do
+    child=$(cat "/proc/$1/task/$1/children" 2> /dev/null)
+    [ -n "$child" ] && break
+    sleep 0.1
+  done
+  echo $child
+}
+stopped() {  # stopped WHAT TEXT CHILD RC: exit 125, TEXT on stderr, CHILD gone, no image object of spin.dll left
+  if [ -z "$3" ] || [ "$4" -ne 125 ] || ! grep -qF "$2" "$out.err" || kill -0 "$3" 2> /dev/null ||
+    left_behind "$dir/spin.dll" >> "$out.err"; then
+    echo "FAIL: $1: child '$3', exit $4 (want 125 and: $2), nothing left"
+    sed 's/^/  | /' "$out.err"
+    fail=$((fail + 1))
+  fi
+}
 "$pemap" call "$dir/spin.dll" liba_add 1 2 > "$out" 2> "$out.err" &
 pemap_pid=$!
-child=""
-for _ in $(seq 100); do  # the child is forked once the parent has checked the file
-  child=$(cat "/proc/$pemap_pid/task/$pemap_pid/children" 2> /dev/null)
-  [ -n "$child" ] && break
-  sleep 0.1
-done
+child=$(child_of $pemap_pid)
 sleep 0.5  # initialized, and spinning in liba_add (killed at any point, pemap must say the same)
-[ -n "$child" ] && kill -KILL $child
+[ -n "$child" ] && kill -KILL "$child"
 wait $pemap_pid
-rc=$?
-if [ -z "$child" ] || [ "$rc" -ne 125 ] || ! grep -qF "signal 9 (Killed)" "$out.err" || kill -0 $child 2> /dev/null ||
-  left_behind "$dir/spin.dll" >> "$out.err"; then
-  echo "FAIL: a call killed with SIGKILL: child '$child', exit $rc (want 125 and the signal named), nothing left"
-  sed 's/^/  | /' "$out.err"
-  fail=$((fail + 1))
-fi
+stopped "a call whose child is killed with SIGKILL" "the child process died of signal 9 (Killed)" "$child" $?
+# pemap itself interrupted (SIGTERM here, SIGINT for Ctrl-C) while the code hangs: it kills the child first.
+"$pemap" call "$dir/spin.dll" liba_add 1 2 > "$out" 2> "$out.err" &
+pemap_pid=$!
+child=$(child_of $pemap_pid)
+sleep 0.5
+kill -TERM $pemap_pid
+wait $pemap_pid
+stopped "pemap call interrupted by SIGTERM" "pemap was interrupted by signal 15 (Terminated) and killed the program" \
+  "$child" $?
 
 [ "$fail" -eq 0 ] && echo "run: all passed"
 [ "$fail" -eq 0 ]
