@@ -163,7 +163,12 @@ int run_instances(const InstancesOptions& opts) {
     }
     t.add(std::move(row));
   }
-  std::cout << fmt::format("{} instances of {}, all alive at once\n", doc["instances"].size(), opts.dll) << t.render();
+  const size_t started = doc["instances"].size();  // fewer than asked when one failed: the rest were not started
+  std::cout << fmt::format("{} instances of {}, all alive at once\n",
+                           started == static_cast<size_t>(opts.count) ? std::to_string(started)
+                                                                      : fmt::format("{} of {}", started, opts.count),
+                           opts.dll)
+            << t.render();
   Table pages({{"instance", Table::Align::right},
                {"region"},
                {"protect"},

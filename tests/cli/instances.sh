@@ -70,9 +70,10 @@ rc=$?
   python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert [i["ran"] for i in d["instances"]] == [True] * 2' \
     "$tmp"; } ||
   { echo "FAIL: libb.dll alone --allow-missing: exit $rc (want 0), two instances that ran"; cat "$tmp.err"; fail=$((fail + 1)); }
-"$pemap" instances "$dir/libb.dll" -n 2 --allow-missing --call libb_twice > /dev/null 2> "$tmp.err"
+out=$("$pemap" instances "$dir/libb.dll" -n 2 --allow-missing --call libb_twice 2> "$tmp.err")
 rc=$?
-{ [ "$rc" -eq 1 ] && grep -qF "instance 1: libb_twice: the program called liba.dll!liba_add" "$tmp.err"; } ||
+{ [ "$rc" -eq 1 ] && grep -qF "instance 1: libb_twice: the program called liba.dll!liba_add" "$tmp.err" &&
+  grep -qF "1 of 2 instances of $dir/libb.dll" <<< "$out"; } ||
   { echo "FAIL: a call stopped in instance 1: exit $rc (want 1), named"; cat "$tmp.err"; fail=$((fail + 1)); }
 ls /dev/shm | grep -qF -- "$(printf -- '-%x-%x-' "$(stat -c %d "$dir/libb.dll")" "$(stat -c %i "$dir/libb.dll")")" &&
   { echo "FAIL: instances left image objects of libb.dll in /dev/shm"; fail=$((fail + 1)); }
