@@ -118,7 +118,12 @@ volatile std::sig_atomic_t g_child = 0;  // the pid being waited for
 
 void on_interrupt(int sig) {
   g_interrupt = sig;
-  if (g_child > 0) ::kill(g_child, SIGKILL);
+  if (g_child > 0) {
+    ::kill(g_child, SIGKILL);
+    return;
+  }
+  ::signal(sig, SIG_DFL);  // no child to stop yet (the load may be what hangs): end as if not caught
+  ::raise(sig);
 }
 
 class KillOnInterrupt {
@@ -135,11 +140,8 @@ class KillOnInterrupt {
     g_child = 0;
     for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &previous_[i], nullptr);
   }
-  /// From now on an interrupt kills `pid`; one that came while it was being made kills it now.
-  void watch(pid_t pid) {
-    g_child = pid;
-    if (g_interrupt) ::kill(pid, SIGKILL);
-  }
+  /// From now on an interrupt kills `pid` instead of pemap.
+  void watch(pid_t pid) { g_child = pid; }
   /// How the program was stopped, when an interrupt did it.
   static std::string why() {
     const int sig = g_interrupt;
