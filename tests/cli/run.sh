@@ -167,6 +167,13 @@ if left_behind "$dir/hello.exe" > "$out"; then
   sed 's/^/  | /' "$out"
   fail=$((fail + 1))
 fi
+# delayapp.exe loads liba.dll while it runs (its delay-load helper calls LoadLibraryA): the load's events do not name
+# it, so the child unmaps it as it exits.
+mkdir "$dir/delay" && cp testdata/bin/x64/delayapp.exe testdata/bin/x64/liba.dll "$dir/delay/"
+"$pemap" run "$dir/delay/delayapp.exe" > /dev/null 2>&1
+for f in "$dir"/delay/*; do
+  left_behind "$f" > "$out" && { echo "FAIL: pemap run delayapp.exe left image objects of $f:"; cat "$out"; fail=$((fail + 1)); }
+done
 # A child that hangs, killed while pemap waits: pemap names the signal and exits with the status of a program it
 # stopped; no process and no image object is left. liba_add becomes `jmp $` (EB FE).
 cp testdata/bin/x64/liba.dll "$dir/spin.dll"
