@@ -77,7 +77,6 @@ int run_instances(const InstancesOptions& opts) {
     std::cerr << "pemap instances: -n takes 1 to 64\n";
     return exit_unusable;
   }
-  ChildImages images;  // after the children have gone
   std::vector<run::Child> children;
   std::vector<json> reports;
   bool failed = false;
@@ -88,7 +87,6 @@ int run_instances(const InstancesOptions& opts) {
     options.load.application_dir = std::filesystem::path(opts.dll).parent_path().string();
     options.load.allow_missing = opts.allow_missing;
     options.library = true;
-    options.on_event = [&](const ldr::Event& e) { images.note(e); };
     auto child = run::Child::create(opts.dll, std::move(options));
     if (!child) {
       reports.push_back({{"ok", false}, {"error", printable(child.error().to_string())}});

@@ -20,7 +20,6 @@
 #include "commands.hpp"
 #include "json_text.hpp"
 #include "mapped_file.hpp"
-#include "memory/image_section.hpp"
 #include "model.hpp"
 #include "narrate.hpp"
 #include "pe/image.hpp"
@@ -111,8 +110,8 @@ json unresolved_json(const std::vector<run::UnresolvedImport>& unresolved) {
   return out;
 }
 
-// An interrupted pemap (Ctrl-C, SIGTERM, SIGHUP) kills the program it waits for, then reports it stopped and removes
-// its image objects like any other end: dying with the child would leave them behind.
+// An interrupted pemap (Ctrl-C, SIGTERM, SIGHUP) kills the program it waits for, then reports it stopped like any
+// other end: the signal named, exit_stopped, the --json document.
 volatile std::sig_atomic_t g_interrupt = 0;
 volatile std::sig_atomic_t g_child = 0;  // the pid being waited for
 
@@ -225,17 +224,6 @@ class Report {
 
 }  // namespace
 
-ChildImages::~ChildImages() {
-  // Opening an image section takes over an object whose holders are gone; dropping it then removes the name, as
-  // the last holder does (memory/image_section.hpp). An object another process maps is left to it.
-  for (const auto& path : paths_) (void)win::ImageSection::create(path);
-}
-
-void ChildImages::note(const ldr::Event& e) {
-  if (e.step == ldr::Step::find && !e.path.empty() && std::find(paths_.begin(), paths_.end(), e.path) == paths_.end())
-    paths_.push_back(e.path);
-}
-
 std::string trap_summary(const std::vector<run::UnresolvedImport>& unresolved, const std::string& how_to_list) {
   std::vector<std::pair<std::string, size_t>> by_dll;  // in the order the load met them
   for (const auto& u : unresolved) {
@@ -266,17 +254,13 @@ int run_program(const RunOptions& opts) {
   if (auto why = refusal(opts)) return report.refuse(*why, exit_unusable);
 
   std::vector<ldr::Event> events;
-  ChildImages images;  // after the child has gone
   KillOnInterrupt interrupt;
   run::ChildOptions options;
   options.load.search_dirs = opts.path;
   options.load.forced_bases = *bases;
   options.load.allow_missing = true;  // what is missing is a trap: calling it stops the program with its name
   options.library = opts.call;
-  options.on_event = [&](const ldr::Event& e) {
-    images.note(e);
-    events.push_back(e);
-  };
+  options.on_event = [&](const ldr::Event& e) { events.push_back(e); };
   std::cout.flush();
   auto child = run::Child::create(opts.file, std::move(options));
   if (opts.trace) std::cerr << narrate(events);

@@ -31,22 +31,6 @@ struct RunOptions {
 /// FALSE, exit_stopped when pemap stopped the code. The reason is on stderr.
 int run_program(const RunOptions& opts);
 
-/// The image objects (docs/mapping.md) of the files children loaded, removed once the children are gone and no other
-/// process maps them. A child that ends through ExitProcess, a fault or a signal runs none of the destructors that
-/// would remove them. Declare it before the children, so that it ends after them.
-class ChildImages {
- public:
-  ChildImages() = default;
-  ChildImages(const ChildImages&) = delete;
-  ChildImages& operator=(const ChildImages&) = delete;
-  ~ChildImages();
-  /// Notes the file a load event found; pass every event of each child's load.
-  void note(const ldr::Event& e);
-
- private:
-  std::vector<std::string> paths_;
-};
-
 /// One line (no newline): how many imports the load bound to traps, by DLL, and `how_to_list` them. Not for none.
 std::string trap_summary(const std::vector<run::UnresolvedImport>& unresolved, const std::string& how_to_list);
 /// A line per import bound to a trap: importer, dll!function and why.

@@ -44,7 +44,6 @@ void exit_process(uint32_t code) {
     // msvcrt.dll was initialized before every module that imports it, so it is detached after them.
     if (Runtime* r = current_runtime()) r->shutdown();
     msvcrt_process_detach();
-    if (Runtime* r = current_runtime()) r->unload_dlls();  // the atexit functions above may be in them
   }
   std::fflush(nullptr);
   ::_exit(static_cast<int>(code & 0xff));

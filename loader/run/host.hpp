@@ -37,8 +37,7 @@ std::optional<uint64_t> host_address(std::string_view dll, std::string_view name
 void set_host_command_line(const std::vector<std::string>& arguments);
 
 /// Ends the process the way ExitProcess does: DLL_PROCESS_DETACH in reverse initialization order (Runtime::shutdown),
-/// then msvcrt's own detach (the _onexit/atexit functions exit() has not run yet), every DLL unmapped (their image
-/// objects released: Runtime::unload_dlls), stdio flushed, and the exit code
+/// then msvcrt's own detach (the _onexit/atexit functions exit() has not run yet), stdio flushed, and the exit code
 /// (its low 8 bits: what Linux keeps). A second call while that runs (ExitProcess from a DllMain) ends at once.
 [[noreturn]] void exit_process(uint32_t code);
 

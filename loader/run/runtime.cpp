@@ -68,15 +68,4 @@ void Runtime::shutdown() {
   while (!initialized_.empty()) detach(*initialized_.back());
 }
 
-void Runtime::unload_dlls() {
-  // Each free_library drops one reference, so there are at most as many as the references held.
-  uint64_t budget = 0;
-  for (const auto& m : process_.modules()) budget += m->references;
-  for (; budget > 0; --budget) {
-    const auto& modules = process_.modules();
-    const auto dll = std::find_if(modules.begin(), modules.end(), [](const auto& m) { return !m->executable; });
-    if (dll == modules.end() || !process_.free_library(std::string((*dll)->name))) return;
-  }
-}
-
 }  // namespace pemap::run

@@ -34,9 +34,6 @@ class Runtime {
   Result<bool> free_library(std::string_view name);
   /// Process exit: DETACH for every initialized module, in the reverse of the order they were initialized in.
   void shutdown();
-  /// After shutdown, as the process ends: every DLL unmapped, whoever holds its references, so that its image
-  /// objects are released (the process ends without destructors). The executable is pinned and stays.
-  void unload_dlls();
 
   /// Modules initialized so far, in order.
   const std::vector<const ldr::Module*>& initialized() const { return initialized_; }

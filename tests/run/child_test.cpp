@@ -5,13 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "memory/image_section.hpp"
 #include "process/process_support.hpp"
 #include "run/child.hpp"
 
@@ -80,14 +78,6 @@ class ChildTest : public ::testing::Test {
 #if !defined(__x86_64__)
     GTEST_SKIP() << "running PE32+ x86-64 code needs an x86-64 host";
 #endif
-  }
-  // A child that ends through ExitProcess, a fault or a kill runs no destructor, so its image objects stay in
-  // /dev/shm until a process opens the same file's image section and drops it (as `pemap run` does once its child
-  // is gone). The tests load testdata's files only.
-  void TearDown() override {
-    for (const auto& arch : {"x64", "x86"})
-      for (const auto& e : std::filesystem::recursive_directory_iterator(bin(arch)))
-        if (e.is_regular_file()) (void)win::ImageSection::create(e.path().string());
   }
 };
 
