@@ -17,6 +17,7 @@
 #include "memory/win32.hpp"
 #include "model.hpp"
 #include "run/child.hpp"
+#include "run_command.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -63,6 +64,12 @@ json instance(run::Child& child, const std::vector<std::string>& calls) {
   return out;
 }
 
+// 0 when all `count` instances ran DllMain, 2 when none did, 1 in between.
+int exit_status(const std::vector<json>& reports, int count) {
+  const auto ran = std::count_if(reports.begin(), reports.end(), [](const json& j) { return j.value("ran", false); });
+  return ran == count ? exit_ok : ran == 0 ? exit_unusable : exit_findings;
+}
+
 }  // namespace
 
 int run_instances(const InstancesOptions& opts) {
@@ -72,21 +79,24 @@ int run_instances(const InstancesOptions& opts) {
   }
   std::vector<run::Child> children;
   std::vector<json> reports;
-  int rc = exit_ok;
+  bool failed = false;
   // One after the other, each still alive when the next starts: instance k sees the k-1 before it.
-  for (int i = 0; i < opts.count && rc == exit_ok; ++i) {
+  for (int i = 0; i < opts.count && !failed; ++i) {
     run::ChildOptions options;
     options.load.search_dirs = opts.path;
     options.load.application_dir = std::filesystem::path(opts.dll).parent_path().string();
+    options.load.allow_missing = opts.allow_missing;
     options.library = true;
     auto child = run::Child::create(opts.dll, std::move(options));
     if (!child) {
       reports.push_back({{"ok", false}, {"error", printable(child.error().to_string())}});
-      rc = exit_findings;
       break;
     }
+    if (i == 0 && !child->report().unresolved.empty())
+      std::cerr << fmt::format("pemap instances: {}\n",
+                               trap_summary(child->report().unresolved, "`pemap load --allow-missing` lists them"));
     reports.push_back(instance(*child, opts.calls));
-    if (!child->running()) rc = exit_findings;
+    failed = !child->running();
     children.push_back(std::move(*child));
   }
   // The kernel's view of every instance while all of them are alive.
@@ -109,6 +119,7 @@ int run_instances(const InstancesOptions& opts) {
   }
   doc["instances"] = std::move(instances);
   children.clear();  // each instance ends here
+  const int rc = exit_status(reports, opts.count);
 
   if (opts.json) {
     std::cout << doc.dump(2) << "\n";
@@ -126,29 +137,36 @@ int run_instances(const InstancesOptions& opts) {
                                   {"DllMain", Table::Align::right}};
   for (const auto& name : opts.calls) cols.push_back({name, Table::Align::right});
   Table t(cols);
-  std::string notes;
+  std::string notes;  // why an instance or a call failed: on stderr, after the tables
   int k = 0;
   for (const auto& j : doc["instances"]) {
     ++k;
     if (!j.value("ok", false)) {
-      notes += fmt::format("instance {} failed: {}\n", k, j.value("error", std::string("?")));
+      notes += fmt::format("pemap instances: instance {} failed: {}\n", k, j.value("error", std::string("?")));
       continue;
     }
     std::vector<std::string> row{std::to_string(k), std::to_string(j["pid"].get<int>()),
                                  fmt::format("{:#x}", j["base"].get<uint64_t>())};
     if (!j["ran"].get<bool>()) {
       row.push_back("-");
-      notes += fmt::format("instance {}: {}\n", k, j["why_not"].get<std::string>());
+      notes += fmt::format("pemap instances: instance {}: {}\n", k, j["why_not"].get<std::string>());
     } else {
       row.push_back(j["dll_main"].get<uint64_t>() ? "TRUE" : "FALSE");
     }
     for (const auto& name : opts.calls) {
       const json* v = j.contains("calls") && j["calls"].contains(name) ? &j["calls"][name] : nullptr;
-      row.push_back(!v ? "-" : v->is_number() ? std::to_string(v->get<uint32_t>()) : v->get<std::string>());
+      if (v && !v->is_number())
+        notes += fmt::format("pemap instances: instance {}: {}: {}\n", k, name, v->get<std::string>());
+      row.push_back(!v ? "-" : v->is_number() ? std::to_string(v->get<uint32_t>()) : "stopped");
     }
     t.add(std::move(row));
   }
-  std::cout << fmt::format("{} instances of {}, all alive at once\n", doc["instances"].size(), opts.dll) << t.render();
+  const size_t started = doc["instances"].size();  // fewer than asked when one failed: the rest were not started
+  std::cout << fmt::format("{} instances of {}, all alive at once\n",
+                           started == static_cast<size_t>(opts.count) ? std::to_string(started)
+                                                                      : fmt::format("{} of {}", started, opts.count),
+                           opts.dll)
+            << t.render();
   Table pages({{"instance", Table::Align::right},
                {"region"},
                {"protect"},
@@ -180,7 +198,8 @@ int run_instances(const InstancesOptions& opts) {
   }
   std::cout << "\nPages of each instance's view: the kernel's counts (/proc/PID/smaps, resident pages) and physical "
                "frames (/proc/PID/pagemap)\n"
-            << pages.render() << notes;
+            << pages.render();
+  std::cerr << notes;
   return rc;
 }
 

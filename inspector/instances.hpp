@@ -12,10 +12,12 @@ struct InstancesOptions {
   int count = 3;
   std::vector<std::string> path;   ///< --path DIR
   std::vector<std::string> calls;  ///< exported functions (no arguments) each instance calls after DllMain
+  bool allow_missing = false;      ///< missing DLLs and functions bound to traps, as `pemap load --allow-missing`
   bool json = false;
 };
 
-/// Exit 0 when every instance loaded and ran, 1 when one failed (its reason printed), 2 on bad arguments.
+/// Exit 0 when every instance loaded and ran DllMain, 1 when some did and one failed, 2 when none did or on bad
+/// arguments; each failure's reason is printed.
 int run_instances(const InstancesOptions& opts);
 
 }  // namespace pemap::inspect

@@ -161,15 +161,25 @@ int main(int argc, char** argv) {
   add_number(inst_cmd, "-n", inst.count, "how many instances (default 3)");
   inst_cmd->add_option("--path", inst.path, "a directory to search for its DLLs (repeatable)");
   inst_cmd->add_option("--call", inst.calls, "an export taking no arguments to call in each instance (repeatable)");
+  inst_cmd->add_flag("--allow-missing", inst.allow_missing,
+                     "bind missing DLLs and functions to trap addresses instead of failing");
   inst_cmd->add_flag("--json", inst.json, "JSON output");
   inst_cmd->callback([&] { chosen = "instances"; });
 
+  // What run and call share: where the DLLs are, forced bases, and how much to tell.
+  auto run_flags = [](CLI::App* cmd, RunOptions& o) {
+    cmd->add_option("--path", o.path, "a directory to search for its DLLs (repeatable)");
+    cmd->add_option("--base", o.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
+    cmd->add_flag("--trace", o.trace, "tell the story of the load (on stderr) first");
+    cmd->add_flag("--verbose", o.verbose, "name each import bound to a trap (by default only their count)");
+    cmd->add_flag("--json", o.json,
+                  "JSON output: modules, imports bound to traps, the outcome (after what the code "
+                  "prints)");
+  };
   RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "run a PE32+ x86-64 program: imports bound to host functions");
   run_cmd->add_option("file", run.file, "the executable")->required();
-  run_cmd->add_option("--path", run.path, "a directory to search for its DLLs (repeatable)");
-  run_cmd->add_option("--base", run.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
-  run_cmd->add_flag("--trace", run.trace, "tell the story of the load (on stderr) first");
+  run_flags(run_cmd, run);
   run_cmd->callback([&] { chosen = "run"; });
 
   RunOptions call;
@@ -178,8 +188,7 @@ int main(int argc, char** argv) {
   call_cmd->add_option("dll", call.file, "the DLL")->required();
   call_cmd->add_option("function", call.function, "the exported function")->required();
   call_cmd->add_option("args", call.args, "up to 4 arguments: integers (0x.. too) or strings (passed as char*)");
-  call_cmd->add_option("--path", call.path, "a directory to search for its DLLs (repeatable)");
-  call_cmd->add_option("--base", call.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
+  run_flags(call_cmd, call);
   call_cmd->callback([&] { chosen = "call"; });
 
   if (unknown_command(app, argc, argv)) return exit_unusable;

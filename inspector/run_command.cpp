@@ -1,27 +1,36 @@
-// pemap run and pemap call: a run::Child loads the program (or DLL) in its own process, the parent prints what
-// the load left unresolved, has the child initialize the modules, then run the entry point or call the export, and
-// turns each outcome into a message and an exit code.
+// pemap run and pemap call: the parent checks that the file is what the command runs (a program, or a DLL with that
+// export), then a run::Child loads it in its own process; the parent says what the load bound to traps, has the
+// child initialize the modules, then run the entry point or call the export, and turns each outcome into a message,
+// an exit status and, with --json, a document.
 #include "run_command.hpp"
 
+#include <signal.h>
+
+#include <algorithm>
+#include <array>
+#include <csignal>
+#include <cstddef>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "json_text.hpp"
+#include "mapped_file.hpp"
+#include "model.hpp"
 #include "narrate.hpp"
-#include "run/child.hpp"
+#include "pe/image.hpp"
+#include "process/export_lookup.hpp"
 
 namespace pemap::inspect {
 
 namespace {
 
-// The exit code for an outcome that ended the child (0 and the message on stderr otherwise).
-std::optional<int> ended(const run::Outcome& o, const char* command) {
-  if (o.kind == run::Outcome::Kind::returned) return std::nullopt;
-  if (o.kind == run::Outcome::Kind::fault) std::cerr << fmt::format("pemap {}: {}\n", command, o.message);
-  return static_cast<int>(o.value);
-}
+// The Microsoft x64 convention passes four integer arguments in registers; pemap puts nothing on the stack.
+constexpr size_t kMaxArguments = 4;
 
 run::Argument argument(const std::string& a) {
   size_t used = 0;
@@ -35,16 +44,217 @@ run::Argument argument(const std::string& a) {
   return a;
 }
 
+// Why `image` is not a program (run) or not a DLL exporting the function (call), read from the file before any
+// process starts, as CreateProcess and GetProcAddress would find it.
+std::optional<Error> wrong_kind(const RunOptions& opts, const pe::Image& image) {
+  const bool is_dll = (image.file_header().Characteristics & pe::file_flag::dll) != 0;
+  const auto characteristics = Location::offset(image.nt_offset() + 4 + offsetof(pe::FileHeader, Characteristics));
+  if (!opts.call && is_dll)
+    return make_error(Status::success, "COFF header Characteristics", characteristics,
+                      "IMAGE_FILE_DLL is set: a DLL is not a program (`pemap call DLL FUNCTION` calls its exports)");
+  if (opts.call && !is_dll)
+    return make_error(Status::success, "COFF header Characteristics", characteristics,
+                      "IMAGE_FILE_DLL is not set: call calls a DLL's exports (`pemap run` runs a program)");
+  if (!opts.call) return std::nullopt;
+  auto exports = ldr::ExportLookup::create(image);
+  if (!exports) return exports.error();
+  const auto found = exports->by_name(opts.function, 0);
+  const std::string dll = printable(std::filesystem::path(opts.file).filename().string());
+  const std::string where = "export directory of " + dll;
+  if (!found.entry)
+    return make_error(
+        Status::entrypoint_not_found, where, Location{},
+        fmt::format("{}!{} is not exported (`pemap exports` lists what is)", dll, printable(opts.function)));
+  if (found.entry->is_forwarder())
+    return make_error(Status::success, where, Location{},
+                      fmt::format("{}!{} is a forwarder to {}: call its target", dll, printable(opts.function),
+                                  printable(found.entry->forwarder.substr(0, 256))));
+  return std::nullopt;
+}
+
+// What the parent refuses before any process starts: too many arguments, a file that is not a PE, or not the kind
+// the command runs.
+std::optional<std::string> refusal(const RunOptions& opts) {
+  if (opts.call && opts.args.size() > kMaxArguments)
+    return fmt::format("{} arguments given: pemap passes at most {}, in RCX, RDX, R8 and R9", opts.args.size(),
+                       kMaxArguments);
+  auto file = MappedFile::open(opts.file);
+  auto image = file ? pe::Image::parse(file->bytes()) : Result<pe::Image>(file.error());
+  if (!image) return fmt::format("{}: {}", printable(opts.file), image.error().to_string());
+  if (auto why = wrong_kind(opts, *image)) return fmt::format("{}: {}", printable(opts.file), why->to_string());
+  return std::nullopt;
+}
+
+json modules_json(const run::ChildReport& report) {
+  json out = json::array();
+  for (const auto& m : report.modules)
+    out.push_back({{"name", printable(m.name)},
+                   {"path", printable(m.path)},
+                   {"base", m.base},
+                   {"preferred_base", m.preferred_base},
+                   {"size", m.size},
+                   {"entry_point", m.entry_point},
+                   {"executable", m.executable}});
+  return out;
+}
+
+json unresolved_json(const std::vector<run::UnresolvedImport>& unresolved) {
+  json out = json::array();
+  for (const auto& u : unresolved)
+    out.push_back({{"importer", printable(u.importer)},
+                   {"dll", printable(u.dll)},
+                   {"function", printable(u.function)},
+                   {"status", std::string(status_name(u.status))},
+                   {"reason", printable(u.reason)},
+                   {"trap", u.trap}});
+  return out;
+}
+
+// An interrupted pemap (Ctrl-C, SIGTERM, SIGHUP) kills the program it waits for, then reports it stopped like any
+// other end: the signal named, exit_stopped, the --json document.
+volatile std::sig_atomic_t g_interrupt = 0;
+volatile std::sig_atomic_t g_child = 0;  // the pid being waited for
+
+void on_interrupt(int sig) {
+  g_interrupt = sig;
+  if (g_child > 0) {
+    ::kill(g_child, SIGKILL);
+    return;
+  }
+  ::signal(sig, SIG_DFL);  // no child to stop yet (the load may be what hangs): end as if not caught
+  ::raise(sig);
+}
+
+class KillOnInterrupt {
+ public:
+  KillOnInterrupt() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &sa, &previous_[i]);
+  }
+  KillOnInterrupt(const KillOnInterrupt&) = delete;
+  KillOnInterrupt& operator=(const KillOnInterrupt&) = delete;
+  ~KillOnInterrupt() {
+    g_child = 0;
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &previous_[i], nullptr);
+  }
+  /// From now on an interrupt kills `pid` instead of pemap.
+  void watch(pid_t pid) { g_child = pid; }
+  /// How the program was stopped, when an interrupt did it.
+  static std::string why() {
+    const int sig = g_interrupt;
+    return sig ? fmt::format("pemap was interrupted by signal {} ({}) and killed the program: ", sig, strsignal(sig))
+               : std::string();
+  }
+
+ private:
+  static constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> previous_{};
+};
+
+// The command's report: diagnostics on stderr as they happen, the document (--json) on stdout at the end, after
+// whatever the program itself printed.
+class Report {
+ public:
+  explicit Report(const RunOptions& opts) : opts_(opts), command_(opts.call ? "call" : "run") {
+    doc_["command"] = command_;
+    doc_["file"] = printable(opts.file);
+    if (opts.call) {
+      doc_["function"] = printable(opts.function);
+      json args = json::array();
+      for (const auto& a : opts.args) args.push_back(printable(a));
+      doc_["arguments"] = std::move(args);
+    }
+  }
+
+  void say(const std::string& message) const { std::cerr << fmt::format("pemap {}: {}\n", command_, message); }
+
+  /// The command stops before (or instead of) running code: `message` on stderr and in the document.
+  int refuse(const std::string& message, int status) {
+    say(message);
+    doc_["error"] = printable(message);
+    return finish(status);
+  }
+
+  /// What the child loaded, and what it bound to traps: their count (or, --verbose, each) on stderr.
+  void loaded(const run::ChildReport& report) {
+    doc_["modules"] = modules_json(report);
+    doc_["unresolved"] = unresolved_json(report.unresolved);
+    if (opts_.verbose)
+      for (const auto& line : trap_lines(report.unresolved)) say(line);
+    else if (!report.unresolved.empty())
+      say(trap_summary(report.unresolved, "--verbose or --trace lists them"));
+  }
+
+  /// How the code ended, and the exit status that says so.
+  int ended(const run::Outcome& o, const std::string& module) {
+    using Kind = run::Outcome::Kind;
+    switch (o.kind) {
+      case Kind::returned:
+        doc_["outcome"] = {{"kind", "returned"}, {"value", o.value}};
+        if (opts_.call && !opts_.json)
+          std::cout << fmt::format("{}!{} returned {} ({:#x}; as a 32-bit int {})\n", module, opts_.function, o.value,
+                                   o.value, static_cast<int32_t>(static_cast<uint32_t>(o.value)));
+        return finish(exit_ok);
+      case Kind::exited:
+        doc_["outcome"] = {{"kind", "exited"}, {"exit_code", o.value}};
+        if (opts_.call) say(fmt::format("the code ended the process with exit code {} before returning", o.value));
+        return finish(static_cast<int>(o.value));
+      case Kind::fault:
+        break;
+    }
+    const std::string message = KillOnInterrupt::why() + o.message;
+    say(message);
+    doc_["outcome"] = {{"kind", "stopped"}, {"message", printable(message)}};
+    return finish(exit_stopped);
+  }
+
+ private:
+  int finish(int status) {
+    doc_["exit_status"] = status;
+    if (opts_.json) std::cout << doc_.dump(2) << "\n";
+    return status;
+  }
+
+  const RunOptions& opts_;
+  std::string command_;
+  json doc_;
+};
+
 }  // namespace
 
-int run_program(const RunOptions& opts) {
-  const char* command = opts.call ? "call" : "run";
-  auto bases = forced_bases(opts.bases);
-  if (!bases) {
-    std::cerr << "pemap: --base " << bases.error().message << "\n";
-    return exit_unusable;
+std::string trap_summary(const std::vector<run::UnresolvedImport>& unresolved, const std::string& how_to_list) {
+  std::vector<std::pair<std::string, size_t>> by_dll;  // in the order the load met them
+  for (const auto& u : unresolved) {
+    auto it = std::find_if(by_dll.begin(), by_dll.end(), [&](const auto& d) { return d.first == u.dll; });
+    if (it == by_dll.end())
+      by_dll.emplace_back(u.dll, 1);
+    else
+      ++it->second;
   }
+  std::string counts;
+  for (const auto& [dll, n] : by_dll) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", printable(dll), n);
+  return fmt::format("{} import{} bound to traps ({}): calling one stops the program; {}", unresolved.size(),
+                     unresolved.size() == 1 ? "" : "s", counts, how_to_list);
+}
+
+std::vector<std::string> trap_lines(const std::vector<run::UnresolvedImport>& unresolved) {
+  std::vector<std::string> out;
+  for (const auto& u : unresolved)
+    out.push_back(fmt::format("{} imports {}!{}: {} (a trap)", printable(u.importer), printable(u.dll),
+                              printable(u.function), printable(u.reason)));
+  return out;
+}
+
+int run_program(const RunOptions& opts) {
+  Report report(opts);
+  auto bases = forced_bases(opts.bases);
+  if (!bases) return report.refuse("--base " + bases.error().message, exit_unusable);
+  if (auto why = refusal(opts)) return report.refuse(*why, exit_unusable);
+
   std::vector<ldr::Event> events;
+  KillOnInterrupt interrupt;
   run::ChildOptions options;
   options.load.search_dirs = opts.path;
   options.load.forced_bases = *bases;
@@ -54,46 +264,24 @@ int run_program(const RunOptions& opts) {
   std::cout.flush();
   auto child = run::Child::create(opts.file, std::move(options));
   if (opts.trace) std::cerr << narrate(events);
-  if (!child) {
-    std::cerr << fmt::format("pemap {}: {}: {}\n", command, opts.file, child.error().to_string());
-    return exit_findings;
-  }
-  const auto& report = child->report();
-  if (!report.cannot_run.empty()) {
-    std::cerr << fmt::format("pemap {}: {}: {}\n", command, printable(opts.file), report.cannot_run);
-    return exit_findings;
-  }
-  for (const auto& u : report.unresolved)
-    std::cerr << fmt::format("pemap {}: {} imports {}!{}: {} (a trap)\n", command, u.importer, u.dll, u.function,
-                             u.reason);
+  if (!child)
+    return report.refuse(fmt::format("{}: {}", printable(opts.file), child.error().to_string()), exit_unusable);
+  interrupt.watch(child->pid());
+  const auto& loaded = child->report();
+  report.loaded(loaded);
+  if (!loaded.cannot_run.empty())
+    return report.refuse(fmt::format("{}: {}", printable(opts.file), loaded.cannot_run), exit_unusable);
 
   // TLS callbacks, then DllMain, module by module, dependencies first.
   auto init = child->initialize();
-  if (!init) {
-    std::cerr << fmt::format("pemap {}: {}: the process cannot start\n", command, init.error().to_string());
-    return exit_findings;
-  }
-  if (auto code = ended(*init, command)) return *code;
+  if (!init) return report.refuse(init.error().to_string() + ": the process cannot start", exit_findings);
+  if (init->kind != run::Outcome::Kind::returned) return report.ended(*init, loaded.module);
 
-  if (!opts.call) {
-    auto result = child->run_entry();
-    if (!result) {
-      std::cerr << fmt::format("pemap run: {}\n", result.error().to_string());
-      return exit_findings;
-    }
-    return ended(*result, command).value_or(exit_ok);
-  }
   std::vector<run::Argument> args;
   for (const auto& a : opts.args) args.push_back(argument(a));
-  auto result = child->call(report.module, opts.function, args);
-  if (!result) {
-    std::cerr << fmt::format("pemap call: {}: {}\n", printable(opts.file), result.error().to_string());
-    return exit_findings;
-  }
-  if (auto code = ended(*result, command)) return *code;
-  std::cout << fmt::format("{}!{} returned {} ({:#x}; as a 32-bit int {})\n", report.module, opts.function,
-                           result->value, result->value, static_cast<int32_t>(static_cast<uint32_t>(result->value)));
-  return exit_ok;
+  auto result = opts.call ? child->call(loaded.module, opts.function, args) : child->run_entry();
+  if (!result) return report.refuse(result.error().to_string(), exit_unusable);
+  return report.ended(*result, loaded.module);
 }
 
 }  // namespace pemap::inspect

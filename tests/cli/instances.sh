@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pemap instances: three processes load testdata's counter DLL at once and run DllMain. The MEM_SHARED counter
 # reads 1, 2, 3 across them, the .data counter 1 in each; the kernel (/proc/PID/smaps) shows .text pages shared,
-# .data pages private and the Shared section's page shared. PE32 code is loaded but never run.
+# .data pages private and the Shared section's page shared. PE32 code is loaded but never run. Exit 0 when every
+# instance ran DllMain, 1 when some did, 2 when none did; --allow-missing binds what is missing to traps.
 # Usage: instances.sh PEMAP
 set -u
 pemap=$1
@@ -51,14 +52,35 @@ if ok:
 sys.exit(0 if ok else 1)
 PY
 done
-out=$("$pemap" instances testdata/bin/x86/shared.dll -n 2 2>&1)
-grep -q "PE32: its code needs the CPU in 32-bit mode" <<< "$out" ||
-  { echo "FAIL: PE32 not refused to run with its reason"; echo "$out"; fail=$((fail + 1)); }
-# A file no instance can load: exit 1, its reason on stderr, no empty tables on stdout.
+out=$("$pemap" instances testdata/bin/x86/shared.dll -n 2 2>&1 > /dev/null)
+rc=$?
+{ [ "$rc" -eq 2 ] && grep -q "PE32: its code needs the CPU in 32-bit mode" <<< "$out"; } ||
+  { echo "FAIL: PE32: exit $rc (want 2: no instance ran), its reason on stderr"; echo "$out"; fail=$((fail + 1)); }
+# libb.dll without liba.dll beside it: refused (exit 2) unless --allow-missing, which binds liba_add to a trap and
+# says so in one line. DllMain runs; libb_twice calls liba_add, which stops the first instance: exit 1.
+dir=$(mktemp -d)
+cp testdata/bin/x64/libb.dll "$dir/"
+"$pemap" instances "$dir/libb.dll" -n 2 > /dev/null 2> "$tmp.err"
+rc=$?
+{ [ "$rc" -eq 2 ] && grep -qF "liba.dll, imported by libb.dll, was not found" "$tmp.err"; } ||
+  { echo "FAIL: libb.dll alone: exit $rc (want 2), the missing DLL named"; cat "$tmp.err"; fail=$((fail + 1)); }
+"$pemap" instances "$dir/libb.dll" -n 2 --allow-missing --call libb_sub --json > "$tmp" 2> "$tmp.err"
+rc=$?
+{ [ "$rc" -eq 0 ] && grep -qF "1 import bound to traps (liba.dll 1)" "$tmp.err" &&
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert [i["ran"] for i in d["instances"]] == [True] * 2' \
+    "$tmp"; } ||
+  { echo "FAIL: libb.dll alone --allow-missing: exit $rc (want 0), two instances that ran"; cat "$tmp.err"; fail=$((fail + 1)); }
+out=$("$pemap" instances "$dir/libb.dll" -n 2 --allow-missing --call libb_twice 2> "$tmp.err")
+rc=$?
+{ [ "$rc" -eq 1 ] && grep -qF "instance 1: libb_twice: the program called liba.dll!liba_add" "$tmp.err" &&
+  grep -qF "1 of 2 instances of $dir/libb.dll" <<< "$out"; } ||
+  { echo "FAIL: a call stopped in instance 1: exit $rc (want 1), named"; cat "$tmp.err"; fail=$((fail + 1)); }
+rm -rf "$dir"
+# A file no instance can load: exit 2, its reason on stderr, no empty tables on stdout.
 head -c 300 testdata/bin/x64/shared.dll > "$tmp"
 out=$("$pemap" instances "$tmp" -n 2 2> "$tmp.err")
 rc=$?
-{ [ "$rc" -eq 1 ] && [ -z "$out" ] && grep -q "STATUS_INVALID_IMAGE_FORMAT" "$tmp.err"; } ||
+{ [ "$rc" -eq 2 ] && [ -z "$out" ] && grep -q "STATUS_INVALID_IMAGE_FORMAT" "$tmp.err"; } ||
   { echo "FAIL: a truncated DLL: exit $rc, stdout '$out', stderr $(cat "$tmp.err")"; fail=$((fail + 1)); }
 rm -f "$tmp" "$tmp.err"
 "$pemap" instances testdata/bin/x64/shared.dll -n 0 > /dev/null 2>&1
