@@ -13,31 +13,14 @@
 #include "relocs_check.hpp"
 
 namespace pemap::inspect {
-namespace {
 
-Result<json> check_one(const std::string& path, uint64_t base) {
-  auto section = win::ImageSection::create(path);
-  if (!section) return section.take_error();
-  const auto& image = (*section)->image();
-  auto relocs = pe::parse_relocations(image);
-  if (!relocs) return relocs.take_error();
-  // The view asked for first: the reference view, which is never relocated, then goes wherever is free (at the
-  // preferred base unless `base` holds it), so it cannot take the range asked for.
-  auto moved = win::ImageView::map(*section, reinterpret_cast<void*>(base));
-  if (!moved) return moved.take_error();
-  auto reference = win::ImageView::map(*section);
-  if (!reference) return reference.take_error();
-  const int64_t delta = static_cast<int64_t>(base - (*section)->preferred_base());
-  auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
-  if (!stats) return stats.take_error();
-
+json compare_relocated(const std::vector<std::byte>& before, const std::vector<std::byte>& after,
+                       const pe::Relocations& relocs, int64_t delta) {
   // A reference: the unrelocated bytes with each fixup's arithmetic applied in file order, and for each
   // byte whether some fixup covers it.
-  const auto before = reference->bytes();
-  const auto after = moved->bytes();
   auto expected = before;
   std::vector<bool> covered(before.size());
-  relocs->for_each([&](const pe::RelocEntry& e) {
+  relocs.for_each([&](const pe::RelocEntry& e) {
     const unsigned w = pe::reloc_width(e.type);
     if (e.type == pe::reloc_type::absolute || w == 0 || e.rva + w > expected.size()) return;
     uint64_t v = 0;
@@ -61,6 +44,28 @@ Result<json> check_one(const std::string& path, uint64_t base) {
                             {"expected", static_cast<unsigned>(expected[i])},
                             {"reason", why}});
   }
+  return json{{"bytes_compared", after.size()}, {"violations", count}, {"first_violations", std::move(violations)}};
+}
+
+namespace {
+
+Result<json> check_one(const std::string& path, uint64_t base) {
+  auto section = win::ImageSection::create(path);
+  if (!section) return section.take_error();
+  const auto& image = (*section)->image();
+  auto relocs = pe::parse_relocations(image);
+  if (!relocs) return relocs.take_error();
+  // The view asked for first: the reference view, which is never relocated, then goes wherever is free (at the
+  // preferred base unless `base` holds it), so it cannot take the range asked for.
+  auto moved = win::ImageView::map(*section, reinterpret_cast<void*>(base));
+  if (!moved) return moved.take_error();
+  auto reference = win::ImageView::map(*section);
+  if (!reference) return reference.take_error();
+  const int64_t delta = static_cast<int64_t>(base - (*section)->preferred_base());
+  auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
+  if (!stats) return stats.take_error();
+
+  json report = compare_relocated(reference->bytes(), moved->bytes(), *relocs, delta);
   json per_type = json::object();
   for (const auto& [type, n] : stats->per_type) per_type[std::string(pe::reloc_type_name(type, relocs->machine))] = n;
   return json{{"preferred_base", (*section)->preferred_base()},
@@ -68,9 +73,9 @@ Result<json> check_one(const std::string& path, uint64_t base) {
               {"delta", delta},
               {"fixups", per_type},
               {"pages_made_private", stats->pages_made_private},
-              {"bytes_compared", after.size()},
-              {"violations", count},
-              {"first_violations", std::move(violations)}};
+              {"bytes_compared", report["bytes_compared"]},
+              {"violations", report["violations"]},
+              {"first_violations", std::move(report["first_violations"])}};
 }
 
 std::string render_check(const std::string& path, const json& d, bool /*many: the path starts each report*/) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pemap verify --corpus: every file of testdata and corkami is parsed, mapped and loaded in a child process of its
-# own, and none may crash or time out; every refusal names its structure, its offset or RVA, and the status. The
-# verdicts themselves are tested too: a FIFO never answers (timeout), and a child killed by SIGSEGV is a crash.
+# own, and none may crash or time out; every refusal names its structure, its offset or RVA, and the status; each
+# file's verdict is the known one of corpus_verdicts.expected (CORPUS_VERDICTS_UPDATE=1 rewrites it: review the
+# diff). The verdicts themselves are tested too: a FIFO never answers (timeout), a child killed by SIGSEGV is a crash.
 # Usage: corpus_verdicts.sh PEMAP [CORKAMI_DIR]
 set -u
 pemap=$1
@@ -11,24 +12,38 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-check() {  # check JSON DIR: no crash or timeout, and every refusal says where and which rule
-  python3 - "$1" "$2" <<'PY' || fail=$((fail + 1))
-import json, re, sys
+known="$(pwd)/tests/cli/corpus_verdicts.expected"
+check() {  # check JSON LABEL DIR: no crash or timeout, every refusal says where and which rule, and each file's
+  # verdict (ok, or refused at a stage with a status) is the one corpus_verdicts.expected lists for it
+  python3 - "$1" "$2" "$3" "$known" <<'PY' || fail=$((fail + 1))
+import json, os, re, sys
 d = json.load(open(sys.argv[1]))
+label, directory, known = sys.argv[2], sys.argv[3], sys.argv[4]
+def verdict(f):
+    status = re.search(r"\((STATUS_[A-Z_0-9]+)\)$", f["reason"])
+    return f["verdict"] + ("" if f["verdict"] == "ok" else f" {f['stage']} {status.group(1) if status else '-'}")
+actual = sorted(f"{label}/{os.path.relpath(f['file'], directory)} {verdict(f)}" for f in d["files"])
+if os.environ.get("CORPUS_VERDICTS_UPDATE"):
+    kept = [l for l in open(known).read().splitlines() if not l.startswith(label + "/")] if os.path.exists(known) else []
+    open(known, "w").write("\n".join(sorted(kept + actual)) + "\n")
+expected = [l for l in open(known).read().splitlines() if l.startswith(label + "/")]
+changed = sorted(set(expected) ^ set(actual))
+for line in changed:
+    print(("FAIL: now     " if line in actual else "FAIL: was     ") + line)
 bad = [f for f in d["files"] if f["verdict"] in ("crash", "timeout")]
 vague = [f for f in d["files"] if f["verdict"] == "refused"
          and not (re.search(r" at (offset|RVA) 0x[0-9a-f]+", f["reason"]) and re.search(r"\(STATUS_[A-Z_0-9]+\)$", f["reason"]))]
 for f in bad + vague:
     print(f"FAIL: {f['file']}: {f['verdict']} at {f['stage']}: {f['reason']}")
 print(f"{sys.argv[2]}: {d['ok']} ok, {d['refused']} refused, {d['crash']} crash, {d['timeout']} timeout")
-sys.exit(1 if bad or vague else 0)
+sys.exit(1 if bad or vague or changed else 0)
 PY
 }
 
 "$pemap" verify --corpus testdata/bin --json > "$tmp/testdata.json"
 rc=$?
 [ "$rc" -eq 0 ] || { echo "FAIL: verify --corpus testdata/bin: exit $rc"; fail=$((fail + 1)); }
-check "$tmp/testdata.json" testdata/bin
+check "$tmp/testdata.json" testdata testdata/bin
 # Every testdata image loads (fixed.dll too: alone in its process, its preferred base is free).
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['ok'] == len(d['files']) > 40 else 1)" \
   "$tmp/testdata.json" || { echo "FAIL: not every testdata image is ok"; fail=$((fail + 1)); }
@@ -37,7 +52,7 @@ if [ -n "$corpus" ] && [ -d "$corpus" ]; then
   "$pemap" verify --corpus "$corpus" --json > "$tmp/corkami.json"
   rc=$?
   [ "$rc" -eq 0 ] || { echo "FAIL: verify --corpus $corpus: exit $rc"; fail=$((fail + 1)); }
-  check "$tmp/corkami.json" corkami
+  check "$tmp/corkami.json" corkami "$corpus"
 else
   echo "note: corkami corpus not found: testdata only"
 fi

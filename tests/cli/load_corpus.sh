@@ -3,7 +3,8 @@
 # crashes (a signal or an exit code above 2) nor hangs; every file loads (exit 0, and --json gives a document that
 # parses and says it loaded) except the files below, each refused with exactly the status listed (exit 1 when the
 # loader refuses it, 2 when its headers do not parse: unusable input). The test fails when the set changes: a
-# listed file that starts to load (remove it) or a new refusal (a finding).
+# listed file that starts to load (remove it) or a new refusal (a finding); and what each loaded file loads
+# (modules, bindings, fixups...) is a known result, load_corpus.expected.
 # corkami says every PE in it loads on Windows; the refusals below are the images modern Windows refuses too.
 # Runs in an empty directory, so the current directory on the search path holds no DLL.
 set -uo pipefail
@@ -41,18 +42,33 @@ known_warned=(
   "corkami/bigSoRD.exe"  # the first section's raw data runs 0xc00 bytes past the end of the file
 )
 fail=0 loaded=0 refused=0 json_ok=0
-refusals=() warned=()
+refusals=() warned=() results=()
+# A loaded file's known result: modules, bindings, unresolved imports, and the executable's placement, fixups by
+# type and TLS callbacks.
+summary='
+import json, sys
+d = json.load(sys.stdin)
+if not (d["loaded"] and d["file"] == sys.argv[1] and d["modules"]):
+    sys.exit(1)
+mods = d["modules"]
+top = mods[0]
+fixups = ",".join(k + ":" + str(v) for k, v in sorted(top["fixups"].items())) or "-"
+print("modules=%d bindings=%d unresolved=%d placed=%s fixups=%s tls=%d" % (len(mods),
+      sum(len(m["bindings"]) for m in mods), len(d["unresolved"]), top["placed"], fixups, len(top["tls_callbacks"])))
+'
 run() {  # run LABEL FILE
   local label=$1 file=$2 rc status
   timeout -k 5 20 "$pemap" load "$file" --allow-missing > "$tmp/out" 2> "$tmp/err"
   rc=$?
   if [ "$rc" -eq 0 ]; then
     loaded=$((loaded + 1))
-    # The same load as JSON: it parses, names the file and says it loaded.
+    # The same load as JSON: it parses, names the file and says it loaded; what it loaded is summed up in a line.
     timeout -k 5 20 "$pemap" load "$file" --allow-missing --json 2> "$tmp/err" |
-      python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if d["loaded"] and d["file"] == sys.argv[1] and d["modules"] else 1)' "$file" 2> "$tmp/py"
+      python3 -c "$summary" "$file" > "$tmp/summary" 2> "$tmp/py"
     local codes=("${PIPESTATUS[@]}")
-    if [ "${codes[0]}" -eq 0 ] && [ "${codes[1]}" -eq 0 ]; then json_ok=$((json_ok + 1))
+    if [ "${codes[0]}" -eq 0 ] && [ "${codes[1]}" -eq 0 ]; then
+      json_ok=$((json_ok + 1))
+      results+=("$label $(cat "$tmp/summary")")
     else
       echo "FAIL: $label: --json exit ${codes[0]}, or its document does not parse or say it loaded"
       tail -2 "$tmp/err" "$tmp/py" | sed 's/^/  | /'
@@ -102,6 +118,14 @@ same_set "files loaded with a warning"
 expected=$(printf '%s\n' "${known_refused[@]}" | LC_ALL=C sort)
 actual=$( ((${#refusals[@]})) && printf '%s\n' "${refusals[@]}" | LC_ALL=C sort)
 same_set "refused files"
+# Each loaded file's summary line, against load_corpus.expected (LOAD_CORPUS_UPDATE=1 rewrites it; review the diff).
+known_results="$root/tests/cli/load_corpus.expected"
+actual=$( ((${#results[@]})) && printf '%s\n' "${results[@]}" | LC_ALL=C sort)
+if [ -n "${LOAD_CORPUS_UPDATE:-}" ]; then
+  [ "$have_corpus" -eq 1 ] && echo "$actual" > "$known_results"
+fi
+expected=$(cat "$known_results")
+same_set "loaded files' results (load_corpus.expected)"
 echo "$loaded loaded ($json_ok with valid JSON, ${#warned[@]} with a warning), $refused refused," \
   "$fail failures"
 [ "$fail" -eq 0 ] || exit 1

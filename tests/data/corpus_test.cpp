@@ -1,11 +1,17 @@
 // The corkami corpus: every file parses or is refused with a clean error; a known-failure list fails the
-// test when a listed file starts passing; header counts are cross-checked with pefile's (MANIFEST.tsv).
+// test when a listed file starts passing; what each file reports is a known result (corpus_results.tsv); header
+// counts are cross-checked with pefile's (MANIFEST.tsv).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "pe/exports.hpp"
 #include "pe/image.hpp"
@@ -44,37 +50,80 @@ bool is_pe_candidate(const std::filesystem::path& p) {
 
 std::string corpus_name(const std::filesystem::path& p) { return std::filesystem::relative(p, corpus_dir()).string(); }
 
-TEST(Corpus, EveryFileParsesOrFailsCleanlyAndKnownFailuresStillFail) {
+/// What one directory parse reported: its counts and warnings, or the status it was refused with.
+template <class T, class Counts>
+std::string outcome(const Result<T>& r, Counts counts) {
+  if (!r) return std::string(status_name(r.error().status));
+  return counts(*r) + " w" + std::to_string(r->warnings.size());
+}
+
+/// One line of corpus_results.tsv: what the parser reports for the file, every directory.
+std::string report(const std::string& name, const std::vector<std::byte>& bytes) {
+  auto img = pe::Image::parse(bytes);
+  if (!img) return name + "\t" + std::string(status_name(img.error().status));
+  const auto n = [](size_t v) { return std::to_string(v); };
+  const std::vector<std::string> columns{
+      name,
+      "ok",
+      n(img->sections().size()),
+      outcome(pe::parse_imports(*img), [&](const auto& i) { return n(i.modules.size()) + "/" + n(i.entry_count()); }),
+      outcome(pe::parse_delay_imports(*img), [&](const auto& i) { return n(i.modules.size()); }),
+      outcome(pe::parse_bound_imports(*img), [&](const auto& i) { return n(i.modules.size()); }),
+      outcome(pe::parse_exports(*img), [&](const auto& e) { return n(e.entries.size()); }),
+      outcome(pe::parse_relocations(*img),
+              [&](const auto& r) { return n(r.blocks.size()) + "/" + n(r.entry_count()); }),
+      outcome(pe::parse_tls(*img), [&](const auto& t) { return t.present ? n(t.callbacks.size()) : std::string("-"); }),
+      outcome(pe::parse_load_config(*img),
+              [&](const auto& c) { return c.present ? n(c.fields.size()) : std::string("-"); }),
+  };
+  std::string line;
+  for (const auto& c : columns) line += (line.empty() ? "" : "\t") + c;
+  return line;
+}
+
+// Every file parses or is refused with the status listed, and each directory reports what corpus_results.tsv
+// says it did (counts and warnings, or the status it was refused with): the test fails when any file's result
+// changes. After a change on purpose, PEMAP_UPDATE_CORPUS_RESULTS=1 rewrites the table; review its diff.
+TEST(Corpus, EveryFileReportsItsKnownResult) {
   if (!std::filesystem::exists(corpus_dir())) GTEST_SKIP() << "corkami corpus not found at " << corpus_dir();
-  size_t parsed = 0, refused = 0;
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(corpus_dir()))
+    if (e.is_regular_file() && is_pe_candidate(e.path())) names.push_back(corpus_name(e.path()));
+  std::sort(names.begin(), names.end());
+  std::string actual = "file\tparse\tsections\timports\tdelay\tbound\texports\trelocs\ttls\tload_config\n";
+  size_t parsed = 0;
   std::set<std::string> seen_failures;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(corpus_dir())) {
-    if (!e.is_regular_file() || !is_pe_candidate(e.path())) continue;
-    const std::string name = corpus_name(e.path());
+  for (const auto& name : names) {
     SCOPED_TRACE(name);
-    const auto bytes = read_file(e.path());
-    auto img = pe::Image::parse(bytes);
+    const std::string line = report(name, read_file(corpus_dir() / name));
+    actual += line + "\n";
+    const bool ok = line.find("\tok\t") != std::string::npos;
     const auto known = kKnownFailures.find(name);
-    if (img) {
+    if (ok) {
       EXPECT_EQ(known, kKnownFailures.end()) << "listed as a known failure but now parses: remove it from the list";
-      // Every directory must come back as a value or an error, never a crash or a hang.
-      if (auto r = pe::parse_relocations(*img)) r->entry_count();
-      (void)pe::parse_imports(*img);
-      (void)pe::parse_delay_imports(*img);
-      (void)pe::parse_bound_imports(*img);
-      (void)pe::parse_exports(*img);
-      (void)pe::parse_tls(*img);
-      (void)pe::parse_load_config(*img);
       ++parsed;
     } else {
-      ASSERT_NE(known, kKnownFailures.end()) << "refused: " << img.error().to_string();
-      EXPECT_EQ(img.error().status, known->second.status) << img.error().to_string();
+      ASSERT_NE(known, kKnownFailures.end()) << "refused: " << line;
+      EXPECT_EQ(line, name + "\t" + std::string(status_name(known->second.status)));
       seen_failures.insert(name);
-      ++refused;
     }
   }
   EXPECT_EQ(seen_failures.size(), kKnownFailures.size());
   EXPECT_GE(parsed, 220u);
+
+  const auto table = tests_dir() / "data" / "corpus_results.tsv";
+  if (std::getenv("PEMAP_UPDATE_CORPUS_RESULTS")) std::ofstream(table) << actual;
+  std::ifstream in(table);
+  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (expected == actual) return;
+  std::istringstream want(expected), got(actual);
+  std::map<std::string, std::string> want_lines, got_lines;
+  for (std::string l; std::getline(want, l);) want_lines[l.substr(0, l.find('\t'))] = l;
+  for (std::string l; std::getline(got, l);) got_lines[l.substr(0, l.find('\t'))] = l;
+  for (const auto& [file, line] : got_lines)
+    EXPECT_EQ(want_lines[file], line) << "the result of " << file << " changed (corpus_results.tsv)";
+  for (const auto& [file, line] : want_lines)
+    EXPECT_TRUE(got_lines.count(file)) << file << " is listed in corpus_results.tsv but not in the corpus";
 }
 
 // pefile's counts from MANIFEST.tsv: a second opinion on what every parser should agree on.

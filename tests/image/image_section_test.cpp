@@ -21,6 +21,7 @@
 #include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 #include "support/files.hpp"
+#include "support/kernel_maps.hpp"
 #include "support/pe_builder.hpp"
 
 namespace pemap::win {
@@ -48,18 +49,7 @@ std::string bin(const std::string& rel) {
   return path.string();
 }
 
-// rwxp/rwxs of the kernel mapping that holds `addr`.
-std::string kernel_perms(const void* addr) {
-  std::ifstream maps("/proc/self/maps");
-  const auto a = reinterpret_cast<uint64_t>(addr);
-  for (std::string line; std::getline(maps, line);) {
-    const auto dash = line.find('-'), space = line.find(' ');
-    const uint64_t lo = std::stoull(line.substr(0, dash), nullptr, 16);
-    const uint64_t hi = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
-    if (a >= lo && a < hi) return line.substr(space + 1, 4);
-  }
-  return "free";
-}
+using test::kernel_perms;
 
 std::string expected_perms(uint32_t protect, bool shared) {
   static const std::map<uint32_t, std::string> rwx{{PAGE_READONLY, "r--"},          {PAGE_READWRITE, "rw-"},

@@ -1,6 +1,8 @@
 // Resource bounds on absurd images built in code: each loads cleanly or is refused with its status, and the heap
-// the load takes at its peak stays within the file's size plus SizeOfImage plus a small constant (docs/limits.md).
-// This binary counts every operator new, so it is a test executable of its own.
+// the load takes at its peak stays within a bound a few times what it was measured to take (each test says the
+// figure), so that a load that builds one of these tables in full, or a copy of the image, fails. Zero fill is
+// never counted in a bound: it costs no heap. This binary counts every operator new, so it is a test executable of
+// its own.
 #include <malloc.h>
 #include <sys/mman.h>
 
@@ -81,14 +83,7 @@ class PeakHeap {
   uint64_t start_;
 };
 
-/// Room for what every load costs whatever the file: module records, the search path, fmt buffers, events.
-constexpr uint64_t kSlack = uint64_t{1} << 20;
-/// What the loader may keep beside the file's bytes: its record of an import (a 48-byte Binding per IAT slot, and
-/// for a missing function its trap) costs more than the 16 bytes of file and 16 of image an import can take, so an
-/// import table made of nothing but entries takes up to about 2 times file + SizeOfImage (docs/limits.md
-/// "Records"); exports, sections and relocations are read where they are. Two and a half times, plus kSlack, is
-/// the bound every load here keeps.
-constexpr uint64_t kHalvesOfFileAndImage = 5;
+constexpr uint64_t KiB = 1024;
 
 class FindsNothing : public ModuleLocator {
  public:
@@ -101,8 +96,6 @@ struct Measured {
   std::optional<Error> refused;
   size_t bindings = 0, unresolved = 0;
   uint64_t fixups = 0;  ///< relocations applied, every module
-  /// The file and its image, kHalvesOfFileAndImage halves of them, and a constant.
-  uint64_t budget() const { return kHalvesOfFileAndImage * (file_size + size_of_image) / 2 + kSlack; }
 };
 
 /// Loads `top` (with `others` beside it) as the executable, allow_missing and bind_delay, measures the heap peak of
@@ -190,7 +183,9 @@ TEST(Bounds, SixtyFiveThousandSections) {
     } else {
       EXPECT_FALSE(m.refused) << m.refused->to_string();
     }
-    EXPECT_LE(m.peak, m.budget());
+    // Measured: 21.2 MB with one protection, 16.8 MB alternating (8.1 and 6.4 times the 2.6 MB file): a
+    // Section and a Region record per 40-byte header. SizeOfImage (271 MB of zero fill) is not counted.
+    EXPECT_LE(m.peak, 20 * m.file_size);
   }
 }
 
@@ -203,7 +198,7 @@ TEST(Bounds, HugeImportTableOfMissingFunctions) {
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.bindings, 200000u);
   EXPECT_EQ(m.unresolved, 200000u);
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 8 * m.file_size);  // measured: 20.9 MB, 4.0 times the file (a Binding and a trap per import)
 }
 
 // 20,000 import descriptors, each naming another missing module.
@@ -214,7 +209,7 @@ TEST(Bounds, TwentyThousandMissingModules) {
   const Measured m = load_measured("modules.exe", pe);
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.unresolved, 20000u);
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 8 * m.file_size);  // measured: 4.9 MB, 3.6 times the file
 }
 
 /// An executable importing `dll`!`name` `count` times: one hint/name entry, every lookup and IAT slot pointing at it
@@ -241,7 +236,7 @@ TEST(Bounds, ThousandsOfImportsSharingOneLongName) {
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_GE(m.bindings, 1u);
   EXPECT_LE(m.bindings, (8 * pe.bytes.size() + pe::ScanBudget::kMaxName) / 60000 + 1);
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 4 * m.file_size);  // measured: 247 KB, 1.75 times the file
 }
 
 // A loop of 64 forwarders with 250-character names, imported 5,000 times through one hint/name entry: each import
@@ -255,7 +250,7 @@ TEST(Bounds, ForwarderLoopOfLongNamesImportedThousandsOfTimes) {
   const Measured m = load_measured("fwdloop.exe", exe, true, {{"fwd.dll", dll}});
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.unresolved, 5000u);
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 6 * m.file_size);  // measured: 336 KB, 2.5 times the two files
 }
 
 // One export whose name runs on for almost a MiB, and 200,000 imports of "a" through one hint/name entry: each
@@ -269,8 +264,8 @@ TEST(Bounds, ImportsProbingAnExportNameOfAMegabyte) {
   const Measured m = load_measured("longexport.exe", exe, true, {{"long.dll", dll}});
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.bindings, 200000u);
-  EXPECT_EQ(m.unresolved, 200000u);  // "a" is not "aaa...": every slot goes to one trap
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_EQ(m.unresolved, 200000u);    // "a" is not "aaa...": every slot goes to one trap
+  EXPECT_LE(m.peak, 6 * m.file_size);  // measured: 12.8 MB, 2.5 times the two files
 }
 
 // An export table claiming 2^31 functions, and 300,000 real named exports the importer binary-searches.
@@ -286,7 +281,7 @@ TEST(Bounds, ExportTableWithHundredsOfThousandsOfEntries) {
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.bindings, 3u);
   EXPECT_EQ(m.unresolved, 1u);  // "nope"
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 64 * KiB);  // measured: 20 KB for 5.4 MB of files: the table is read where it is
 }
 
 TEST(Bounds, ExportTableClaimingTwoBillionFunctionsOverZeroFill) {
@@ -300,7 +295,7 @@ TEST(Bounds, ExportTableClaimingTwoBillionFunctionsOverZeroFill) {
   const Measured m = load_measured("zeroexports.exe", exe, true, {{"huge.dll", dll}});
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.unresolved, 1u);  // f's slot lies in zero fill: RVA 0, not exported
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 64 * KiB);  // measured: 20 KB (256 MB of zero fill)
 }
 
 // A chain of forwarders inside one module (f0 -> f1 -> ... -> f999), imported 1,000 times at every point: the
@@ -315,8 +310,8 @@ TEST(Bounds, LongForwarderChainsImportedEverywhere) {
   const BuiltPe exe = exe_builder(true, {{.dll = "fwd.dll", .entries = std::move(entries)}}).build();
   const Measured m = load_measured("forwarders.exe", exe, true, {{"fwd.dll", dll}});
   ASSERT_FALSE(m.refused) << m.refused->to_string();
-  EXPECT_EQ(m.unresolved, 1000u);  // every chain is a loop
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_EQ(m.unresolved, 1000u);       // every chain is a loop
+  EXPECT_LE(m.peak, 24 * m.file_size);  // measured: 443 KB, 7.6 times the two files
 }
 
 // Relocation blocks for every page of a 4 MiB section, each fixing a DIR64 at every byte offset (overlapping
@@ -341,7 +336,7 @@ TEST(Bounds, RelocationBlocksEverywhere) {
   const Measured m = load_measured("relocs.exe", pe, true, {}, o);
   ASSERT_FALSE(m.refused) << m.refused->to_string();
   EXPECT_EQ(m.fixups, uint64_t{kPages} * 0xff8);  // every in-range entry applied; the blocks past the image stop
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 256 * KiB);                   // measured: 91 KB for 4 million fixups in a 12.6 MB file
 }
 
 // A DIR64 fixup in the last 4 bytes of the image would write past the view's reservation: refused with
@@ -363,7 +358,7 @@ TEST(Bounds, RelocationRunningPastSizeOfImageIsRefused) {
   ASSERT_TRUE(m.refused);
   EXPECT_EQ(m.refused->status, Status::invalid_image_format) << m.refused->to_string();
   EXPECT_NE(m.refused->message.find("runs past SizeOfImage"), std::string::npos) << m.refused->to_string();
-  EXPECT_LE(m.peak, m.budget());
+  EXPECT_LE(m.peak, 16 * KiB);  // measured: 4.9 KB
 }
 
 // fuzz_map: every ImageSection of a file (each fuzz input is a memfd, its own inode) left an entry in the cache of
@@ -439,7 +434,7 @@ TEST(Bounds, TextListingWritesRowsAsItWalks) {
     const Listed l =
         list_measured("imports.exe", exe_builder(true, {{.dll = "nosuch.dll", .entries = std::move(entries)}}).build());
     EXPECT_GT(l.lines, 200000u);
-    EXPECT_LE(l.peak, l.file_size / 4);
+    EXPECT_LE(l.peak, 256 * KiB);  // measured: 88 KB for a 5.2 MB file
   }
   {
     std::vector<RelocBlock> blocks;

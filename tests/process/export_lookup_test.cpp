@@ -1,6 +1,7 @@
 // The loader's export lookup reads the directory at each lookup; the parser walks it whole. On every testdata
 // and corkami file they must agree: each parsed export found by its name and hint and by its ordinal, with the
-// same address, forwarder and ordinal.
+// same address, forwarder and ordinal. Both cut the directory's counts with pe::export_counts, so the ordinals
+// they list are also checked against a count of the address table made here, slot by slot.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -19,8 +20,20 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Checked {
-  size_t files = 0, by_name = 0, by_ordinal = 0;
+  size_t files = 0, by_name = 0, by_ordinal = 0, slots = 0;
 };
+
+/// The ordinals of the address table's non-zero slots, read one by one as far as NumberOfFunctions or the end of
+/// the image, whichever comes first: the parser's list must hold exactly these (it leaves zero slots out).
+std::vector<uint64_t> nonzero_slot_ordinals(const pe::Image& image, const pe::ExportDirectory& d) {
+  std::vector<uint64_t> out;
+  const uint64_t table = d.AddressOfFunctions, end = image.mapped_size();
+  for (uint64_t i = 0; i < d.NumberOfFunctions && table + 4 * i + 4 <= end; ++i) {
+    auto slot = image.read_rva<uint32_t>(table + 4 * i, "export address table");
+    if (slot && *slot != 0) out.push_back(static_cast<uint32_t>(d.Base + i));  // ordinals are 32 bits, and wrap
+  }
+  return out;
+}
 
 void check_file(const fs::path& path, Checked& checked) {
   const auto bytes = pemap::test::read_file(path);
@@ -58,14 +71,21 @@ void check_file(const fs::path& path, Checked& checked) {
     ++checked.by_name;
   }
   EXPECT_FALSE(lookup->by_name("pemap-no-such-export", 0).entry.has_value());
+  std::vector<uint64_t> listed;
+  for (const auto& e : parsed->entries)
+    if (listed.empty() || listed.back() != e.ordinal) listed.push_back(e.ordinal);
+  if (parsed->present) {
+    EXPECT_EQ(listed, nonzero_slot_ordinals(*image, parsed->directory));
+  }
+  checked.slots += listed.size();
 }
 
 TEST(ExportLookup, AgreesWithTheParserOnTestdata) {
   Checked checked;
   for (const auto& f : fs::recursive_directory_iterator(pemap::test::testdata_dir() / "bin"))
     if (f.is_regular_file()) check_file(f.path(), checked);
-  std::printf("[ lookup   ] testdata: %zu files, %zu by name, %zu by ordinal\n", checked.files, checked.by_name,
-              checked.by_ordinal);
+  std::printf("[ lookup   ] testdata: %zu files, %zu by name, %zu by ordinal, %zu slots\n", checked.files,
+              checked.by_name, checked.by_ordinal, checked.slots);
   EXPECT_GT(checked.by_name, 20u);
 }
 
@@ -75,8 +95,8 @@ TEST(ExportLookup, AgreesWithTheParserOnTheCorpus) {
   Checked checked;
   for (const auto& f : fs::recursive_directory_iterator(dir))
     if (f.is_regular_file() && f.path().filename() != "MANIFEST.tsv") check_file(f.path(), checked);
-  std::printf("[ lookup   ] corkami: %zu files, %zu by name, %zu by ordinal\n", checked.files, checked.by_name,
-              checked.by_ordinal);
+  std::printf("[ lookup   ] corkami: %zu files, %zu by name, %zu by ordinal, %zu slots\n", checked.files,
+              checked.by_name, checked.by_ordinal, checked.slots);
   EXPECT_GT(checked.by_ordinal, 50u);
 }
 

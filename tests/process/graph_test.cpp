@@ -124,7 +124,7 @@ TEST_P(Graph, EveryIatSlotHoldsTheTargetsExportAddress) {
       const Module* target = p.find(b.target().substr(0, bang));
       ASSERT_NE(target, nullptr);
       EXPECT_EQ(b.target().substr(bang + 1), b.function());
-      const uint32_t rva = FileImage(target->path).export_rva(b.function());
+      const uint32_t rva = PefileExports(target->path).export_rva(b.function());
       ASSERT_NE(rva, 0u);
       EXPECT_EQ(b.address, target->base + rva);
       ++checked;
@@ -305,7 +305,7 @@ TEST_P(Graph, ForwarderChainsEndAtTheRealExports) {
   ASSERT_NE(libb, nullptr);
   ASSERT_NE(p.find("fwd1.dll"), nullptr);
   ASSERT_NE(p.find("fwd2.dll"), nullptr);
-  FileImage liba_file(liba->path), libb_file(libb->path);
+  PefileExports liba_file(liba->path), libb_file(libb->path);
 
   const Binding* chain = binding(**app, "Chain");
   ASSERT_NE(chain, nullptr);
@@ -358,14 +358,15 @@ TEST_P(Graph, OrdinalImportsAndAHintThatIsNoNameIndex) {
   const Module* ordlib = p.find("ordlib.dll");
   ASSERT_NE(ordlib, nullptr);
   FileImage lib(ordlib->path);
+  PefileExports lib_pefile(ordlib->path);
   ASSERT_EQ(lib.exports().directory.Base, 5u);
   for (uint32_t ordinal : {5u, 6u, 10u}) {
     const Binding* b = binding(**app, "#" + std::to_string(ordinal));
     ASSERT_NE(b, nullptr) << ordinal;
     EXPECT_EQ(b->how, How::ordinal);
     EXPECT_EQ(b->target(), "ordlib.dll!#" + std::to_string(ordinal));
-    ASSERT_NE(lib.ordinal_rva(ordinal), 0u);
-    EXPECT_EQ(b->address, ordlib->base + lib.ordinal_rva(ordinal));
+    ASSERT_NE(lib_pefile.ordinal_rva(ordinal), 0u);
+    EXPECT_EQ(b->address, ordlib->base + lib_pefile.ordinal_rva(ordinal));
     EXPECT_EQ(view_value(**app, b->iat_rva, pointer_size(**app)), b->address);
   }
   FileImage app_file(path("ordapp.exe"));
@@ -380,7 +381,7 @@ TEST_P(Graph, OrdinalImportsAndAHintThatIsNoNameIndex) {
   const Binding* named = binding(**app, "ord_named");
   ASSERT_NE(named, nullptr);
   EXPECT_EQ(named->how, How::binary_search);
-  EXPECT_EQ(named->address, ordlib->base + lib.export_rva("ord_named"));
+  EXPECT_EQ(named->address, ordlib->base + lib_pefile.export_rva("ord_named"));
 }
 
 // ---------------------------------------------------------------------------------------------------- apiset.exe
@@ -394,7 +395,7 @@ TEST_P(Graph, ApiSetImportsBindToKernelbase) {
   ASSERT_TRUE(app) << app.error().to_string();
   EXPECT_EQ(module_names(p), (std::vector<std::string>{"apiset.exe", "kernelbase.dll"}));
   const Module* kb = p.find("kernelbase.dll");
-  FileImage kb_file(kb->path);
+  PefileExports kb_file(kb->path);
   const Binding* sleep = binding(**app, "Sleep");
   const Binding* exit = binding(**app, "ExitProcess");
   ASSERT_NE(sleep, nullptr);
@@ -427,7 +428,7 @@ TEST_P(Graph, SchemaSetRedirectsAContract) {
   ASSERT_NE(k32, nullptr);
   const Binding* exit = binding(**app, "ExitProcess");
   EXPECT_EQ(exit->target(), "kernel32.dll!ExitProcess");
-  EXPECT_EQ(exit->address, k32->base + FileImage(k32->path).export_rva("ExitProcess"));
+  EXPECT_EQ(exit->address, k32->base + PefileExports(k32->path).export_rva("ExitProcess"));
   EXPECT_EQ(binding(**app, "Sleep")->target(), "kernelbase.dll!Sleep");  // the other contract is unchanged
 }
 
@@ -485,7 +486,7 @@ TEST_P(Graph, Kernel32SleepForwardsThroughTheApiSetToKernelbase) {
   ASSERT_NE(sleep, nullptr);
   EXPECT_EQ(sleep->chain(), (std::vector<std::string>{"kernel32.dll!Sleep"}));
   EXPECT_EQ(sleep->target(), "kernelbase.dll!Sleep");
-  EXPECT_EQ(sleep->address, kb->base + FileImage(kb->path).export_rva("Sleep"));
+  EXPECT_EQ(sleep->address, kb->base + PefileExports(kb->path).export_rva("Sleep"));
   EXPECT_EQ(view_value(**app, sleep->iat_rva, pointer_size(**app)), sleep->address);
   ASSERT_EQ(k32->dependencies.size(), 1u);
   EXPECT_EQ(k32->dependencies[0], kb);
@@ -604,7 +605,7 @@ TEST_P(Graph, AllowMissingBindsEachMissingImportToItsOwnTrap) {
   }
   // The imports that exist are bound as usual.
   const Module* liba = p.find("liba.dll");
-  EXPECT_EQ(binding(**app, "liba_add")->address, liba->base + FileImage(liba->path).export_rva("liba_add"));
+  EXPECT_EQ(binding(**app, "liba_add")->address, liba->base + PefileExports(liba->path).export_rva("liba_add"));
 }
 
 // --------------------------------------------------------------------------------------------------- delayapp.exe
@@ -639,7 +640,7 @@ TEST_P(Graph, BindDelayBindsTheDelayIatNow) {
   const Module* liba = p.find("liba.dll");
   ASSERT_NE(liba, nullptr);
   EXPECT_EQ((*app)->delay_dlls, (std::vector<std::string>{"liba.dll"}));
-  FileImage liba_file(liba->path);
+  PefileExports liba_file(liba->path);
   int delayed = 0;
   for (const auto& b : (*app)->bindings) {
     if (!b.delay) continue;

@@ -71,6 +71,29 @@ struct FileImage {
   }
 };
 
+/// The exports of a testdata image as pefile reads them (testdata_exports.tsv, which the testdata_exports_pefile
+/// test keeps equal to pefile's reading): expected addresses the parser under test does not compute.
+class PefileExports {
+ public:
+  /// `path`: an image under testdata/bin, as a loaded module's path names it.
+  explicit PefileExports(const std::string& path)
+      : file_(fs::relative(fs::weakly_canonical(path), fs::weakly_canonical(pemap::test::testdata_dir() / "bin"))
+                  .string()) {}
+  /// The RVA of the export named `name` (0 when there is none).
+  uint32_t export_rva(std::string_view name) const { return find("name", std::string(name)); }
+  uint32_t ordinal_rva(uint32_t ordinal) const { return find("ordinal", std::to_string(ordinal)); }
+
+ private:
+  uint32_t find(const std::string& column, const std::string& value) const {
+    static const auto rows = pemap::test::read_tsv(pemap::test::tests_dir() / "process" / "testdata_exports.tsv");
+    for (const auto& row : rows)
+      if (pemap::test::tsv_get(row, "file") == file_ && pemap::test::tsv_get(row, column) == value)
+        return static_cast<uint32_t>(std::stoul(pemap::test::tsv_get(row, "rva"), nullptr, 16));
+    return 0;
+  }
+  std::string file_;
+};
+
 /// A little-endian value of `width` bytes from a module's live view; every byte must be mapped readable.
 inline uint64_t view_value(const Module& m, uint64_t rva, unsigned width) {
   uint64_t v = 0;

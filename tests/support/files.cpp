@@ -20,6 +20,7 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
 
 std::filesystem::path testdata_dir() { return PEMAP_TESTDATA_DIR; }
 std::filesystem::path corpus_dir() { return PEMAP_CORPUS_DIR; }
+std::filesystem::path tests_dir() { return PEMAP_TESTS_DIR; }
 
 std::vector<std::vector<std::pair<std::string, std::string>>> read_tsv(const std::filesystem::path& path) {
   std::ifstream in(path);
