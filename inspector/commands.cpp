@@ -22,14 +22,6 @@ namespace pemap::inspect {
 
 namespace {
 
-// "pemap: NAME: warning: TEXT" on stderr for each warning, after the file's results (stdout flushed first, so that
-// the two streams interleave in order when they are one).
-int report_warnings(const Input& in, const std::vector<std::string>& warnings) {
-  std::cout << std::flush;
-  for (const auto& w : warnings) std::cerr << "pemap: " << in.name << ": warning: " << w << "\n";
-  return warnings.empty() ? exit_ok : exit_findings;
-}
-
 // A file's JSON document: its name first.
 json named(const Input& in, const json& doc) {
   json j{{"file", printable(in.name)}};
@@ -53,6 +45,12 @@ Result<OpenImage> open_image(const std::string& path) {
   return OpenImage{std::move(*file), std::move(*image)};
 }
 
+int report_warnings(std::string_view name, const std::vector<std::string>& warnings) {
+  std::cout << std::flush;  // the two streams interleave in order when they are one
+  for (const auto& w : warnings) std::cerr << "pemap: " << name << ": warning: " << w << "\n";
+  return warnings.empty() ? exit_ok : exit_findings;
+}
+
 int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
                     const std::function<std::string(const std::string&, const json&, bool)>& render,
                     const std::function<int(const json&)>& exit_of) {
@@ -70,6 +68,7 @@ int print_each_file(const CommonOptions& opts, const std::function<Result<json>(
       all.push_back(named(in, *doc));
     else
       std::cout << render(in.name, *doc, inputs.many());
+    rc = std::max(rc, report_warnings(in.name, warning_texts(*doc)));
   }
   if (opts.json) print_json(inputs, all);
   return std::max(rc, inputs.finish());
@@ -150,7 +149,7 @@ int run_view(const std::string& name, const CommonOptions& opts) {
   if (opts.json)
     return json_each_image(opts, [&](const Input& in, const pe::Image& image, json& doc) {
       doc = cmd.model(image);
-      return report_warnings(in, warning_texts(doc));
+      return report_warnings(in.name, warning_texts(doc));
     });
   // Text goes out as it is made, so no document of the whole file is built: a JSON object per row
   // costs hundreds of bytes (390 MB for the 590,000 imports of corkami's 1 MB manyimportsW7.exe).
@@ -162,7 +161,7 @@ int run_view(const std::string& name, const CommonOptions& opts) {
       if (inputs.many()) out << "== " << in.name << "\n";
       warnings = cmd.text(image, out);
     }
-    return report_warnings(in, warnings);
+    return report_warnings(in.name, warnings);
   });
 }
 

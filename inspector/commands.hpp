@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inputs.hpp"
@@ -32,6 +33,9 @@ struct DumpOptions {
 /// (an error goes through Inputs::refuse), `exit_of(doc)` gives its exit code, and the documents are printed as
 /// JSON (a list when several files or a directory were named, else one object) or as text through
 /// `render(name, doc, many)`.
+/// "pemap: NAME: warning: TEXT" on stderr for each warning, after what stdout has so far; exit_findings if any.
+int report_warnings(std::string_view name, const std::vector<std::string>& warnings);
+
 int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
                     const std::function<std::string(const std::string&, const json&, bool)>& render,
                     const std::function<int(const json&)>& exit_of = {});

@@ -272,8 +272,9 @@ int run_load(const LoadCommandOptions& opts) {
     std::cout << doc.dump(2) << "\n";
   } else {
     if (opts.trace) std::cout << narrate(events) << "\n";
-    std::cout << render_report(doc) << render_warnings(doc);
+    std::cout << render_report(doc);
   }
+  report_warnings(opts.file, warning_texts(doc));
   if (!loaded) std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, loaded.error().to_string());
   return rc;
 }

@@ -46,13 +46,6 @@ std::string field_line(const std::string& name, const std::string& value) {
 
 }  // namespace
 
-std::string render_warnings(const json& doc) {
-  std::string out;
-  if (doc.contains("warnings"))
-    for (const auto& w : doc["warnings"]) out += "warning: " + w["text"].get<std::string>() + "\n";
-  return out;
-}
-
 std::string render_info(const json& d) {
   std::string out;
   out += field_line("Format", fmt::format("{} {} {}", str(d["format"]), str(d["machine"]), str(d["kind"])));

@@ -28,7 +28,5 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, Relo
 std::vector<std::string> write_all(const pe::Image& image, TextOut& out);
 /// The "text" of each of the document's warnings.
 std::vector<std::string> warning_texts(const json& doc);
-/// "warning: ..." lines for the document's warnings, empty when there are none.
-std::string render_warnings(const json& doc);
 
 }  // namespace pemap::inspect

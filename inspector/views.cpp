@@ -218,7 +218,7 @@ int run_map(const CommonOptions& opts, const MapOptions& map) {
   return print_each_file(
       opts, [&](const std::string& path) { return map_one(path, map); },
       [](const std::string& path, const json& doc, bool many) {
-        return (many ? "== " + path + "\n" : std::string()) + render_map(doc) + render_warnings(doc);
+        return (many ? "== " + path + "\n" : std::string()) + render_map(doc);
       },
       [](const json& doc) { return doc.contains("warnings") ? int(exit_findings) : int(exit_ok); });
 }

@@ -63,13 +63,14 @@ int run_verify(const CommonOptions& opts) {
       if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
       if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
       all.push_back(std::move(j));
+      report_warnings(in.name, warning_texts(warned));
       continue;
     }
     std::string status = bad ? "DISAGREE" : "agree";
     if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
     std::cout << fmt::format("{}: {}\n", printable(in.name), status);
     for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
-    std::cout << render_warnings(warned);
+    report_warnings(in.name, warning_texts(warned));
   }
   if (opts.json) {
     std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";
