@@ -1,6 +1,6 @@
 // pemap run and pemap call: a run::Child loads the program (or DLL) in its own process, the parent prints what
-// the load left unresolved, has the child initialize the modules, then run the entry point or call the export, and
-// turns each outcome into a message and an exit code.
+// the load left unresolved, has the child initialize the modules, then run the entry point or call the export (and
+// end the process), and turns each outcome into a message and an exit code.
 #include "run_command.hpp"
 
 #include <iostream>
@@ -92,8 +92,15 @@ int run_program(const RunOptions& opts) {
   }
   if (auto code = ended(*result, command)) return *code;
   std::cout << fmt::format("{}!{} returned {} ({:#x}; as a 32-bit int {})\n", report.module, opts.function,
-                           result->value, result->value, static_cast<int32_t>(static_cast<uint32_t>(result->value)));
-  return exit_ok;
+                           result->value, result->value, static_cast<int32_t>(static_cast<uint32_t>(result->value)))
+            << std::flush;
+  // The process that loaded the DLL ends as any does, with ExitProcess: DLL_PROCESS_DETACH in reverse order.
+  auto exit = child->exit_process(0);
+  if (!exit) {
+    std::cerr << fmt::format("pemap call: {}: {}\n", printable(opts.file), exit.error().to_string());
+    return exit_findings;
+  }
+  return ended(*exit, command).value_or(exit_ok);
 }
 
 }  // namespace pemap::inspect
