@@ -35,7 +35,7 @@ python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['ok
   "$tmp/testdata.json" || { echo "FAIL: not every testdata image is ok"; fail=$((fail + 1)); }
 
 have_corpus=0
-if [ -n "$corpus" ] && [ -d "$corpus" ]; then
+if [ -n "$corpus" ] && [ -f "$corpus/MANIFEST.tsv" ]; then  # the corpus, not just a directory of that name
   have_corpus=1
   "$pemap" verify --corpus "$corpus" --json > "$tmp/corkami.json"
   rc=$?
@@ -82,7 +82,7 @@ PY
 
 [ "$fail" -eq 0 ] || exit 1
 if [ "$have_corpus" -eq 0 ]; then
-  echo "SKIP: corkami corpus not found at '$corpus' (testdata, the timeout and the crash verdict passed)"
+  echo "SKIP: corkami corpus (its MANIFEST.tsv) not found at '$corpus' (testdata, timeout and crash verdicts passed)"
   exit 77
 fi
 echo "corpus verdicts: all passed"

@@ -25,7 +25,7 @@ check "$root/testdata/bin/x86/fixed.dll" 0x20000000 2 "STATUS_CONFLICTING_ADDRES
 check "$root/testdata/bin/x86/liba.dll" 0x123400000000 2 "must lie below 4 GiB"
 check "$root/testdata/bin/x86/liba.dll" 0x20001000 2 "ERROR_MAPPED_ALIGNMENT"
 have_corpus=0
-if [ -n "$corpus" ] && [ -d "$corpus" ]; then
+if [ -n "$corpus" ] && [ -f "$corpus/MANIFEST.tsv" ]; then  # the corpus, not just a directory of that name
   have_corpus=1
   while IFS=$'\t' read -r file _size _machine _format _dll reloc _notes; do
     [ "$reloc" = yes ] || continue
@@ -39,6 +39,6 @@ fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] || exit 1
 if [ "$have_corpus" -eq 0 ]; then
-  echo "SKIP: corkami corpus not found at '$corpus' (testdata alone passed)"
+  echo "SKIP: corkami corpus (its MANIFEST.tsv) not found at '$corpus' (testdata alone passed)"
   exit 77
 fi
