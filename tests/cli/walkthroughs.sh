@@ -77,7 +77,7 @@ in_scratch() {
 
 # --- The README's setup: pemap and the examples on the PATH -------------------------------------------------------
 
-programs=(pemap pemap-lief example_reverse example_walk example_share)
+programs=(pemap example_reverse example_walk example_share)
 mkdir "$work/repo" "$work/home"
 ln -s "$root/testdata" "$work/repo/testdata"
 ln -s "$build" "$work/repo/build"
@@ -89,8 +89,8 @@ setup_path() {
   block=$(awk -v n="$1" '/^```sh$/ { i++; inside = (i == n); next } /^```$/ { inside = 0 } inside' \
     "$root/docs/walkthroughs/README.md")
   [ -n "$block" ] || { echo "no setup block $1 in docs/walkthroughs/README.md" >&2; return 1; }
-  (cd "$work/repo" && HOME="$work/home" bash -e -c "$block"$'\n''printf %s "$PATH" >&3' 3>&1 > "$work/setup.log" 2>&1) ||
-    { cat "$work/setup.log" >&2; return 1; }
+  (cd "$work/repo" && HOME="$work/home" bash -e -c "$block"$'\n''printf %s "$PATH" >&3' \
+    3>&1 > "$work/setup.log" 2>&1) || { cat "$work/setup.log" >&2; return 1; }
 }
 
 # check_setup N WHAT: setup block N puts every program on the PATH, from the build or the install of this test.
@@ -103,7 +103,6 @@ check_setup() {
     return 1
   fi
   for program in "${programs[@]}"; do
-    [ "$program" = pemap-lief ] && continue
     where=$(PATH=$path command -v "$program") && [[ $where == "$work"/* ]] || missing+=" $program"
   done
   if [ -n "$missing" ]; then
