@@ -70,7 +70,7 @@ in_scratch() {
   scratch=$(mktemp -d "$work/block.XXXXXX")
   ln -s "$root/testdata" "$scratch/testdata"
   (cd "$scratch" && PATH=$1 "${@:2}") || rc=$?
-  ls -A "$scratch" | grep -vx testdata > "$work/left"
+  find "$scratch" -mindepth 1 -maxdepth 1 ! -name testdata -printf '%f\n' > "$work/left"
   rm -rf "$scratch"
   return "$rc"
 }
@@ -177,7 +177,7 @@ for doc in "$root"/docs/walkthroughs/*.md; do
     else
       in_scratch "$walk_path" timeout 300 bash "$work/driver.sh" 3< "$work/commands" > "$work/actual"
       if [ -s "$work/left" ]; then
-        echo "FAIL $where: writes into the directory it is run from, the repository root:" $(cat "$work/left")
+        echo "FAIL $where: writes into the directory it is run from, the repository root: $(tr '\n' ' ' < "$work/left")"
         failed=$((failed + 1))
       elif has_placeholder "$work/expected"; then
         if matches "$work/expected" "$work/actual"; then
