@@ -1,7 +1,7 @@
 // pemap run and pemap call: the parent checks that the file is what the command runs (a program, or a DLL with that
 // export), then a run::Child loads it in its own process; the parent says what the load bound to traps, has the
-// child initialize the modules, then run the entry point or call the export, and turns each outcome into a message,
-// an exit status and, with --json, a document.
+// child initialize the modules, then run the entry point or call the export (and end the process with ExitProcess),
+// and turns each outcome into a message, an exit status and, with --json, a document.
 #include "run_command.hpp"
 
 #include <signal.h>
@@ -192,10 +192,7 @@ class Report {
     using Kind = run::Outcome::Kind;
     switch (o.kind) {
       case Kind::returned:
-        doc_["outcome"] = {{"kind", "returned"}, {"value", o.value}};
-        if (opts_.call && !opts_.json)
-          std::cout << fmt::format("{}!{} returned {} ({:#x}; as a 32-bit int {})\n", module, opts_.function, o.value,
-                                   o.value, static_cast<int32_t>(static_cast<uint32_t>(o.value)));
+        returned(o, module);
         return finish(exit_ok);
       case Kind::exited:
         doc_["outcome"] = {{"kind", "exited"}, {"exit_code", o.value}};
@@ -204,13 +201,31 @@ class Report {
       case Kind::fault:
         break;
     }
+    return stopped(o);
+  }
+
+  /// The called function returned: its value, printed at once (what the process does next comes after it).
+  void returned(const run::Outcome& o, const std::string& module) {
+    doc_["outcome"] = {{"kind", "returned"}, {"value", o.value}};
+    if (opts_.call && !opts_.json)
+      std::cout << fmt::format("{}!{} returned {} ({:#x}; as a 32-bit int {})\n", module, opts_.function, o.value,
+                               o.value, static_cast<int32_t>(static_cast<uint32_t>(o.value)))
+                << std::flush;
+  }
+
+  /// How ExitProcess after a returned call ended: DLL_PROCESS_DETACH ran, or it stopped the program.
+  int exited_after_call(const run::Outcome& o) {
+    return o.kind == run::Outcome::Kind::fault ? stopped(o) : finish(exit_ok);
+  }
+
+ private:
+  int stopped(const run::Outcome& o) {
     const std::string message = KillOnInterrupt::why() + o.message;
     say(message);
     doc_["outcome"] = {{"kind", "stopped"}, {"message", printable(message)}};
     return finish(exit_stopped);
   }
 
- private:
   int finish(int status) {
     doc_["exit_status"] = status;
     if (opts_.json) std::cout << doc_.dump(2) << "\n";
@@ -281,7 +296,12 @@ int run_program(const RunOptions& opts) {
   for (const auto& a : opts.args) args.push_back(argument(a));
   auto result = opts.call ? child->call(loaded.module, opts.function, args) : child->run_entry();
   if (!result) return report.refuse(result.error().to_string(), exit_unusable);
-  return report.ended(*result, loaded.module);
+  if (!opts.call || result->kind != run::Outcome::Kind::returned) return report.ended(*result, loaded.module);
+  // The process that loaded the DLL ends as any does, with ExitProcess: DLL_PROCESS_DETACH in reverse order.
+  report.returned(*result, loaded.module);
+  auto exit = child->exit_process(0);
+  if (!exit) return report.refuse(exit.error().to_string(), exit_findings);
+  return report.exited_after_call(*exit);
 }
 
 }  // namespace pemap::inspect

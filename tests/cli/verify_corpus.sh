@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pemap verify` over the corkami corpus: every file agrees with LIEF 0.9 or differs only by a classified
 # LIEF limitation, except the files below, each an open finding; the test fails when one starts to agree
-# (remove it) or another file disagrees.
+# (remove it) or another file disagrees. Every file of the corpus must be in the count, and pemap's exit status
+# must be what those verdicts give: 1 while a disagreement is open, 0 when none is.
 set -uo pipefail
 pemap=$1
 corpus=$2
@@ -19,12 +20,27 @@ known=(
   other/poly_CorkaMIX_corkamix.exe
 )
 out=$("$pemap" verify "$corpus" 2>&1)
+rc=$?
 disagree=$(printf '%s\n' "$out" | sed -n "s|^$corpus/\(.*\): DISAGREE.*|\1|p" | sort)
 expected=$(printf '%s\n' "${known[@]}" | sort)
-printf '%s\n' "$out" | tail -1
+summary=$(printf '%s\n' "$out" | tail -1)
+echo "$summary"
+fail=0
 if [ "$disagree" != "$expected" ]; then
-  echo "the set of disagreeing files changed:"
+  echo "FAIL: the set of disagreeing files changed:"
   diff <(echo "$expected") <(echo "$disagree")
-  exit 1
+  fail=1
 fi
-echo "$(printf '%s\n' "$out" | grep -c ': agree') passed, 0 failed"
+want_rc=$([ ${#known[@]} -eq 0 ] && echo 0 || echo 1)
+if [ "$rc" -ne "$want_rc" ]; then
+  echo "FAIL: pemap verify exited $rc, not $want_rc"
+  fail=1
+fi
+files=$(find "$corpus" -type f | wc -l)
+agree=$(printf '%s\n' "$out" | grep -c ': agree')
+if [ "$summary" != "$files files: $agree agree, ${#known[@]} disagree" ]; then
+  echo "FAIL: the corpus has $files files, $agree agree and ${#known[@]} disagree, but pemap says: $summary"
+  fail=1
+fi
+[ "$fail" -eq 0 ] || exit 1
+echo "$agree passed, 0 failed"
