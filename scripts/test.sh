@@ -62,7 +62,7 @@ run_ctest() {
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_WERROR=ON -DPEMAP_BUILD_TESTS=ON \
   -DPEMAP_BUILD_BENCHMARKS=ON -DPEMAP_BUILD_INSPECTOR=ON
 cmake --build build -j "$jobs"
-run_ctest build tests -j "$jobs"
+run_ctest build plain -j "$jobs"
 
 # The unit, data and process tests (gtest programs: the parser on synthetic and real images, the loader) again
 # under ASan+UBSan, which stop at the first finding. The CLI scripts are left out: they run the same code through
@@ -76,7 +76,7 @@ cmake --build build-asan -j "$jobs" --target "${sanitized_tests[@]}"
 # see the image placed bottom-up; they run in the plain build.
 asan_reserves_the_base='Graph\.(AppLoadsDepthFirst|EventsStartWith|StrippedFixedDll|DelayImportsAreLeft|TlsCallbacks'\
 '|FreeLibraryReleases)[A-Za-z]*/x64|Bound\.KeptOnlyWhileStampAndBaseStillHold/PE32plus_'
-run_ctest build-asan "sanitized tests" -j "$jobs" -L gtest -E "$asan_reserves_the_base"
+run_ctest build-asan sanitized -j "$jobs" -L gtest -E "$asan_reserves_the_base"
 
 # Sanitized fuzzing, PEMAP_FUZZ_SECONDS (default 60) for each target: the parser, SEC_IMAGE mapping (section,
 # view, every region read back), the whole load as an executable and as a DLL with every import missing, and the
@@ -90,6 +90,8 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 cmake --build build-fuzz -j "$jobs" --target "${fuzz_targets[@]}"
 for t in "${fuzz_targets[@]}"; do tests/fuzz/run.sh "build-fuzz/tests/fuzz/$t" "$fuzz_seconds"; done
 
-# ctest's own summaries are far above by now; repeat them as the closing lines.
+# ctest's own summaries are far above by now; repeat them, then their sum as the closing line.
 printf '%s\n' "${summaries[@]}"
+printf '%s\n' "${summaries[@]}" | awk '/^[a-z]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+  p += $2; f += $4; s += $6 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }'
 exit "$status"
