@@ -45,7 +45,7 @@ for file, r in rows.items():
     out.append(f"| {file} | {size} | {t(p):,.1f} µs | {t(l):,.1f} µs | "
                f"**{t(l) / t(p):.1f}x** | {p['peak_rss_MiB']:.2f} MiB | {l['peak_rss_MiB']:.2f} MiB |")
 out.append("")
-out.append("Goal (issue 2): at least 10x faster than LIEF 0.9, and peak memory not much above the file's own")
+out.append("Goal: at least 10x faster than LIEF 0.9, and peak memory not much above the file's own")
 out.append("size. pemap maps the file and reads only the bytes each table needs (relocation entries are decoded")
 out.append("from the mapped blocks on demand, names are views into the mapping), so its peak RSS stays below the")
 out.append("file size; LIEF copies the whole file and every entry into objects.\n")
@@ -70,7 +70,7 @@ out.append(f"| relocation cost relative to the unrelocated load | | **{us(disp) 
 out.append(f"| `pemap load` of testdata's x64 app.exe graph | {us(app) / 1000:,.2f} ms | "
            f"{app['modules']:.0f} modules found, mapped, one rebased, all bound |")
 out.append("")
-out.append("Goal (issue 4): 100 million fixups per second or more on one core, page copies included, and a full")
+out.append("Goal: 100 million fixups per second or more on one core, page copies included, and a full")
 out.append("load of the testdata application in a few milliseconds. In a profile of the relocated load about")
 out.append("40% of the time is the kernel copying the pages the fixups land on and 60% is the fixup loop, a few")
 out.append("nanoseconds per fixup. Writable access is granted with one protection change per section, not per")
