@@ -136,16 +136,18 @@ void check_common(const BuiltPe& pe, bool pe32plus) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // With a directory, the images are written there too, for a look with other tools; the check itself writes nothing.
+  const std::string dir = argc > 1 ? argv[1] : "";
   {
     BuiltPe pe = full_image(false).build();
     check_common(pe, false);
-    write(pe, "/tmp/pemap_pe32.exe");
+    if (!dir.empty()) write(pe, dir + "/pemap_pe32.exe");
   }
   {
     BuiltPe pe = full_image(true).compute_checksum().build();
     check_common(pe, true);
-    write(pe, "/tmp/pemap_pe64.exe");
+    if (!dir.empty()) write(pe, dir + "/pemap_pe64.exe");
   }
   {
     // PE32 DLL: bound imports, checksum, old-style (0x40) load config.
@@ -162,7 +164,7 @@ int main() {
     expect(pe.get32(pe.data_dir_entry_offset(11)) == bo, "bound dir");
     expect(pe.get32(bo) == 0x12345678 && pe.get32(bo + 8) == 0x9abcdef0 && pe.get32(bo + 16) == 0, "bound ts");
     expect(read_str(pe, bo + pe.get16(bo + 12)) == "NTDLL.DLL", "bound name");
-    write(pe, "/tmp/pemap_pe32_bound.dll");
+    if (!dir.empty()) write(pe, dir + "/pemap_pe32_bound.dll");
   }
   {
     // PE32 with VA-form (Attributes = 0) delay imports. llvm-readobj 14 reads
@@ -178,7 +180,7 @@ int main() {
     const uint32_t int_entry = pe.get32(va_to_off(pe.get32(d + 16)));
     expect(read_str(pe, va_to_off(int_entry) + 2) == "OldFunc", "VA-form INT entry");
     expect(pe.get32(va_to_off(pe.get32(d + 12))) == 0x401000, "VA-form IAT entry");
-    write(pe, "/tmp/pemap_pe32_vadelay.exe");
+    if (!dir.empty()) write(pe, dir + "/pemap_pe32_vadelay.exe");
   }
   {
     // Minimal PE32+ with odd knobs: low alignment (SA == FA == 0x200), 0x10 dirs.
@@ -187,7 +189,7 @@ int main() {
     b.add_section({.name = ".text", .data = std::vector<std::byte>(0x10, std::byte{0xcc})});
     BuiltPe pe = b.build();
     expect(pe.section_rvas.at(0) == pe.section_raw_offsets.at(0), "low alignment rva == raw");
-    write(pe, "/tmp/pemap_pe64_min.exe");
+    if (!dir.empty()) write(pe, dir + "/pemap_pe64_min.exe");
   }
   if (failures) {
     std::cerr << failures << " failure(s)\n";
