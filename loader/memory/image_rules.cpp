@@ -1,4 +1,4 @@
-// Image validation in the order of LOADER-RULES.md "Validation".
+// Image validation in the order the memory manager applies it (docs/parser.md, "Header checks"; docs/mapping.md).
 #include "memory/image_rules.hpp"
 
 #include <algorithm>

@@ -312,7 +312,7 @@ void Image::clip_sections(std::vector<Region>& out) {
 }
 
 void Image::check_mapping_rules() {
-  // The checks the memory manager makes when it maps the image (LOADER-RULES.md, Validation). The
+  // The checks the memory manager makes when it maps the image (docs/parser.md, "Header checks"). The
   // parser reports them; the mapper refuses. Each kind is reported once, with the first offender.
   const std::string refused = "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)";
   const Location opt = Location::offset(optional_header_offset());

@@ -32,7 +32,7 @@ struct OptionalHeader {
   uint32_t loader_flags = 0, number_of_rva_and_sizes = 0;
 };
 
-/// A section header plus where Windows puts its bytes (LOADER-RULES.md, Layout).
+/// A section header plus where Windows puts its bytes (docs/parser.md, "Reading by RVA").
 struct Section {
   uint32_t index = 0;          ///< position in the section table, from 0
   SectionHeader header{};      ///< as in the file

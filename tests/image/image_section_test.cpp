@@ -206,7 +206,8 @@ TEST(ImageSection, PreferredBaseWhenFreeElsewhereWhenTaken) {
   EXPECT_EQ(reinterpret_cast<uint64_t>(second->base()) % 0x10000, 0u);
 }
 
-// LOADER-RULES.md "Validation": each rejection with its status, on a synthetic image written to disk.
+// The mapping checks (docs/mapping.md, "SEC_IMAGE"): each rejection with its status, on a synthetic image written to
+// disk.
 struct Reject {
   const char* name;
   std::function<void(test::PeBuilder&)> configure;
@@ -376,7 +377,7 @@ TEST(SecImage, RefusalsCarryTheWin32Error) {
 namespace pemap::win {
 namespace {
 
-// LOADER-RULES.md "Protection and sharing": the protection each combination of characteristics asks for.
+// Protections (docs/mapping.md, "SEC_IMAGE"): the protection each combination of characteristics asks for.
 TEST(SectionProtection, FollowsTheCharacteristics) {
   using namespace pe::scn;
   EXPECT_EQ(section_protection(mem_read, false), PAGE_READONLY);

@@ -1,4 +1,4 @@
-// The relocation engine: the arithmetic of each type on known values (LOADER-RULES.md "Placement and relocation"),
+// The relocation engine: the arithmetic of each type on known values (docs/loader.md, "Relocation"),
 // and apply_relocations on mapped synthetic images, each expected value worked out by hand from the PE/COFF
 // specification (section 6.6), with the page protections the kernel reports before and after.
 #include <sys/mman.h>

@@ -1,6 +1,6 @@
 // Import binding on synthetic PEs built in code (PeBuilder), PE32 and PE32+: forwarder loops, the hint and the
 // binary search, empty ordinal slots, DLL names, IATs in shared sections, bound imports, delay imports, the /GS
-// cookie, and LoadLibrary's rollback (LOADER-RULES.md "Imports", "TLS and entry points").
+// cookie, and LoadLibrary's rollback (docs/loader.md, "The steps, for each module").
 #include <gtest/gtest.h>
 
 #include <algorithm>

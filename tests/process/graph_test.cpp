@@ -1,6 +1,6 @@
 // The loader on the compiled testdata graphs (testdata/README.md), x86 and x64: which modules load where, what the
-// fixups and IAT slots hold afterwards, compared with what the files themselves say (LOADER-RULES.md "Placement
-// and relocation", "Imports", "TLS and entry points").
+// fixups and IAT slots hold afterwards, compared with what the files themselves say (docs/loader.md, "The steps,
+// for each module" and "Relocation").
 #include <gtest/gtest.h>
 
 #include <algorithm>

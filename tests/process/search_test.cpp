@@ -1,5 +1,6 @@
-// How a module name becomes a file, and an API-set contract a host (LOADER-RULES.md "Imports": DLL names, API
-// sets): name normalization, the search order, case-insensitive matching, the schema's keys and its text form.
+// How a module name becomes a file, and an API-set contract a host (docs/loader.md, "API sets" and the search: DLL
+// names, API sets): name normalization, the search order, case-insensitive matching, the schema's keys and its text
+// form.
 #include <gtest/gtest.h>
 
 #include <fstream>

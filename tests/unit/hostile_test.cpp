@@ -266,7 +266,7 @@ TEST(Hostile, OneLongForwarderSharedByThousandsOfNames) {
   EXPECT_LE(ex->warnings.size(), WarningSink::kMax + 2) << describe(ex->warnings);
 }
 
-// The mapping checks of LOADER-RULES.md "Validation" come back as warnings naming the status.
+// The mapping checks (docs/parser.md, "Header checks") come back as warnings naming the status.
 struct RuleCase {
   const char* name;
   std::function<void(PeBuilder&)> configure;

@@ -1,5 +1,5 @@
-// The Windows image layout (LOADER-RULES.md "Layout") and the one RVA resolver: 512-byte raw rounding, zero fill,
-// gaps, flat images, the header region, and the read/contiguous/copy helpers built on it.
+// The Windows image layout (docs/parser.md, "Reading by RVA") and the one RVA resolver: 512-byte raw rounding, zero
+// fill, gaps, flat images, the header region, and the read/contiguous/copy helpers built on it.
 #include <cstdint>
 #include <cstring>
 #include <optional>
