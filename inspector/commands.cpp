@@ -278,6 +278,19 @@ Result<uint64_t> parse_number(const std::string& text, const std::string& option
   return value;
 }
 
+Result<uint64_t> parse_size(const std::string& text, const std::string& option) {
+  const char last = text.empty() ? '\0' : static_cast<char>(text.back() | 0x20);
+  const int shift = last == 'k' ? 10 : last == 'm' ? 20 : last == 'g' ? 30 : -1;
+  auto n = parse_number(shift < 0 ? text : text.substr(0, text.size() - 1), option);
+  if (!n)
+    return make_error(Status::success, option, Location{},
+                      fmt::format("'{}' is not a size (MiB, or a number with K, M or G)", printable(text)));
+  const int by = shift < 0 ? 20 : shift;
+  if (*n > (uint64_t{1} << (64 - by)) - 1)
+    return make_error(Status::success, option, Location{}, fmt::format("'{}' is too large", printable(text)));
+  return *n << by;
+}
+
 Result<std::map<std::string, uint64_t>> forced_bases(const std::vector<std::string>& values) {
   std::map<std::string, uint64_t> out;
   for (const auto& v : values) {

@@ -51,6 +51,8 @@ Result<OpenImage> open_image(const std::string& path);
 /// A number given on the command line for `option`: decimal, or hexadecimal after 0x. A sign, a suffix, an empty
 /// text and a value above 2^64-1 are errors naming the option and the text.
 Result<uint64_t> parse_number(const std::string& text, const std::string& option);
+/// A size in MiB ("512"), or with a binary suffix: "64K", "512M", "2G". Bytes; an error names the option.
+Result<uint64_t> parse_size(const std::string& text, const std::string& option);
 
 /// `--base MODULE=ADDR` values as the loader's forced bases (lower-cased, normalized module names); the first value
 /// that does not read that way is the error.

@@ -87,11 +87,15 @@ int run_instances(const InstancesOptions& opts) {
     options.load.application_dir = std::filesystem::path(opts.dll).parent_path().string();
     options.load.allow_missing = opts.allow_missing;
     options.library = true;
+    options.sandbox = opts.sandbox;
     auto child = run::Child::create(opts.dll, std::move(options));
     if (!child) {
       reports.push_back({{"ok", false}, {"error", printable(child.error().to_string())}});
       break;
     }
+    if (i == 0)
+      for (const auto& line : sandbox_warnings(opts.sandbox, child->report().sandbox_weaker))
+        std::cerr << fmt::format("pemap instances: {}\n", line);
     if (i == 0 && !child->report().unresolved.empty())
       std::cerr << fmt::format("pemap instances: {}\n",
                                trap_summary(child->report().unresolved, "`pemap load --allow-missing` lists them"));
@@ -102,6 +106,8 @@ int run_instances(const InstancesOptions& opts) {
   // The kernel's view of every instance while all of them are alive.
   json doc;
   doc["dll"] = printable(opts.dll);
+  doc["sandbox"] = sandbox_json(
+      opts.sandbox, children.empty() ? std::vector<std::string>{} : children.front().report().sandbox_weaker);
   json instances = json::array();
   for (size_t i = 0; i < reports.size(); ++i) {
     json j = reports[i];

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "run/sandbox.hpp"
+
 namespace pemap::inspect {
 
 struct InstancesOptions {
@@ -14,6 +16,7 @@ struct InstancesOptions {
   std::vector<std::string> calls;  ///< exported functions (no arguments) each instance calls after DllMain
   bool allow_missing = false;      ///< missing DLLs and functions bound to traps, as `pemap load --allow-missing`
   bool json = false;
+  run::Sandbox sandbox;  ///< --allow-dir, --limit-mem, --limit-time, --unsafe-*
 };
 
 /// Exit 0 when every instance loaded and ran DllMain, 1 when some did and one failed, 2 when none did or on bad

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -29,6 +30,53 @@ template <class T>
 struct value_of<std::optional<T>> {
   using type = T;
 };
+
+/// The sandbox of the commands that run image code (run/sandbox.hpp): what it may write, its limits, and the
+/// options, each named unsafe, that take a fence down.
+void sandbox_flags(CLI::App* cmd, run::Sandbox& s) {
+  const std::string command = cmd->get_name();
+  cmd->add_option_function<std::string>(
+         "--allow-dir",
+         [&s, command](const std::string& dir) {
+           std::error_code ec;
+           if (!std::filesystem::is_directory(dir, ec))
+             throw CLI::ValidationError(fmt::format("pemap {}: --allow-dir {}: not a directory", command, dir));
+           s.write_dirs.push_back(dir);
+         },
+         "a directory the code may read and write beneath (repeatable; by default it may write nowhere)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option_function<std::string>(
+      "--limit-mem",
+      [&s, command](const std::string& text) {
+        auto bytes = parse_size(text, "--limit-mem");
+        if (bytes && (*bytes < (uint64_t{16} << 20) || *bytes > (uint64_t{1} << 40)))
+          bytes = make_error(Status::success, "--limit-mem", Location{}, "'" + text + "' is not in 16M..1024G");
+        if (!bytes) throw CLI::ValidationError(fmt::format("pemap {}: {}", command, bytes.error().to_string()));
+        s.memory_bytes = *bytes;
+      },
+      "address space the code may add, in MiB or with K, M, G (default 1G)");
+  cmd->add_option_function<std::string>(
+      "--limit-time",
+      [&s, command](const std::string& text) {
+        auto n = parse_number(text, "--limit-time");
+        if (n && (*n < 1 || *n > 86400))
+          n = make_error(Status::success, "--limit-time", Location{}, "'" + text + "' is not in 1..86400");
+        if (!n) throw CLI::ValidationError(fmt::format("pemap {}: {}", command, n.error().to_string()));
+        s.cpu_seconds = static_cast<uint32_t>(*n);
+      },
+      "CPU seconds the process may use, its load included (default 60)");
+  cmd->add_flag_callback(
+      "--unsafe-allow-syscalls", [&s] { s.system_calls = false; },
+      "UNSAFE: no system-call filter: the code may make any system call, itself or through libc");
+  cmd->add_flag_callback(
+      "--unsafe-all-files", [&s] { s.files = false; },
+      "UNSAFE: no file confinement (Landlock): the code may read and write what you can");
+  cmd->add_flag_callback(
+      "--unsafe-no-limits", [&s] { s.limits = false; }, "UNSAFE: no memory or CPU time limit");
+  cmd->add_flag_callback(
+      "--unsafe-no-sandbox", [&s] { s.system_calls = s.files = s.limits = false; },
+      "UNSAFE: all of the three above: the code runs with your rights");
+}
 
 /// A numeric option: every one reads through parse_number (no sign, no suffix, no overflow) and must fit its field.
 template <class T>
@@ -164,6 +212,7 @@ int main(int argc, char** argv) {
   inst_cmd->add_flag("--allow-missing", inst.allow_missing,
                      "bind missing DLLs and functions to trap addresses instead of failing");
   inst_cmd->add_flag("--json", inst.json, "JSON output");
+  sandbox_flags(inst_cmd, inst.sandbox);
   inst_cmd->callback([&] { chosen = "instances"; });
 
   // What run and call share: where the DLLs are, forced bases, and how much to tell.
@@ -175,6 +224,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("--json", o.json,
                   "JSON output: modules, imports bound to traps, the outcome (after what the code "
                   "prints)");
+    sandbox_flags(cmd, o.sandbox);
   };
   RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "run a PE32+ x86-64 program: imports bound to host functions");

@@ -179,6 +179,8 @@ class Report {
 
   /// What the child loaded, and what it bound to traps: their count (or, --verbose, each) on stderr.
   void loaded(const run::ChildReport& report) {
+    doc_["sandbox"] = sandbox_json(opts_.sandbox, report.sandbox_weaker);
+    for (const auto& line : sandbox_warnings(opts_.sandbox, report.sandbox_weaker)) say(line);
     doc_["modules"] = modules_json(report);
     doc_["unresolved"] = unresolved_json(report.unresolved);
     if (opts_.verbose)
@@ -254,6 +256,30 @@ std::string trap_summary(const std::vector<run::UnresolvedImport>& unresolved, c
                      unresolved.size() == 1 ? "" : "s", counts, how_to_list);
 }
 
+std::vector<std::string> sandbox_warnings(const run::Sandbox& sandbox, const std::vector<std::string>& weaker) {
+  std::vector<std::string> out;
+  if (const std::string missing = sandbox.missing(); !missing.empty()) out.push_back("warning: " + missing);
+  for (const auto& w : weaker) out.push_back("warning: sandbox: " + w);
+  return out;
+}
+
+nlohmann::json sandbox_json(const run::Sandbox& sandbox, const std::vector<std::string>& weaker) {
+  nlohmann::json dirs = nlohmann::json::array();
+  for (const auto& d : sandbox.write_dirs) dirs.push_back(printable(d));
+  nlohmann::json notes = nlohmann::json::array();
+  for (const auto& w : weaker) notes.push_back(printable(w));
+  nlohmann::json j = {{"system_calls", sandbox.system_calls},
+                      {"files", sandbox.files},
+                      {"limits", sandbox.limits},
+                      {"allow_dirs", std::move(dirs)},
+                      {"weaker", std::move(notes)}};
+  if (sandbox.limits) {
+    j["memory_limit"] = sandbox.memory_bytes;
+    j["cpu_seconds"] = sandbox.cpu_seconds;
+  }
+  return j;
+}
+
 std::vector<std::string> trap_lines(const std::vector<run::UnresolvedImport>& unresolved) {
   std::vector<std::string> out;
   for (const auto& u : unresolved)
@@ -275,6 +301,7 @@ int run_program(const RunOptions& opts) {
   options.load.forced_bases = *bases;
   options.load.allow_missing = true;  // what is missing is a trap: calling it stops the program with its name
   options.library = opts.call;
+  options.sandbox = opts.sandbox;
   options.on_event = [&](const ldr::Event& e) { events.push_back(e); };
   std::cout.flush();
   auto child = run::Child::create(opts.file, std::move(options));

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "run/child.hpp"
 
 namespace pemap::inspect {
@@ -24,6 +26,7 @@ struct RunOptions {
   bool call = false;
   std::string function;
   std::vector<std::string> args;  ///< integers (0x.. allowed) or strings (passed as pointers to C strings)
+  run::Sandbox sandbox;           ///< --allow-dir, --limit-mem, --limit-time, --unsafe-*
 };
 
 /// run: the program's exit code. call: 0 when the export returned. Both: 2 when the input cannot be used (not a
@@ -35,5 +38,11 @@ int run_program(const RunOptions& opts);
 std::string trap_summary(const std::vector<run::UnresolvedImport>& unresolved, const std::string& how_to_list);
 /// A line per import bound to a trap: importer, dll!function and why.
 std::vector<std::string> trap_lines(const std::vector<run::UnresolvedImport>& unresolved);
+
+/// Warnings for a sandbox that is off or weaker than by default, and for what the child could not enforce
+/// (`weaker`): each a line for stderr, which the commands print before the code runs.
+std::vector<std::string> sandbox_warnings(const run::Sandbox& sandbox, const std::vector<std::string>& weaker);
+/// The sandbox as the documents report it: each fence on or off, the limits, the directories.
+nlohmann::json sandbox_json(const run::Sandbox& sandbox, const std::vector<std::string>& weaker);
 
 }  // namespace pemap::inspect

@@ -231,6 +231,10 @@ for arch in x86 x64; do
         "$GCC" -O2 -s -Wl,--no-insert-timestamp src/hello.c -o "$B/hello.exe"
         built "$B/hello.exe"
 
+        # (s) hostile.dll: each export tries one way out of the sandbox (raw syscalls, libc, limits).
+        gdll -Wl,--image-base=0x268000000 src/hostile.c -lkernel32 -o "$B/hostile.dll"
+        built "$B/hostile.dll"
+
         # (r) printf.exe: the msvcrt printf family (-D__USE_MINGW_ANSI_STDIO=0: msvcrt's printf, not mingw's).
         "$GCC" -O2 -s -Wno-format -D__USE_MINGW_ANSI_STDIO=0 -Wl,--no-insert-timestamp src/printf.c \
             -o "$B/printf.exe"

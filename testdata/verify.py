@@ -321,7 +321,7 @@ def main():
         # p: stub system DLLs
         k32 = I("system/kernel32.dll").exports()[1]
         k32_funcs = {n for o, rva, n, fw in k32 if n and not fw}
-        used = {n for f in imgs if f.startswith(arch + "/") and not f.endswith(("hello.exe", "printf.exe"))
+        used = {n for f in imgs if f.startswith(arch + "/") and not f.endswith(HOST_TABLE_IMAGES)
                 for d, syms in imgs[f].imports() if d.lower() == "kernel32.dll" for n, h in syms}
         check(used >= {"ExitProcess", "LoadLibraryA", "GetProcAddress"} and k32_funcs == used,
               f"{arch}/system/kernel32.dll exports {k32_funcs}, the images import {used}")
@@ -359,12 +359,17 @@ def main():
     return 1 if failures else 0
 
 
+# Images whose kernel32 and msvcrt imports are meant for pemap's host table (they run under `pemap run` and
+# `pemap call`), not for the stub system DLLs: the mingw CRT programs, and hostile.dll's HeapAlloc.
+HOST_TABLE_IMAGES = ("hello.exe", "printf.exe", "hostile.dll")
+
+
 def unresolved(imgs, arch):
-    """Every import (normal and delay) of the images of ARCH, except hello.exe's and printf.exe's (the mingw CRT), that
+    """Every import (normal and delay) of the images of ARCH, except those of HOST_TABLE_IMAGES, that
     finds no DLL or no export: a DLL is looked up next to the importer, in bin/ARCH/ and in
     bin/ARCH/system/; an API-set name (api-ms-*) means system/kernelbase.dll."""
     out = []
-    for f in sorted(f for f in imgs if f.startswith(arch + "/") and not f.endswith(("hello.exe", "printf.exe"))):
+    for f in sorted(f for f in imgs if f.startswith(arch + "/") and not f.endswith(HOST_TABLE_IMAGES)):
         img = imgs[f]
         mods = [(d, [n for n, h in syms]) for d, syms in img.imports()]
         mods += [(d, names) for d, attrs, names in img.delay_imports()]

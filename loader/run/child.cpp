@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -23,6 +24,7 @@
 #include "run/host.hpp"
 #include "run/image_objects.hpp"
 #include "run/runtime.hpp"
+#include "run/sandbox.hpp"
 #include "run/wire.hpp"
 
 namespace pemap::run {
@@ -79,8 +81,11 @@ ldr::Event get_event(wire::Reader& r) {
   return e;
 }
 
-void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module& main, const std::string& cannot_run) {
+void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module& main, const std::string& cannot_run,
+                const SandboxNotes& notes) {
   w.put(Reply::report).put(::getpid()).put(main.name).put(cannot_run);
+  w.put(notes.weaker.size());
+  for (const auto& n : notes.weaker) w.put(n);
   w.put(process.modules().size());
   for (const auto& m : process.modules()) {
     w.put(m->name).put(m->path).put(m->base).put(m->preferred_base).put(m->section->size()).put(m->entry_point);
@@ -98,6 +103,7 @@ void get_report(wire::Reader& r, ChildReport& out) {
   out.pid = r.get<pid_t>();
   out.module = r.str();
   out.cannot_run = r.str();
+  for (uint64_t n = r.count(8); n > 0; --n) out.sandbox_weaker.push_back(r.str());
   for (uint64_t n = r.count(64); n > 0; --n) {
     ChildModule m;
     m.name = r.str();
@@ -137,17 +143,33 @@ Error child_error(std::string message) {
 // ---- the child ----
 
 int g_fd = -1;                            // the socket to the parent
+int g_mem = -1;                           // /proc/self/mem, opened before the sandbox closes /proc
 const ldr::Process* g_process = nullptr;  // for the fault handler
 
-void on_fault(int sig, siginfo_t* info, void* context) {
+// "0x7f0010001010 (liba.dll+0x1010, .text)" for an address inside a loaded module; "" elsewhere.
+std::string describe_image_address(uint64_t address) {
+  if (!g_process) return {};
+  for (const auto& m : g_process->modules()) {
+    if (address < m->base || address - m->base >= m->section->size()) continue;
+    const uint64_t rva = address - m->base;
+    std::string section;
+    for (const auto& g : m->section->regions())
+      if (rva >= g.rva && rva - g.rva < g.size) section = g.name;
+    return fmt::format("{:#x} ({}+{:#x}{}{})", address, m->name, rva, section.empty() ? "" : ", ", section);
+  }
+  return {};
+}
+
+std::string describe_fault(int sig, const siginfo_t* info, uint64_t rip) {
   const auto addr = reinterpret_cast<uint64_t>(info->si_addr);
-  uint64_t rip = 0;
-#if defined(__x86_64__)
-  rip = static_cast<uint64_t>(static_cast<ucontext_t*>(context)->uc_mcontext.gregs[REG_RIP]);
-#else
-  (void)context;
-#endif
-  std::string message;
+  if (sig == SIGSYS)
+    return stopped_system_call(info->si_syscall, reinterpret_cast<uint64_t>(info->si_call_addr), info->si_errno,
+                               describe_image_address);
+  std::string where = describe_image_address(rip);
+  if (where.empty()) where = fmt::format("{:#x}", rip);
+  if (sig == SIGXCPU)
+    return fmt::format("the program used up its CPU time limit ({} s, --limit-time); it was running at {}",
+                       cpu_limit_seconds(), where);
   if (g_process) {
     if (const std::string trap = g_process->traps().name_at(rip); !trap.empty()) {
       std::string why = "it was not resolved at load";
@@ -156,21 +178,22 @@ void on_fault(int sig, siginfo_t* info, void* context) {
       for (const auto& m : g_process->modules())
         for (const auto& b : m->bindings)
           if (b.how == ldr::How::trap && b.address == rip) why = b.resolution->reason;
-      message = fmt::format("the program called {}, an import bound to the trap address {:#x}: {}", trap, rip, why);
+      return fmt::format("the program called {}, an import bound to the trap address {:#x}: {}", trap, rip, why);
     }
   }
-  if (message.empty()) {
-    std::string where = fmt::format("{:#x}", rip);
-    bool gs = false;
-    if (g_process)
-      for (const auto& m : g_process->modules())
-        if (rip >= m->base && rip - m->base < m->section->size()) {
-          where = fmt::format("{:#x} ({}+{:#x})", rip, m->name, rip - m->base);
-          gs = reinterpret_cast<const unsigned char*>(rip)[0] == 0x65;
-        }
-    message = fmt::format("{} at {} touching {:#x}{}", sig == SIGSEGV ? "access violation" : strsignal(sig), where,
-                          addr, gs ? ": the instruction reads gs:, the Windows TEB, beyond what pemap gives it" : "");
-  }
+  const bool gs = !describe_image_address(rip).empty() && reinterpret_cast<const unsigned char*>(rip)[0] == 0x65;
+  return fmt::format("{} at {} touching {:#x}{}", sig == SIGSEGV ? "access violation" : strsignal(sig), where, addr,
+                     gs ? ": the instruction reads gs:, the Windows TEB, beyond what pemap gives it" : "");
+}
+
+void on_fault(int sig, siginfo_t* info, void* context) {
+  uint64_t rip = 0;
+#if defined(__x86_64__)
+  rip = static_cast<uint64_t>(static_cast<ucontext_t*>(context)->uc_mcontext.gregs[REG_RIP]);
+#else
+  (void)context;
+#endif
+  const std::string message = describe_fault(sig, info, rip) + limit_notes();
   std::fflush(stdout);
   wire::Writer w;
   w.put(Reply::fault).put(128 + sig).put(message);
@@ -187,7 +210,7 @@ void install_fault_handler() {
   struct sigaction sa {};
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) ::sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGXCPU}) ::sigaction(sig, &sa, nullptr);
 }
 
 void reply(const wire::Writer& w) {
@@ -217,10 +240,8 @@ void reply_value(uint64_t v) {
 // Memory of this process, whatever its protection: /proc/self/mem reads through PROT_NONE as a debugger does.
 void serve_read(uint64_t address, uint64_t length) {
   if (length > wire::kMaxFrame - 64) return reply_error(child_error("read: at most 64 MiB at a time"));
-  const int mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
   std::string bytes(length, '\0');
-  const ssize_t n = mem < 0 ? -1 : ::pread(mem, bytes.data(), length, static_cast<off_t>(address));
-  if (mem >= 0) ::close(mem);
+  const ssize_t n = g_mem < 0 ? -1 : ::pread(g_mem, bytes.data(), length, static_cast<off_t>(address));
   if (n != static_cast<ssize_t>(length))
     return reply_error(child_error(fmt::format("{:#x} bytes at {:#x}: not all of it is mapped", length, address)));
   wire::Writer w;
@@ -260,6 +281,19 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
     g_fd = 3;
   }
   ::close_range(4, ~0U, 0);
+  g_mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+
+  // The sandbox goes up before the file is read: from here on, the kernel holds this process to it.
+  install_fault_handler();
+  auto sandbox = enter_sandbox(options.sandbox);
+  if (!sandbox) {
+    wire::Writer w;
+    w.put(Reply::error);
+    put(w, sandbox.error());
+    w.put(uint64_t{0});  // no events
+    reply(w);
+    ::_exit(1);
+  }
 
   // Image objects come from the parent, which hands every child of this pemap command the same ones.
   static ParentBroker broker(g_fd);
@@ -281,7 +315,7 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
     put(w, main.error());
   } else {
     auto runs = can_run(**main);
-    put_report(w, process, **main, runs ? std::string() : runs.error().to_string());
+    put_report(w, process, **main, runs ? std::string() : runs.error().to_string(), *sandbox);
   }
   w.put(events.size());
   for (const auto& e : events) put(w, e);
@@ -291,7 +325,6 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
   g_process = &process;
   Runtime runtime(process);
   set_current_runtime(&runtime);
-  install_fault_handler();
   const bool runs = static_cast<bool>(can_run(**main));
   const Error cannot = runs ? Error{} : can_run(**main).error();
   for (;;) {
@@ -364,6 +397,12 @@ const ChildModule* ChildReport::find(std::string_view name) const {
 }
 
 Result<Child> Child::create(const std::string& file, ChildOptions options) {
+  // What the loader searches is what the sandbox lets the child read.
+  auto& readable = options.sandbox.read_dirs;
+  const auto slash = file.rfind('/');
+  readable.push_back(slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash));
+  if (!options.load.application_dir.empty()) readable.push_back(options.load.application_dir);
+  readable.insert(readable.end(), options.load.search_dirs.begin(), options.load.search_dirs.end());
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return child_error(fmt::format("socketpair: {}", std::strerror(errno)));
@@ -386,6 +425,7 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   child.fd_ = sv[0];
   child.report_.pid = pid;
   child.image_objects_ = ImageObjectRegistry::current();
+  child.sandbox_ = options.sandbox;
   auto frame = child.receive();
   if (!frame) {
     const Outcome end = child.ended();
@@ -393,10 +433,19 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   }
   wire::Reader r(*frame);
   std::optional<Error> failed;
-  if (r.get<Reply>() == Reply::error)
+  const auto tag = r.get<Reply>();
+  if (tag == Reply::fault) {  // stopped while loading: by the sandbox, or by a limit
+    (void)r.get<uint64_t>();
+    const std::string message = r.str();
+    (void)child.ended();
+    return child_error(fmt::format("the child process was stopped while it loaded the file: {}", message));
+  }
+  if (tag == Reply::error)
     failed = get_error(r);
-  else
+  else if (tag == Reply::report)
     get_report(r, child.report_);
+  else
+    return child_error("the child's first message was not its report");
   child.report_.pid = pid;
   for (uint64_t n = r.count(64); n > 0; --n) child.report_.events.push_back(get_event(r));
   if (r.failed()) return child_error("the child's report could not be read");
@@ -407,7 +456,10 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
 }
 
 Child::Child(Child&& other) noexcept
-    : fd_(other.fd_), report_(std::move(other.report_)), image_objects_(std::move(other.image_objects_)) {
+    : fd_(other.fd_),
+      report_(std::move(other.report_)),
+      image_objects_(std::move(other.image_objects_)),
+      sandbox_(std::move(other.sandbox_)) {
   other.fd_ = -1;
 }
 
@@ -422,14 +474,21 @@ Outcome Child::ended() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   int status = 0;
+  rusage usage{};
   Outcome o;
   o.kind = Outcome::Kind::exited;
-  if (::waitpid(report_.pid, &status, 0) != report_.pid) {
+  if (::wait4(report_.pid, &status, 0, &usage) != report_.pid) {
     o.message = "the child process was already reaped";
   } else if (WIFSIGNALED(status)) {
     o.kind = Outcome::Kind::fault;
     o.value = 128 + static_cast<uint64_t>(WTERMSIG(status));
-    o.message = fmt::format("the child process died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    if (auto limit = limit_reached(sandbox_, WTERMSIG(status), cpu))
+      o.message = *limit;
+    else
+      o.message =
+          fmt::format("the child process died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   } else {
     o.value = static_cast<uint64_t>(WEXITSTATUS(status));
     o.message = fmt::format("the child process exited with {}", WEXITSTATUS(status));

@@ -2,8 +2,10 @@
 // its own, and runs their code when the parent asks. The parent drives it over a socket: it gets a report of what
 // was loaded (the module list, each module's region table, the load's events), asks it to initialize the modules,
 // call exports, FreeLibrary, run the entry point or ExitProcess, and reads any range of its memory (image dumps).
-// The child dies with its parent. Code that faults stops the child with a message naming what it did: a call to
-// an import bound to a trap names module!function, and an instruction reading gs: names the TEB.
+// The child dies with its parent, and runs in a sandbox (run/sandbox.hpp). Code that faults stops the child with a
+// message naming what it did: a call to an import bound to a trap names module!function, an instruction reading gs:
+// names the TEB, a system call the sandbox stopped names the call and where it was made, and a limit reached names
+// the limit.
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +21,7 @@
 
 #include "pe/error.hpp"
 #include "process/process.hpp"
+#include "run/sandbox.hpp"
 
 namespace pemap::run {
 
@@ -31,6 +34,9 @@ struct ChildOptions {
   int stdout_fd = -1;        ///< the child's stdout and stderr (what its code prints); -1: this process's own
   int stderr_fd = -1;
   ldr::EventSink on_event;  ///< called here, in the parent, for each step of the child's load
+  /// Entered by the child before it reads the file. Its read_dirs get the file's directory, the application
+  /// directory and the search directories added: what the loader searches.
+  Sandbox sandbox;
 };
 
 /// One module as loaded in the child.
@@ -61,7 +67,8 @@ struct ChildReport {
   std::vector<ChildModule> modules;
   std::vector<UnresolvedImport> unresolved;
   std::vector<ldr::Event> events;
-  std::string cannot_run;  ///< why this image's code cannot run here (PE32...); empty when it can
+  std::string cannot_run;                   ///< why this image's code cannot run here (PE32...); empty when it can
+  std::vector<std::string> sandbox_weaker;  ///< where the child's sandbox is weaker than asked (SandboxNotes)
 
   const ChildModule* find(std::string_view name) const;
 };
@@ -133,6 +140,7 @@ class Child {
   int fd_ = -1;
   ChildReport report_;
   std::shared_ptr<ImageObjectRegistry> image_objects_;  ///< shared by every Child of this process
+  Sandbox sandbox_;                                     ///< what the child entered: to name a limit it reached
 };
 
 }  // namespace pemap::run

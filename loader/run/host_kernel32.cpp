@@ -19,6 +19,7 @@
 #include "run/call.hpp"
 #include "run/host_parts.hpp"
 #include "run/runtime.hpp"
+#include "run/sandbox.hpp"
 #include "run/teb.hpp"
 
 namespace pemap::run {
@@ -72,8 +73,12 @@ MS uint64_t host_LoadLibraryA(const char* name) {
     set_last_error(kErrorInvalidParameter);
     return 0;
   }
-  auto m = r->process().load_library(ldr::normalize_module_name(name));
+  // A path loads that file, as LoadLibrary does with a full path; here a Linux one, with '/'.
+  const std::string_view asked = name;
+  auto m = r->process().load_library(asked.find('/') != std::string_view::npos ? std::string(asked)
+                                                                               : ldr::normalize_module_name(asked));
   if (!m) {
+    report_refused_file("LoadLibraryA", name, m.error());
     set_last_error(m.error().win32 ? m.error().win32 : kErrorModNotFound);
     return 0;
   }
@@ -185,7 +190,9 @@ MS int32_t host_VirtualProtect(void* address, uint64_t size, uint32_t protect, u
 }
 MS uint64_t host_GetProcessHeap() { return process_heap(); }
 MS void* host_HeapAlloc(uint64_t, uint32_t flags, uint64_t size) {
-  return (flags & 0x8) ? std::calloc(1, size) : std::malloc(size);  // HEAP_ZERO_MEMORY
+  void* p = (flags & 0x8) ? std::calloc(1, size) : std::malloc(size);  // HEAP_ZERO_MEMORY
+  if (!p && size != 0) note_failed_allocation(size);
+  return p;
 }
 MS int32_t host_HeapFree(uint64_t, uint32_t, void* p) {
   std::free(p);

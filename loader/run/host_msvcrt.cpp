@@ -16,6 +16,7 @@
 
 #include "run/host_parts.hpp"
 #include "run/host_printf.hpp"
+#include "run/sandbox.hpp"
 
 extern char** environ;
 
@@ -468,9 +469,14 @@ MS int32_t host____mb_cur_max_func() { return 1; }
 
 // ---- memory and strings ----
 
-MS void* host_malloc(uint64_t n) { return std::malloc(n); }
-MS void* host_calloc(uint64_t n, uint64_t size) { return std::calloc(n, size); }
-MS void* host_realloc(void* p, uint64_t n) { return std::realloc(p, n); }
+// A failed allocation returns NULL as msvcrt's does; the sandbox counts those its memory limit refused.
+void* counted(void* p, uint64_t size) {
+  if (!p && size != 0) note_failed_allocation(size);
+  return p;
+}
+MS void* host_malloc(uint64_t n) { return counted(std::malloc(n), n); }
+MS void* host_calloc(uint64_t n, uint64_t size) { return counted(std::calloc(n, size), n * size); }
+MS void* host_realloc(void* p, uint64_t n) { return counted(std::realloc(p, n), n); }
 MS void host_free(void* p) { std::free(p); }
 MS void* host_memcpy(void* d, const void* s, uint64_t n) { return std::memmove(d, s, n); }
 MS void* host_memmove(void* d, const void* s, uint64_t n) { return std::memmove(d, s, n); }

@@ -1,0 +1,73 @@
+// The sandbox a child process enters before it loads anything: image code is foreign code, so the kernel, not
+// pemap's good manners, keeps it from the machine. Four fences, each enforced for the whole process:
+//   * system calls: a seccomp filter stops every system call made from memory that is not one of the ELF objects
+//     of this process (pemap, libc, the vDSO...), so image code can make none of its own; a second filter lets the
+//     rest make only the calls pemap's loader and host functions need (no socket, no exec, no ptrace, no fork);
+//   * files: Landlock lets the process read beneath the directories its loader searches and write only beneath the
+//     directories the user allows (without Landlock in the kernel: no opening for write at all, reads unconfined);
+//   * network: no socket can be made (seccomp), and with Landlock no TCP bind or connect, no abstract Unix socket
+//     outside the process, no signal to a process outside it;
+//   * resources: address space and CPU time are bounded (rlimits), core dumps are off.
+// A system call the filters stop, or a limit reached, ends the child with a report naming it (child.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pe/error.hpp"
+
+namespace pemap::run {
+
+struct Sandbox {
+  bool system_calls = true;                   ///< the two seccomp filters; false only with --unsafe-allow-syscalls
+  bool files = true;                          ///< Landlock; false only with --unsafe-all-files
+  bool limits = true;                         ///< rlimits; false only with --unsafe-no-limits
+  std::vector<std::string> read_dirs;         ///< readable beneath: the directories the loader searches
+  std::vector<std::string> write_dirs;        ///< readable and writable beneath: --allow-dir
+  uint64_t memory_bytes = uint64_t{1} << 30;  ///< address space the child may add to what it has at the start
+  uint32_t cpu_seconds = 60;                  ///< CPU time (user + system), the load's included
+
+  bool off() const { return !system_calls && !files && !limits; }
+  /// "" when every fence is up; otherwise which are down and by which option, for the warning the commands print.
+  std::string missing() const;
+};
+
+/// What the child enforces, for its report: one line per fence that is weaker than asked (a kernel without
+/// Landlock, say); empty when all hold as asked.
+struct SandboxNotes {
+  std::vector<std::string> weaker;
+};
+
+/// In the child, single-threaded, before anything of the image is read: rlimits, Landlock, then the seccomp
+/// filters. On error the child must not run image code (the caller reports and exits).
+Result<SandboxNotes> enter_sandbox(const Sandbox& sandbox);
+
+/// For a SIGSYS from the filters (in the child's signal handler): which system call, from where, and why it was
+/// stopped. `describe` names an address of image code ("0x...(liba.dll+0x1010, .text)"), or returns "".
+std::string stopped_system_call(int number, uint64_t call_address, int filter_data,
+                                std::string (*describe)(uint64_t address));
+
+/// The ELF object whose code holds `address` ("libc.so.6"), from the list the filter was built with; "" if none.
+std::string code_owner(uint64_t address);
+
+/// The host's allocation functions call this when an allocation failed: with the memory limit in force it is
+/// counted, and a later report says so (`limit_notes`).
+void note_failed_allocation(uint64_t size);
+/// "" or "; before this, the memory limit (--limit-mem 1024 MiB) refused 3 allocations (the largest 1048576 bytes)".
+std::string limit_notes();
+/// A host function (LoadLibraryA) failed with `e`: when Landlock refused the file, say so on stderr, naming the
+/// call and the path, since the code itself only sees an error code.
+void report_refused_file(std::string_view call, std::string_view path, const Error& e);
+
+/// The CPU time limit in force in this child, 0 when none: for the SIGXCPU report.
+uint32_t cpu_limit_seconds();
+
+/// In the parent, for a child that ended without a last message: the limit its end points to, or nothing.
+std::optional<std::string> limit_reached(const Sandbox& sandbox, int signal, double cpu_seconds_used);
+
+}  // namespace pemap::run
