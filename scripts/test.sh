@@ -64,18 +64,19 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_WERROR=ON
 cmake --build build -j "$jobs"
 run_ctest build plain -j "$jobs"
 
-# The unit, data and process tests (gtest programs: the parser on synthetic and real images, the loader) again
-# under ASan+UBSan, which stop at the first finding. The CLI scripts are left out: they run the same code through
-# pemap, many times over.
-sanitized_tests=(pemap_unit_tests pemap_data_tests pemap_process_tests)
+# The unit, data, process and run tests (gtest programs: the parser on synthetic and real images, the loader, the
+# child process and its sandbox) again under ASan+UBSan, which stop at the first finding. The CLI scripts are left
+# out: they run the same code through pemap, many times over.
+sanitized_tests=(pemap_unit_tests pemap_data_tests pemap_process_tests pemap_run_tests)
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_SANITIZE=ON -DPEMAP_WERROR=ON \
   -DPEMAP_BUILD_TESTS=ON -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=ON
 cmake --build build-asan -j "$jobs" --target "${sanitized_tests[@]}"
 # ASan keeps 0x8fff7000..0x2008fff7000 for itself (the gap between its shadows). The x64 testdata's preferred bases
-# (0x140000000, 0x180000000) and the synthetic PE32+ images' lie there, so these tests find their base taken and
-# see the image placed bottom-up; they run in the plain build.
+# (0x140000000, 0x180000000), the bases the child tests force, and the synthetic PE32+ images' lie there, so these
+# tests find their base taken and see the image placed bottom-up; they run in the plain build.
 asan_reserves_the_base='Graph\.(AppLoadsDepthFirst|EventsStartWith|StrippedFixedDll|DelayImportsAreLeft|TlsCallbacks'\
-'|FreeLibraryReleases)[A-Za-z]*/x64|Bound\.KeptOnlyWhileStampAndBaseStillHold/PE32plus_'
+'|FreeLibraryReleases)[A-Za-z]*/x64|Bound\.KeptOnlyWhileStampAndBaseStillHold/PE32plus_'\
+'|ChildTest\.(LoadLibraryInitializesOnlyWhatItLoaded|ExportsThatWalkRelocatedPointers|AnImageDumpIsTheImage)'
 run_ctest build-asan sanitized -j "$jobs" -L gtest -E "$asan_reserves_the_base"
 
 # Sanitized fuzzing, PEMAP_FUZZ_SECONDS (default 60) for each target: the parser, SEC_IMAGE mapping (section,

@@ -270,22 +270,24 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
   reply_value(*result);
 }
 
-[[noreturn]] void serve(const std::string& file, ChildOptions& options, pid_t parent) {
+[[noreturn]] void serve(const std::string& file, ChildOptions& options, SandboxPlan& plan, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);
   if (options.stdout_fd >= 0) ::dup2(options.stdout_fd, STDOUT_FILENO);
   if (options.stderr_fd >= 0) ::dup2(options.stderr_fd, STDERR_FILENO);
-  // Nothing of the parent's but the three standard streams and the socket.
+  // Nothing of the parent's but the three standard streams, the socket and the sandbox's ruleset.
+  plan.park_ruleset();  // out of the way of the moves below
   if (g_fd != 3) {
     ::dup2(g_fd, 3);
     g_fd = 3;
   }
-  ::close_range(4, ~0U, 0);
+  plan.move_ruleset_to(4);
+  ::close_range(plan.ruleset() == 4 ? 5 : 4, ~0U, 0);
   g_mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 
   // The sandbox goes up before the file is read: from here on, the kernel holds this process to it.
   install_fault_handler();
-  auto sandbox = enter_sandbox(options.sandbox);
+  auto sandbox = enter_sandbox(plan);
   if (!sandbox) {
     wire::Writer w;
     w.put(Reply::error);
@@ -323,6 +325,7 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
   if (!main) ::_exit(1);
 
   g_process = &process;
+  image_code_may_run();
   Runtime runtime(process);
   set_current_runtime(&runtime);
   const bool runs = static_cast<bool>(can_run(**main));
@@ -403,6 +406,8 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   readable.push_back(slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash));
   if (!options.load.application_dir.empty()) readable.push_back(options.load.application_dir);
   readable.insert(readable.end(), options.load.search_dirs.begin(), options.load.search_dirs.end());
+  auto plan = SandboxPlan::prepare(options.sandbox);
+  if (!plan) return plan.take_error();
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return child_error(fmt::format("socketpair: {}", std::strerror(errno)));
@@ -418,7 +423,7 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   if (pid == 0) {
     ::close(sv[0]);
     g_fd = sv[1];
-    serve(file, options, parent);
+    serve(file, options, *plan, parent);
   }
   ::close(sv[1]);
   Child child;

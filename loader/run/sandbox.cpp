@@ -1,24 +1,27 @@
 #include "run/sandbox.hpp"
 
-#include <asm/prctl.h>
 #include <fcntl.h>
 #include <link.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <seccomp.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <optional>
+#include <span>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "run/allow_list.hpp"
+#include "run/allow_list_bpf.inc"
 
 namespace pemap::run {
 
@@ -67,14 +70,23 @@ Error sandbox_error(const std::string& what, int err) {
                     fmt::format("{}: {}: the program is not run without it", what, std::strerror(err)));
 }
 
-// Read beneath the directories the loader searches (and this process's own /proc entry: maps for VirtualQuery
-// and the stack bounds, mem for image dumps), write beneath those the user allowed, no TCP, and with version 6
-// no abstract Unix socket or signal outside this process. `false`: the kernel has no Landlock.
-Result<bool> confine_files(const Sandbox& s) {
+std::optional<Error> allow_beneath(int ruleset, const std::string& dir, uint64_t rights) {
+  const Fd at{::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+  if (at.fd < 0) return std::nullopt;  // not there (or not a directory): nothing to allow
+  landlock::PathBeneath rule{rights, at.fd};
+  if (::syscall(SYS_landlock_add_rule, ruleset, landlock::kRulePathBeneath, &rule, 0) != 0)
+    return sandbox_error("landlock_add_rule " + dir, errno);
+  return std::nullopt;
+}
+
+// The parent's half of Landlock: a ruleset that handles every right this kernel knows, with a rule per directory
+// (read beneath the directories the loader searches, read and write beneath --allow-dir), no TCP, and from
+// version 6 no abstract Unix socket or signal outside the process. -1: the kernel has no Landlock.
+Result<int> landlock_ruleset(const Sandbox& s, uint64_t& handled_fs) {
   const long abi = landlock::version();
-  if (abi < 1) return false;
+  if (abi < 1) return -1;
   landlock::RulesetAttr attr;
-  attr.handled_access_fs = landlock::file_rights(abi);
+  attr.handled_access_fs = handled_fs = landlock::file_rights(abi);
   size_t size = sizeof attr.handled_access_fs;
   if (abi >= 4) {
     attr.handled_access_net = landlock::kBindTcp | landlock::kConnectTcp;
@@ -84,24 +96,14 @@ Result<bool> confine_files(const Sandbox& s) {
     attr.scoped = landlock::kScopeAbstractUnixSocket | landlock::kScopeSignal;
     size += sizeof attr.scoped;
   }
-  const Fd ruleset{static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0))};
+  Fd ruleset{static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0))};
   if (ruleset.fd < 0) return sandbox_error("landlock_create_ruleset", errno);
-  auto allow = [&](const std::string& dir, uint64_t rights) -> std::optional<Error> {
-    const Fd at{::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
-    if (at.fd < 0) return std::nullopt;  // not there (or not a directory): nothing to allow
-    landlock::PathBeneath rule{rights & attr.handled_access_fs, at.fd};
-    if (::syscall(SYS_landlock_add_rule, ruleset.fd, landlock::kRulePathBeneath, &rule, 0) != 0)
-      return sandbox_error("landlock_add_rule " + dir, errno);
-    return std::nullopt;
-  };
   const uint64_t read = landlock::kReadFile | landlock::kReadDir;
   for (const auto& dir : s.read_dirs)
-    if (auto e = allow(dir.empty() ? "." : dir, read)) return *e;
+    if (auto e = allow_beneath(ruleset.fd, dir.empty() ? "." : dir, read & handled_fs)) return *e;
   for (const auto& dir : s.write_dirs)
-    if (auto e = allow(dir, attr.handled_access_fs & ~landlock::kExecute)) return *e;
-  if (auto e = allow(fmt::format("/proc/{}", ::getpid()), read)) return *e;
-  if (::syscall(SYS_landlock_restrict_self, ruleset.fd, 0) != 0) return sandbox_error("landlock_restrict_self", errno);
-  return true;
+    if (auto e = allow_beneath(ruleset.fd, dir, handled_fs & ~landlock::kExecute)) return *e;
+  return std::exchange(ruleset.fd, -1);
 }
 
 // ---- seccomp ----
@@ -114,7 +116,6 @@ struct CodeRange {
   uint64_t begin, end;  // [begin, end]: the address after a `syscall` at the very end is still inside
   std::string owner;
 };
-std::vector<CodeRange> g_trusted;  // filled once, before the filter
 
 int collect_code(dl_phdr_info* info, size_t, void* out) {
   auto& ranges = *static_cast<std::vector<CodeRange>*>(out);
@@ -130,12 +131,19 @@ int collect_code(dl_phdr_info* info, size_t, void* out) {
   return 0;
 }
 
-// Classic BPF on seccomp_data: instruction_pointer is at offset 8 (low half) and 12 (high half). For each range a
-// block of eleven instructions with jumps inside it: in the range, allow; otherwise on to the next block. After
-// the last, trap with kFromImageCode.
-std::vector<sock_filter> code_filter(const std::vector<CodeRange>& ranges) {
+// One seccomp program, so that the kernel compiles and attaches one (each costs a child about 0.2 ms). First, on
+// the calling address: a block of eleven instructions per ELF object's code, [begin, end], with jumps inside it;
+// an address inside goes on to the allow-list, one outside every block traps with kFromImageCode. Then the
+// allow-list as libseccomp wrote it at build time (run/allow_list_gen.cpp), which traps what it does not allow.
+// seccomp_data.instruction_pointer is at offset 8 (low half) and 12 (high half).
+std::vector<sock_filter> system_call_filter(const std::vector<CodeRange>& ranges, bool landlock_holds) {
   constexpr uint32_t kLow = 8, kHigh = 12;
+  const std::span<const sock_filter> allow_list = landlock_holds
+                                                      ? std::span<const sock_filter>(allow_list::kProgramAnyOpen)
+                                                      : std::span<const sock_filter>(allow_list::kProgramReadOnlyOpen);
+  const size_t start = ranges.size() * 11 + 1;  // where the allow-list begins
   std::vector<sock_filter> p;
+  p.reserve(start + allow_list.size());
   auto load = [&](uint32_t at) { p.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, at)); };
   auto jump = [&](uint16_t op, uint32_t k, uint8_t yes, uint8_t no) {
     p.push_back(BPF_JUMP(BPF_JMP | op | BPF_K, k, yes, no));
@@ -143,89 +151,32 @@ std::vector<sock_filter> code_filter(const std::vector<CodeRange>& ranges) {
   for (const auto& r : ranges) {
     const auto lo_hi = static_cast<uint32_t>(r.begin >> 32), lo_lo = static_cast<uint32_t>(r.begin);
     const auto hi_hi = static_cast<uint32_t>(r.end >> 32), hi_lo = static_cast<uint32_t>(r.end);
-    load(kHigh);                                                // 0
-    jump(BPF_JGT, lo_hi, 3, 0);                                 // 1: high > begin's high: above begin, go to 5
-    jump(BPF_JEQ, lo_hi, 0, 8);                                 // 2: high < begin's high: next block
-    load(kLow);                                                 // 3
-    jump(BPF_JGE, lo_lo, 0, 6);                                 // 4: low < begin's low: next block
-    load(kHigh);                                                // 5
-    jump(BPF_JGT, hi_hi, 4, 0);                                 // 6: above end's high: next block
-    jump(BPF_JEQ, hi_hi, 0, 2);                                 // 7: below end's high: allow (10)
-    load(kLow);                                                 // 8
-    jump(BPF_JGT, hi_lo, 1, 0);                                 // 9: above end: next block
-    p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));  // 10
+    load(kHigh);                 // 0
+    jump(BPF_JGT, lo_hi, 3, 0);  // 1: high > begin's high: above begin, go to 5
+    jump(BPF_JEQ, lo_hi, 0, 8);  // 2: high < begin's high: next block
+    load(kLow);                  // 3
+    jump(BPF_JGE, lo_lo, 0, 6);  // 4: low < begin's low: next block
+    load(kHigh);                 // 5
+    jump(BPF_JGT, hi_hi, 4, 0);  // 6: above end's high: next block
+    jump(BPF_JEQ, hi_hi, 0, 2);  // 7: below end's high: inside (10)
+    load(kLow);                  // 8
+    jump(BPF_JGT, hi_lo, 1, 0);  // 9: above end: next block
+    p.push_back(BPF_STMT(BPF_JMP | BPF_JA, static_cast<uint32_t>(start - p.size() - 1)));  // 10: to the allow-list
   }
   p.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | kFromImageCode));
+  p.insert(p.end(), allow_list.begin(), allow_list.end());
   return p;
 }
 
-// What pemap's own code makes, once the sandbox is up: the loader (a LoadLibraryA from image code opens, maps and
-// seals files and memfds, and asks the parent for image objects over its socket), the host functions (memory,
-// console, Sleep, the TEB's gs), the socket to the parent, and glibc's own needs (abort's signal to itself).
-// Everything else traps. `confined_opens`: Landlock holds, so openat may ask for write; without it, read only.
-Result<bool> allow_host_calls(bool landlock_holds) {
-  scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_TRAP);
-  if (!ctx) return sandbox_error("seccomp_init", ENOMEM);
-  struct Release {
-    scmp_filter_ctx ctx;
-    ~Release() { ::seccomp_release(ctx); }
-  } release{ctx};
-  int rc = 0;
-  auto allow = [&](int nr, auto... conditions) {
-    if (rc == 0) rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, sizeof...(conditions), conditions...);
-  };
-  for (int nr : {SCMP_SYS(read),          SCMP_SYS(write),
-                 SCMP_SYS(readv),         SCMP_SYS(writev),
-                 SCMP_SYS(pread64),       SCMP_SYS(pwrite64),
-                 SCMP_SYS(lseek),         SCMP_SYS(close),
-                 SCMP_SYS(fstat),         SCMP_SYS(newfstatat),
-                 SCMP_SYS(statx),         SCMP_SYS(stat),
-                 SCMP_SYS(lstat),         SCMP_SYS(access),
-                 SCMP_SYS(faccessat),     SCMP_SYS(faccessat2),
-                 SCMP_SYS(getdents64),    SCMP_SYS(readlink),
-                 SCMP_SYS(readlinkat),    SCMP_SYS(getcwd),
-                 SCMP_SYS(mmap),          SCMP_SYS(munmap),
-                 SCMP_SYS(mprotect),      SCMP_SYS(mremap),
-                 SCMP_SYS(madvise),       SCMP_SYS(brk),
-                 SCMP_SYS(memfd_create),  SCMP_SYS(fcntl),
-                 SCMP_SYS(ftruncate),     SCMP_SYS(sendto),
-                 SCMP_SYS(recvfrom),      SCMP_SYS(sendmsg),
-                 SCMP_SYS(recvmsg),       SCMP_SYS(futex),
-                 SCMP_SYS(sched_yield),   SCMP_SYS(sched_getaffinity),
-                 SCMP_SYS(nanosleep),     SCMP_SYS(clock_nanosleep),
-                 SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
-                 SCMP_SYS(gettimeofday),  SCMP_SYS(getpid),
-                 SCMP_SYS(gettid),        SCMP_SYS(getppid),
-                 SCMP_SYS(rt_sigreturn),  SCMP_SYS(rt_sigprocmask),
-                 SCMP_SYS(sigaltstack),   SCMP_SYS(getrlimit),
-                 SCMP_SYS(getrandom),     SCMP_SYS(uname),
-                 SCMP_SYS(exit),          SCMP_SYS(exit_group)})
-    allow(nr);
-  if (landlock_holds)
-    allow(SCMP_SYS(openat));
-  else
-    allow(SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0));
-  allow(SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));  // reading a limit, never raising one
-  allow(SCMP_SYS(tgkill),
-        SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));  // abort() signals this process only
-  allow(SCMP_SYS(ioctl), SCMP_A1(SCMP_CMP_EQ, TCGETS));                // isatty
-  allow(SCMP_SYS(arch_prctl), SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS));      // the TEB
-  allow(SCMP_SYS(arch_prctl), SCMP_A0(SCMP_CMP_EQ, ARCH_GET_GS));
-  if (rc != 0) return sandbox_error("seccomp_rule_add", -rc);
-  if (const int load = ::seccomp_load(ctx); load != 0) return sandbox_error("seccomp_load", -load);
-  return true;
-}
-
-// The code filter goes first: once the allow-list is in, prctl is not allowed. Whichever traps, the handler tells
-// image code from pemap's by the address (code_owner), so the order of the two does not change the report.
-Result<bool> filter_system_calls(bool landlock_holds) {
-  g_trusted.clear();
-  ::dl_iterate_phdr(collect_code, &g_trusted);
-  if (g_trusted.empty() || g_trusted.size() > 300) return sandbox_error("listing this process's code", EINVAL);
-  auto program = code_filter(g_trusted);
-  sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
-  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return sandbox_error("seccomp filter", errno);
-  return allow_host_calls(landlock_holds);
+// The code of the ELF objects of this process, listed once: nothing is loaded after start-up, and a child has the
+// same objects at the same addresses as the parent it was forked from.
+const std::vector<CodeRange>& trusted_code() {
+  static const std::vector<CodeRange> ranges = [] {
+    std::vector<CodeRange> out;
+    ::dl_iterate_phdr(collect_code, &out);
+    return out;
+  }();
+  return ranges;
 }
 
 // ---- resources ----
@@ -233,20 +184,22 @@ Result<bool> filter_system_calls(bool landlock_holds) {
 uint64_t g_memory_limit = 0;  // in force in this process: for the notes
 uint32_t g_cpu_limit = 0;
 bool g_files_confined = false;
+bool g_image_code_may_run = false;  // the load is over: a stop from here on may be image code's doing
 uint64_t g_failed_allocations = 0, g_largest_failed = 0;
 
+// The first field of /proc/self/statm: the address space in pages (what RLIMIT_AS counts).
 uint64_t address_space_now() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages = 0;
-  statm >> pages;
-  return pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  char text[64] = {};
+  const Fd statm{::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)};
+  if (statm.fd < 0 || ::read(statm.fd, text, sizeof text - 1) <= 0) return 0;
+  return std::strtoull(text, nullptr, 10) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-Result<bool> set_limits(const Sandbox& s) {
+Result<bool> set_limits(const Sandbox& s, uint64_t address_space) {
   const rlimit core{0, 0};
   if (::setrlimit(RLIMIT_CORE, &core) != 0) return sandbox_error("setrlimit RLIMIT_CORE", errno);
   if (!s.limits) return true;
-  const uint64_t space = address_space_now() + s.memory_bytes;
+  const uint64_t space = address_space + s.memory_bytes;
   const rlimit as{space, space};
   if (::setrlimit(RLIMIT_AS, &as) != 0) return sandbox_error("setrlimit RLIMIT_AS", errno);
   // SIGXCPU at the limit (the handler names it), SIGKILL a second later if the code blocked it.
@@ -258,6 +211,12 @@ Result<bool> set_limits(const Sandbox& s) {
 }
 
 }  // namespace
+
+std::vector<std::string> allowed_system_calls() {
+  std::vector<std::string> out(std::begin(allow_list::kAlways), std::end(allow_list::kAlways));
+  out.insert(out.end(), std::begin(allow_list::kWithArguments), std::end(allow_list::kWithArguments));
+  return out;
+}
 
 std::string Sandbox::missing() const {
   if (off())
@@ -273,37 +232,86 @@ std::string Sandbox::missing() const {
   return out;
 }
 
-Result<SandboxNotes> enter_sandbox(const Sandbox& s) {
-  SandboxNotes notes;
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sandbox_error("PR_SET_NO_NEW_PRIVS", errno);
-  if (auto limits = set_limits(s); !limits) return limits.take_error();
+Result<SandboxPlan> SandboxPlan::prepare(const Sandbox& s) {
+  SandboxPlan plan;
+  plan.sandbox_ = s;
+  plan.address_space_ = address_space_now();  // the child's, as fork makes it
   bool landlock_holds = false;
   if (s.files) {
-    auto files = confine_files(s);
-    if (!files) return files.take_error();
-    landlock_holds = g_files_confined = *files;
+    auto ruleset = landlock_ruleset(s, plan.handled_fs_);
+    if (!ruleset) return ruleset.take_error();
+    plan.ruleset_ = *ruleset;
+    landlock_holds = plan.ruleset_ >= 0;
     if (!landlock_holds)
-      notes.weaker.push_back(
+      plan.notes_.weaker.push_back(
           "this kernel has no Landlock: image code cannot open a file for writing, but it can read any file you can");
   }
   if (s.system_calls) {
-    auto calls = filter_system_calls(landlock_holds || !s.files);
-    if (!calls) return calls.take_error();
+    const auto& code = trusted_code();
+    if (code.empty() || code.size() > 300) return sandbox_error("listing this process's code", EINVAL);
+    plan.program_ = system_call_filter(code, landlock_holds || !s.files);
   }
-  return notes;
+  return plan;
+}
+
+SandboxPlan::SandboxPlan(SandboxPlan&& other) noexcept
+    : sandbox_(std::move(other.sandbox_)),
+      ruleset_(std::exchange(other.ruleset_, -1)),
+      handled_fs_(other.handled_fs_),
+      address_space_(other.address_space_),
+      program_(std::move(other.program_)),
+      notes_(std::move(other.notes_)) {}
+
+SandboxPlan::~SandboxPlan() {
+  if (ruleset_ >= 0) ::close(ruleset_);
+}
+
+void SandboxPlan::park_ruleset() {
+  if (ruleset_ < 0) return;
+  const int parked = ::fcntl(ruleset_, F_DUPFD_CLOEXEC, 64);
+  ::close(ruleset_);
+  ruleset_ = parked;
+}
+
+void SandboxPlan::move_ruleset_to(int fd) {
+  if (ruleset_ < 0 || ruleset_ == fd) return;
+  ::dup2(ruleset_, fd);  // without O_CLOEXEC, which does not matter: the child never executes a program
+  ::close(ruleset_);
+  ruleset_ = fd;
+}
+
+Result<SandboxNotes> enter_sandbox(SandboxPlan& plan) {
+  const Sandbox& s = plan.sandbox_;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sandbox_error("PR_SET_NO_NEW_PRIVS", errno);
+  if (auto limits = set_limits(s, plan.address_space_); !limits) return limits.take_error();
+  if (plan.ruleset_ >= 0) {
+    // Its own /proc/PID (its memory map: VirtualQuery, the stack's bounds), which only the child can name.
+    char self[32];
+    std::snprintf(self, sizeof self, "/proc/%d", static_cast<int>(::getpid()));
+    if (auto e = allow_beneath(plan.ruleset_, self, (landlock::kReadFile | landlock::kReadDir) & plan.handled_fs_))
+      return *e;
+    if (::syscall(SYS_landlock_restrict_self, plan.ruleset_, 0) != 0)
+      return sandbox_error("landlock_restrict_self", errno);
+    ::close(std::exchange(plan.ruleset_, -1));
+    g_files_confined = true;
+  }
+  if (!plan.program_.empty()) {
+    sock_fprog prog{static_cast<unsigned short>(plan.program_.size()), plan.program_.data()};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return sandbox_error("seccomp filter", errno);
+  }
+  return plan.notes_;
 }
 
 std::string code_owner(uint64_t address) {
-  for (const auto& r : g_trusted)
+  for (const auto& r : trusted_code())
     if (address >= r.begin && address <= r.end) return r.owner;
   return {};
 }
 
 std::string stopped_system_call(int number, uint64_t call_address, int filter_data,
                                 std::string (*describe)(uint64_t address)) {
-  char* resolved = ::seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number);
-  const std::string name = resolved ? resolved : "an unknown system call";
-  std::free(resolved);
+  const auto known = static_cast<size_t>(number) < std::size(allow_list::kNames) ? allow_list::kNames[number] : nullptr;
+  const std::string name = known ? known : "an unknown system call";
   const std::string owner = code_owner(call_address);
   if (filter_data == kFromImageCode || owner.empty()) {
     // The kernel reports the address after the instruction: syscall (0f 05) and int 0x80 (cd 80) are two bytes.
@@ -315,6 +323,12 @@ std::string stopped_system_call(int number, uint64_t call_address, int filter_da
         "code may make no system call",
         name, number, where);
   }
+  if (!g_image_code_may_run)
+    return fmt::format(
+        "the sandbox stopped the system call {} ({}), made in {} at {:#x} while pemap loaded the file, before any "
+        "image code ran: pemap's allow-list lacks a call its own code needs (a bug; --unsafe-allow-syscalls runs "
+        "without the filter)",
+        name, number, owner, call_address);
   return fmt::format(
       "the sandbox stopped the system call {} ({}), made in {} at {:#x}: pemap's host functions never make it, so "
       "image code called into {} to make it",
@@ -335,6 +349,8 @@ std::string limit_notes() {
 }
 
 uint32_t cpu_limit_seconds() { return g_cpu_limit; }
+
+void image_code_may_run() { g_image_code_may_run = true; }
 
 void report_refused_file(std::string_view call, std::string_view path, const Error& e) {
   constexpr uint32_t kErrorAccessDenied = 5;

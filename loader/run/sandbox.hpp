@@ -11,6 +11,7 @@
 // A system call the filters stop, or a limit reached, ends the child with a report naming it (child.cpp).
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -43,14 +44,49 @@ struct SandboxNotes {
   std::vector<std::string> weaker;
 };
 
-/// In the child, single-threaded, before anything of the image is read: rlimits, Landlock, then the seccomp
-/// filters. On error the child must not run image code (the caller reports and exits).
-Result<SandboxNotes> enter_sandbox(const Sandbox& sandbox);
+/// What the parent prepares before it forks: the Landlock ruleset with a rule per directory, and the seccomp
+/// program (the calling-address check for this process's ELF objects, then the allow-list). Built in the parent,
+/// where it costs a fraction of what it costs a freshly forked child, whose every first touch of a page faults.
+class SandboxPlan {
+ public:
+  static Result<SandboxPlan> prepare(const Sandbox& sandbox);
+  SandboxPlan(SandboxPlan&& other) noexcept;
+  SandboxPlan& operator=(SandboxPlan&&) = delete;
+  ~SandboxPlan();  ///< closes the ruleset, in the parent once the child has its copy
+
+  /// In the child, before it closes what it does not need: the ruleset's descriptor goes above every low one
+  /// (park), then to `fd`.
+  void park_ruleset();
+  void move_ruleset_to(int fd);
+  int ruleset() const { return ruleset_; }
+
+ private:
+  friend Result<SandboxNotes> enter_sandbox(SandboxPlan& plan);
+  SandboxPlan() = default;
+  Sandbox sandbox_;
+  int ruleset_ = -1;
+  uint64_t handled_fs_ = 0;
+  uint64_t address_space_ = 0;  ///< the parent's, which the child starts with: RLIMIT_AS adds the limit to it
+  std::vector<sock_filter> program_;
+  SandboxNotes notes_;
+};
+
+/// In the child, single-threaded, before anything of the image is read: no new privileges, rlimits, Landlock, then
+/// the seccomp program. On error the child must not run image code (the caller reports and exits).
+Result<SandboxNotes> enter_sandbox(SandboxPlan& plan);
+
+/// Every system call the allow-list lets through, by name: those allowed whatever their arguments, then openat,
+/// prlimit64, tgkill, ioctl and arch_prctl, which it allows only with the arguments docs/running.md gives.
+std::vector<std::string> allowed_system_calls();
 
 /// For a SIGSYS from the filters (in the child's signal handler): which system call, from where, and why it was
 /// stopped. `describe` names an address of image code ("0x...(liba.dll+0x1010, .text)"), or returns "".
 std::string stopped_system_call(int number, uint64_t call_address, int filter_data,
                                 std::string (*describe)(uint64_t address));
+
+/// The load is over and the child serves requests, which run image code: from here on a stopped call is blamed on
+/// it (before, on pemap's allow-list).
+void image_code_may_run();
 
 /// The ELF object whose code holds `address` ("libc.so.6"), from the list the filter was built with; "" if none.
 std::string code_owner(uint64_t address);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "process/process_support.hpp"
+#include "run/allow_list.hpp"
 #include "run/captured.hpp"
 #include "run/child.hpp"
 
@@ -60,6 +63,7 @@ struct RawCase {
   const char* call;  // as libseccomp names it
   int number;
 };
+void PrintTo(const RawCase& c, std::ostream* os) { *os << c.function; }
 class RawSystemCall : public ::testing::TestWithParam<RawCase> {};
 
 TEST_P(RawSystemCall, WorksUnconfinedAndIsStoppedInTheSandbox) {
@@ -265,6 +269,39 @@ TEST(Sandbox, TestdataProgramsRunInside) {
     EXPECT_EQ(end.kind, Kind::exited) << exe << ": " << end.message;
     EXPECT_EQ(end.value, 0u) << exe << ": " << out.text();
   }
+}
+
+// docs/running.md lists the allow-list: the calls allowed whatever their arguments, then those allowed with some.
+// The list there is the list here.
+TEST(Sandbox, TheDocumentedAllowListIsTheFilters) {
+  const auto bytes = pemap::test::read_file(pemap::test::testdata_dir().parent_path() / "docs" / "running.md");
+  std::string doc;  // the text with every run of white space as one space, as a reader sees it
+  for (const std::byte b : bytes) {
+    const char c = static_cast<char>(b) == '\n' ? ' ' : static_cast<char>(b);
+    if (c != ' ' || doc.empty() || doc.back() != ' ') doc += c;
+  }
+  const std::string marker = "The list, whatever the arguments:";
+  const auto from = doc.find(marker);
+  const auto checked = doc.find("With their arguments checked:", from);
+  const auto rest = doc.find("Everything else is stopped", checked);
+  ASSERT_NE(rest, std::string::npos) << "docs/running.md no longer lists the allow-list where this test looks";
+  auto names = [](std::string text) {
+    std::set<std::string> out;
+    std::string word;
+    for (char& c : text)
+      if (c == ',' || c == '.') c = ' ';
+    std::istringstream in(text);
+    while (in >> word) out.insert(word);
+    return out;
+  };
+  std::set<std::string> documented = names(doc.substr(from + marker.size(), checked - from - marker.size()));
+  for (const char* conditional : allow_list::kWithArguments) {
+    EXPECT_NE(doc.substr(checked, rest - checked).find(std::string(conditional) + " ("), std::string::npos)
+        << conditional << " is not described with its arguments";
+    documented.insert(conditional);
+  }
+  const auto list = allowed_system_calls();
+  EXPECT_EQ(documented, std::set<std::string>(list.begin(), list.end()));
 }
 
 }  // namespace
