@@ -81,3 +81,5 @@ print("\n".join(out))
 PY
 # Then the peers part (pemap against LIEF, pefile, readpe, llvm-readobj, objdump; load figures) below it.
 "$root/bench/peers.sh" "$build"
+# Then the cost of the sandbox to the commands that run code.
+"$root/bench/sandbox.sh" "$build"
