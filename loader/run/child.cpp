@@ -3,6 +3,7 @@
 #include "run/child.hpp"
 
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -163,8 +165,8 @@ std::string describe_image_address(uint64_t address) {
 std::string describe_fault(int sig, const siginfo_t* info, uint64_t rip) {
   const auto addr = reinterpret_cast<uint64_t>(info->si_addr);
   if (sig == SIGSYS)
-    return stopped_system_call(info->si_syscall, reinterpret_cast<uint64_t>(info->si_call_addr), info->si_errno,
-                               describe_image_address);
+    return stopped_system_call(info->si_syscall, info->si_arch == AUDIT_ARCH_I386,
+                               reinterpret_cast<uint64_t>(info->si_call_addr), info->si_errno, describe_image_address);
   std::string where = describe_image_address(rip);
   if (where.empty()) where = fmt::format("{:#x}", rip);
   if (sig == SIGXCPU)
@@ -193,6 +195,9 @@ void on_fault(int sig, siginfo_t* info, void* context) {
 #else
   (void)context;
 #endif
+  // SIGXCPU comes whenever the limit falls, maybe inside malloc or stdio in pemap's own code, where formatting a
+  // message could corrupt the heap: then the child ends at once, and the parent names the limit from its CPU time.
+  if (sig == SIGXCPU && !code_owner(rip).empty()) ::_exit(128 + SIGXCPU);
   const std::string message = describe_fault(sig, info, rip) + limit_notes();
   std::fflush(stdout);
   wire::Writer w;
@@ -282,7 +287,10 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
     g_fd = 3;
   }
   plan.move_ruleset_to(4);
-  ::close_range(plan.ruleset() == 4 ? 5 : 4, ~0U, 0);
+  const unsigned first_closed = plan.ruleset() == 4 ? 5 : 4;
+  if (::close_range(first_closed, ~0U, 0) != 0)  // before Linux 5.9, or refused by a container's own filter
+    for (int fd = static_cast<int>(first_closed), end = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < end; ++fd)
+      ::close(fd);
   g_mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 
   // The sandbox goes up before the file is read: from here on, the kernel holds this process to it.
@@ -404,6 +412,9 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   auto& readable = options.sandbox.read_dirs;
   const auto slash = file.rfind('/');
   readable.push_back(slash == std::string::npos ? "." : slash == 0 ? "/" : file.substr(0, slash));
+  std::error_code ec;  // a symbolic link's target may lie elsewhere: the child opens that
+  if (const auto real = std::filesystem::weakly_canonical(file, ec); !ec && real.has_parent_path())
+    readable.push_back(real.parent_path().string());
   if (!options.load.application_dir.empty()) readable.push_back(options.load.application_dir);
   readable.insert(readable.end(), options.load.search_dirs.begin(), options.load.search_dirs.end());
   auto plan = SandboxPlan::prepare(options.sandbox);
@@ -482,13 +493,22 @@ Outcome Child::ended() {
   rusage usage{};
   Outcome o;
   o.kind = Outcome::Kind::exited;
-  if (::wait4(report_.pid, &status, 0, &usage) != report_.pid) {
+  const bool reaped = ::wait4(report_.pid, &status, 0, &usage) == report_.pid;
+  const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  // The fault handler ends a child whose CPU time ran out inside pemap's own code with 128+SIGXCPU, unsaid.
+  const auto cpu_limit = reaped && WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGXCPU
+                             ? limit_reached(sandbox_, SIGXCPU, cpu)
+                             : std::nullopt;
+  if (!reaped) {
     o.message = "the child process was already reaped";
+  } else if (cpu_limit) {
+    o.kind = Outcome::Kind::fault;
+    o.value = 128 + SIGXCPU;
+    o.message = *cpu_limit;
   } else if (WIFSIGNALED(status)) {
     o.kind = Outcome::Kind::fault;
     o.value = 128 + static_cast<uint64_t>(WTERMSIG(status));
-    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
     if (auto limit = limit_reached(sandbox_, WTERMSIG(status), cpu))
       o.message = *limit;
     else

@@ -82,8 +82,8 @@ std::optional<Error> allow_beneath(int ruleset, const std::string& dir, uint64_t
 // The parent's half of Landlock: a ruleset that handles every right this kernel knows, with a rule per directory
 // (read beneath the directories the loader searches, read and write beneath --allow-dir), no TCP, and from
 // version 6 no abstract Unix socket or signal outside the process. -1: the kernel has no Landlock.
-Result<int> landlock_ruleset(const Sandbox& s, uint64_t& handled_fs) {
-  const long abi = landlock::version();
+Result<int> landlock_ruleset(const Sandbox& s, uint64_t& handled_fs, long& abi) {
+  abi = landlock::version();
   if (abi < 1) return -1;
   landlock::RulesetAttr attr;
   attr.handled_access_fs = handled_fs = landlock::file_rights(abi);
@@ -136,11 +136,9 @@ int collect_code(dl_phdr_info* info, size_t, void* out) {
 // an address inside goes on to the allow-list, one outside every block traps with kFromImageCode. Then the
 // allow-list as libseccomp wrote it at build time (run/allow_list_gen.cpp), which traps what it does not allow.
 // seccomp_data.instruction_pointer is at offset 8 (low half) and 12 (high half).
-std::vector<sock_filter> system_call_filter(const std::vector<CodeRange>& ranges, bool landlock_holds) {
+std::vector<sock_filter> system_call_filter(const std::vector<CodeRange>& ranges,
+                                            std::span<const sock_filter> allow_list) {
   constexpr uint32_t kLow = 8, kHigh = 12;
-  const std::span<const sock_filter> allow_list = landlock_holds
-                                                      ? std::span<const sock_filter>(allow_list::kProgramAnyOpen)
-                                                      : std::span<const sock_filter>(allow_list::kProgramReadOnlyOpen);
   const size_t start = ranges.size() * 11 + 1;  // where the allow-list begins
   std::vector<sock_filter> p;
   p.reserve(start + allow_list.size());
@@ -181,6 +179,7 @@ const std::vector<CodeRange>& trusted_code() {
 
 // ---- resources ----
 
+constexpr rlim_t kMaxDescriptors = 1024;
 uint64_t g_memory_limit = 0;  // in force in this process: for the notes
 uint32_t g_cpu_limit = 0;
 bool g_files_confined = false;
@@ -205,6 +204,13 @@ Result<bool> set_limits(const Sandbox& s, uint64_t address_space) {
   // SIGXCPU at the limit (the handler names it), SIGKILL a second later if the code blocked it.
   const rlimit cpu{s.cpu_seconds, uint64_t{s.cpu_seconds} + 1};
   if (::setrlimit(RLIMIT_CPU, &cpu) != 0) return sandbox_error("setrlimit RLIMIT_CPU", errno);
+  // Memory files (memfd) are not address space until mapped: each is bounded by the file size limit, and their
+  // number by the descriptor limit. A write past the size fails with EFBIG rather than a signal.
+  const rlimit file_size{s.memory_bytes, s.memory_bytes};
+  if (::setrlimit(RLIMIT_FSIZE, &file_size) != 0) return sandbox_error("setrlimit RLIMIT_FSIZE", errno);
+  ::signal(SIGXFSZ, SIG_IGN);
+  const rlimit files{kMaxDescriptors, kMaxDescriptors};
+  if (::setrlimit(RLIMIT_NOFILE, &files) != 0) return sandbox_error("setrlimit RLIMIT_NOFILE", errno);
   g_memory_limit = s.memory_bytes;
   g_cpu_limit = s.cpu_seconds;
   return true;
@@ -236,20 +242,29 @@ Result<SandboxPlan> SandboxPlan::prepare(const Sandbox& s) {
   SandboxPlan plan;
   plan.sandbox_ = s;
   plan.address_space_ = address_space_now();  // the child's, as fork makes it
-  bool landlock_holds = false;
+  // Which opens the allow-list lets through depends on what Landlock confines: with version 3 or later,
+  // everything (Landlock decides); with 1 or 2, which do not confine truncation, no O_TRUNC; without it, reading.
+  std::span<const sock_filter> allow_list = allow_list::kProgramAnyOpen;
   if (s.files) {
-    auto ruleset = landlock_ruleset(s, plan.handled_fs_);
+    long abi = 0;
+    auto ruleset = landlock_ruleset(s, plan.handled_fs_, abi);
     if (!ruleset) return ruleset.take_error();
     plan.ruleset_ = *ruleset;
-    landlock_holds = plan.ruleset_ >= 0;
-    if (!landlock_holds)
+    plan.landlock_ = plan.ruleset_ >= 0;
+    if (!plan.landlock_) {
+      allow_list = allow_list::kProgramReadOnlyOpen;
       plan.notes_.weaker.push_back(
-          "this kernel has no Landlock: image code cannot open a file for writing, but it can read any file you can");
+          s.system_calls ? "this kernel has no Landlock: image code cannot open a file for writing, but it can read "
+                           "any file you can"
+                         : "this kernel has no Landlock, and system calls are not filtered: files are not confined");
+    } else if (abi < 3) {
+      allow_list = allow_list::kProgramNoTruncateOpen;
+    }
   }
   if (s.system_calls) {
     const auto& code = trusted_code();
     if (code.empty() || code.size() > 300) return sandbox_error("listing this process's code", EINVAL);
-    plan.program_ = system_call_filter(code, landlock_holds || !s.files);
+    plan.program_ = system_call_filter(code, allow_list);
   }
   return plan;
 }
@@ -257,6 +272,7 @@ Result<SandboxPlan> SandboxPlan::prepare(const Sandbox& s) {
 SandboxPlan::SandboxPlan(SandboxPlan&& other) noexcept
     : sandbox_(std::move(other.sandbox_)),
       ruleset_(std::exchange(other.ruleset_, -1)),
+      landlock_(other.landlock_),
       handled_fs_(other.handled_fs_),
       address_space_(other.address_space_),
       program_(std::move(other.program_)),
@@ -266,25 +282,27 @@ SandboxPlan::~SandboxPlan() {
   if (ruleset_ >= 0) ::close(ruleset_);
 }
 
+// A failure leaves ruleset_ at -1, which enter_sandbox refuses when Landlock was planned: the child fails closed.
 void SandboxPlan::park_ruleset() {
   if (ruleset_ < 0) return;
-  const int parked = ::fcntl(ruleset_, F_DUPFD_CLOEXEC, 64);
+  const int parked = ::fcntl(ruleset_, F_DUPFD_CLOEXEC, 5);  // above 3 and 4, where the socket and it go next
   ::close(ruleset_);
   ruleset_ = parked;
 }
 
 void SandboxPlan::move_ruleset_to(int fd) {
   if (ruleset_ < 0 || ruleset_ == fd) return;
-  ::dup2(ruleset_, fd);  // without O_CLOEXEC, which does not matter: the child never executes a program
+  const int moved = ::dup2(ruleset_, fd);  // without O_CLOEXEC, which does not matter: the child never executes
   ::close(ruleset_);
-  ruleset_ = fd;
+  ruleset_ = moved;
 }
 
 Result<SandboxNotes> enter_sandbox(SandboxPlan& plan) {
   const Sandbox& s = plan.sandbox_;
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sandbox_error("PR_SET_NO_NEW_PRIVS", errno);
   if (auto limits = set_limits(s, plan.address_space_); !limits) return limits.take_error();
-  if (plan.ruleset_ >= 0) {
+  if (plan.landlock_ && plan.ruleset_ < 0) return sandbox_error("keeping the Landlock ruleset", EBADF);
+  if (plan.landlock_) {
     // Its own /proc/PID (its memory map: VirtualQuery, the stack's bounds), which only the child can name.
     char self[32];
     std::snprintf(self, sizeof self, "/proc/%d", static_cast<int>(::getpid()));
@@ -308,14 +326,15 @@ std::string code_owner(uint64_t address) {
   return {};
 }
 
-std::string stopped_system_call(int number, uint64_t call_address, int filter_data,
+std::string stopped_system_call(int number, bool i386, uint64_t call_address, int filter_data,
                                 std::string (*describe)(uint64_t address)) {
-  const auto known = static_cast<size_t>(number) < std::size(allow_list::kNames) ? allow_list::kNames[number] : nullptr;
-  const std::string name = known ? known : "an unknown system call";
+  const char* known =
+      !i386 && static_cast<size_t>(number) < std::size(allow_list::kNames) ? allow_list::kNames[number] : nullptr;
+  const std::string name = known ? known : i386 ? "an i386 system call (int 0x80)" : "an unknown system call";
+  // The kernel reports the address after the instruction: syscall (0f 05) and int 0x80 (cd 80) are two bytes.
+  const uint64_t at = call_address - 2;
   const std::string owner = code_owner(call_address);
   if (filter_data == kFromImageCode || owner.empty()) {
-    // The kernel reports the address after the instruction: syscall (0f 05) and int 0x80 (cd 80) are two bytes.
-    const uint64_t at = call_address - 2;
     std::string where = describe ? describe(at) : "";
     if (where.empty()) where = fmt::format("{:#x}, memory no module maps", at);
     return fmt::format(
@@ -328,11 +347,11 @@ std::string stopped_system_call(int number, uint64_t call_address, int filter_da
         "the sandbox stopped the system call {} ({}), made in {} at {:#x} while pemap loaded the file, before any "
         "image code ran: pemap's allow-list lacks a call its own code needs (a bug; --unsafe-allow-syscalls runs "
         "without the filter)",
-        name, number, owner, call_address);
+        name, number, owner, at);
   return fmt::format(
       "the sandbox stopped the system call {} ({}), made in {} at {:#x}: pemap's host functions never make it, so "
       "image code called into {} to make it",
-      name, number, owner, call_address, owner);
+      name, number, owner, at, owner);
 }
 
 void note_failed_allocation(uint64_t size) {
@@ -365,7 +384,8 @@ void report_refused_file(std::string_view call, std::string_view path, const Err
 }
 
 std::optional<std::string> limit_reached(const Sandbox& s, int signal, double cpu_seconds_used) {
-  if (s.limits && (signal == SIGXCPU || (signal == SIGKILL && cpu_seconds_used >= s.cpu_seconds)))
+  // The kernel sends SIGXCPU, and SIGKILL a second later, once the CPU time reaches the limit.
+  if (s.limits && (signal == SIGXCPU || signal == SIGKILL) && cpu_seconds_used + 0.01 >= s.cpu_seconds)
     return fmt::format("the program used up its CPU time limit ({} s, --limit-time) and was killed", s.cpu_seconds);
   if (s.system_calls && signal == SIGSYS) return "the sandbox stopped a system call (SIGSYS)";
   return std::nullopt;

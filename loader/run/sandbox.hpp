@@ -65,6 +65,7 @@ class SandboxPlan {
   SandboxPlan() = default;
   Sandbox sandbox_;
   int ruleset_ = -1;
+  bool landlock_ = false;  ///< planned: a child without the ruleset then fails rather than run unconfined
   uint64_t handled_fs_ = 0;
   uint64_t address_space_ = 0;  ///< the parent's, which the child starts with: RLIMIT_AS adds the limit to it
   std::vector<sock_filter> program_;
@@ -75,13 +76,13 @@ class SandboxPlan {
 /// the seccomp program. On error the child must not run image code (the caller reports and exits).
 Result<SandboxNotes> enter_sandbox(SandboxPlan& plan);
 
-/// Every system call the allow-list lets through, by name: those allowed whatever their arguments, then openat,
-/// prlimit64, tgkill, ioctl and arch_prctl, which it allows only with the arguments docs/running.md gives.
+/// Every system call the allow-list lets through, by name: those allowed whatever their arguments, then those it
+/// allows only with the arguments docs/running.md gives (allow_list::kWithArguments).
 std::vector<std::string> allowed_system_calls();
 
 /// For a SIGSYS from the filters (in the child's signal handler): which system call, from where, and why it was
 /// stopped. `describe` names an address of image code ("0x...(liba.dll+0x1010, .text)"), or returns "".
-std::string stopped_system_call(int number, uint64_t call_address, int filter_data,
+std::string stopped_system_call(int number, bool i386, uint64_t call_address, int filter_data,
                                 std::string (*describe)(uint64_t address));
 
 /// The load is over and the child serves requests, which run image code: from here on a stopped call is blamed on
@@ -103,7 +104,8 @@ void report_refused_file(std::string_view call, std::string_view path, const Err
 /// The CPU time limit in force in this child, 0 when none: for the SIGXCPU report.
 uint32_t cpu_limit_seconds();
 
-/// In the parent, for a child that ended without a last message: the limit its end points to, or nothing.
+/// In the parent, for a child that ended without a last message (killed, or ended by the handler without one): the
+/// limit its end and its CPU time point to, or nothing.
 std::optional<std::string> limit_reached(const Sandbox& sandbox, int signal, double cpu_seconds_used);
 
 }  // namespace pemap::run

@@ -154,6 +154,25 @@ TEST(Sandbox, LibcSyscallIsStoppedByTheAllowList) {
   EXPECT_NE(o.message.find("image code called into libc.so.6"), std::string::npos) << o.message;
 }
 
+// fcntl(F_SETOWN) would have the kernel signal another process (with F_SETSIG, any signal) on I/O: the allow-list
+// takes fcntl with descriptor and seal commands only.
+TEST(Sandbox, LibcFcntlSetownIsStopped) {
+  const uint64_t fn = address_of(reinterpret_cast<const void*>(&::fcntl));
+  const std::vector<Argument> args{fn, uint64_t{STDOUT_FILENO}, uint64_t{F_SETOWN}, uint64_t(::getpid())};
+  {
+    Captured out;
+    Child child = hostile(off(), out);
+    const Outcome o = call(child, "sysv_call", args);
+    ASSERT_EQ(o.kind, Kind::returned) << o.message;
+    EXPECT_EQ(o.value, 0u) << "fcntl(F_SETOWN) failed even unconfined";
+  }
+  Captured out;
+  Child child = hostile(Sandbox{}, out);
+  const Outcome o = call(child, "sysv_call", args);
+  ASSERT_EQ(o.kind, Kind::fault);
+  EXPECT_NE(o.message.find("stopped the system call fcntl (72), made in libc.so.6"), std::string::npos) << o.message;
+}
+
 // libc's open() with O_CREAT: the allow-list has openat (the loader needs it), so Landlock is what refuses it,
 // outside the directories given; inside --allow-dir it works.
 TEST(Sandbox, LibcOpenWritesOnlyBeneathAnAllowedDirectory) {
