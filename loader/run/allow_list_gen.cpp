@@ -35,6 +35,11 @@ struct Instruction {
 
 enum class Opens { any, no_truncate, read_only };
 
+// libseccomp's SCMP_A0..SCMP_A5 are C99 compound literals, which clang refuses in C++: the same comparison.
+scmp_arg_cmp arg(unsigned n, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  return scmp_arg_cmp{.arg = n, .op = op, .datum_a = a, .datum_b = b};
+}
+
 std::vector<Instruction> program(Opens opens, bool sanitized) {
   scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_TRAP);
   if (!ctx) fail("seccomp_init", -ENOMEM);
@@ -52,18 +57,18 @@ std::vector<Instruction> program(Opens opens, bool sanitized) {
       allow("openat");
       break;
     case Opens::no_truncate:
-      allow("openat", SCMP_A2(SCMP_CMP_MASKED_EQ, O_TRUNC, 0));
+      allow("openat", arg(2, SCMP_CMP_MASKED_EQ, O_TRUNC));
       break;
     case Opens::read_only:
-      allow("openat", SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 0));
+      allow("openat", arg(2, SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC));
       break;
   }
   for (int command : {F_GETFD, F_SETFD, F_GETFL, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS})
-    allow("fcntl", SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
-  allow("prlimit64", SCMP_A2(SCMP_CMP_EQ, 0));
-  allow("ioctl", SCMP_A1(SCMP_CMP_EQ, TCGETS));
-  allow("arch_prctl", SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS));
-  allow("arch_prctl", SCMP_A0(SCMP_CMP_EQ, ARCH_GET_GS));
+    allow("fcntl", arg(1, SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
+  allow("prlimit64", arg(2, SCMP_CMP_EQ, 0));
+  allow("ioctl", arg(1, SCMP_CMP_EQ, TCGETS));
+  allow("arch_prctl", arg(0, SCMP_CMP_EQ, ARCH_SET_GS));
+  allow("arch_prctl", arg(0, SCMP_CMP_EQ, ARCH_GET_GS));
   const int fd = ::memfd_create("allow-list", MFD_CLOEXEC);
   if (int rc = ::seccomp_export_bpf(ctx, fd); rc != 0) fail("seccomp_export_bpf", rc);
   ::seccomp_release(ctx);

@@ -32,7 +32,7 @@ namespace landlock {
 constexpr uint32_t kCreateRulesetVersion = 1;
 constexpr int kRulePathBeneath = 1;
 // File system rights, version 1 unless said.
-constexpr uint64_t kExecute = 1 << 0, kWriteFile = 1 << 1, kReadFile = 1 << 2, kReadDir = 1 << 3;
+constexpr uint64_t kExecute = 1 << 0, kReadFile = 1 << 2, kReadDir = 1 << 3;
 constexpr uint64_t kFirstThirteen = (1 << 13) - 1;  // version 1's rights: execute ... make_sym
 constexpr uint64_t kRefer = 1 << 13, kTruncate = 1 << 14, kIoctlDev = 1 << 15;  // versions 2, 3, 5
 // Network rights (version 4) and scopes (version 6).
