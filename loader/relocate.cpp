@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "memory/page_writer.hpp"
 #include "memory/win32.hpp"
-#include "process/page_writer.hpp"
 
 namespace pemap {
 
@@ -47,7 +47,7 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
   if (!image.is_pe32plus() && (at > 0xffffffffu || size > 0x100000000u - at))
     return make_error(Status::conflicting_addresses, "image", Location{},
                       fmt::format("a PE32 image must lie below 4 GiB; {:#x}+{:#x} does not", at, size));
-  ldr::PageWriter writer(section, base, ldr::PageWriter::Shared::write_through);
+  win::PageWriter writer(section, base, win::PageWriter::Shared::write_through);
   std::optional<Error> failure;
   std::array<uint64_t, 16> per_type{};  // a map update per fixup would cost more than the fixup
   auto fail = [&](const pe::RelocEntry& e, unsigned width) {

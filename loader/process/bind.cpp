@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "memory/page_writer.hpp"
 #include "pe/imports.hpp"
 #include "pe/scan_budget.hpp"
-#include "process/page_writer.hpp"
 #include "process/process.hpp"
 
 namespace pemap::ldr {
@@ -225,7 +225,7 @@ Result<bool> Process::missing(Module& importer, Binding& b, const Resolution* wh
   return true;
 }
 
-Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
+Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, win::PageWriter& iat,
                            ResolutionSet& held, unsigned depth) {
   auto failed = [&](const Error& error) { return held({.status = error.status, .reason = error.message}); };
   auto hosted = dep.host ? from_host(*dep.dll, e.by_ordinal, e.ordinal, e.name) : std::nullopt;
@@ -319,7 +319,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   }
 
   const unsigned ptr = image.pointer_size();
-  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  win::PageWriter iat(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
   m.bindings.reserve(m.bindings.size() + slots);  // one record a slot: no growth to twice that
   size_t next = 0;
   const Dependency* dep = nullptr;
@@ -405,7 +405,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   for (const auto& d : *found) slots += d.count;
   m.bindings.reserve(m.bindings.size() + slots);
   ResolutionSet held(m.resolutions);
-  PageWriter iat(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  win::PageWriter iat(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
   size_t next = 0;
   std::optional<Dependency> dep;
   std::optional<Error> error;

@@ -8,11 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "memory/page_writer.hpp"
 #include "memory/win32.hpp"
 #include "pe/load_config.hpp"
 #include "pe/relocs.hpp"
 #include "pe/tls.hpp"
-#include "process/page_writer.hpp"
 
 namespace pemap::ldr {
 
@@ -259,7 +259,7 @@ Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
   if (delta != 0) {
     // The mapped header says where the image is now (ImageBase sits 24 bytes into both optional headers in PE32+,
     // 28 in PE32, after BaseOfData).
-    PageWriter header(*m.section, m.view->base(), PageWriter::Shared::make_private);
+    win::PageWriter header(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
     header.write(image.optional_header_offset() + (image.is_pe32plus() ? 24 : 28), m.base, image.pointer_size());
   }
   emit(std::move(done));
@@ -272,7 +272,7 @@ bool Process::assign_tls_index(Module& m, unsigned depth) {
   if (!tls || !tls->present) return false;
   // AddressOfIndex is a VA; the loader writes the slot number there before it walks the imports.
   const uint64_t rva = tls->address_of_index - image.image_base();
-  PageWriter writer(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  win::PageWriter writer(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
   const auto before = writer.peek(rva, 4);
   const uint32_t index = next_tls_index_;
   if (!before || !writer.write(rva, index, 4)) {
@@ -339,7 +339,7 @@ void Process::replace_cookie(Module& m, unsigned depth) {
   const uint64_t rva = *va - image.image_base();
   // The compilers' defaults: a cookie still holding one was never set, and the loader sets it.
   const uint64_t standard = image.is_pe32plus() ? 0x00002B992DDFA232 : 0xBB40E64E;
-  PageWriter writer(*m.section, m.view->base(), PageWriter::Shared::make_private);
+  win::PageWriter writer(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
   if (writer.peek(rva, image.pointer_size()) != standard) return;
   uint64_t cookie = mix(options_.placement.aslr_seed.value_or(0) ^ m.base);
   cookie &= image.is_pe32plus() ? 0x0000'ffff'ffff'ffff : 0xffff'ffff;  // x64: the top 16 bits stay clear
@@ -362,7 +362,7 @@ void Process::finish(Module& m, unsigned depth) {
 
   // TLS callbacks as the relocated image holds them: the directory's AddressOfCallBacks, then the array.
   if (auto tls = pe::parse_tls(image); tls && tls->present && !tls->callbacks.empty()) {
-    PageWriter view(*m.section, m.view->base(), PageWriter::Shared::make_private);
+    win::PageWriter view(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
     const unsigned ptr = image.pointer_size();
     const uint64_t dir = image.used_directory(pe::kDirTls)->VirtualAddress;
     if (auto array = view.peek(dir + 3 * ptr, ptr); array && *array - m.base < m.section->size()) {

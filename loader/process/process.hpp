@@ -25,10 +25,12 @@
 namespace pemap::pe {
 struct ImportEntry;
 }
+namespace pemap::win {
+class PageWriter;
+}
 
 namespace pemap::ldr {
 
-class PageWriter;
 struct Dependency;
 class ResolutionSet;
 
@@ -199,7 +201,7 @@ class Process {
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
                          unsigned depth);
   /// Resolves one import of `m` from `dep` (or a trap), writes its IAT slot and records it.
-  Result<bool> snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, PageWriter& iat,
+  Result<bool> snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, win::PageWriter& iat,
                     ResolutionSet& held, unsigned depth);
   /// Binds `b` to a trap for `why` (held by the importer), or, unless allow_missing and `why` is an absence, fails.
   Result<bool> missing(Module& importer, Binding& b, const Resolution* why, unsigned depth);

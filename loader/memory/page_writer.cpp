@@ -1,5 +1,5 @@
 // Temporary write access to an image view, section by section.
-#include "process/page_writer.hpp"
+#include "memory/page_writer.hpp"
 
 #include <sys/mman.h>
 
@@ -8,7 +8,7 @@
 
 #include "memory/win32.hpp"
 
-namespace pemap::ldr {
+namespace pemap::win {
 
 size_t PageWriter::region_index(uint64_t rva) const {
   const auto& regions = section_.regions();  // in RVA order
@@ -103,4 +103,4 @@ void PageWriter::restore() {
   last_page_ = ~uint64_t{0};
 }
 
-}  // namespace pemap::ldr
+}  // namespace pemap::win

@@ -11,7 +11,7 @@
 
 #include "memory/image_section.hpp"
 
-namespace pemap::ldr {
+namespace pemap::win {
 
 class PageWriter {
  public:
@@ -58,4 +58,4 @@ class PageWriter {
   uint64_t written_ = 0, privatized_ = 0;
 };
 
-}  // namespace pemap::ldr
+}  // namespace pemap::win
