@@ -304,7 +304,8 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   for (Dependency& d : deps) {
     d.dll = &m.import_dlls.emplace_back(normalize_module_name(d.named));
     const size_t count = d.count;
-    if (options_.host && options_.host->serves(host_name(*d.dll))) {
+    // The host functions are x86-64 code of this process: they serve a PE32+ module's imports, never a PE32 one's.
+    if (options_.host && m.section->pe32plus() && options_.host->serves(host_name(*d.dll))) {
       d.host = true;  // served by the host: no file
     } else if (auto dep = depend(m, *d.dll, depth + 1,
                                  fmt::format("it imports {} from it", count == 1 ? std::string("1 function")

@@ -34,7 +34,8 @@ namespace pemap::ldr {
 struct Dependency;
 class ResolutionSet;
 
-/// Imports served by the host instead of a DLL file (pemap run): which modules, and each function's address.
+/// Imports served by the host instead of a DLL file (pemap run): which modules, and each function's address. The
+/// host functions are x86-64 code, so they serve the imports of PE32+ modules only.
 struct HostImports {
   std::function<bool(std::string_view dll)> serves;
   std::function<std::optional<uint64_t>(std::string_view dll, std::string_view function)> address;

@@ -20,8 +20,6 @@
 
 #include <fmt/format.h>
 
-#include "mapped_file.hpp"
-#include "pe/image.hpp"
 #include "run/call.hpp"
 #include "run/host.hpp"
 #include "run/image_objects.hpp"
@@ -311,11 +309,8 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
 
   std::vector<ldr::Event> events;
   ldr::LoadOptions load = std::move(options.load);
-  // Host functions are x86-64 code of this process: only a PE32+ image can call them (PE32 is loaded, not run).
-  if (options.host_imports)
-    if (auto f = MappedFile::open(file); f)
-      if (auto image = pe::Image::parse(f->bytes()); image && image->is_pe32plus())
-        load.host = ldr::HostImports{is_host_module, host_address};
+  // The loader binds only a PE32+ module's imports to them (PE32 is loaded, not run).
+  if (options.host_imports) load.host = ldr::HostImports{is_host_module, host_address};
   ldr::Process process(std::move(load), [&](const ldr::Event& e) { events.push_back(e); });
   auto main = options.library ? process.load_library(file.find('/') == std::string::npos ? "./" + file : file)
                               : process.load_executable(file);
