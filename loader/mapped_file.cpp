@@ -19,17 +19,15 @@ namespace {
 Error io_error(const std::string& what, const std::string& path = {}) {
   const int err = errno;
   Status status = Status::io_error;
-  uint32_t win32 = 0;
-  if (err == ENOENT) status = Status::object_name_not_found, win32 = 2;  // ERROR_FILE_NOT_FOUND
+  Win32Error win32 = Win32Error::success;
+  if (err == ENOENT) status = Status::object_name_not_found, win32 = Win32Error::file_not_found;
   std::error_code ec;
   if (err == ENOENT && !path.empty() && std::filesystem::path(path).has_parent_path() &&
       !std::filesystem::is_directory(std::filesystem::path(path).parent_path(), ec))
-    status = Status::object_path_not_found, win32 = 3;  // ERROR_PATH_NOT_FOUND: the directory is not there
-  if (err == ENOTDIR) status = Status::object_path_not_found, win32 = 3;         // ERROR_PATH_NOT_FOUND
-  if (err == EACCES || err == EPERM) status = Status::access_denied, win32 = 5;  // ERROR_ACCESS_DENIED
-  Error e = make_error(status, "file", Location{}, what + ": " + std::strerror(err));
-  e.win32 = win32;
-  return e;
+    status = Status::object_path_not_found, win32 = Win32Error::path_not_found;  // the directory is not there
+  if (err == ENOTDIR) status = Status::object_path_not_found, win32 = Win32Error::path_not_found;
+  if (err == EACCES || err == EPERM) status = Status::access_denied, win32 = Win32Error::access_denied;
+  return make_error(status, "file", Location{}, what + ": " + std::strerror(err), win32);
 }
 
 }  // namespace

@@ -12,9 +12,8 @@ namespace pemap::win {
 namespace {
 
 Error refuse(std::string structure, Location where, std::string message) {
-  Error e = make_error(Status::invalid_image_format, std::move(structure), where, message + " (ERROR_BAD_EXE_FORMAT)");
-  e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
-  return e;
+  return make_error(Status::invalid_image_format, std::move(structure), where, message + " (ERROR_BAD_EXE_FORMAT)",
+                    Win32Error::bad_exe_format);
 }
 
 }  // namespace

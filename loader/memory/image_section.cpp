@@ -24,10 +24,8 @@ namespace pemap::win {
 namespace {
 
 Error os_error(std::string structure, const std::string& what, Win32Error code) {
-  Error e = make_error(Status::success, std::move(structure), Location{},
-                       fmt::format("{}: {} ({})", what, std::strerror(errno), win32_error_name(code)));
-  e.win32 = static_cast<uint32_t>(code);
-  return e;
+  return make_error(Status::success, std::move(structure), Location{},
+                    fmt::format("{}: {} ({})", what, std::strerror(errno), win32_error_name(code)), code);
 }
 
 bool write_all(int fd, pemap::Bytes bytes, uint64_t at) {
@@ -82,10 +80,8 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
   struct stat st {};
   if (::fstat(fd, &st) != 0) return os_error("file", "cannot stat " + path, Win32Error::access_denied);
   if (!S_ISREG(st.st_mode)) {
-    Error e = make_error(Status::invalid_file_for_section, "file", Location{},
-                         path + " is not a regular file (ERROR_BAD_EXE_FORMAT)");
-    e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
-    return e;
+    return make_error(Status::invalid_file_for_section, "file", Location{},
+                      path + " is not a regular file (ERROR_BAD_EXE_FORMAT)", Win32Error::bad_exe_format);
   }
   const Identity id{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
   auto lookup = [&]() -> std::shared_ptr<ImageSection> {
@@ -101,14 +97,11 @@ Result<std::shared_ptr<ImageSection>> ImageSection::create_from_fd(int fd, const
   }
   auto file = MappedFile::from_fd(fd, path);
   if (!file) {
-    Error e = file.take_error();
-    e.win32 = static_cast<uint32_t>(Win32Error::access_denied);
-    return e;
+    return file.take_error().set_win32(Win32Error::access_denied);
   }
   auto image = pe::Image::parse(file->bytes());
   if (!image) {
-    Error e = image.take_error();
-    e.win32 = static_cast<uint32_t>(Win32Error::bad_exe_format);
+    Error e = image.take_error().set_win32(Win32Error::bad_exe_format);
     e.message += " (ERROR_BAD_EXE_FORMAT)";
     return e;
   }
@@ -286,10 +279,9 @@ ImageSection::~ImageSection() {
 Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, void* base) {
   const uint64_t size = section->size();
   if (base && reinterpret_cast<uint64_t>(base) % kAllocationGranularity != 0) {
-    Error e = make_error(Status::success, "image view", Location{},
-                         fmt::format("base {} is not a multiple of 64 KiB (ERROR_MAPPED_ALIGNMENT)", base));
-    e.win32 = static_cast<uint32_t>(Win32Error::mapped_alignment);
-    return e;
+    return make_error(Status::success, "image view", Location{},
+                      fmt::format("base {} is not a multiple of 64 KiB (ERROR_MAPPED_ALIGNMENT)", base),
+                      Win32Error::mapped_alignment);
   }
   // Reserve the whole image first: exactly at the base asked for, or the preferred base if free.
   // Windows never maps below 64 KiB: a preferred base there counts as taken (never mmap FIXED at 0).
@@ -303,10 +295,9 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
     }
   }
   if (at == MAP_FAILED && base) {
-    Error e = make_error(Status::conflicting_addresses, "image view", Location{},
-                         fmt::format("{:#x} bytes at {} are not free (ERROR_INVALID_ADDRESS)", size, base));
-    e.win32 = static_cast<uint32_t>(Win32Error::invalid_address);
-    return e;
+    return make_error(Status::conflicting_addresses, "image view", Location{},
+                      fmt::format("{:#x} bytes at {} are not free (ERROR_INVALID_ADDRESS)", size, base),
+                      Win32Error::invalid_address);
   }
   if (at == MAP_FAILED) {
     // Anywhere, on a 64 KiB boundary: reserve a granule more and trim.

@@ -25,14 +25,7 @@ constexpr uint64_t kUserLimit = 0x7ffffffff000;  // TASK_SIZE with 4-level pagin
 constexpr uint64_t kUserLimit = uint64_t{1} << 48;
 #endif
 
-Error win32_error(Win32Error code, std::string_view message) {
-  Error e;
-  e.status = Status::success;
-  e.structure = "VirtualQuery";
-  e.message = fmt::format("{}: {}", win32_error_name(code), message);
-  e.win32 = static_cast<uint32_t>(code);
-  return e;
-}
+Error win32_error(Win32Error code, std::string_view message) { return win::win32_error(code, "VirtualQuery", message); }
 
 uint64_t page_floor(uint64_t a) { return a & ~(kPageSize - 1); }
 uint64_t page_round_up(uint64_t n) { return (n + kPageSize - 1) & ~(kPageSize - 1); }

@@ -25,23 +25,9 @@ inline constexpr uint32_t MEM_PRIVATE = 0x20000, MEM_MAPPED = 0x40000, MEM_IMAGE
 inline constexpr uint64_t kAllocationGranularity = 0x10000;
 inline constexpr uint64_t kPageSize = 0x1000;
 
-/// The Win32 errors (GetLastError) the section and view calls give.
-enum class Win32Error : uint32_t {
-  success = 0,
-  file_not_found = 2,
-  access_denied = 5,
-  invalid_handle = 6,
-  not_enough_memory = 8,
-  invalid_parameter = 87,
-  disk_full = 112,
-  bad_exe_format = 193,
-  already_exists = 183,
-  invalid_address = 487,
-  file_invalid = 1006,
-  mapped_alignment = 1132,
-};
-
-std::string_view win32_error_name(Win32Error e);
+// The Win32 errors (GetLastError) the section and view calls give: the one list, in pe/error.hpp.
+using pemap::win32_error_name;
+using pemap::Win32Error;
 /// The error a Win32 call gives: `code` with its name first in the message ("ERROR_FILE_NOT_FOUND: ..."); the
 /// NTSTATUS stays success unless `status` says the loader would give one too.
 Error win32_error(Win32Error code, std::string_view call, std::string_view message, Status status = Status::success);

@@ -70,4 +70,46 @@ Error make_error(Status status, std::string structure, Location where, std::stri
   return Error{status, std::move(structure), where, std::move(message)};
 }
 
+Error make_error(Status status, std::string structure, Location where, std::string message, Win32Error win32) {
+  Error e = make_error(status, std::move(structure), where, std::move(message));
+  e.set_win32(win32);
+  return e;
+}
+
+std::string_view win32_error_name(Win32Error e) {
+  switch (e) {
+    case Win32Error::success:
+      return "ERROR_SUCCESS";
+    case Win32Error::file_not_found:
+      return "ERROR_FILE_NOT_FOUND";
+    case Win32Error::path_not_found:
+      return "ERROR_PATH_NOT_FOUND";
+    case Win32Error::access_denied:
+      return "ERROR_ACCESS_DENIED";
+    case Win32Error::invalid_handle:
+      return "ERROR_INVALID_HANDLE";
+    case Win32Error::not_enough_memory:
+      return "ERROR_NOT_ENOUGH_MEMORY";
+    case Win32Error::invalid_parameter:
+      return "ERROR_INVALID_PARAMETER";
+    case Win32Error::disk_full:
+      return "ERROR_DISK_FULL";
+    case Win32Error::mod_not_found:
+      return "ERROR_MOD_NOT_FOUND";
+    case Win32Error::proc_not_found:
+      return "ERROR_PROC_NOT_FOUND";
+    case Win32Error::bad_exe_format:
+      return "ERROR_BAD_EXE_FORMAT";
+    case Win32Error::already_exists:
+      return "ERROR_ALREADY_EXISTS";
+    case Win32Error::invalid_address:
+      return "ERROR_INVALID_ADDRESS";
+    case Win32Error::file_invalid:
+      return "ERROR_FILE_INVALID";
+    case Win32Error::mapped_alignment:
+      return "ERROR_MAPPED_ALIGNMENT";
+  }
+  return "ERROR_UNKNOWN";
+}
+
 }  // namespace pemap

@@ -45,6 +45,28 @@ struct Location {
   static Location rva(uint64_t v) { return {Kind::rva, v}; }
 };
 
+/// The GetLastError() codes pemap gives: what a Win32 caller sees for the same failure.
+enum class Win32Error : uint32_t {
+  success = 0,
+  file_not_found = 2,
+  path_not_found = 3,
+  access_denied = 5,
+  invalid_handle = 6,
+  not_enough_memory = 8,
+  invalid_parameter = 87,
+  disk_full = 112,
+  mod_not_found = 126,
+  proc_not_found = 127,
+  already_exists = 183,
+  bad_exe_format = 193,
+  invalid_address = 487,
+  file_invalid = 1006,
+  mapped_alignment = 1132,
+};
+
+/// "ERROR_MOD_NOT_FOUND".
+std::string_view win32_error_name(Win32Error e);
+
 /// A problem with context. `structure` names the PE structure ("section header #3"),
 /// `message` states the rule that was broken, `status` is what Windows would return.
 struct Error {
@@ -57,9 +79,17 @@ struct Error {
 
   /// "section header #3 at offset 0x1f8: ... (STATUS_INVALID_IMAGE_FORMAT)"
   std::string to_string() const;
+  /// The Win32 code a Win32 caller gets for this failure (an image the parser refused is ERROR_BAD_EXE_FORMAT to
+  /// CreateFileMapping).
+  Error& set_win32(Win32Error code) {
+    win32 = static_cast<uint32_t>(code);
+    return *this;
+  }
 };
 
 Error make_error(Status status, std::string structure, Location where, std::string message);
+/// The same, for a failure a Win32 call reports as `win32` too.
+Error make_error(Status status, std::string structure, Location where, std::string message, Win32Error win32);
 
 /// Value or Error, like std::expected (not available on every compiler we build with).
 template <class T>

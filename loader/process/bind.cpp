@@ -206,10 +206,9 @@ Result<bool> Process::missing(Module& importer, Binding& b, const Resolution* wh
           .function = function,
           .reason = why->reason,
           .ok = false});
-    Error e = make_error(why->status, fmt::format("import {}!{} of {}", b.dll(), function, importer.name),
-                         Location::rva(b.iat_rva), why->reason);
-    if (why->status == Status::dll_not_found) e.win32 = 126;  // ERROR_MOD_NOT_FOUND
-    return e;
+    return make_error(why->status, fmt::format("import {}!{} of {}", b.dll(), function, importer.name),
+                      Location::rva(b.iat_rva), why->reason,
+                      why->status == Status::dll_not_found ? Win32Error::mod_not_found : Win32Error::success);
   }
   b.address = traps_.address_for(fmt::format("{}!{}", b.dll(), function));
   b.how = How::trap;

@@ -38,9 +38,8 @@ std::vector<Busy> busy_ranges() {
 }
 
 Error placement_error(std::string message) {
-  Error e = make_error(Status::conflicting_addresses, "image placement", Location{}, std::move(message));
-  e.win32 = static_cast<uint32_t>(win::Win32Error::invalid_address);
-  return e;
+  return make_error(Status::conflicting_addresses, "image placement", Location{}, std::move(message),
+                    Win32Error::invalid_address);
 }
 
 }  // namespace

@@ -20,14 +20,12 @@ namespace {
 
 // bind.cpp's search_failure takes the "NAME, imported by IMPORTER, was " off for the records of missing DLLs.
 Error not_found(std::string name, std::string importer, const std::string& searched) {
-  Error e =
-      make_error(Status::dll_not_found, "module search", Location{},
-                 importer.empty() ? fmt::format("{} was not found (searched {}; ERROR_MOD_NOT_FOUND)", name, searched)
-                                  : fmt::format("{}, imported by {}, was not found (searched {}; "
-                                                "ERROR_MOD_NOT_FOUND)",
-                                                name, importer, searched));
-  e.win32 = 126;  // ERROR_MOD_NOT_FOUND
-  return e;
+  return make_error(Status::dll_not_found, "module search", Location{},
+                    importer.empty()
+                        ? fmt::format("{} was not found (searched {}; ERROR_MOD_NOT_FOUND)", name, searched)
+                        : fmt::format("{}, imported by {}, was not found (searched {}; ERROR_MOD_NOT_FOUND)", name,
+                                      importer, searched),
+                    Win32Error::mod_not_found);
 }
 
 std::string searched_dirs(const ModuleLocator* locator) {
@@ -172,13 +170,12 @@ Result<Module*> Process::load_module(const std::string& asked, const std::string
   if (!modules_.empty() && (parsed.file_header().Machine != modules_.front()->section->image().file_header().Machine ||
                             parsed.is_pe32plus() != modules_.front()->section->pe32plus())) {
     const pe::Image& first = modules_.front()->section->image();
-    Error e = make_error(
+    return in_context(make_error(
         Status::invalid_image_format, "COFF file header", Location::offset(parsed.nt_offset() + 4),
         fmt::format("machine {:#x} ({}) is not the process's {:#x} ({}, set by {}; ERROR_BAD_EXE_FORMAT)",
                     parsed.file_header().Machine, parsed.is_pe32plus() ? "PE32+" : "PE32", first.file_header().Machine,
-                    first.is_pe32plus() ? "PE32+" : "PE32", modules_.front()->name));
-    e.win32 = static_cast<uint32_t>(win::Win32Error::bad_exe_format);
-    return in_context(std::move(e));
+                    first.is_pe32plus() ? "PE32+" : "PE32", modules_.front()->name),
+        Win32Error::bad_exe_format));
   }
   auto m = std::make_unique<Module>();
   // The module list names a module as its file is named (BaseDllName), whatever case the importer used.
@@ -387,9 +384,8 @@ void Process::finish(Module& m, unsigned depth) {
 Result<bool> Process::free_library(std::string_view name, const std::function<void(const Module&)>& before_unmap) {
   Module* m = find(name);
   if (!m) {
-    Error e = make_error(Status::dll_not_found, "FreeLibrary", Location{}, fmt::format("{} is not loaded", name));
-    e.win32 = 126;
-    return e;
+    return make_error(Status::dll_not_found, "FreeLibrary", Location{}, fmt::format("{} is not loaded", name),
+                      Win32Error::mod_not_found);
   }
   // The executable's LoadCount is pinned (0xffff in the XP-era loader, -1 since): FreeLibrary on its handle
   // succeeds and changes nothing.

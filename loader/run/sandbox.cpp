@@ -372,8 +372,9 @@ uint32_t cpu_limit_seconds() { return g_cpu_limit; }
 void image_code_may_run() { g_image_code_may_run = true; }
 
 void report_refused_file(std::string_view call, std::string_view path, const Error& e) {
-  constexpr uint32_t kErrorAccessDenied = 5;
-  if (!g_files_confined || (e.status != Status::access_denied && e.win32 != kErrorAccessDenied)) return;
+  if (!g_files_confined ||
+      (e.status != Status::access_denied && e.win32 != static_cast<uint32_t>(Win32Error::access_denied)))
+    return;
   std::fflush(stdout);
   std::fprintf(stderr,
                "pemap: the sandbox refused %.*s(\"%.*s\"): %s: image code may read only beneath the application "
