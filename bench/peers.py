@@ -14,6 +14,9 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the repository
+from doc_section import write_section  # noqa: E402
+
 root, build, load_json, doc = sys.argv[1:5]
 mingw_dll = "/usr/lib/gcc/x86_64-w64-mingw32/12-win32/libstdc++-6.dll"  # as bench/parse_bench.cpp uses it
 corkami = os.path.normpath(os.path.join(root, "..", "shared", "corpus", "corkami"))
@@ -159,7 +162,7 @@ lines_text = lambda n: "timed out" if n is None else f"{n:,}"
 mib = lambda kib: f"{kib / 1024:,.1f}"
 peers = [n for n, _ in TOOLS if n != "pemap"]
 labels = [s[0] for s in singles] + [s[0] for s in sets]
-out = ["<!-- bench/peers.sh begin -->", "## Against peers\n"]
+out = ["## Against peers\n"]
 out.append("`bench/peers.sh` runs each tool's full inspection (headers, sections, imports, exports, base")
 out.append("relocations) of the same files in one run, each a process of its own with output to /dev/null, reaped")
 out.append("with wait4: wall time from spawn to exit (median of 5 runs, 3 for manyimportsW7.exe; the sum over the")
@@ -276,15 +279,4 @@ out.append(f"| a view at the preferred base (object built once) | {us(pref):,.1f
 out.append(f"| a view displaced and relocated | {us(disp):,.1f} µs | {disp['fixups']:,.0f} fixups on "
            f"{disp['pages']:,.0f} pages: **{disp['fixups'] / us(disp):,.0f} million fixups/s**; "
            f"**{us(disp) / us(pref):,.0f}x** the unrelocated view |")
-out.append("<!-- bench/peers.sh end -->")
-
-text = "\n".join(out) + "\n"
-old = open(doc).read() if os.path.exists(doc) else ""
-if "<!-- bench/peers.sh begin -->" in old:
-    head, rest = old.split("<!-- bench/peers.sh begin -->", 1)
-    tail = rest.split("<!-- bench/peers.sh end -->\n", 1)[1] if "<!-- bench/peers.sh end -->\n" in rest else ""
-    new = head + text + tail
-else:
-    new = old.rstrip("\n") + "\n\n" + text if old else text
-open(doc, "w").write(new)
-print(text)
+print(write_section(doc, "bench/peers.sh", out))

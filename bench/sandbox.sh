@@ -18,6 +18,9 @@ trap 'rm -f "$child_json"' EXIT
 /usr/bin/python3 - "$root" "$build/inspector/pemap" "$child_json" "$root/docs/performance.md" <<'PY'
 import json, os, statistics, subprocess, sys, time
 root, pemap, child_json, doc = sys.argv[1:5]
+sys.path.insert(0, os.path.join(root, "bench"))
+sys.dont_write_bytecode = True  # no __pycache__ left in the repository
+from doc_section import write_section
 os.chdir(root)
 commands = {
     "pemap call liba.dll liba_add 2 3": [pemap, "call", "testdata/bin/x64/liba.dll", "liba_add", "2", "3"],
@@ -50,7 +53,7 @@ for what in ("call liba.dll!liba_add", "run hello.exe"):
     a, b = ms(child[f"{what}/sandboxed"]), ms(child[f"{what}/unconfined"])
     rows.append(f"| {what}, the child process alone | {a:.2f} ms | {b:.2f} ms | {a / b:.2f}x |")
 
-out = ["<!-- bench/sandbox.sh begin -->", "## Running code in the sandbox\n",
+out = ["## Running code in the sandbox\n",
        "`bench/sandbox.sh`: the commands that run code with their sandbox (docs/running.md) and with",
        "`--unsafe-no-sandbox`, in one run on this machine. A whole command is timed as a user runs it, the medians",
        f"of {RUNS} runs each way, interleaved. The child process alone (fork, sandbox, load, DllMain, the call, exit)",
@@ -63,17 +66,7 @@ out = ["<!-- bench/sandbox.sh begin -->", "## Running code in the sandbox\n",
        "attaching the program, which the kernel compiles (about 0.2 ms here). A child is a fresh fork, and code it",
        "runs for the first time costs it far more than the second time (dl_iterate_phdr, listing the ELF objects,",
        "took 0.3 to 0.7 ms on its first call in a child here and 0.05 ms on its second), which is why that work",
-       "moved to the parent, and why the child alone shows a larger ratio than the whole command.",
-       "<!-- bench/sandbox.sh end -->"]
-text = "\n".join(out) + "\n"
-old = open(doc).read() if os.path.exists(doc) else ""
-if "<!-- bench/sandbox.sh begin -->" in old:
-    head, rest = old.split("<!-- bench/sandbox.sh begin -->", 1)
-    tail = rest.split("<!-- bench/sandbox.sh end -->\n", 1)[1] if "<!-- bench/sandbox.sh end -->\n" in rest else ""
-    new = head + text + tail
-else:
-    new = old.rstrip("\n") + "\n\n" + text if old else text
-open(doc, "w").write(new)
-print(text)
+       "moved to the parent, and why the child alone shows a larger ratio than the whole command."]
+print(write_section(doc, "bench/sandbox.sh", out))
 sys.exit(0 if worst <= 1.2 else f"bench/sandbox.sh: a command costs {worst:.2f}x its time without the sandbox")
 PY
