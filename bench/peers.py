@@ -155,6 +155,22 @@ for label, files in sets:
         print(f"{label:20} {name:14} {total * 1000:10.1f} ms {peak / 1024:8.1f} MiB  {failed} failed",
               file=sys.stderr)
 
+# pemap's machine-readable output against its own text, same inputs, same run: `all --json` and `all --jsonl`.
+FORMATS = [("--json", [f"{build}/inspector/pemap", "all", "--json"]),
+           ("--jsonl", [f"{build}/inspector/pemap", "all", "--jsonl"])]
+formats = {}  # (input, format) -> dict(wall, rss)
+for label, path, reps in singles:
+    for name, cmd in FORMATS:
+        wall, rss, status = median_run(cmd, path, reps)
+        formats[(label, name)] = dict(wall=wall, rss=rss, ok=ok("pemap", status))
+for label, files in sets:
+    for name, cmd in FORMATS:
+        total, peak, failed = 0.0, 0, 0
+        for f in files:
+            wall, rss, status = run(cmd, f)
+            total, peak, failed = total + wall, max(peak, rss), failed + (not ok("pemap", status))
+        formats[(label, name)] = dict(wall=total, rss=peak, ok=failed == 0)
+
 load = {b["run_name"]: b for b in json.load(open(load_json))["benchmarks"] if b.get("aggregate_name") == "median"}
 us = lambda b: b["real_time"] * {"us": 1, "ms": 1000, "ns": 0.001}[b["time_unit"]]
 
@@ -263,6 +279,39 @@ for p, extra, size in over:
     out.append(f"- {os.path.basename(p)}: `pemap info`, which prints no table, peaks at {mib(info_rss)} MiB against "
                f"{mib(extra + base_rss)} MiB for `pemap all`, so what is above the goal is the parse "
                f"(`loader/pe`), not the output.")
+out.append("")
+
+out.append("### JSON against text\n")
+out.append("`pemap all --json` and `pemap all --jsonl` against `pemap all` on the same inputs, in the same run, measured "
+           "as above. Ratios are **JSON / text**. Both back ends print as the parser walks, so neither holds the "
+           "document.\n")
+out.append("| input | text | --json | --jsonl | peak RSS: text | --json | --jsonl |")
+out.append("|---|---:|---:|---:|---:|---:|---:|")
+for label in labels:
+    t = results[(label, "pemap")]
+    row = [f"{t['wall'] * 1000:,.1f} ms"]
+    row += [f"**{formats[(label, n)]['wall'] / t['wall']:.2f}** ({formats[(label, n)]['wall'] * 1000:,.1f} ms)"
+            for n, _ in FORMATS]
+    row += [f"{mib(t['rss'])} MiB"] + [f"**{formats[(label, n)]['rss'] / t['rss']:.2f}** "
+                                       f"({mib(formats[(label, n)]['rss'])} MiB)" for n, _ in FORMATS]
+    out.append(f"| {label} | " + " | ".join(row) + " |")
+worst = max(formats[(l, n)]["wall"] / results[(l, "pemap")]["wall"] for l in labels for n, _ in FORMATS)
+worst_rss = max((formats[(l, n)]["rss"] - base_rss) / max(results[(l, "pemap")]["rss"] - base_rss, 1)
+                for l in labels for n, _ in FORMATS)
+failed_formats = [f"{n} on {l}" for l in labels for n, _ in FORMATS if not formats[(l, n)]["ok"]]
+out.append(f"\n- Goal: `--json` and `--jsonl` within 1.5x of the text's time on every input: the largest ratio is "
+           f"{worst:.2f} ({'met' if worst <= 1.5 else 'missed'}). Their peak RSS above the footprint is at most "
+           f"{worst_rss:.2f}x the text's. Failed runs: {', '.join(failed_formats) if failed_formats else 'none'}.")
+if singles:
+    def output_bytes(cmd, path):
+        with tempfile.TemporaryFile() as f:
+            subprocess.run(cmd + [path], stdout=f, stderr=subprocess.DEVNULL)
+            return f.seek(0, os.SEEK_END)
+    label, path, _ = singles[0]
+    text_bytes = output_bytes([f"{build}/inspector/pemap", "all"], path)
+    out.append(f"- JSON says more than text (every field named, every relocation an object): on {label} `--json` "
+               f"wrote {output_bytes(FORMATS[0][1], path) / text_bytes:.1f} times the text's bytes and `--jsonl` "
+               f"{output_bytes(FORMATS[1][1], path) / text_bytes:.1f} times.")
 out.append("")
 
 out.append("### Loading\n")

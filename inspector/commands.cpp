@@ -20,22 +20,6 @@
 
 namespace pemap::inspect {
 
-namespace {
-
-// A file's JSON document: its name first.
-json named(const Input& in, const json& doc) {
-  json j{{"file", printable(in.name)}};
-  j.update(doc);
-  return j;
-}
-
-// One object for one named file, else the list.
-void print_json(const Inputs& inputs, const json& all) {
-  std::cout << (inputs.many() ? all : all.empty() ? json::array() : all[0]).dump(2) << "\n";
-}
-
-}  // namespace
-
 Result<OpenImage> open_image(const std::string& path) {
   auto file = MappedFile::open(path);
   if (!file) return file.take_error();
@@ -55,8 +39,9 @@ int print_each_file(const CommonOptions& opts, const std::function<Result<json>(
                     const std::function<std::string(const std::string&, const json&, bool)>& render,
                     const std::function<int(const json&)>& exit_of) {
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
+  std::optional<JsonDocuments> docs;
+  if (opts.json) docs.emplace(std::cout, json_style(opts.jsonl), inputs.many());
   int rc = exit_ok;
-  json all = json::array();
   for (const auto& in : inputs.files()) {
     auto doc = doc_of(in.path);
     if (!doc) {
@@ -64,41 +49,36 @@ int print_each_file(const CommonOptions& opts, const std::function<Result<json>(
       continue;
     }
     if (exit_of) rc = std::max(rc, exit_of(*doc));
-    if (opts.json)
-      all.push_back(named(in, *doc));
-    else
+    if (docs) {
+      docs->begin(printable(in.name)).members(*doc);
+      docs->end();
+    } else {
       std::cout << render(in.name, *doc, inputs.many());
+    }
     rc = std::max(rc, report_warnings(in.name, warning_texts(*doc)));
   }
-  if (opts.json) print_json(inputs, all);
+  if (docs) docs->finish();
   return std::max(rc, inputs.finish());
 }
 
 namespace {
 
+// A command's two back ends: its findings through a Printer (--json, --jsonl), and its text.
 struct Command {
-  json (*model)(const pe::Image&);
-  /// Writes the text for one image, warnings left out, and returns the warnings' text.
-  std::vector<std::string> (*text)(const pe::Image&, TextOut&);
+  Model model;
+  void (*text)(const pe::Image&, TextOut&, Warnings&);
 };
-
-// Text rendered from the document, for the commands whose documents stay small (no table grows with the file).
-template <json (*Model)(const pe::Image&), std::string (*Render)(const json&)>
-std::vector<std::string> from_document(const pe::Image& image, TextOut& out) {
-  const json doc = Model(image);
-  out << Render(doc);
-  return warning_texts(doc);
-}
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table{
-      {"info", {model_info, from_document<model_info, render_info>}},
-      {"headers", {model_headers, from_document<model_headers, render_headers>}},
+      {"info", {model_info, write_info}},
+      {"headers", {model_headers, write_headers}},
       {"sections", {model_sections, write_sections}},
       {"imports", {model_imports, write_imports}},
       {"exports", {model_exports, write_exports}},
-      {"relocs", {model_relocs, [](const pe::Image& image, TextOut& out) { return write_relocs(image, out); }}},
-      {"tls", {model_tls, from_document<model_tls, render_tls>}},
+      {"relocs",
+       {model_relocs, [](const pe::Image& image, TextOut& out, Warnings& w) { write_relocs(image, out, w); }}},
+      {"tls", {model_tls, write_tls}},
       {"all", {model_all, write_all}},
   };
   return table;
@@ -122,23 +102,28 @@ int for_each_image(Inputs& inputs, const std::function<int(const Input&, const p
   return std::max(rc, inputs.finish());
 }
 
-// The JSON form of a command on images: each file's document from `body` (which returns the file's exit code), a
-// file that could not be used as {"file", "error"}.
-int json_each_image(const CommonOptions& opts, const std::function<int(const Input&, const pe::Image&, json&)>& body) {
+// The JSON form of a command on images: each file's document printed by `body` (which returns the file's exit
+// code; its warnings, in the document, are reported on stderr once the document is out), a file that could not be
+// used as {"file", "error"}.
+int json_each_image(const CommonOptions& opts,
+                    const std::function<int(const Input&, const pe::Image&, Printer&, Warnings&)>& body) {
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
-  json all = json::array();
+  JsonDocuments docs(std::cout, json_style(opts.jsonl), inputs.many());
   const int rc = for_each_image(
       inputs,
       [&](const Input& in, const pe::Image& image) {
-        json doc;
-        const int file_rc = body(in, image, doc);
-        all.push_back(named(in, doc));
-        return file_rc;
+        Warnings w;
+        Printer& p = docs.begin(printable(in.name));
+        const int file_rc = body(in, image, p, w);
+        w.print(p);
+        docs.end();
+        return std::max(file_rc, report_warnings(in.name, w.texts()));
       },
       [&](const Input& in, const Error& e) {
-        all.push_back({{"file", printable(in.name)}, {"error", error_json(e)}});
+        print_error(docs.begin(printable(in.name)), "error", e);
+        docs.end();
       });
-  print_json(inputs, all);
+  docs.finish();
   return rc;
 }
 
@@ -146,22 +131,22 @@ int json_each_image(const CommonOptions& opts, const std::function<int(const Inp
 
 int run_view(const std::string& name, const CommonOptions& opts) {
   const Command& cmd = commands().at(name);
+  // Both back ends print as the parser's results are walked: no document of the whole file is built (a JSON
+  // object per row costs hundreds of bytes: 390 MB for the 590,000 imports of corkami's 1 MB manyimportsW7.exe).
   if (opts.json)
-    return json_each_image(opts, [&](const Input& in, const pe::Image& image, json& doc) {
-      doc = cmd.model(image);
-      return report_warnings(in.name, warning_texts(doc));
+    return json_each_image(opts, [&](const Input&, const pe::Image& image, Printer& p, Warnings& w) {
+      cmd.model(image, p, w);
+      return int(exit_ok);
     });
-  // Text goes out as it is made, so no document of the whole file is built: a JSON object per row
-  // costs hundreds of bytes (390 MB for the 590,000 imports of corkami's 1 MB manyimportsW7.exe).
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
   return for_each_image(inputs, [&](const Input& in, const pe::Image& image) {
-    std::vector<std::string> warnings;
+    Warnings w;
     {
       TextOut out(std::cout);
       if (inputs.many()) out << "== " << in.name << "\n";
-      warnings = cmd.text(image, out);
+      cmd.text(image, out, w);
     }
-    return report_warnings(in.name, warnings);
+    return report_warnings(in.name, w.texts());
   });
 }
 
@@ -249,9 +234,12 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     return int(exit_ok);
   };
   if (opts.json)
-    return json_each_image(opts, [&](const Input& in, const pe::Image& image, json& doc) {
+    return json_each_image(opts, [&](const Input& in, const pe::Image& image, Printer& p, Warnings&) {
+      json doc = json::object();
       std::string text;
-      return body(in, image, doc, text);
+      const int rc = body(in, image, doc, text);
+      p.members(doc);
+      return rc;
     });
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
   return for_each_image(inputs, [&](const Input& in, const pe::Image& image) {

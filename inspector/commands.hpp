@@ -12,12 +12,14 @@
 #include "inputs.hpp"
 #include "mapped_file.hpp"
 #include "model.hpp"
+#include "printer.hpp"
 
 namespace pemap::inspect {
 
 struct CommonOptions {
   std::vector<std::string> inputs;  ///< files or directories
   bool json = false;
+  bool jsonl = false;    ///< with json: each file's document on a line of its own
   bool verbose = false;  ///< list the files a directory walk skipped as not PE images
 };
 

@@ -128,7 +128,7 @@ int run_instances(const InstancesOptions& opts) {
   const int rc = exit_status(reports, opts.count);
 
   if (opts.json) {
-    std::cout << doc.dump(2) << "\n";
+    print_document(std::cout, json_style(opts.jsonl), doc);
     return rc;
   }
   // No instance loaded it: the one reason, not empty tables.

@@ -16,6 +16,7 @@ struct InstancesOptions {
   std::vector<std::string> calls;  ///< exported functions (no arguments) each instance calls after DllMain
   bool allow_missing = false;      ///< missing DLLs and functions bound to traps, as `pemap load --allow-missing`
   bool json = false;
+  bool jsonl = false;    ///< with json: the report on one line
   run::Sandbox sandbox;  ///< --allow-dir, --limit-mem, --limit-time, --unsafe-*
 };
 

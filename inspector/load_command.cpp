@@ -269,7 +269,7 @@ int run_load(const LoadCommandOptions& opts) {
   }
 
   if (opts.json) {
-    std::cout << doc.dump(2) << "\n";
+    print_document(std::cout, json_style(opts.jsonl), doc);
   } else {
     if (opts.trace) std::cout << narrate(events) << "\n";
     std::cout << render_report(doc);

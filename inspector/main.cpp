@@ -98,10 +98,18 @@ CLI::Option* add_number(CLI::App* cmd, const std::string& names, T& into, const 
       ->type_name("NUMBER");
 }
 
-/// The arguments of a command that reads files: the files or directories, --json, --verbose.
+/// --json, and --jsonl, which sets `json` too.
+void add_json(CLI::App* cmd, bool& json, bool& jsonl, const std::string& help) {
+  auto* indented = cmd->add_flag("--json", json, help);
+  cmd->add_flag("--jsonl", jsonl, "the same in compact JSON, a document (a file) per line")
+      ->each([&json](const std::string&) { json = true; })
+      ->excludes(indented);
+}
+
+/// The arguments of a command that reads files: the files or directories, --json, --jsonl, --verbose.
 void add_files(CLI::App* cmd, CommonOptions& opts, const std::string& what) {
   cmd->add_option("files", opts.inputs, what + ", or - for standard input")->required();
-  cmd->add_flag("--json", opts.json, "JSON output");
+  add_json(cmd, opts.json, opts.jsonl, "JSON output: an object for one file, an array for several");
   cmd->add_flag("--verbose", opts.verbose, "list the files met in a directory that are not PE images");
 }
 
@@ -199,7 +207,7 @@ int main(int argc, char** argv) {
   load_cmd->add_flag("--no-imports", load.no_imports, "map and relocate only (DONT_RESOLVE_DLL_REFERENCES)");
   load_cmd->add_option("--dump-image", load.dumps, "MODULE=FILE: write the module's image, as loaded, to FILE");
   load_cmd->add_flag("--trace", load.trace, "tell the story of the load, step by step");
-  load_cmd->add_flag("--json", load.json, "JSON output (the report with every event)");
+  add_json(load_cmd, load.json, load.jsonl, "JSON output (the report with every event)");
   load_cmd->callback([&] { chosen = "load"; });
 
   InstancesOptions inst;
@@ -211,7 +219,7 @@ int main(int argc, char** argv) {
   inst_cmd->add_option("--call", inst.calls, "an export taking no arguments to call in each instance (repeatable)");
   inst_cmd->add_flag("--allow-missing", inst.allow_missing,
                      "bind missing DLLs and functions to trap addresses instead of failing");
-  inst_cmd->add_flag("--json", inst.json, "JSON output");
+  add_json(inst_cmd, inst.json, inst.jsonl, "JSON output");
   sandbox_flags(inst_cmd, inst.sandbox);
   inst_cmd->callback([&] { chosen = "instances"; });
 
@@ -221,9 +229,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--base", o.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
     cmd->add_flag("--trace", o.trace, "tell the story of the load (on stderr) first");
     cmd->add_flag("--verbose", o.verbose, "name each import bound to a trap (by default only their count)");
-    cmd->add_flag("--json", o.json,
-                  "JSON output: modules, imports bound to traps, the outcome (after what the code "
-                  "prints)");
+    add_json(cmd, o.json, o.jsonl,
+             "JSON output: modules, imports bound to traps, the outcome (after what the code prints)");
     sandbox_flags(cmd, o.sandbox);
   };
   RunOptions run;
@@ -257,6 +264,7 @@ int main(int argc, char** argv) {
   if (chosen == "verify" && corpus_mode) {
     corpus.dirs = opts.inputs;
     corpus.json = opts.json;
+    corpus.jsonl = opts.jsonl;
     return run_verify_corpus(corpus);
   }
   if (chosen == "verify") return run_verify(opts);

@@ -1,4 +1,4 @@
-// Building the per-command documents from the parser's views.
+// The per-command findings, printed from the parser's results as they are walked.
 #include "model.hpp"
 
 #include <algorithm>
@@ -18,372 +18,507 @@
 namespace pemap::inspect {
 namespace {
 
-json names(const std::vector<std::string_view>& v) {
-  json out = json::array();
-  for (auto s : v) out.push_back(std::string(s));
-  return out;
-}
-
-void add_warnings(json& doc, const std::vector<Error>& warnings) {
-  for (const auto& w : warnings) doc["warnings"].push_back(error_json(w));
-}
-
-// A directory that failed to parse still yields a document: its error becomes a warning.
-template <class T>
-const T* parsed(const Result<T>& r, json& doc) {
-  if (r) {
-    add_warnings(doc, r->warnings);
-    return &*r;
-  }
-  doc["warnings"].push_back(error_json(r.error()));
-  return nullptr;
-}
-
-json section_ref(const pe::Image& image, uint64_t rva) {
-  if (const auto* s = image.section_at(rva)) return printable(s->name);
-  if (rva < image.header_size()) return "(headers)";
-  return nullptr;
-}
-
-json import_entry(const pe::ImportEntry& e) {
-  json j{{"iat_rva", e.iat_rva}, {"thunk", e.thunk}};
-  if (e.by_ordinal)
-    j["ordinal"] = e.ordinal;
+void section_field(Printer& p, std::string_view key, const pe::Image& image, uint64_t rva) {
+  if (auto s = section_ref(image, rva))
+    p.field(key, *s);
   else
-    j["name"] = printable(e.name), j["hint"] = e.hint;
-  return j;
+    p.field(key, nullptr);
+}
+
+void overlay(const pe::Image& image, Printer& p) {
+  if (auto ov = image.overlay_offset()) {
+    p.begin_object("overlay");
+    p.field("offset", *ov);
+    p.field("size", image.file().size() - *ov);
+    p.end_object();
+  }
+}
+
+void import_entry(Printer& p, const pe::ImportEntry& e) {
+  p.begin_object();
+  p.field("iat_rva", e.iat_rva);
+  p.field("thunk", e.thunk);
+  if (e.by_ordinal) {
+    p.field("ordinal", e.ordinal);
+  } else {
+    p.field("name", printable(e.name));
+    p.field("hint", e.hint);
+  }
+  p.end_object();
+}
+
+void module_fields(Printer& p, const pe::ImportModule& m) {
+  p.field("dll", printable(m.dll));
+  p.field("descriptor_rva", m.descriptor_rva);
+  p.field("original_first_thunk", m.descriptor.OriginalFirstThunk);
+  p.field("first_thunk", m.descriptor.FirstThunk);
+  p.field("time_date_stamp", m.descriptor.TimeDateStamp);
+  p.field("forwarder_chain", m.descriptor.ForwarderChain);
+}
+void module_fields(Printer& p, const pe::DelayImportModule& m) {
+  p.field("dll", printable(m.dll));
+  p.field("descriptor_rva", m.descriptor_rva);
+  p.field("attributes", m.descriptor.Attributes);
+  p.field("rva_based", m.rva_based);
+}
+
+template <class Module>
+struct NoSink final : pe::ImportSink<Module> {
+  uint64_t modules = 0, entries = 0;
+  void module(const Module&) override { ++modules; }
+  void entry(const pe::ImportEntry&) override { ++entries; }
+};
+
+// Each module as an object with its entries, printed as the walk meets them.
+template <class Module>
+struct ImportPrinter final : pe::ImportSink<Module> {
+  explicit ImportPrinter(Printer& to) : p(to) {}
+  ~ImportPrinter() override {
+    if (open) p.end_array(), p.end_object();
+  }
+  void module(const Module& m) override {
+    if (open) p.end_array(), p.end_object();
+    p.begin_object();
+    module_fields(p, m);
+    p.begin_array("entries");
+    open = true;
+  }
+  void entry(const pe::ImportEntry& e) override { import_entry(p, e); }
+  Printer& p;
+  bool open = false;
+};
+
+// The array `key` of a directory's modules. A directory that cannot be read is an empty array and a warning: it is
+// walked once to know, as the list is printed while it is walked.
+template <class Module, class Walk>
+void import_list(const pe::Image& image, Walk walk, const char* key, Printer& p, Warnings& w) {
+  p.begin_array(key);
+  NoSink<Module> check;
+  if (w.parsed(walk(image, check)) && check.modules) {
+    ImportPrinter<Module> print(p);
+    (void)walk(image, print);
+  }
+  p.end_array();
+}
+
+struct ExportPrinter final : pe::ExportSink {
+  ExportPrinter(const pe::Image& i, Printer& to) : image(i), p(to) {}
+  void entry(const pe::ExportEntry& e) override {
+    p.begin_object();
+    p.field("ordinal", e.ordinal);
+    p.field("rva", e.rva);
+    if (e.name.empty())
+      p.field("name", nullptr);
+    else
+      p.field("name", printable(e.name));
+    if (e.is_forwarder())
+      p.field("forwarder", printable(e.forwarder));
+    else
+      section_field(p, "section", image, e.rva);
+    p.end_object();
+  }
+  const pe::Image& image;
+  Printer& p;
+};
+
+struct CountExports final : pe::ExportSink {
+  uint64_t count = 0;
+  void entry(const pe::ExportEntry&) override { ++count; }
+};
+
+void load_config(const pe::Image& image, Printer& p, Warnings& w) {
+  const auto lc = pe::parse_load_config(image);
+  if (const auto* l = w.parsed(lc); l && l->present) {
+    p.begin_object("load_config");
+    for (const auto& field : l->fields) p.field(field.name, field.value);
+    p.end_object();
+  }
+}
+
+std::string guid_text(const std::array<uint8_t, 16>& g) {
+  // The GUID's first three groups are little-endian in the file.
+  std::string guid = fmt::format("{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-", g[3], g[2], g[1],
+                                 g[0], g[5], g[4], g[7], g[6], g[8], g[9]);
+  for (int k = 10; k < 16; ++k) guid += fmt::format("{:02X}", g[k]);
+  return guid;
+}
+
+void debug_entries(const pe::Image& image, Printer& p, Warnings& w) {
+  const auto dbg = pe::parse_debug(image);
+  const auto* d = w.parsed(dbg);
+  if (!d || d->entries.empty()) return;
+  p.begin_array("debug");
+  for (const auto& e : d->entries) {
+    p.begin_object();
+    p.field("type", e.raw.Type);
+    p.field("type_name", pe::debug_type_name(e.raw.Type));
+    p.field("size", e.raw.SizeOfData);
+    p.field("rva", e.raw.AddressOfRawData);
+    p.field("offset", e.raw.PointerToRawData);
+    p.field("timestamp", e.raw.TimeDateStamp);
+    if (e.codeview) {
+      p.begin_object("codeview");
+      p.field("signature", e.codeview->signature);
+      p.field("guid", guid_text(e.codeview->guid));
+      p.field("age", e.codeview->age);
+      p.field("pdb", printable(e.codeview->pdb_path));
+      p.end_object();
+    }
+    p.end_object();
+  }
+  p.end_array();
+}
+
+void dos_header(const pe::Image& image, Printer& p) {
+  const auto& dos = image.dos_header();
+  p.begin_object("dos_header");
+  const std::pair<const char*, uint64_t> fields[] = {
+      {"e_magic", dos.e_magic},       {"e_cblp", dos.e_cblp},       {"e_cp", dos.e_cp},
+      {"e_crlc", dos.e_crlc},         {"e_cparhdr", dos.e_cparhdr}, {"e_minalloc", dos.e_minalloc},
+      {"e_maxalloc", dos.e_maxalloc}, {"e_ss", dos.e_ss},           {"e_sp", dos.e_sp},
+      {"e_csum", dos.e_csum},         {"e_ip", dos.e_ip},           {"e_cs", dos.e_cs},
+      {"e_lfarlc", dos.e_lfarlc},     {"e_ovno", dos.e_ovno},       {"e_oemid", dos.e_oemid},
+      {"e_oeminfo", dos.e_oeminfo},   {"e_lfanew", dos.e_lfanew}};
+  for (const auto& [k, v] : fields) p.field(k, v);
+  p.end_object();
+}
+
+void file_header(const pe::Image& image, Printer& p) {
+  const auto& fh = image.file_header();
+  p.begin_object("file_header");
+  p.field("offset", image.nt_offset() + 4);
+  p.field("Machine", fh.Machine);
+  p.field("machine_name", pe::machine_name(fh.Machine));
+  p.field("NumberOfSections", fh.NumberOfSections);
+  p.field("TimeDateStamp", fh.TimeDateStamp);
+  p.field("PointerToSymbolTable", fh.PointerToSymbolTable);
+  p.field("NumberOfSymbols", fh.NumberOfSymbols);
+  p.field("SizeOfOptionalHeader", fh.SizeOfOptionalHeader);
+  p.field("Characteristics", fh.Characteristics);
+  p.strings("flags", pe::file_flag_names(fh.Characteristics));
+  p.end_object();
+}
+
+void optional_header(const pe::Image& image, Printer& p) {
+  const auto& oh = image.optional_header();
+  p.begin_object("optional_header");
+  p.field("offset", image.optional_header_offset());
+  p.field("Magic", oh.magic);
+  p.field("format", image.is_pe32plus() ? "PE32+" : "PE32");
+  const std::pair<const char*, uint64_t> before[] = {{"MajorLinkerVersion", oh.major_linker_version},
+                                                     {"MinorLinkerVersion", oh.minor_linker_version},
+                                                     {"SizeOfCode", oh.size_of_code},
+                                                     {"SizeOfInitializedData", oh.size_of_initialized_data},
+                                                     {"SizeOfUninitializedData", oh.size_of_uninitialized_data},
+                                                     {"AddressOfEntryPoint", oh.address_of_entry_point},
+                                                     {"BaseOfCode", oh.base_of_code}};
+  for (const auto& [k, v] : before) p.field(k, v);
+  if (oh.base_of_data) p.field("BaseOfData", *oh.base_of_data);
+  const std::pair<const char*, uint64_t> after[] = {{"ImageBase", oh.image_base},
+                                                    {"SectionAlignment", oh.section_alignment},
+                                                    {"FileAlignment", oh.file_alignment},
+                                                    {"MajorOperatingSystemVersion", oh.major_os_version},
+                                                    {"MinorOperatingSystemVersion", oh.minor_os_version},
+                                                    {"MajorImageVersion", oh.major_image_version},
+                                                    {"MinorImageVersion", oh.minor_image_version},
+                                                    {"MajorSubsystemVersion", oh.major_subsystem_version},
+                                                    {"MinorSubsystemVersion", oh.minor_subsystem_version},
+                                                    {"Win32VersionValue", oh.win32_version_value},
+                                                    {"SizeOfImage", oh.size_of_image},
+                                                    {"SizeOfHeaders", oh.size_of_headers},
+                                                    {"CheckSum", oh.checksum},
+                                                    {"Subsystem", oh.subsystem}};
+  for (const auto& [k, v] : after) p.field(k, v);
+  p.field("subsystem_name", pe::subsystem_name(oh.subsystem));
+  p.field("DllCharacteristics", oh.dll_characteristics);
+  p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
+  const std::pair<const char*, uint64_t> sizes[] = {{"SizeOfStackReserve", oh.size_of_stack_reserve},
+                                                    {"SizeOfStackCommit", oh.size_of_stack_commit},
+                                                    {"SizeOfHeapReserve", oh.size_of_heap_reserve},
+                                                    {"SizeOfHeapCommit", oh.size_of_heap_commit},
+                                                    {"LoaderFlags", oh.loader_flags},
+                                                    {"NumberOfRvaAndSizes", oh.number_of_rva_and_sizes}};
+  for (const auto& [k, v] : sizes) p.field(k, v);
+  p.end_object();
+}
+
+void data_directories(const pe::Image& image, Printer& p) {
+  p.begin_array("data_directories");
+  for (uint32_t i = 0; i < image.directories().size(); ++i) {
+    const auto d = image.directories()[i];
+    p.begin_object();
+    p.field("index", i);
+    p.field("name", pe::directory_name(i));
+    p.field("rva", d.VirtualAddress);
+    p.field("size", d.Size);
+    // The security directory holds a file offset, not an RVA.
+    if (d.VirtualAddress == 0 || i == pe::kDirSecurity)
+      p.field("section", nullptr);
+    else
+      section_field(p, "section", image, d.VirtualAddress);
+    p.end_object();
+  }
+  p.end_array();
 }
 
 }  // namespace
 
+std::optional<std::string> section_ref(const pe::Image& image, uint64_t rva) {
+  if (const auto* s = image.section_at(rva)) return printable(s->name);
+  if (rva < image.header_size()) return "(headers)";
+  return std::nullopt;
+}
+
+void print_error(Printer& p, std::string_view key, const Error& e) {
+  p.begin_object(key);
+  p.field("structure", printable(e.structure));
+  p.field("message", printable(e.message));
+  p.field("text", printable(e.to_string()));
+  if (e.status != Status::success) p.field("status", status_name(e.status));
+  if (e.where.kind == Location::Kind::file_offset) p.field("offset", e.where.value);
+  if (e.where.kind == Location::Kind::rva) p.field("rva", e.where.value);
+  p.end_object();
+}
+
 json error_json(const Error& e) {
-  json j{{"structure", printable(e.structure)}, {"message", printable(e.message)}, {"text", printable(e.to_string())}};
-  if (e.status != Status::success) j["status"] = std::string(status_name(e.status));
-  if (e.where.kind == Location::Kind::file_offset) j["offset"] = e.where.value;
-  if (e.where.kind == Location::Kind::rva) j["rva"] = e.where.value;
-  return j;
+  TreeBuilder t;
+  print_error(t, {}, e);
+  return std::move(t.document());
 }
 
-json model_headers(const pe::Image& image) {
-  const auto& dos = image.dos_header();
-  const auto& fh = image.file_header();
-  const auto& oh = image.optional_header();
-  json doc;
-  doc["dos_header"] = {{"e_magic", dos.e_magic},       {"e_cblp", dos.e_cblp},       {"e_cp", dos.e_cp},
-                       {"e_crlc", dos.e_crlc},         {"e_cparhdr", dos.e_cparhdr}, {"e_minalloc", dos.e_minalloc},
-                       {"e_maxalloc", dos.e_maxalloc}, {"e_ss", dos.e_ss},           {"e_sp", dos.e_sp},
-                       {"e_csum", dos.e_csum},         {"e_ip", dos.e_ip},           {"e_cs", dos.e_cs},
-                       {"e_lfarlc", dos.e_lfarlc},     {"e_ovno", dos.e_ovno},       {"e_oemid", dos.e_oemid},
-                       {"e_oeminfo", dos.e_oeminfo},   {"e_lfanew", dos.e_lfanew}};
-  doc["file_header"] = {{"offset", image.nt_offset() + 4},
-                        {"Machine", fh.Machine},
-                        {"machine_name", std::string(pe::machine_name(fh.Machine))},
-                        {"NumberOfSections", fh.NumberOfSections},
-                        {"TimeDateStamp", fh.TimeDateStamp},
-                        {"PointerToSymbolTable", fh.PointerToSymbolTable},
-                        {"NumberOfSymbols", fh.NumberOfSymbols},
-                        {"SizeOfOptionalHeader", fh.SizeOfOptionalHeader},
-                        {"Characteristics", fh.Characteristics},
-                        {"flags", names(pe::file_flag_names(fh.Characteristics))}};
-  json o{{"offset", image.optional_header_offset()},
-         {"Magic", oh.magic},
-         {"format", image.is_pe32plus() ? "PE32+" : "PE32"},
-         {"MajorLinkerVersion", oh.major_linker_version},
-         {"MinorLinkerVersion", oh.minor_linker_version},
-         {"SizeOfCode", oh.size_of_code},
-         {"SizeOfInitializedData", oh.size_of_initialized_data},
-         {"SizeOfUninitializedData", oh.size_of_uninitialized_data},
-         {"AddressOfEntryPoint", oh.address_of_entry_point},
-         {"BaseOfCode", oh.base_of_code}};
-  if (oh.base_of_data) o["BaseOfData"] = *oh.base_of_data;
-  o.update(json{{"ImageBase", oh.image_base},
-                {"SectionAlignment", oh.section_alignment},
-                {"FileAlignment", oh.file_alignment},
-                {"MajorOperatingSystemVersion", oh.major_os_version},
-                {"MinorOperatingSystemVersion", oh.minor_os_version},
-                {"MajorImageVersion", oh.major_image_version},
-                {"MinorImageVersion", oh.minor_image_version},
-                {"MajorSubsystemVersion", oh.major_subsystem_version},
-                {"MinorSubsystemVersion", oh.minor_subsystem_version},
-                {"Win32VersionValue", oh.win32_version_value},
-                {"SizeOfImage", oh.size_of_image},
-                {"SizeOfHeaders", oh.size_of_headers},
-                {"CheckSum", oh.checksum},
-                {"Subsystem", oh.subsystem},
-                {"subsystem_name", std::string(pe::subsystem_name(oh.subsystem))},
-                {"DllCharacteristics", oh.dll_characteristics},
-                {"dll_flags", names(pe::dll_flag_names(oh.dll_characteristics))},
-                {"SizeOfStackReserve", oh.size_of_stack_reserve},
-                {"SizeOfStackCommit", oh.size_of_stack_commit},
-                {"SizeOfHeapReserve", oh.size_of_heap_reserve},
-                {"SizeOfHeapCommit", oh.size_of_heap_commit},
-                {"LoaderFlags", oh.loader_flags},
-                {"NumberOfRvaAndSizes", oh.number_of_rva_and_sizes}});
-  doc["optional_header"] = std::move(o);
-  json dirs = json::array();
-  for (uint32_t i = 0; i < image.directories().size(); ++i) {
-    const auto d = image.directories()[i];
-    json j{{"index", i}, {"name", std::string(pe::directory_name(i))}, {"rva", d.VirtualAddress}, {"size", d.Size}};
-    // The security directory holds a file offset, not an RVA.
-    j["section"] =
-        (d.VirtualAddress == 0 || i == pe::kDirSecurity) ? json(nullptr) : section_ref(image, d.VirtualAddress);
-    dirs.push_back(std::move(j));
+void Warnings::merge(const Warnings& other) {
+  for (const auto& e : other.list_) {
+    const auto text = e.to_string();
+    if (std::none_of(list_.begin(), list_.end(), [&](const Error& have) { return have.to_string() == text; }))
+      list_.push_back(e);
   }
-  doc["data_directories"] = std::move(dirs);
-
-  const auto lc = pe::parse_load_config(image);
-  if (const auto* l = parsed(lc, doc); l && l->present) {
-    json f = json::object();
-    for (const auto& field : l->fields) f[std::string(field.name)] = field.value;
-    doc["load_config"] = std::move(f);
-  }
-  const auto dbg = pe::parse_debug(image);
-  if (const auto* d = parsed(dbg, doc)) {
-    json entries = json::array();
-    for (const auto& e : d->entries) {
-      json j{{"type", e.raw.Type},
-             {"type_name", std::string(pe::debug_type_name(e.raw.Type))},
-             {"size", e.raw.SizeOfData},
-             {"rva", e.raw.AddressOfRawData},
-             {"offset", e.raw.PointerToRawData},
-             {"timestamp", e.raw.TimeDateStamp}};
-      if (e.codeview) {
-        std::string guid;
-        const auto& g = e.codeview->guid;
-        // The GUID's first three groups are little-endian in the file.
-        guid = fmt::format("{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-", g[3], g[2], g[1], g[0],
-                           g[5], g[4], g[7], g[6], g[8], g[9]);
-        for (int k = 10; k < 16; ++k) guid += fmt::format("{:02X}", g[k]);
-        j["codeview"] = {{"signature", std::string(e.codeview->signature)},
-                         {"guid", guid},
-                         {"age", e.codeview->age},
-                         {"pdb", printable(e.codeview->pdb_path)}};
-      }
-      entries.push_back(std::move(j));
-    }
-    if (!entries.empty()) doc["debug"] = std::move(entries);
-  }
-  add_warnings(doc, image.warnings());
-  return doc;
 }
 
-json model_sections(const pe::Image& image) {
-  json doc;
-  json list = json::array();
+void Warnings::print(Printer& p) const {
+  if (list_.empty()) return;
+  p.begin_array("warnings");
+  for (const auto& e : list_) print_error(p, {}, e);
+  p.end_array();
+}
+
+std::vector<std::string> Warnings::texts() const {
+  std::vector<std::string> out;
+  for (const auto& e : list_) out.push_back(printable(e.to_string()));
+  return out;
+}
+
+json model_document(Model model, const pe::Image& image) {
+  TreeBuilder t;
+  Warnings w;
+  model(image, t, w);
+  w.print(t);
+  return std::move(t.document());
+}
+
+void model_headers(const pe::Image& image, Printer& p, Warnings& w) {
+  dos_header(image, p);
+  file_header(image, p);
+  optional_header(image, p);
+  data_directories(image, p);
+  load_config(image, p, w);
+  debug_entries(image, p, w);
+  w.add(image.warnings());
+}
+
+void model_sections(const pe::Image& image, Printer& p, Warnings& w) {
+  p.begin_array("sections");
   for (const auto& s : image.sections()) {
     const auto& h = s.header;
-    list.push_back({{"index", s.index},
-                    {"name", printable(s.name)},
-                    {"virtual_address", h.VirtualAddress},
-                    {"virtual_size", h.VirtualSize},
-                    {"raw_pointer", h.PointerToRawData},
-                    {"raw_size", h.SizeOfRawData},
-                    {"characteristics", h.Characteristics},
-                    {"access", pe::section_access(h.Characteristics)},
-                    {"content", pe::section_content(h.Characteristics)},
-                    {"flags", names(pe::section_flag_names(h.Characteristics))},
-                    {"mapped_size", s.memory_size},
-                    {"mapped_file_offset", s.file_offset},
-                    {"mapped_file_size", s.file_size}});
+    p.begin_object();
+    p.field("index", s.index);
+    p.field("name", printable(s.name));
+    p.field("virtual_address", h.VirtualAddress);
+    p.field("virtual_size", h.VirtualSize);
+    p.field("raw_pointer", h.PointerToRawData);
+    p.field("raw_size", h.SizeOfRawData);
+    p.field("characteristics", h.Characteristics);
+    p.field("access", pe::section_access(h.Characteristics));
+    p.field("content", pe::section_content(h.Characteristics));
+    p.strings("flags", pe::section_flag_names(h.Characteristics));
+    p.field("mapped_size", s.memory_size);
+    p.field("mapped_file_offset", s.file_offset);
+    p.field("mapped_file_size", s.file_size);
+    p.end_object();
   }
-  doc["sections"] = std::move(list);
-  doc["size_of_image"] = image.optional_header().size_of_image;
-  doc["size_of_headers"] = image.optional_header().size_of_headers;
-  doc["flat"] = image.is_flat();
-  if (auto ov = image.overlay_offset()) doc["overlay"] = {{"offset", *ov}, {"size", image.file().size() - *ov}};
-  add_warnings(doc, image.warnings());
-  return doc;
+  p.end_array();
+  p.field("size_of_image", image.optional_header().size_of_image);
+  p.field("size_of_headers", image.optional_header().size_of_headers);
+  p.field("flat", image.is_flat());
+  overlay(image, p);
+  w.add(image.warnings());
 }
 
-json model_imports(const pe::Image& image) {
-  json doc;
-  doc["imports"] = json::array();
-  const auto imps = pe::parse_imports(image);
-  if (const auto* im = parsed(imps, doc)) {
-    for (const auto& m : im->modules) {
-      json entries = json::array();
-      for (const auto& e : m.entries) entries.push_back(import_entry(e));
-      doc["imports"].push_back({{"dll", printable(m.dll)},
-                                {"descriptor_rva", m.descriptor_rva},
-                                {"original_first_thunk", m.descriptor.OriginalFirstThunk},
-                                {"first_thunk", m.descriptor.FirstThunk},
-                                {"time_date_stamp", m.descriptor.TimeDateStamp},
-                                {"forwarder_chain", m.descriptor.ForwarderChain},
-                                {"entries", std::move(entries)}});
-    }
-  }
-  doc["delay_imports"] = json::array();
-  const auto delay = pe::parse_delay_imports(image);
-  if (const auto* di = parsed(delay, doc)) {
-    for (const auto& m : di->modules) {
-      json entries = json::array();
-      for (const auto& e : m.entries) entries.push_back(import_entry(e));
-      doc["delay_imports"].push_back({{"dll", printable(m.dll)},
-                                      {"descriptor_rva", m.descriptor_rva},
-                                      {"attributes", m.descriptor.Attributes},
-                                      {"rva_based", m.rva_based},
-                                      {"entries", std::move(entries)}});
-    }
-  }
-  doc["bound_imports"] = json::array();
+void model_imports(const pe::Image& image, Printer& p, Warnings& w) {
+  import_list<pe::ImportModule>(image, pe::walk_imports, "imports", p, w);
+  import_list<pe::DelayImportModule>(image, pe::walk_delay_imports, "delay_imports", p, w);
+  p.begin_array("bound_imports");
   const auto bound = pe::parse_bound_imports(image);
-  if (const auto* bi = parsed(bound, doc)) {
+  if (const auto* bi = w.parsed(bound)) {
     for (const auto& b : bi->modules) {
-      json fw = json::array();
-      for (const auto& f : b.forwarders)
-        fw.push_back({{"dll", printable(f.dll)}, {"time_date_stamp", f.time_date_stamp}});
-      doc["bound_imports"].push_back(
-          {{"dll", printable(b.dll)}, {"time_date_stamp", b.time_date_stamp}, {"forwarders", std::move(fw)}});
+      p.begin_object();
+      p.field("dll", printable(b.dll));
+      p.field("time_date_stamp", b.time_date_stamp);
+      p.begin_array("forwarders");
+      for (const auto& f : b.forwarders) {
+        p.begin_object();
+        p.field("dll", printable(f.dll));
+        p.field("time_date_stamp", f.time_date_stamp);
+        p.end_object();
+      }
+      p.end_array();
+      p.end_object();
     }
   }
-  return doc;
+  p.end_array();
 }
 
-json model_exports(const pe::Image& image) {
-  json doc;
-  doc["exports"] = json::array();
-  const auto exps = pe::parse_exports(image);
-  if (const auto* ex = parsed(exps, doc); ex && ex->present) {
-    doc["dll_name"] = printable(ex->dll_name);
-    doc["ordinal_base"] = ex->directory.Base;
-    doc["number_of_functions"] = ex->directory.NumberOfFunctions;
-    doc["number_of_names"] = ex->directory.NumberOfNames;
-    doc["time_date_stamp"] = ex->directory.TimeDateStamp;
-    for (const auto& e : ex->entries) {
-      json j{{"ordinal", e.ordinal}, {"rva", e.rva}};
-      j["name"] = e.name.empty() ? json(nullptr) : json(printable(e.name));
-      if (e.is_forwarder())
-        j["forwarder"] = printable(e.forwarder);
-      else
-        j["section"] = section_ref(image, e.rva);
-      doc["exports"].push_back(std::move(j));
-    }
+void model_exports(const pe::Image& image, Printer& p, Warnings& w) {
+  p.begin_array("exports");
+  CountExports count;
+  const auto exps = pe::walk_exports(image, count);
+  const auto* ex = w.parsed(exps);
+  if (ex && ex->present) {
+    ExportPrinter print(image, p);
+    (void)pe::walk_exports(image, print);
   }
-  return doc;
+  p.end_array();
+  if (ex && ex->present) {
+    p.field("dll_name", printable(ex->dll_name));
+    p.field("ordinal_base", ex->directory.Base);
+    p.field("number_of_functions", ex->directory.NumberOfFunctions);
+    p.field("number_of_names", ex->directory.NumberOfNames);
+    p.field("time_date_stamp", ex->directory.TimeDateStamp);
+  }
 }
 
-json model_relocs(const pe::Image& image) {
-  json doc;
-  doc["blocks"] = json::array();
+void model_relocs(const pe::Image& image, Printer& p, Warnings& w) {
+  p.begin_array("blocks");
   const auto rel = pe::parse_relocations(image);
-  std::map<std::string, uint64_t> per_type;
-  uint64_t total = 0;
-  if (const auto* r = parsed(rel, doc)) {
+  uint64_t per_type_code[16] = {};  // by the 4-bit type, named once at the end
+  const auto* r = w.parsed(rel);
+  if (r) {
+    std::string_view names[16];
+    for (uint8_t t = 0; t < 16; ++t) names[t] = pe::reloc_type_name(t, r->machine);
     for (const auto& b : r->blocks) {
+      p.begin_object();
+      p.field("rva", b.rva);
+      p.field("page_rva", b.page_rva);
+      p.field("size_of_block", b.size_of_block);
+      p.begin_array("entries");
       pe::Relocations one;
       one.machine = r->machine;
       one.blocks.push_back(b);
-      json entries = json::array();
       one.for_each([&](const pe::RelocEntry& e) {
-        const std::string type(pe::reloc_type_name(e.type, r->machine));
-        json j{{"rva", e.rva}, {"type", type}};
-        if (e.highadj_param) j["highadj_low"] = *e.highadj_param;
-        entries.push_back(std::move(j));
-        ++per_type[type];
-        ++total;
+        p.begin_object();
+        p.field("rva", e.rva);
+        p.field("type", names[e.type & 0xf]);
+        if (e.highadj_param) p.field("highadj_low", *e.highadj_param);
+        p.end_object();
+        ++per_type_code[e.type & 0xf];
       });
-      doc["blocks"].push_back({{"rva", b.rva},
-                               {"page_rva", b.page_rva},
-                               {"size_of_block", b.size_of_block},
-                               {"entries", std::move(entries)}});
+      p.end_array();
+      p.end_object();
     }
   }
-  doc["total"] = total;
-  doc["per_type"] = per_type;
-  return doc;
+  p.end_array();
+  std::map<std::string_view, uint64_t> per_type;
+  uint64_t total = 0;
+  for (uint8_t t = 0; t < 16; ++t)
+    if (per_type_code[t]) per_type[pe::reloc_type_name(t, r->machine)] += per_type_code[t], total += per_type_code[t];
+  p.field("total", total);
+  p.begin_object("per_type");
+  for (const auto& [name, n] : per_type) p.field(name, n);
+  p.end_object();
 }
 
-json model_tls(const pe::Image& image) {
-  json doc;
+void model_tls(const pe::Image& image, Printer& p, Warnings& w) {
   const auto tls = pe::parse_tls(image);
-  doc["present"] = false;
-  if (const auto* t = parsed(tls, doc); t && t->present) {
-    doc["present"] = true;
-    doc["directory_rva"] = image.directory(pe::kDirTls).VirtualAddress;
-    doc["start_of_raw_data"] = t->start_of_raw_data;
-    doc["end_of_raw_data"] = t->end_of_raw_data;
-    doc["address_of_index"] = t->address_of_index;
-    doc["address_of_callbacks"] = t->address_of_callbacks;
-    doc["size_of_zero_fill"] = t->size_of_zero_fill;
-    doc["characteristics"] = t->characteristics;
-    json cbs = json::array();
-    for (uint64_t va : t->callbacks) {
-      json j{{"va", va}};
-      if (auto rva = image.va_to_rva(va)) j["rva"] = *rva, j["section"] = section_ref(image, *rva);
-      cbs.push_back(std::move(j));
+  const auto* t = w.parsed(tls);
+  p.field("present", t && t->present);
+  if (!t || !t->present) return;
+  p.field("directory_rva", image.directory(pe::kDirTls).VirtualAddress);
+  p.field("start_of_raw_data", t->start_of_raw_data);
+  p.field("end_of_raw_data", t->end_of_raw_data);
+  p.field("address_of_index", t->address_of_index);
+  p.field("address_of_callbacks", t->address_of_callbacks);
+  p.field("size_of_zero_fill", t->size_of_zero_fill);
+  p.field("characteristics", t->characteristics);
+  p.begin_array("callbacks");
+  for (uint64_t va : t->callbacks) {
+    p.begin_object();
+    p.field("va", va);
+    if (auto rva = image.va_to_rva(va)) {
+      p.field("rva", *rva);
+      section_field(p, "section", image, *rva);
     }
-    doc["callbacks"] = std::move(cbs);
+    p.end_object();
   }
-  return doc;
+  p.end_array();
 }
 
-json model_info(const pe::Image& image) {
+void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   const auto& fh = image.file_header();
   const auto& oh = image.optional_header();
-  json doc{{"size", image.file().size()},
-           {"format", image.is_pe32plus() ? "PE32+" : "PE32"},
-           {"machine", std::string(pe::machine_name(fh.Machine))},
-           {"kind", (fh.Characteristics & pe::file_flag::dll) ? "DLL" : "EXE"},
-           {"subsystem", std::string(pe::subsystem_name(oh.subsystem))},
-           {"image_base", oh.image_base},
-           {"entry_point", oh.address_of_entry_point},
-           {"entry_section", section_ref(image, oh.address_of_entry_point)},
-           {"size_of_image", oh.size_of_image},
-           {"sections", image.sections().size()},
-           {"flat", image.is_flat()},
-           {"relocs_stripped", (fh.Characteristics & pe::file_flag::relocs_stripped) != 0},
-           {"dll_flags", names(pe::dll_flag_names(oh.dll_characteristics))}};
-  if (auto ov = image.overlay_offset()) doc["overlay"] = {{"offset", *ov}, {"size", image.file().size() - *ov}};
-  json counts;
-  const auto imports = pe::parse_imports(image);
-  if (const auto* im = parsed(imports, doc)) {
-    counts["import_modules"] = im->modules.size();
-    counts["import_functions"] = im->entry_count();
-  }
-  const auto delay = pe::parse_delay_imports(image);
-  if (const auto* di = parsed(delay, doc)) counts["delay_import_modules"] = di->modules.size();
-  const auto exports = pe::parse_exports(image);
-  if (const auto* ex = parsed(exports, doc)) {
-    counts["exports"] = ex->entries.size();
-    if (ex->present) doc["dll_name"] = printable(ex->dll_name);
+  p.field("size", image.file().size());
+  p.field("format", image.is_pe32plus() ? "PE32+" : "PE32");
+  p.field("machine", pe::machine_name(fh.Machine));
+  p.field("kind", (fh.Characteristics & pe::file_flag::dll) ? "DLL" : "EXE");
+  p.field("subsystem", pe::subsystem_name(oh.subsystem));
+  p.field("image_base", oh.image_base);
+  p.field("entry_point", oh.address_of_entry_point);
+  section_field(p, "entry_section", image, oh.address_of_entry_point);
+  p.field("size_of_image", oh.size_of_image);
+  p.field("sections", image.sections().size());
+  p.field("flat", image.is_flat());
+  p.field("relocs_stripped", (fh.Characteristics & pe::file_flag::relocs_stripped) != 0);
+  p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
+  overlay(image, p);
+  // The counts come from walks that keep nothing: an image of 590,000 imports is counted in the memory of one.
+  json counts = json::object();
+  NoSink<pe::ImportModule> imports;
+  if (w.parsed(pe::walk_imports(image, imports)))
+    counts["import_modules"] = imports.modules, counts["import_functions"] = imports.entries;
+  NoSink<pe::DelayImportModule> delay;
+  if (w.parsed(pe::walk_delay_imports(image, delay))) counts["delay_import_modules"] = delay.modules;
+  CountExports exports;
+  const auto exps = pe::walk_exports(image, exports);
+  if (const auto* ex = w.parsed(exps)) {
+    counts["exports"] = exports.count;
+    if (ex->present) p.field("dll_name", printable(ex->dll_name));
   }
   const auto relocs = pe::parse_relocations(image);
-  if (const auto* rel = parsed(relocs, doc)) {
-    counts["reloc_blocks"] = rel->blocks.size();
-    counts["relocs"] = rel->entry_count();
-  }
+  if (const auto* rel = w.parsed(relocs))
+    counts["reloc_blocks"] = rel->blocks.size(), counts["relocs"] = rel->entry_count();
   const auto tls = pe::parse_tls(image);
-  if (const auto* t = parsed(tls, doc)) counts["tls_callbacks"] = t->callbacks.size();
+  if (const auto* t = w.parsed(tls)) counts["tls_callbacks"] = t->callbacks.size();
   const auto debug = pe::parse_debug(image);
-  if (const auto* dbg = parsed(debug, doc)) {
+  if (const auto* dbg = w.parsed(debug)) {
     auto cv = std::find_if(dbg->entries.begin(), dbg->entries.end(), [](const auto& e) { return e.codeview; });
-    if (cv != dbg->entries.end()) doc["pdb"] = printable(cv->codeview->pdb_path);
+    if (cv != dbg->entries.end()) p.field("pdb", printable(cv->codeview->pdb_path));
   }
-  doc["counts"] = std::move(counts);
-  add_warnings(doc, image.warnings());
-  return doc;
+  if (counts.empty())
+    p.field("counts", nullptr);
+  else
+    p.tree("counts", counts);
+  w.add(image.warnings());
 }
 
-json model_all(const pe::Image& image) {
-  json doc;
-  json warnings = json::array();
-  auto part = [&](const char* key, json p) {
-    if (p.contains("warnings")) {
-      // Image warnings come with both headers and sections.
-      for (auto& w : p["warnings"])
-        if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
-      p.erase("warnings");
-    }
-    doc[key] = std::move(p);
-  };
-  part("headers", model_headers(image));
-  part("sections", model_sections(image));
-  part("imports", model_imports(image));
-  part("exports", model_exports(image));
-  part("relocs", model_relocs(image));
-  part("tls", model_tls(image));
-  if (!warnings.empty()) doc["warnings"] = std::move(warnings);
-  return doc;
+void model_all(const pe::Image& image, Printer& p, Warnings& w) {
+  const std::pair<const char*, Model> parts[] = {{"headers", model_headers}, {"sections", model_sections},
+                                                 {"imports", model_imports}, {"exports", model_exports},
+                                                 {"relocs", model_relocs},   {"tls", model_tls}};
+  for (const auto& [key, model] : parts) {
+    Warnings part;
+    p.begin_object(key);
+    model(image, p, part);
+    p.end_object();
+    w.merge(part);
+  }
 }
 
 }  // namespace pemap::inspect

@@ -1,24 +1,64 @@
-// What each inspector command shows, as a JSON document built from the parser; text output renders the same document.
+// What each inspector command finds in an image, printed member by member through a Printer as the parser's
+// results are walked: the same calls make the streamed --json and the document the text renderings read.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "pe/image.hpp"
+#include "printer.hpp"
 
 namespace pemap::inspect {
 
-using json = nlohmann::ordered_json;
-
+/// An error as a JSON object: structure, message, text, and status, offset or rva when it has them.
+void print_error(Printer& p, std::string_view key, const Error& e);
 json error_json(const Error& e);
 
-json model_info(const pe::Image& image);
-json model_headers(const pe::Image& image);
-json model_sections(const pe::Image& image);
-json model_imports(const pe::Image& image);
-json model_exports(const pe::Image& image);
-json model_relocs(const pe::Image& image);
-json model_tls(const pe::Image& image);
-/// `pemap all`: each of the above but info under its command's name; the warnings of all, each once, at the top.
-json model_all(const pe::Image& image);
+/// What a command found wrong while it printed: printed last, as the document's "warnings" array.
+class Warnings {
+ public:
+  void add(const Error& e) { list_.push_back(e); }
+  void add(const std::vector<Error>& list) { list_.insert(list_.end(), list.begin(), list.end()); }
+  /// Those of `other` not already here (image warnings come with both headers and sections).
+  void merge(const Warnings& other);
+  /// The parsed table, or nullptr when the table could not be read; its warnings, or its error, are added.
+  template <class T>
+  const T* parsed(const Result<T>& r) {
+    if (!r) return add(r.error()), nullptr;
+    add(r->warnings);
+    return &*r;
+  }
+  /// For the walks, whose result is their warnings: whether the table could be read.
+  bool parsed(const Result<std::vector<Error>>& r) {
+    if (!r) return add(r.error()), false;
+    add(*r);
+    return true;
+  }
+  /// "warnings": [...], when there are any.
+  void print(Printer& p) const;
+  std::vector<std::string> texts() const;
+  bool empty() const { return list_.empty(); }
+
+ private:
+  std::vector<Error> list_;
+};
+
+/// Each prints the members of one file's document into the object `p` is in, and adds its warnings to `w`.
+using Model = void (*)(const pe::Image& image, Printer& p, Warnings& w);
+void model_info(const pe::Image& image, Printer& p, Warnings& w);
+void model_headers(const pe::Image& image, Printer& p, Warnings& w);
+void model_sections(const pe::Image& image, Printer& p, Warnings& w);
+void model_imports(const pe::Image& image, Printer& p, Warnings& w);
+void model_exports(const pe::Image& image, Printer& p, Warnings& w);
+void model_relocs(const pe::Image& image, Printer& p, Warnings& w);
+void model_tls(const pe::Image& image, Printer& p, Warnings& w);
+/// `pemap all`: each of the above but info, as an object under its command's name.
+void model_all(const pe::Image& image, Printer& p, Warnings& w);
+
+/// A model's document in memory, warnings included (for the text renderings and the tests).
+json model_document(Model model, const pe::Image& image);
+
+/// The name of the section holding `rva`: "(headers)" below the headers' end, nullopt outside every section.
+std::optional<std::string> section_ref(const pe::Image& image, uint64_t rva);
 
 }  // namespace pemap::inspect

@@ -184,22 +184,10 @@ std::string_view name_cell(std::string_view raw, std::string& scratch) {
   return scratch;
 }
 
-// str(section_ref(...)) of model.cpp.
+// A section column: the section's name, "(headers)", or "-" outside every section.
 std::string section_text(const pe::Image& image, uint64_t rva) {
-  if (const auto* s = image.section_at(rva)) return name_text(s->name);
-  if (rva < image.header_size()) return "(headers)";
-  return "-";
-}
-
-// parsed() of model.cpp, collecting the warnings' text.
-template <class T>
-const T* parsed(const Result<T>& r, std::vector<std::string>& warnings) {
-  if (r) {
-    for (const auto& w : r->warnings) warnings.push_back(printable(w.to_string()));
-    return &*r;
-  }
-  warnings.push_back(printable(r.error().to_string()));
-  return nullptr;
+  const auto s = section_ref(image, rva);
+  return !s ? "-" : s->empty() ? "\"\"" : *s;
 }
 
 // An import list in two walks of the directory, the first measuring each module's table, the second printing
@@ -262,16 +250,12 @@ struct PrintImports final : pe::ImportSink<Module> {
 // Returns whether it wrote anything: the modules, or that the directory could not be read; its warnings go to
 // `warnings`.
 template <class Module, class Walk>
-bool write_import_list(const pe::Image& image, Walk walk, const char* title, TextOut& out,
-                       std::vector<std::string>& warnings) {
+bool write_import_list(const pe::Image& image, Walk walk, const char* title, TextOut& out, Warnings& w) {
   MeasureImports<Module> measure;
-  auto walked = walk(image, measure);
-  if (!walked) {
-    warnings.push_back(printable(walked.error().to_string()));
+  if (!w.parsed(walk(image, measure))) {
     out << fmt::format("  {} directory unreadable (see the warnings)\n", title);
     return true;
   }
-  for (const auto& w : *walked) warnings.push_back(printable(w.to_string()));
   if (measure.shapes.empty()) return false;
   PrintImports<Module> print(measure.shapes, title, out);
   (void)walk(image, print);
@@ -346,7 +330,7 @@ std::vector<std::string> warning_texts(const json& doc) {
   return out;
 }
 
-std::vector<std::string> write_sections(const pe::Image& image, TextOut& out) {
+void write_sections(const pe::Image& image, TextOut& out, Warnings& w) {
   write_table(out,
               {{"#", Align::right},
                {"Name"},
@@ -374,27 +358,22 @@ std::vector<std::string> write_sections(const pe::Image& image, TextOut& out) {
                      image.is_flat() ? ", flat image" : "");
   if (auto ov = image.overlay_offset())
     out << fmt::format("  overlay: {} bytes at offset {:#x}\n", image.file().size() - *ov, *ov);
-  std::vector<std::string> warnings;
-  for (const auto& w : image.warnings()) warnings.push_back(printable(w.to_string()));
-  return warnings;
+  w.add(image.warnings());
 }
 
-std::vector<std::string> write_imports(const pe::Image& image, TextOut& out) {
-  std::vector<std::string> warnings;
-  if (!write_import_list<pe::ImportModule>(image, pe::walk_imports, "import", out, warnings)) out << "  no imports\n";
-  write_import_list<pe::DelayImportModule>(image, pe::walk_delay_imports, "delay-load import", out, warnings);
+void write_imports(const pe::Image& image, TextOut& out, Warnings& w) {
+  if (!write_import_list<pe::ImportModule>(image, pe::walk_imports, "import", out, w)) out << "  no imports\n";
+  write_import_list<pe::DelayImportModule>(image, pe::walk_delay_imports, "delay-load import", out, w);
   const auto bound = pe::parse_bound_imports(image);
-  const auto* bi = parsed(bound, warnings);
-  if (bi)
+  if (const auto* bi = w.parsed(bound))
     for (const auto& b : bi->modules) {
       out << fmt::format("bound import {} timestamp {}\n", name_text(b.dll), hexu(b.time_date_stamp));
       for (const auto& f : b.forwarders)
         out << fmt::format("  forwarder ref {} timestamp {}\n", name_text(f.dll), hexu(f.time_date_stamp));
     }
-  return warnings;
 }
 
-std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
+void write_exports(const pe::Image& image, TextOut& out, Warnings& w) {
   // Walked twice, as write_table asks for its rows twice: no entry is kept (a DLL can export millions).
   struct Rows final : pe::ExportSink {
     std::function<void(const pe::ExportEntry&)> row;
@@ -402,12 +381,11 @@ std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
   } rows;
   uint64_t count = 0, fwd = 0, noname = 0;
   rows.row = [&](const pe::ExportEntry& e) { ++count, fwd += e.is_forwarder(), noname += e.name.empty(); };
-  std::vector<std::string> warnings;
   const auto exps = pe::walk_exports(image, rows);
-  const auto* ex = parsed(exps, warnings);
+  const auto* ex = w.parsed(exps);
   if (!ex || !ex->present) {
     out << (ex ? "  no exports\n" : "  export directory unreadable (see the warnings)\n");
-    return warnings;
+    return;
   }
   out << fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", name_text(ex->dll_name),
                      ex->directory.Base, ex->directory.NumberOfFunctions, ex->directory.NumberOfNames);
@@ -421,16 +399,14 @@ std::vector<std::string> write_exports(const pe::Image& image, TextOut& out) {
     (void)pe::walk_exports(image, rows);
   });
   out << fmt::format("  total: {} exports, {} forwarded, {} by ordinal only\n", count, fwd, noname);
-  return warnings;
 }
 
-std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, RelocRows rows) {
-  std::vector<std::string> warnings;
+void write_relocs(const pe::Image& image, TextOut& out, Warnings& w, RelocRows rows) {
   const auto rel = pe::parse_relocations(image);
-  const auto* r = parsed(rel, warnings);
+  const auto* r = w.parsed(rel);
   if (!r) {
     out << "  base relocation directory unreadable (see the warnings)\n";
-    return warnings;
+    return;
   }
   uint64_t per_type_code[16] = {};  // by the 4-bit type, named once at the end
   for (const auto& b : r->blocks)
@@ -445,31 +421,40 @@ std::vector<std::string> write_relocs(const pe::Image& image, TextOut& out, Relo
   for (const auto& [k, v] : per_type) types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v);
   out << fmt::format("  total: {} entries in {} blocks{}{}\n", total, r->blocks.size(), types.empty() ? "" : ": ",
                      types);
-  return warnings;
 }
 
-std::vector<std::string> write_all(const pe::Image& image, TextOut& out) {
-  std::vector<std::string> warnings;
-  auto add = [&](std::vector<std::string> more) {
-    // Image warnings come with both headers and sections: each is printed once.
-    for (auto& w : more)
-      if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
+void write_all(const pe::Image& image, TextOut& out, Warnings& w) {
+  // Each part's warnings are kept once: image warnings come with both headers and sections.
+  auto part = [&](const char* title, auto write) {
+    Warnings mine;
+    if (title) out << title << "\n";
+    write(image, out, mine);
+    w.merge(mine);
   };
-  const json headers = model_headers(image);
-  out << render_headers(headers);
-  add(warning_texts(headers));
-  out << "Sections\n";
-  add(write_sections(image, out));
-  out << "Imports\n";
-  add(write_imports(image, out));
-  out << "Exports\n";
-  add(write_exports(image, out));
-  out << "Base relocations\n";
-  add(write_relocs(image, out));
-  const json tls = model_tls(image);
-  out << "TLS\n" << render_tls(tls);
-  add(warning_texts(tls));
-  return warnings;
+  part(nullptr, write_headers);
+  part("Sections", write_sections);
+  part("Imports", write_imports);
+  part("Exports", write_exports);
+  part("Base relocations", [](const pe::Image& i, TextOut& o, Warnings& m) { write_relocs(i, o, m); });
+  part("TLS", write_tls);
+}
+
+void write_info(const pe::Image& image, TextOut& out, Warnings& w) {
+  TreeBuilder t;
+  model_info(image, t, w);
+  out << render_info(t.document());
+}
+
+void write_headers(const pe::Image& image, TextOut& out, Warnings& w) {
+  TreeBuilder t;
+  model_headers(image, t, w);
+  out << render_headers(t.document());
+}
+
+void write_tls(const pe::Image& image, TextOut& out, Warnings& w) {
+  TreeBuilder t;
+  model_tls(image, t, w);
+  out << render_tls(t.document());
 }
 
 }  // namespace pemap::inspect

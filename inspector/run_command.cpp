@@ -230,7 +230,7 @@ class Report {
 
   int finish(int status) {
     doc_["exit_status"] = status;
-    if (opts_.json) std::cout << doc_.dump(2) << "\n";
+    if (opts_.json) print_document(std::cout, json_style(opts_.jsonl), doc_);
     return status;
   }
 

@@ -21,6 +21,7 @@ struct RunOptions {
   std::vector<std::string> bases;  ///< --base MODULE=ADDR
   bool trace = false;              ///< print the load's narration (stderr) before running
   bool verbose = false;            ///< every import bound to a trap on its own line, not only their count
+  bool jsonl = false;              ///< with json: the report on one line
   bool json = false;               ///< the report (modules, traps, outcome) as one JSON document on stdout
   // pemap call: load `file` as a DLL, initialize it, call `function` with `args` and print what it returns.
   bool call = false;

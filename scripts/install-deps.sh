@@ -11,6 +11,7 @@ packages=(
   gcc-mingw-w64-i686 gcc-mingw-w64-x86-64     # testdata/build.sh (x86 and x64 GNU builds)
   g++-mingw-w64-x86-64                        # libstdc++-6.dll, the large DLL the benchmark reads
   python3
+  jq                                          # the README's --jsonl example, which tests/cli/walkthroughs.sh runs
   libseccomp-dev                              # the sandbox of run, call and instances
   pev python3-pefile time                     # bench/peers.sh: readpe and pefile as peers, GNU time for peak RSS
 )

@@ -268,13 +268,16 @@ int run_verify_corpus(const CorpusOptions& opts) {
                       {"reason", v.reason},
                       {"seconds", v.seconds},
                       {"peak_rss_kb", v.peak_rss_kb}});
-    std::cout << json{{"files", std::move(list)},
-                      {"ok", by_kind["ok"]},
-                      {"refused", by_kind["refused"]},
-                      {"crash", by_kind["crash"]},
-                      {"timeout", by_kind["timeout"]}}
-                     .dump(2)
-              << "\n";
+    if (opts.jsonl) {  // a line per file, no totals (a pipeline counts them)
+      for (const auto& v : list) print_document(std::cout, JsonWriter::Style::line, v);
+    } else {
+      print_document(std::cout, JsonWriter::Style::pretty,
+                     json{{"files", std::move(list)},
+                          {"ok", by_kind["ok"]},
+                          {"refused", by_kind["refused"]},
+                          {"crash", by_kind["crash"]},
+                          {"timeout", by_kind["timeout"]}});
+    }
     return bad ? exit_findings : exit_ok;
   }
   Table t({{"file"},

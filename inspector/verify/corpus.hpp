@@ -12,6 +12,7 @@ struct CorpusOptions {
   unsigned timeout_seconds = 20;  ///< per file, all three stages
   unsigned jobs = 0;              ///< children at once; 0: one per CPU
   bool json = false;
+  bool jsonl = false;  ///< with json: a line per file, no totals
 };
 
 /// Exit 0 when no file crashed or timed out, 1 otherwise, 2 when a directory cannot be read.

@@ -62,7 +62,11 @@ int run_verify(const CommonOptions& opts) {
       if (!warned["warnings"].empty()) j["warnings"] = warned["warnings"];
       if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
       if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
-      all.push_back(std::move(j));
+      // --jsonl: a line per file as it is checked, and no totals (a pipeline counts them).
+      if (opts.jsonl)
+        print_document(std::cout, JsonWriter::Style::line, j);
+      else
+        all.push_back(std::move(j));
       report_warnings(in.name, warning_texts(warned));
       continue;
     }
@@ -73,7 +77,9 @@ int run_verify(const CommonOptions& opts) {
     report_warnings(in.name, warning_texts(warned));
   }
   if (opts.json) {
-    std::cout << json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}}.dump(2) << "\n";
+    if (!opts.jsonl)
+      print_document(std::cout, JsonWriter::Style::pretty,
+                     json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}});
   } else if (inputs.many() && agreed + disagreed > 0) {
     std::cout << fmt::format("{} files: {} agree, {} disagree\n", agreed + disagreed, agreed, disagreed);
   }

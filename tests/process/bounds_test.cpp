@@ -20,8 +20,10 @@
 
 #include "memory/image_section.hpp"
 #include "memory/win32.hpp"
+#include "model.hpp"
 #include "pe/image.hpp"
 #include "pe/scan_budget.hpp"
+#include "printer.hpp"
 #include "process/process.hpp"
 #include "process_support.hpp"
 #include "render.hpp"
@@ -402,7 +404,10 @@ struct Listed {
   uint64_t file_size = 0, peak = 0, lines = 0;
 };
 
-Listed list_measured(const char* name, const BuiltPe& pe) {
+// `pemap all` on the image, as text or as JSON.
+enum class As { text, json };
+
+Listed list_measured(const char* name, const BuiltPe& pe, As as) {
   Listed out;
   out.file_size = pe.bytes.size();
   CountingBuf buf;
@@ -414,25 +419,38 @@ Listed list_measured(const char* name, const BuiltPe& pe) {
       EXPECT_TRUE(image) << image.error().to_string();
       if (image) {
         pemap::inspect::TextOut text(os);
-        (void)pemap::inspect::write_all(*image, text);
+        pemap::inspect::Warnings w;
+        if (as == As::text) {
+          pemap::inspect::write_all(*image, text, w);
+        } else {
+          pemap::inspect::JsonWriter json(text, pemap::inspect::JsonWriter::Style::pretty);
+          json.begin_object();
+          pemap::inspect::model_all(*image, json, w);
+          w.print(json);
+          json.end_object();
+        }
       }
     }
     out.peak = heap.peak();
   }
   out.lines = buf.lines;
-  std::printf("[ bounds   ] pemap all %s: file %llu; %llu lines; peak heap %llu (%.2f of the file)\n", name,
-              static_cast<unsigned long long>(out.file_size), static_cast<unsigned long long>(out.lines),
-              static_cast<unsigned long long>(out.peak),
+  std::printf("[ bounds   ] pemap all%s %s: file %llu; %llu lines; peak heap %llu (%.2f of the file)\n", name,
+              as == As::json ? " --json" : "", static_cast<unsigned long long>(out.file_size),
+              static_cast<unsigned long long>(out.lines), static_cast<unsigned long long>(out.peak),
               static_cast<double>(out.peak) / static_cast<double>(out.file_size));
   return out;
 }
 
-TEST(Bounds, TextListingWritesRowsAsItWalks) {
+// Both back ends print as the parser walks: neither holds a row per entry.
+class ListingBounds : public testing::TestWithParam<As> {};
+
+TEST_P(ListingBounds, WritesRowsAsItWalks) {
+  const As as = GetParam();
   {
     std::vector<pemap::test::ImportEntry> entries;
     for (unsigned i = 0; i < 200000; ++i) entries.push_back(by_name(numbered("f", i)));
-    const Listed l =
-        list_measured("imports.exe", exe_builder(true, {{.dll = "nosuch.dll", .entries = std::move(entries)}}).build());
+    const Listed l = list_measured(
+        "imports.exe", exe_builder(true, {{.dll = "nosuch.dll", .entries = std::move(entries)}}).build(), as);
     EXPECT_GT(l.lines, 200000u);
     EXPECT_LE(l.peak, 256 * KiB);  // measured: 88 KB for a 5.2 MB file
   }
@@ -447,7 +465,7 @@ TEST(Bounds, TextListingWritesRowsAsItWalks) {
     b.add_section(
         {.name = ".data", .data = std::vector<std::byte>(256 * 0x1000, std::byte{0x11}), .characteristics = kRw});
     b.add_relocs(std::move(blocks));
-    const Listed l = list_measured("relocs.exe", b.build());
+    const Listed l = list_measured("relocs.exe", b.build(), as);
     EXPECT_GT(l.lines, 256u * 0xff8);
     EXPECT_LE(l.peak, l.file_size / 4);
   }
@@ -455,7 +473,7 @@ TEST(Bounds, TextListingWritesRowsAsItWalks) {
     std::vector<Export> exports;
     for (unsigned i = 0; i < 300000; ++i) exports.push_back({.name = numbered("e", i), .rva = 0x1000});
     const Listed l =
-        list_measured("exports.dll", dll_builder(true, 0x3'0000'0000ull, "big.dll", std::move(exports)).build());
+        list_measured("exports.dll", dll_builder(true, 0x3'0000'0000ull, "big.dll", std::move(exports)).build(), as);
     EXPECT_GT(l.lines, 300000u);
     EXPECT_LE(l.peak, l.file_size);  // the name index: 8 bytes a name, which takes at least 8 bytes of the file
   }
@@ -463,11 +481,14 @@ TEST(Bounds, TextListingWritesRowsAsItWalks) {
     PeBuilder b(true);
     b.add_section({.name = ".text", .data = std::vector<std::byte>(0x10, std::byte{0xc3})});
     for (unsigned i = 1; i < 65535; ++i) b.add_section({.name = ".z", .virtual_size = 0x1000, .characteristics = kRw});
-    const Listed l = list_measured("sections.exe", b.build());
+    const Listed l = list_measured("sections.exe", b.build(), as);
     EXPECT_GT(l.lines, 65535u);
     EXPECT_LE(l.peak, 4 * l.file_size);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(TextAndJson, ListingBounds, testing::Values(As::text, As::json),
+                         [](const testing::TestParamInfo<As>& i) { return i.param == As::text ? "text" : "json"; });
 
 }  // namespace
 }  // namespace pemap::ldr::test

@@ -1,0 +1,142 @@
+// The one way a command prints its findings: a tree of objects, arrays and values, handed over as it is walked.
+// Two back ends: JsonWriter streams JSON text as the calls come (nothing holds the document), and TreeBuilder
+// keeps a document, for the text renderings of the commands whose findings are small.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "table.hpp"
+
+namespace pemap::inspect {
+
+using json = nlohmann::ordered_json;
+
+class Printer {
+ public:
+  virtual ~Printer() = default;
+  // `key` names the member in an object; in an array it is not used. Strings are valid UTF-8 (see printable()).
+  virtual void begin_object(std::string_view key = {}) = 0;
+  virtual void end_object() = 0;
+  virtual void begin_array(std::string_view key = {}) = 0;
+  virtual void end_array() = 0;
+  virtual void number(std::string_view key, uint64_t v) = 0;
+  virtual void negative(std::string_view key, int64_t v) = 0;  ///< v < 0
+  virtual void boolean(std::string_view key, bool v) = 0;
+  virtual void real(std::string_view key, double v) = 0;
+  virtual void string(std::string_view key, std::string_view v) = 0;
+  virtual void null(std::string_view key) = 0;
+
+  template <std::integral T>
+  void field(std::string_view key, T v) {
+    if constexpr (std::same_as<T, bool>)
+      boolean(key, v);
+    else if constexpr (std::is_signed_v<T>)
+      v < 0 ? negative(key, v) : number(key, static_cast<uint64_t>(v));
+    else
+      number(key, v);
+  }
+  void field(std::string_view key, std::string_view v) { string(key, v); }
+  void field(std::string_view key, const char* v) { string(key, v); }
+  void field(std::string_view key, const std::string& v) { string(key, v); }
+  void field(std::string_view key, std::nullptr_t) { null(key); }
+  void field(std::string_view key, double v) { real(key, v); }
+  /// An array of strings.
+  void strings(std::string_view key, const std::vector<std::string_view>& v);
+  /// A value built elsewhere, as the member `key`.
+  void tree(std::string_view key, const json& v);
+  /// The members of the object `v`, into the object being printed.
+  void members(const json& v);
+};
+
+/// JSON text: `pretty` is two-space indentation (one document); `line` is the compact form, for one document
+/// per line (--jsonl). The caller ends each document with its newline.
+class JsonWriter final : public Printer {
+ public:
+  enum class Style { pretty, line };
+  JsonWriter(TextOut& out, Style style) : out_(out), style_(style) {}
+  void begin_object(std::string_view key = {}) override { open(key, '{'); }
+  void end_object() override { close('}'); }
+  void begin_array(std::string_view key = {}) override { open(key, '['); }
+  void end_array() override { close(']'); }
+  void number(std::string_view key, uint64_t v) override;
+  void negative(std::string_view key, int64_t v) override;
+  void boolean(std::string_view key, bool v) override;
+  void real(std::string_view key, double v) override;
+  void string(std::string_view key, std::string_view v) override;
+  void null(std::string_view key) override;
+  bool at_top() const { return levels_.empty(); }
+
+ private:
+  struct Level {
+    bool object;
+    bool empty = true;
+  };
+  void member(std::string_view key);  // the separator, the line break and indentation, and the key
+  void open(std::string_view key, char bracket);
+  void close(char bracket);
+  void quoted(std::string_view s);
+  TextOut& out_;
+  Style style_;
+  std::vector<Level> levels_;
+};
+
+/// How --json and --jsonl print a command's documents: with --json one object when one file was named (an array
+/// when several files or a directory were), with --jsonl each document on a line of its own (for jq, DuckDB's
+/// read_json, Spark). Each document goes out whole before the next one begins.
+class JsonDocuments {
+ public:
+  JsonDocuments(std::ostream& os, JsonWriter::Style style, bool many);
+  JsonDocuments(const JsonDocuments&) = delete;
+  JsonDocuments& operator=(const JsonDocuments&) = delete;
+  /// Opens a document: an object whose first member is "file" when `file` is given.
+  Printer& begin(std::optional<std::string_view> file = std::nullopt);
+  /// Closes it and hands it to the stream.
+  void end();
+  /// Closes the array; prints [] when there was no document and one was due.
+  void finish();
+
+ private:
+  TextOut out_;
+  JsonWriter writer_;
+  bool lines_, many_;
+  size_t count_ = 0;
+};
+
+/// The style --json (indented) or --jsonl (a document a line) asks for.
+inline JsonWriter::Style json_style(bool jsonl) { return jsonl ? JsonWriter::Style::line : JsonWriter::Style::pretty; }
+
+/// One document (`doc`) as --json or --jsonl prints it.
+void print_document(std::ostream& os, JsonWriter::Style style, const json& doc);
+
+/// A document in memory (ordered_json), for the renderings that lay out a whole object at once.
+class TreeBuilder final : public Printer {
+ public:
+  void begin_object(std::string_view key = {}) override { open(key, json::object()); }
+  void end_object() override { stack_.pop_back(); }
+  void begin_array(std::string_view key = {}) override { open(key, json::array()); }
+  void end_array() override { stack_.pop_back(); }
+  void number(std::string_view key, uint64_t v) override { slot(key) = v; }
+  void negative(std::string_view key, int64_t v) override { slot(key) = v; }
+  void boolean(std::string_view key, bool v) override { slot(key) = v; }
+  void real(std::string_view key, double v) override { slot(key) = v; }
+  void string(std::string_view key, std::string_view v) override { slot(key) = std::string(v); }
+  void null(std::string_view key) override { slot(key) = nullptr; }
+  /// The document: the object or array opened first, or an object of the members given at the top.
+  json& document() { return root_; }
+
+ private:
+  json& slot(std::string_view key);
+  void open(std::string_view key, json v);
+  json root_ = json::object();
+  std::vector<json*> stack_;
+};
+
+}  // namespace pemap::inspect
