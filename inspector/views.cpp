@@ -127,13 +127,16 @@ const char* type_name(uint32_t t) {
 
 json regions_json(const void* base, size_t size) {
   json out = json::array();
-  for (const auto& m : win::query_range(base, size))
+  for (const auto& m : win::query_range(base, size)) {
+    json sections = json::array();
+    for (const auto& s : m.sections) sections.push_back(printable(s));
     out.push_back({{"address", m.base},
                    {"size", m.region_size},
                    {"state", state_name(m.state)},
                    {"protect", std::string(win::protection_name(m.protect))},
                    {"type", type_name(m.type)},
-                   {"section", printable(m.section)}});
+                   {"sections", std::move(sections)}});
+  }
   return out;
 }
 
@@ -166,12 +169,18 @@ std::string render_map(const json& d) {
     out += t.render();
   }
   out += "regions, as the kernel has them (VirtualQuery)\n";
-  Table q(
-      {{"Address", Table::Align::right}, {"Size", Table::Align::right}, {"State"}, {"Protect"}, {"Type"}, {"Section"}});
-  for (const auto& m : d["regions"])
+  Table q({{"Address", Table::Align::right},
+           {"Size", Table::Align::right},
+           {"State"},
+           {"Protect"},
+           {"Type"},
+           {"Sections"}});
+  for (const auto& m : d["regions"]) {
+    std::string sections;
+    for (const auto& s : m["sections"]) sections += (sections.empty() ? "" : " ") + s.get<std::string>();
     q.add({fmt::format("{:#x}", m["address"].get<uint64_t>()), fmt::format("{:#x}", m["size"].get<uint64_t>()),
-           m["state"].get<std::string>(), m["protect"].get<std::string>(), m["type"].get<std::string>(),
-           m["section"].get<std::string>()});
+           m["state"].get<std::string>(), m["protect"].get<std::string>(), m["type"].get<std::string>(), sections});
+  }
   out += q.render();
   return out;
 }

@@ -327,7 +327,7 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
   }
   // VirtualQuery reports these pages as MEM_IMAGE, with their section.
   std::vector<ImageRegionInfo> info;
-  for (const auto& r : regions) info.push_back({r.rva, r.size, r.section < 0 ? std::string() : r.name});
+  for (const auto& r : regions) info.push_back({r.rva, r.size, r.name});
   register_image_view(view.base_, view.section_->size(), std::move(info), view.section_);
   return view;
 }

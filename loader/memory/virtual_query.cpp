@@ -101,7 +101,7 @@ Result<std::vector<Vma>> read_maps() {
 
 struct ImageView {
   uint64_t size = 0;
-  std::vector<ImageRegionInfo> regions;
+  std::shared_ptr<const std::vector<ImageRegionInfo>> regions;  // shared with the queries that read them
   std::shared_ptr<const void> keepalive;
 };
 struct Reservation {
@@ -132,11 +132,31 @@ struct Owner {
   Kind kind = Kind::none;
   uint64_t allocation_base = 0;
   uint32_t allocation_protect = 0;
-  uint64_t clip_start = 0, clip_end = UINT64_MAX;  ///< a region stays inside this range
-  bool copy_on_write = false;                      ///< private writable file pages are PAGE_WRITECOPY
-  bool section_gap = false;                        ///< in an image view, between its regions
-  std::string section;
+  uint64_t clip_end = UINT64_MAX;  ///< a region stays below this address: the allocation's end
+  bool copy_on_write = false;      ///< private writable file pages are PAGE_WRITECOPY
+  std::shared_ptr<const std::vector<ImageRegionInfo>> regions;  ///< of an image view, by RVA
 };
+
+/// The run of an allocation's pages from `a` that one answer can describe as far as the owner knows: in an image
+/// view, to the end of the PE section (or of the gap between two) holding `a`; elsewhere, the whole allocation.
+struct Piece {
+  uint64_t end = 0;
+  bool section_gap = false;  ///< in an image view, between its regions
+  std::string_view section;  ///< the region's name, when in one
+};
+
+Piece piece_at(const Owner& o, uint64_t a) {
+  if (o.kind != Owner::Kind::image) return {o.clip_end};
+  const uint64_t rva = a - o.allocation_base;
+  const auto& regions = *o.regions;
+  auto after = std::upper_bound(regions.begin(), regions.end(), rva,
+                                [](uint64_t x, const ImageRegionInfo& r) { return x < r.rva; });
+  if (after != regions.begin()) {
+    const auto& r = *std::prev(after);
+    if (rva - r.rva < r.size) return {std::min(o.clip_end, o.allocation_base + r.rva + r.size), false, r.section};
+  }
+  return {after == regions.end() ? o.clip_end : std::min(o.clip_end, o.allocation_base + after->rva), true, {}};
+}
 
 Owner find_owner(uint64_t a) {
   Owner o;
@@ -144,29 +164,12 @@ Owner find_owner(uint64_t a) {
     std::lock_guard lock(registry().mutex);
     auto& images = registry().images;
     if (auto it = find_containing(images, a); it != images.end()) {
-      const uint64_t base = it->first, end = base + it->second.size, rva = a - base;
       o.kind = Owner::Kind::image;
-      o.allocation_base = base;
+      o.allocation_base = it->first;
       o.allocation_protect = PAGE_EXECUTE_WRITECOPY;
       o.copy_on_write = true;
-      o.clip_start = base;
-      o.clip_end = end;
-      // Regions are sorted by RVA (register_image_view): the one holding `rva`, or the gap between two.
-      const auto& regions = it->second.regions;
-      auto after = std::upper_bound(regions.begin(), regions.end(), rva,
-                                    [](uint64_t x, const ImageRegionInfo& r) { return x < r.rva; });
-      if (after != regions.begin()) {
-        const auto& r = *std::prev(after);
-        if (rva - r.rva < r.size) {
-          o.clip_start = base + r.rva;
-          o.clip_end = std::min(o.clip_end, base + r.rva + r.size);
-          o.section = r.section;
-          return o;
-        }
-        o.clip_start = std::max(o.clip_start, base + r.rva + r.size);
-      }
-      o.section_gap = true;
-      if (after != regions.end()) o.clip_end = std::min(o.clip_end, base + after->rva);
+      o.clip_end = it->first + it->second.size;
+      o.regions = it->second.regions;  // sorted by RVA (register_image_view)
       return o;
     }
   }
@@ -175,7 +178,6 @@ Owner find_owner(uint64_t a) {
     o.allocation_base = view->base;
     o.allocation_protect = view->protect;
     o.copy_on_write = view->protect == PAGE_WRITECOPY || view->protect == PAGE_EXECUTE_WRITECOPY;
-    o.clip_start = view->base;
     o.clip_end = view->base + page_round_up(view->size);
     return o;
   }
@@ -185,7 +187,6 @@ Owner find_owner(uint64_t a) {
     o.kind = Owner::Kind::reservation;
     o.allocation_base = it->first;
     o.allocation_protect = it->second.protect;
-    o.clip_start = it->first;
     o.clip_end = it->first + it->second.size;
   }
   return o;
@@ -205,10 +206,10 @@ struct Attributes {
   uint32_t state = 0, protect = 0;
   bool operator==(const Attributes&) const = default;
 };
-Attributes attributes_of(const Vma& v, const Owner& o) {
+Attributes attributes_of(const Vma& v, const Owner& o, const Piece& piece) {
   // PROT_NONE anonymous pages of a reservation, or of an image view between its sections, are reserved.
   const bool none = !v.read && !v.write && !v.exec;
-  if (none && (o.kind == Owner::Kind::reservation || (o.kind == Owner::Kind::image && o.section_gap)))
+  if (none && (o.kind == Owner::Kind::reservation || (o.kind == Owner::Kind::image && piece.section_gap)))
     return {MEM_RESERVE, 0};
   return {MEM_COMMIT, protect_of(v, o.copy_on_write)};
 }
@@ -258,14 +259,21 @@ MemoryBasicInformation query_in(uint64_t a, const std::vector<Vma>& vmas) {
   }
   auto it = std::prev(next);
   const Owner owner = find_owner(a);
-  const Attributes attributes = attributes_of(*it, owner);
-  uint64_t end = std::min(it->end, owner.clip_end);
-  // Pages of one allocation with the same attributes are one region, even when the kernel keeps several VMAs.
-  if (owner.kind != Owner::Kind::none) {
-    for (auto j = next; j != vmas.end() && j->start == end && end < owner.clip_end; ++j) {
-      if (!(attributes_of(*j, owner) == attributes)) break;
-      end = std::min(j->end, owner.clip_end);
-    }
+  // As Windows answers: the run of pages from `a` with the same state, protection, type and allocation base, even
+  // where the kernel keeps several VMAs or the image several sections (.rdata .pdata .xdata are one region).
+  // Memory pemap did not allocate is answered a VMA at a time.
+  Piece piece = piece_at(owner, a);
+  const Attributes attributes = attributes_of(*it, owner, piece);
+  uint64_t end = info.base, named_up_to = 0;
+  for (;;) {
+    // A section the kernel keeps in several VMAs is named once (its end tells it from a neighbour of one name).
+    if (owner.kind == Owner::Kind::image && !piece.section_gap && piece.end != named_up_to)
+      info.sections.emplace_back(piece.section), named_up_to = piece.end;
+    end = std::min(it->end, piece.end);
+    if (owner.kind == Owner::Kind::none || end >= owner.clip_end) break;
+    if (end == it->end && (++it == vmas.end() || it->start != end)) break;
+    piece = piece_at(owner, end);
+    if (!(attributes_of(*it, owner, piece) == attributes)) break;
   }
   info.region_size = end - info.base;
   info.state = attributes.state;
@@ -273,7 +281,6 @@ MemoryBasicInformation query_in(uint64_t a, const std::vector<Vma>& vmas) {
   info.type = type_of(owner.kind);
   info.allocation_base = owner.kind == Owner::Kind::none ? it->start : owner.allocation_base;
   info.allocation_protect = owner.kind == Owner::Kind::none ? attributes.protect : owner.allocation_protect;
-  info.section = owner.section;
   return info;
 }
 
@@ -326,7 +333,8 @@ void register_image_view(const void* base, size_t size, std::vector<ImageRegionI
                          std::shared_ptr<const void> keepalive) {
   std::sort(regions.begin(), regions.end(), [](const auto& x, const auto& y) { return x.rva < y.rva; });
   std::lock_guard lock(registry().mutex);
-  registry().images[reinterpret_cast<uint64_t>(base)] = ImageView{size, std::move(regions), std::move(keepalive)};
+  registry().images[reinterpret_cast<uint64_t>(base)] =
+      ImageView{size, std::make_shared<const std::vector<ImageRegionInfo>>(std::move(regions)), std::move(keepalive)};
 }
 
 void unregister_image_view(const void* base) {

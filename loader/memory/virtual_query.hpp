@@ -15,14 +15,14 @@ namespace pemap::win {
 
 /// MEMORY_BASIC_INFORMATION.
 struct MemoryBasicInformation {
-  uint64_t base = 0;                ///< the queried address rounded down to a page, as Windows reports it
-  uint64_t allocation_base = 0;     ///< the view, image, reservation or mapping the region belongs to; 0 when free
-  uint64_t region_size = 0;         ///< from `base` to the end of the run of pages with the same attributes
-  uint32_t state = 0;               ///< MEM_COMMIT, MEM_RESERVE or MEM_FREE
-  uint32_t protect = 0;             ///< PAGE_* as Linux has the pages; 0 for MEM_RESERVE, PAGE_NOACCESS for MEM_FREE
-  uint32_t allocation_protect = 0;  ///< PAGE_* the view or reservation was made with; 0 when free
-  uint32_t type = 0;                ///< MEM_IMAGE, MEM_MAPPED or MEM_PRIVATE; 0 when free
-  std::string section;              ///< the PE section of an image region, else empty
+  uint64_t base = 0;                  ///< the queried address rounded down to a page, as Windows reports it
+  uint64_t allocation_base = 0;       ///< the view, image, reservation or mapping the region belongs to; 0 when free
+  uint64_t region_size = 0;           ///< from `base` to the end of the run of pages with the same attributes
+  uint32_t state = 0;                 ///< MEM_COMMIT, MEM_RESERVE or MEM_FREE
+  uint32_t protect = 0;               ///< PAGE_* as Linux has the pages; 0 for MEM_RESERVE, PAGE_NOACCESS for MEM_FREE
+  uint32_t allocation_protect = 0;    ///< PAGE_* the view or reservation was made with; 0 when free
+  uint32_t type = 0;                  ///< MEM_IMAGE, MEM_MAPPED or MEM_PRIVATE; 0 when free
+  std::vector<std::string> sections;  ///< of an image region, the PE sections it spans ("(headers)" too), in order
 };
 
 /// VirtualQuery(address): the region of `address`, from the kernel's maps. Protect comes from the rwxp flags; a
@@ -30,8 +30,9 @@ struct MemoryBasicInformation {
 /// when executable) for the whole region: Linux does not tell which pages were already copied. State is MEM_COMMIT
 /// for mapped pages, MEM_RESERVE for PROT_NONE pages inside a registered reservation, MEM_FREE where nothing is
 /// mapped (the region then runs to the next mapping). Type is MEM_MAPPED for data views (map_view_of_file), MEM_IMAGE
-/// inside registered image views, MEM_PRIVATE otherwise. Regions of views, images and reservations never cross their
-/// allocation, and image regions never cross a PE section.
+/// inside registered image views, MEM_PRIVATE otherwise. As on Windows, a region is the run of pages from the
+/// address with the same state, protection, type and allocation base: it never crosses its allocation, and in an
+/// image it spans every adjacent section with the same protection (their names in `sections`).
 /// Errors: ERROR_INVALID_PARAMETER (address above user space), ERROR_ACCESS_DENIED (/proc/self/maps unreadable).
 Result<MemoryBasicInformation> virtual_query(const void* address);
 
@@ -50,7 +51,7 @@ Result<uint64_t> dirty_bytes(const void* address);
 struct ImageRegionInfo {
   uint64_t rva = 0;
   uint64_t size = 0;
-  std::string section;  ///< ".text", or "" for the headers
+  std::string section;  ///< ".text", or "(headers)"
 };
 
 /// Marks [base, base+size) as an image view (MEM_IMAGE, allocation protect PAGE_EXECUTE_WRITECOPY) until

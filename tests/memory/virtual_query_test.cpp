@@ -78,7 +78,7 @@ TEST_F(VirtualQuery, ReadOnlyViewIsCommittedReadOnlyMapped) {
   EXPECT_EQ(m.protect, PAGE_READONLY);
   EXPECT_EQ(m.allocation_protect, PAGE_READONLY);
   EXPECT_EQ(m.type, MEM_MAPPED);
-  EXPECT_EQ(m.section, "");
+  EXPECT_TRUE(m.sections.empty());
   EXPECT_TRUE(unmap_view_of_file(v).has_value());
 }
 
@@ -241,7 +241,7 @@ TEST_F(VirtualQuery, ImageViewRegionsNameTheirSections) {
   });
   register_image_view(
       image, 0x5000,
-      {{0x2000, 0x2000, ".data"}, {0x0, 0x1000, ""}, {0x1000, 0x1000, ".text"}, {0x4000, 0x1000, ".rdata"}},
+      {{0x2000, 0x2000, ".data"}, {0x0, 0x1000, "(headers)"}, {0x1000, 0x1000, ".text"}, {0x4000, 0x1000, ".rdata"}},
       std::move(keepalive));
   const auto regions = query_range(image, 0x5000);
   ASSERT_EQ(regions.size(), 4u);
@@ -249,7 +249,7 @@ TEST_F(VirtualQuery, ImageViewRegionsNameTheirSections) {
     uint64_t offset, size;
     uint32_t protect;
     const char* section;
-  } expected[] = {{0, 0x1000, PAGE_READONLY, ""},
+  } expected[] = {{0, 0x1000, PAGE_READONLY, "(headers)"},
                   {0x1000, 0x1000, PAGE_EXECUTE_READ, ".text"},
                   {0x2000, 0x2000, PAGE_WRITECOPY, ".data"},
                   {0x4000, 0x1000, PAGE_READONLY, ".rdata"}};
@@ -257,7 +257,7 @@ TEST_F(VirtualQuery, ImageViewRegionsNameTheirSections) {
     EXPECT_EQ(regions[i].base, addr(image) + expected[i].offset) << i;
     EXPECT_EQ(regions[i].region_size, expected[i].size) << i;
     EXPECT_EQ(regions[i].protect, expected[i].protect) << i;
-    EXPECT_EQ(regions[i].section, expected[i].section) << i;
+    EXPECT_EQ(regions[i].sections, std::vector<std::string>{expected[i].section}) << i;
     EXPECT_EQ(regions[i].type, MEM_IMAGE);
     EXPECT_EQ(regions[i].state, MEM_COMMIT);
     EXPECT_EQ(regions[i].allocation_base, addr(image));
@@ -267,6 +267,48 @@ TEST_F(VirtualQuery, ImageViewRegionsNameTheirSections) {
   unregister_image_view(image);
   EXPECT_TRUE(released);
   EXPECT_EQ(query_ok(image).state, MEM_FREE);
+}
+
+TEST_F(VirtualQuery, AdjacentSectionsWithOneProtectionAreOneRegion) {
+  // headers R, .text RX, then .rdata .pdata .xdata R (one VMA apart from the last, which the kernel keeps apart
+  // because it is mapped on its own), a reserved gap, .tls R: Windows answers four regions and a reserved one.
+  auto* image = static_cast<unsigned char*>(mmap(nullptr, 0x7000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(image, MAP_FAILED);
+  ASSERT_EQ(mprotect(image + 0x1000, 0x1000, PROT_READ | PROT_EXEC), 0);
+  ASSERT_EQ(mmap(image + 0x4000, 0x1000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), image + 0x4000);
+  ASSERT_EQ(mprotect(image + 0x5000, 0x1000, PROT_NONE), 0);
+  register_image_view(image, 0x7000,
+                      {{0x0, 0x1000, "(headers)"},
+                       {0x1000, 0x1000, ".text"},
+                       {0x2000, 0x1000, ".rdata"},
+                       {0x3000, 0x1000, ".pdata"},
+                       {0x4000, 0x1000, ".xdata"},
+                       {0x6000, 0x1000, ".tls"}},
+                      {});
+  const auto regions = query_range(image, 0x7000);
+  ASSERT_EQ(regions.size(), 5u);
+  const struct {
+    uint64_t offset, size;
+    uint32_t state;
+    std::vector<std::string> sections;
+  } expected[] = {{0, 0x1000, MEM_COMMIT, {"(headers)"}},
+                  {0x1000, 0x1000, MEM_COMMIT, {".text"}},
+                  {0x2000, 0x3000, MEM_COMMIT, {".rdata", ".pdata", ".xdata"}},
+                  {0x5000, 0x1000, MEM_RESERVE, {}},
+                  {0x6000, 0x1000, MEM_COMMIT, {".tls"}}};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(regions[i].base, addr(image) + expected[i].offset) << i;
+    EXPECT_EQ(regions[i].region_size, expected[i].size) << i;
+    EXPECT_EQ(regions[i].state, expected[i].state) << i;
+    EXPECT_EQ(regions[i].sections, expected[i].sections) << i;
+  }
+  // Asked from inside the run, the region starts at the page asked and spans the rest of it.
+  const auto mid = query_ok(image + 0x3800);
+  EXPECT_EQ(mid.base, addr(image) + 0x3000);
+  EXPECT_EQ(mid.region_size, 0x2000u);
+  EXPECT_EQ(mid.sections, (std::vector<std::string>{".pdata", ".xdata"}));
+  unregister_image_view(image);
+  munmap(image, 0x7000);
 }
 
 TEST_F(VirtualQuery, StackAndHeapArePrivateReadWrite) {
