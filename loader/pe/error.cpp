@@ -108,6 +108,20 @@ std::string_view win32_error_name(Win32Error e) {
       return "ERROR_FILE_INVALID";
     case Win32Error::mapped_alignment:
       return "ERROR_MAPPED_ALIGNMENT";
+    case Win32Error::bad_length:
+      return "ERROR_BAD_LENGTH";
+    case Win32Error::insufficient_buffer:
+      return "ERROR_INSUFFICIENT_BUFFER";
+    case Win32Error::no_more_items:
+      return "ERROR_NO_MORE_ITEMS";
+    case Win32Error::noaccess:
+      return "ERROR_NOACCESS";
+    case Win32Error::invalid_flags:
+      return "ERROR_INVALID_FLAGS";
+    case Win32Error::no_unicode_translation:
+      return "ERROR_NO_UNICODE_TRANSLATION";
+    case Win32Error::dll_init_failed:
+      return "ERROR_DLL_INIT_FAILED";
   }
   return "ERROR_UNKNOWN";
 }

@@ -28,12 +28,6 @@ namespace {
 
 #define MS PEMAP_MS_ABI
 
-// GetLastError codes these functions give.
-constexpr uint32_t kErrorSuccess = 0, kErrorNotEnoughMemory = 8, kErrorBadLength = 24, kErrorInvalidParameter = 87,
-                   kErrorInsufficientBuffer = 122, kErrorModNotFound = 126, kErrorProcNotFound = 127,
-                   kErrorNoMoreItems = 259, kErrorInvalidAddress = 487, kErrorNoAccess = 998, kErrorInvalidFlags = 1004,
-                   kErrorNoUnicodeTranslation = 1113;
-
 uint64_t this_thread_id() {
   thread_local const auto id = static_cast<uint64_t>(::syscall(SYS_gettid));
   return id;
@@ -70,7 +64,7 @@ MS void host_OutputDebugStringA(const char* s) {
 MS uint64_t host_LoadLibraryA(const char* name) {
   Runtime* r = current_runtime();
   if (!r || !name) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   // A path loads that file, as LoadLibrary does with a full path; here a Linux one, with '/'.
@@ -79,7 +73,7 @@ MS uint64_t host_LoadLibraryA(const char* name) {
                                                                                : ldr::normalize_module_name(asked));
   if (!m) {
     report_refused_file("LoadLibraryA", name, m.error());
-    set_last_error(m.error().win32 ? m.error().win32 : kErrorModNotFound);
+    set_last_error(m.error(), Win32Error::mod_not_found);
     return 0;
   }
   // What it loaded is initialized now, dependencies first; a DllMain that fails unloads the module again.
@@ -87,7 +81,7 @@ MS uint64_t host_LoadLibraryA(const char* name) {
   const std::string loaded = (*m)->name;
   if (!r->initialize()) {
     (void)r->free_library(loaded);
-    set_last_error(1114);  // ERROR_DLL_INIT_FAILED
+    set_last_error(Win32Error::dll_init_failed);
     return 0;
   }
   return base;
@@ -96,7 +90,7 @@ MS int32_t host_FreeLibrary(uint64_t module) {
   if (Runtime* r = current_runtime())
     for (const auto& m : r->process().modules())
       if (m->base == module && !m->executable) return r->free_library(std::string(m->name)) ? 1 : 0;
-  set_last_error(kErrorModNotFound);
+  set_last_error(Win32Error::mod_not_found);
   return 0;
 }
 MS uint64_t host_GetModuleHandleA(const char* name) {
@@ -107,7 +101,7 @@ MS uint64_t host_GetModuleHandleA(const char* name) {
   } else if (r) {
     if (const ldr::Module* m = r->process().find(ldr::normalize_module_name(name))) return m->base;
   }
-  set_last_error(kErrorModNotFound);
+  set_last_error(Win32Error::mod_not_found);
   return 0;
 }
 MS uint64_t host_GetProcAddress(uint64_t module, const char* name) {
@@ -120,11 +114,11 @@ MS uint64_t host_GetProcAddress(uint64_t module, const char* name) {
       } else if (auto at = export_address(*m, name)) {
         return *at;
       }
-      set_last_error(kErrorProcNotFound);
+      set_last_error(Win32Error::proc_not_found);
       return 0;
     }
   }
-  set_last_error(kErrorModNotFound);
+  set_last_error(Win32Error::mod_not_found);
   return 0;
 }
 
@@ -144,12 +138,12 @@ MS uint64_t host_SetUnhandledExceptionFilter(uint64_t filter) {
 MS uint64_t host_VirtualQuery(const void* address, void* out, uint64_t length) {
   // MEMORY_BASIC_INFORMATION on x64: 48 bytes.
   if (!out || length < 48) {
-    set_last_error(kErrorBadLength);
+    set_last_error(Win32Error::bad_length);
     return 0;
   }
   auto info = win::virtual_query(address);
   if (!info) {
-    set_last_error(info.error().win32 ? info.error().win32 : kErrorInvalidParameter);
+    set_last_error(info.error(), Win32Error::invalid_parameter);
     return 0;
   }
   std::memset(out, 0, 48);
@@ -164,25 +158,25 @@ MS uint64_t host_VirtualQuery(const void* address, void* out, uint64_t length) {
 }
 MS int32_t host_VirtualProtect(void* address, uint64_t size, uint32_t protect, uint32_t* old) {
   if (!old) {
-    set_last_error(kErrorNoAccess);
+    set_last_error(Win32Error::noaccess);
     return 0;
   }
   // One base protection, plus modifiers pemap cannot give (PAGE_GUARD, PAGE_NOCACHE, PAGE_WRITECOMBINE): ignored.
   const uint32_t base = protect & 0xff;
   const auto start = reinterpret_cast<uint64_t>(address);
   if (size == 0 || base == 0 || (base & (base - 1)) != 0 || (protect & ~uint32_t{0x7ff}) != 0 || start + size < start) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   auto info = win::virtual_query(address);
   if (!info || info->state != win::MEM_COMMIT) {
-    set_last_error(kErrorInvalidAddress);
+    set_last_error(Win32Error::invalid_address);
     return 0;
   }
   const uint64_t page = start & ~(win::kPageSize - 1);
   const uint64_t end = (start + size + win::kPageSize - 1) & ~(win::kPageSize - 1);
   if (::mprotect(reinterpret_cast<void*>(page), end - page, win::linux_protection(base)) != 0) {
-    set_last_error(errno == ENOMEM ? kErrorInvalidAddress : 5);  // ERROR_ACCESS_DENIED
+    set_last_error(errno == ENOMEM ? Win32Error::invalid_address : Win32Error::access_denied);
     return 0;
   }
   *old = info->protect;
@@ -257,12 +251,12 @@ MS uint32_t host_TlsAlloc() {
     *slot = 0;
     return i;
   }
-  set_last_error(kErrorNoMoreItems);
+  set_last_error(Win32Error::no_more_items);
   return 0xffffffff;  // TLS_OUT_OF_INDEXES
 }
 MS int32_t host_TlsFree(uint32_t index) {
   if (index >= g_tls_allocated.size() || !g_tls_allocated[index]) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   g_tls_allocated[index] = false;
@@ -271,17 +265,17 @@ MS int32_t host_TlsFree(uint32_t index) {
 }
 MS uint64_t host_TlsGetValue(uint32_t index) {
   if (index >= g_tls_allocated.size()) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   const uint64_t* slot = tls_value_slot(index, false);
-  set_last_error(kErrorSuccess);  // so that a stored 0 can be told from a failure
+  set_last_error(Win32Error::success);  // so that a stored 0 can be told from a failure
   return slot ? *slot : 0;
 }
 MS int32_t host_TlsSetValue(uint32_t index, uint64_t value) {
   uint64_t* slot = index < g_tls_allocated.size() ? tls_value_slot(index, true) : nullptr;
   if (!slot) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   *slot = value;
@@ -354,11 +348,11 @@ MS int32_t host_MultiByteToWideChar(uint32_t code_page, uint32_t flags, const ch
                                     uint16_t* dst, int32_t dst_length) {
   const uint32_t cp = supported_code_page(code_page);
   if (!src || src_length == 0 || dst_length < 0 || (dst_length > 0 && !dst) || cp == 0) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   if (cp == kCpUtf8 ? (flags & ~kMbErrInvalidChars) != 0 : (flags & ~uint32_t{0x0f}) != 0) {
-    set_last_error(kErrorInvalidFlags);
+    set_last_error(Win32Error::invalid_flags);
     return 0;
   }
   const size_t n = src_length < 0 ? std::strlen(src) + 1 : static_cast<size_t>(src_length);
@@ -367,7 +361,7 @@ MS int32_t host_MultiByteToWideChar(uint32_t code_page, uint32_t flags, const ch
     std::u16string wide;
     if (cp == kCpUtf8) {
       if (!decode_utf8(bytes, n, (flags & kMbErrInvalidChars) != 0, wide)) {
-        set_last_error(kErrorNoUnicodeTranslation);
+        set_last_error(Win32Error::no_unicode_translation);
         return 0;
       }
     } else {
@@ -376,19 +370,19 @@ MS int32_t host_MultiByteToWideChar(uint32_t code_page, uint32_t flags, const ch
                                                                             : char16_t{bytes[i]});
     }
     if (wide.size() > INT32_MAX) {
-      set_last_error(kErrorInsufficientBuffer);
+      set_last_error(Win32Error::insufficient_buffer);
       return 0;
     }
     const auto needed = static_cast<int32_t>(wide.size());
     if (dst_length == 0) return needed;
     if (needed > dst_length) {
-      set_last_error(kErrorInsufficientBuffer);
+      set_last_error(Win32Error::insufficient_buffer);
       return 0;
     }
     std::memcpy(dst, wide.data(), wide.size() * 2);
     return needed;
   } catch (const std::bad_alloc&) {
-    set_last_error(kErrorNotEnoughMemory);
+    set_last_error(Win32Error::not_enough_memory);
     return 0;
   }
 }
@@ -399,11 +393,11 @@ MS int32_t host_WideCharToMultiByte(uint32_t code_page, uint32_t flags, const ui
   const uint32_t cp = supported_code_page(code_page);
   if (!src || src_length == 0 || dst_length < 0 || (dst_length > 0 && !dst) || cp == 0 ||
       (cp == kCpUtf8 && (default_char || used_default_char))) {
-    set_last_error(kErrorInvalidParameter);
+    set_last_error(Win32Error::invalid_parameter);
     return 0;
   }
   if (cp == kCpUtf8 && (flags & ~kWcErrInvalidChars) != 0) {
-    set_last_error(kErrorInvalidFlags);
+    set_last_error(Win32Error::invalid_flags);
     return 0;
   }
   auto unit = [&](size_t i) {
@@ -430,7 +424,7 @@ MS int32_t host_WideCharToMultiByte(uint32_t code_page, uint32_t flags, const ui
           ++i;
         } else if (c >= 0xd800 && c <= 0xdfff) {
           if (flags & kWcErrInvalidChars) {
-            set_last_error(kErrorNoUnicodeTranslation);
+            set_last_error(Win32Error::no_unicode_translation);
             return 0;
           }
           c = 0xfffd;
@@ -467,26 +461,26 @@ MS int32_t host_WideCharToMultiByte(uint32_t code_page, uint32_t flags, const ui
     }
     if (used_default_char) *used_default_char = used ? 1 : 0;
     if (out.size() > INT32_MAX) {
-      set_last_error(kErrorInsufficientBuffer);
+      set_last_error(Win32Error::insufficient_buffer);
       return 0;
     }
     const auto needed = static_cast<int32_t>(out.size());
     if (dst_length == 0) return needed;
     if (needed > dst_length) {
-      set_last_error(kErrorInsufficientBuffer);
+      set_last_error(Win32Error::insufficient_buffer);
       return 0;
     }
     std::memcpy(dst, out.data(), out.size());
     return needed;
   } catch (const std::bad_alloc&) {
-    set_last_error(kErrorNotEnoughMemory);
+    set_last_error(Win32Error::not_enough_memory);
     return 0;
   }
 }
 
 MS uint32_t host_GetACP() { return kCp1252; }
 MS int32_t host_IsDBCSLeadByteEx(uint32_t code_page, uint8_t) {
-  if (supported_code_page(code_page) == 0) set_last_error(kErrorInvalidParameter);
+  if (supported_code_page(code_page) == 0) set_last_error(Win32Error::invalid_parameter);
   return 0;
 }
 MS int32_t host_IsDBCSLeadByte(uint8_t) { return 0; }

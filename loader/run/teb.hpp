@@ -60,5 +60,10 @@ uint64_t* tls_value_slot(uint32_t index, bool create);
 /// GetLastError/SetLastError: the TEB's LastErrorValue (a thread-local fallback before install_teb).
 uint32_t last_error();
 void set_last_error(uint32_t code);
+inline void set_last_error(Win32Error code) { set_last_error(static_cast<uint32_t>(code)); }
+/// The code of the call that failed with `e`, or `otherwise` when `e` carries none.
+inline void set_last_error(const Error& e, Win32Error otherwise) {
+  e.win32 ? set_last_error(e.win32) : set_last_error(otherwise);
+}
 
 }  // namespace pemap::run
