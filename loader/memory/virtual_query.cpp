@@ -146,7 +146,7 @@ struct Piece {
 };
 
 Piece piece_at(const Owner& o, uint64_t a) {
-  if (o.kind != Owner::Kind::image) return {o.clip_end};
+  if (o.kind != Owner::Kind::image) return {o.clip_end, false, {}};
   const uint64_t rva = a - o.allocation_base;
   const auto& regions = *o.regions;
   auto after = std::upper_bound(regions.begin(), regions.end(), rva,

@@ -48,7 +48,7 @@ python3 - "$tmp/out" <<'PY' || { echo "FAIL: pemap map --json"; fail=$((fail + 1
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["kind"] == "image" and d["base"] == 0x63000000 and d["at_preferred_base"], d
-kernel = {r["section"]: r["protect"] for r in d["regions"]}
+kernel = {s: r["protect"] for r in d["regions"] for s in r["sections"]}
 assert kernel[".text"] == "R-X" and kernel[".data"] == "RC-" and kernel["Shared"] == "RW-", kernel
 assert all(r["type"] == "image" for r in d["regions"]), d["regions"]
 PY
