@@ -32,110 +32,202 @@ ExportCounts export_counts(const Image& image, const ExportDirectory& d) {
           .names = std::min<uint64_t>({d.NumberOfNames, max_slots, entry_budget(image)})};
 }
 
-Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
-  Exports out;
+Result<ExportTable> ExportTable::open(const Image& image) {
+  ExportTable t;
   const auto used = image.used_directory(kDirExport);
-  if (!used) return out;
-  const DataDirectory dir = *used;
-  auto d = image.read_rva<ExportDirectory>(dir.VirtualAddress, "export directory");
+  if (!used) return t;
+  auto d = image.read_rva<ExportDirectory>(used->VirtualAddress, "export directory");
   if (!d) return d.take_error();
-  if (auto cut = image.directory_cut_short(kDirExport, "export directory")) out.warnings.push_back(std::move(*cut));
+  t.image_ = &image;
+  t.dir_ = *d;
+  t.dir_begin_ = used->VirtualAddress;
+  t.dir_end_ = t.dir_begin_ + used->Size;
+  const ExportCounts counts = export_counts(image, *d);
+  t.functions_ = counts.functions;
+  t.names_ = counts.names;
+  if (auto names = image.contiguous(d->AddressOfNames, t.names_ * 4)) t.name_table_ = *names;
+  if (auto ordinals = image.contiguous(d->AddressOfNameOrdinals, t.names_ * 2)) t.ordinal_table_ = *ordinals;
+  return t;
+}
+
+namespace {
+
+/// Entry `index` of a table at `rva`: from `span` when the file holds the table whole, else through the image.
+template <class T>
+Result<T> table_entry(const Image& image, Bytes span, uint64_t rva, uint64_t index, const char* what) {
+  if (!span.empty()) return load<T>(span, index * sizeof(T));
+  return image.read_rva<T>(rva + index * sizeof(T), what);
+}
+
+}  // namespace
+
+Result<uint32_t> ExportTable::function(uint64_t slot) const {
+  if (slot >= functions_)
+    return make_error(Status::success, "export address table", Location::rva(dir_.AddressOfFunctions),
+                      fmt::format("slot {} is past the {} the image holds", slot, functions_));
+  return image_->read_rva<uint32_t>(dir_.AddressOfFunctions + slot * 4, "export address table");
+}
+
+Result<uint32_t> ExportTable::name_rva(uint64_t index) const {
+  return table_entry<uint32_t>(*image_, name_table_, dir_.AddressOfNames, index, "export name pointer table");
+}
+
+Result<uint16_t> ExportTable::name_slot(uint64_t index) const {
+  return table_entry<uint16_t>(*image_, ordinal_table_, dir_.AddressOfNameOrdinals, index, "export ordinal table");
+}
+
+std::optional<int> ExportTable::compare_name(uint64_t index, std::string_view name) const {
+  const auto rva = name_rva(index);
+  if (!rva) return std::nullopt;
+  // The bytes the mapped image holds, in runs of file data, zero fill read a byte at a time.
+  const uint64_t want = name.size() + 1;  // and its NUL
+  for (uint64_t k = 0; k < want;) {
+    Bytes run = image_->file_span(*rva + k);
+    std::byte zero_fill{};
+    if (run.empty()) {
+      auto b = image_->read_rva<std::byte>(*rva + k, "export name");
+      if (!b) return std::nullopt;
+      zero_fill = *b;
+      run = {&zero_fill, 1};
+    }
+    const uint64_t n = std::min<uint64_t>(run.size(), want - k);
+    for (uint64_t i = 0; i < n; ++i, ++k) {
+      const auto theirs = std::to_integer<unsigned char>(run[i]);
+      const auto ours = k < name.size() ? static_cast<unsigned char>(name[k]) : 0;
+      if (theirs != ours) return theirs < ours ? -1 : 1;
+      if (theirs == 0) return 0;
+    }
+  }
+  return 0;
+}
+
+std::optional<ExportEntry> ExportTable::entry(uint64_t slot, std::string_view name, uint32_t name_index) const {
+  const auto rva = function(slot);
+  if (!rva || *rva == 0) return std::nullopt;
+  ExportEntry e;
+  e.ordinal = static_cast<uint32_t>(dir_.Base + slot);
+  e.rva = *rva;
+  e.name = name;
+  e.name_index = name_index;
+  // A forwarder string, or (when there is none) an export at that address.
+  if (forwards(*rva))
+    if (auto f = image_->read_string(*rva, "export forwarder", 1024); f && !f->empty()) e.forwarder = *f;
+  return e;
+}
+
+namespace {
+
+// A named address-table slot: which name pointer names it.
+struct Named {
+  uint32_t slot;
+  uint32_t index;
+};
+
+// The directory's own fields: its DLL name, and the counts cut to what the image holds, each cut a warning.
+void read_header(const Image& image, const ExportTable& table, Exports& out) {
+  const ExportDirectory& d = table.directory();
   out.present = true;
-  out.directory = *d;
-  if (d->Name != 0) {
-    auto name = image.read_string(d->Name, "export DLL name", 512);
+  out.directory = d;
+  if (auto cut = image.directory_cut_short(kDirExport, "export directory")) out.warnings.push_back(std::move(*cut));
+  if (d.Name != 0) {
+    auto name = image.read_string(d.Name, "export DLL name", 512);
     if (name)
       out.dll_name = *name;
     else
       out.warnings.push_back(name.take_error());
   }
-  const uint64_t dir_begin = dir.VirtualAddress, dir_end = dir_begin + dir.Size;
-
-  // Only slots backed by file bytes can be non-zero; the rest of a huge table is zero fill and
-  // exports nothing, so the walk stays linear in the file size.
-  const ExportCounts counts = export_counts(image, *d);
-  const uint64_t nfunc = counts.functions, nnames = counts.names;
-  if (nfunc < d->NumberOfFunctions)
-    out.warnings.push_back(make_error(
-        Status::success, "export directory", Location::rva(dir_begin),
-        fmt::format("NumberOfFunctions {} does not fit in the image; using {}", d->NumberOfFunctions, nfunc)));
-  const uint64_t budget = entry_budget(image);
-  if (nnames < d->NumberOfNames)
+  const auto at = Location::rva(table.directory_rva());
+  if (table.functions() < d.NumberOfFunctions)
+    out.warnings.push_back(make_error(Status::success, "export directory", at,
+                                      fmt::format("NumberOfFunctions {} does not fit in the image; using {}",
+                                                  d.NumberOfFunctions, table.functions())));
+  if (table.names() < d.NumberOfNames)
     out.warnings.push_back(
-        make_error(Status::success, "export directory", Location::rva(dir_begin),
-                   fmt::format("NumberOfNames {} is more than this file can hold", d->NumberOfNames)));
+        make_error(Status::success, "export directory", at,
+                   fmt::format("NumberOfNames {} is more than this file can hold", d.NumberOfNames)));
+}
 
-  // Names first, so each address slot knows its name: 8 bytes a name, no more than the file gives it (a
-  // pointer and an ordinal); the name itself is read again when its entry is made.
-  struct Named {
-    uint32_t slot;
-    uint32_t index;
-  };
+// The names, by the slot each exports (8 bytes a name, no more than the file gives it: a pointer and an ordinal);
+// the name itself is read again when its entry is made. Notes an unsorted table, which the loader's binary search
+// can miss names in.
+std::vector<Named> read_names(const Image& image, const ExportTable& table, ScanBudget& budget, Exports& out,
+                              WarningSink& per_entry) {
+  const ExportDirectory& d = table.directory();
   std::vector<Named> named;
-  named.reserve(static_cast<size_t>(std::min<uint64_t>(nnames, 1u << 20)));
+  named.reserve(static_cast<size_t>(std::min<uint64_t>(table.names(), 1u << 20)));
   std::string_view prev;
-  ScanBudget budget_names(image);
-  WarningSink per_entry(out.warnings);
-  for (uint64_t i = 0; i < nnames; ++i) {
-    if (budget_names.exhausted()) {
-      out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d->AddressOfNames),
+  for (uint64_t i = 0; i < table.names(); ++i) {
+    if (budget.exhausted()) {
+      out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d.AddressOfNames),
                                         fmt::format("names from #{} on are more than this file can hold", i)));
       break;
     }
-    auto name_rva = image.read_rva<uint32_t>(d->AddressOfNames + i * 4, "export name pointer table");
-    auto ord = image.read_rva<uint16_t>(d->AddressOfNameOrdinals + i * 2, "export ordinal table");
+    auto name_rva = table.name_rva(i);
+    auto ord = table.name_slot(i);
     if (!name_rva || !ord) {
       per_entry.add(!name_rva ? name_rva.take_error() : ord.take_error());
       break;
     }
-    auto name = budget_names.read_name(image, *name_rva, "export name");
+    auto name = budget.read_name(image, *name_rva, "export name");
     if (!name) {
       per_entry.add(name.take_error());
       continue;
     }
     if (i > 0 && *name < prev) out.names_sorted = false;
     prev = *name;
-    if (*ord >= nfunc) {
+    if (*ord >= table.functions()) {
       per_entry.add(make_error(Status::success, fmt::format("export name {}", *name),
-                               Location::rva(d->AddressOfNameOrdinals + i * 2),
-                               fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, nfunc)));
+                               Location::rva(d.AddressOfNameOrdinals + i * 2),
+                               fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, table.functions())));
       continue;
     }
     named.push_back({*ord, static_cast<uint32_t>(i)});
   }
   if (!out.names_sorted)
-    out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d->AddressOfNames),
+    out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d.AddressOfNames),
                                       "names are not in ascending order; a binary search by the loader can miss them"));
   std::stable_sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.slot < b.slot; });
+  return named;
+}
+
+}  // namespace
+
+Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
+  Exports out;
+  auto opened = ExportTable::open(image);
+  if (!opened) return opened.take_error();
+  const ExportTable& table = *opened;
+  if (!table.present()) return out;
+  read_header(image, table, out);
+  const ExportDirectory& d = table.directory();
+  ScanBudget budget_names(image);
+  WarningSink per_entry(out.warnings);
+  const std::vector<Named> named = read_names(image, table, budget_names, out, per_entry);
+
   // A name read once is read the same again: the pointer and the bytes are the file's.
   auto name_at = [&](uint32_t index) {
-    const auto rva = image.read_rva<uint32_t>(d->AddressOfNames + uint64_t{index} * 4, "export name pointer table");
+    const auto rva = table.name_rva(index);
     const auto name =
         rva ? image.read_string(*rva, "export name", ScanBudget::kMaxName) : Result<std::string_view>(rva.error());
     return name ? *name : std::string_view();
   };
-
   auto next_named = named.cbegin();
   auto add = [&](uint64_t slot, uint32_t rva) {
     ExportEntry e;
-    e.ordinal = static_cast<uint32_t>(d->Base + slot);
+    e.ordinal = static_cast<uint32_t>(d.Base + slot);
     e.rva = rva;
-    if (rva >= dir_begin && rva < dir_end) {
+    if (table.forwards(rva)) {
       // "DLL.Function" or "DLL.#123": 1 KiB is ample, and one forwarder may be shared by every name.
       auto f = budget_names.read_name(image, rva, "export forwarder", 1024);
       if (f && !f->empty())
         e.forwarder = *f;
       else
         per_entry.add(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal), Location::rva(rva),
-                                 "points inside the export directory but holds no "
-                                 "forwarder string"));
+                                 "points inside the export directory but holds no forwarder string"));
     }
     while (next_named != named.end() && next_named->slot < slot) ++next_named;  // slots come in ascending order
     auto it = next_named;
-    if (it == named.end() || it->slot != slot) {
-      sink.entry(e);
-      return;
-    }
+    if (it == named.end() || it->slot != slot) return sink.entry(e);
     for (; it != named.end() && it->slot == slot; ++it) {  // one address may carry several names
       e.name = name_at(it->index);
       e.name_index = it->index;
@@ -143,9 +235,12 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
     }
   };
 
+  // The address table in runs of file bytes: only slots backed by the file can be non-zero, and the rest of a
+  // huge table is zero fill that exports nothing, so the walk stays linear in the file size.
+  const uint64_t nfunc = table.functions(), budget = entry_budget(image);
   uint64_t slot = 0, scanned = 0;
   while (slot < nfunc) {
-    const uint64_t at = d->AddressOfFunctions + slot * 4;
+    const uint64_t at = d.AddressOfFunctions + slot * 4;
     const Bytes backed = image.file_span(at);
     if (scanned >= budget) {
       // Sections that share file bytes can repeat them at many RVAs; the walk stays linear in the file.
@@ -154,7 +249,6 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
       break;
     }
     if (backed.size() >= 4) {
-      // The file-backed run of the table in one go.
       const uint64_t run = std::min<uint64_t>({nfunc - slot, backed.size() / 4, budget - scanned});
       scanned += run;
       for (uint64_t i = 0; i < run; ++i)
@@ -166,7 +260,7 @@ Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
         break;
       }
       if (!backed.empty()) {  // a slot straddling the end of the file bytes
-        if (auto v = image.read_rva<uint32_t>(at, "export address table"); v && *v != 0) add(slot, *v);
+        if (auto v = table.function(slot); v && *v != 0) add(slot, *v);
         ++slot;
       } else {  // zero fill to the end of the region: nothing is exported there
         slot += std::max<uint64_t>(1, (r->rva + r->size - at + 3) / 4);

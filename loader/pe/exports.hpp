@@ -36,6 +36,46 @@ struct ExportCounts {
 };
 ExportCounts export_counts(const Image& image, const ExportDirectory& d);
 
+/// The export directory as the loader reads it, with nothing kept per export: the address, name pointer and ordinal
+/// tables are read at the index asked (a table of millions costs nothing until it is read). walk_exports lists
+/// through it and the loader's lookup (by name with hint, by ordinal) searches through it. The image must outlive
+/// it; the counts are cut to what the image can hold (export_counts).
+class ExportTable {
+ public:
+  /// An image without an export directory gives an empty table; a directory that cannot be read is the error.
+  static Result<ExportTable> open(const Image& image);
+  ExportTable() = default;
+
+  bool present() const { return image_ != nullptr; }
+  const ExportDirectory& directory() const { return dir_; }
+  uint64_t directory_rva() const { return dir_begin_; }
+  uint64_t functions() const { return functions_; }  ///< address-table slots read
+  uint64_t names() const { return names_; }          ///< name pointer (and ordinal) entries read
+
+  /// Address-table slot `slot`: its RVA (0 for an empty slot).
+  Result<uint32_t> function(uint64_t slot) const;
+  /// Name pointer `index`: the RVA of its name.
+  Result<uint32_t> name_rva(uint64_t index) const;
+  /// Ordinal table entry `index`: the address-table slot name `index` exports.
+  Result<uint16_t> name_slot(uint64_t index) const;
+  /// strcmp of name `index` with `name`, reading no more of it than `name` and its NUL (an export name may run on
+  /// for a MiB; a probe costs the name looked for). Empty when the name runs off the image.
+  std::optional<int> compare_name(uint64_t index, std::string_view name) const;
+  /// An RVA inside the directory is a forwarder string, not code.
+  bool forwards(uint32_t rva) const { return rva >= dir_begin_ && rva < dir_end_; }
+  /// The export in slot `slot` (named `name` at `name_index` when found by name), or empty for an empty slot.
+  std::optional<ExportEntry> entry(uint64_t slot, std::string_view name = {}, uint32_t name_index = 0) const;
+
+ private:
+  const Image* image_ = nullptr;
+  ExportDirectory dir_{};
+  uint64_t dir_begin_ = 0, dir_end_ = 0;
+  uint64_t functions_ = 0, names_ = 0;
+  // The name pointer and ordinal tables when the file holds each whole in one region (as every linker writes
+  // them): read without resolving an RVA per entry. Empty otherwise, and then read through the image.
+  Bytes name_table_, ordinal_table_;
+};
+
 /// Where walk_exports sends the entries, in parse_exports' order, one at a time.
 struct ExportSink {
   virtual ~ExportSink() = default;

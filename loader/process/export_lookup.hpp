@@ -23,8 +23,9 @@ enum class How : uint8_t { hint, binary_search, ordinal, bound, host, trap };
 std::string_view how_name(How how);
 inline std::ostream& operator<<(std::ostream& out, How how) { return out << how_name(how); }
 
-/// Reads the export directory of the image it was made for, as the loader does, at each lookup: nothing is kept
-/// per export (a table of millions costs a lookup log2 of it, not a record each). The image must outlive it.
+/// Looks exports up in the image's export table (pe::ExportTable, read at each lookup as the loader reads it):
+/// nothing is kept per export (a table of millions costs a lookup log2 of it, not a record each). The image must
+/// outlive it.
 class ExportLookup {
  public:
   /// An image without an export directory exports nothing; one whose directory cannot be read is an error.
@@ -43,23 +44,13 @@ class ExportLookup {
   Found by_ordinal(uint32_t ordinal) const;
 
  private:
-  std::optional<uint32_t> name_rva(uint64_t index) const;
-  /// strcmp of the name at `index` with `name`, reading no more of it than `name` and its NUL: a probe costs the
-  /// import's name, not the export's (which may run on for a MiB). Empty when the name runs off the image.
-  std::optional<int> compare_name(uint64_t index, std::string_view name) const;
   /// The name at `index`, at most kShownName bytes of it, to say which export an ordinal reached.
   std::string_view shown_name(uint64_t index) const;
-  std::optional<uint16_t> slot_of(uint64_t index) const;
-  /// The export in address-table slot `slot` (named `name` at `name_index`, when looked up by name), if it is one.
-  std::optional<pe::ExportEntry> at_slot(uint64_t slot, std::string_view name, uint32_t name_index) const;
+  /// The slot name `index` exports, known readable (the lookup by ordinal sorts only those).
+  uint16_t slot_of(uint64_t index) const { return *table_.name_slot(index); }
 
   const pe::Image* image_ = nullptr;
-  pe::ExportDirectory dir_{};
-  uint64_t dir_begin_ = 0, dir_end_ = 0;  // forwarders point inside
-  uint64_t functions_ = 0, names_ = 0;    // as many as the image can hold
-  // The name pointer and ordinal tables when the file holds each whole in one region (as every linker writes
-  // them): read without resolving an RVA per entry. Empty otherwise, and then read through the image.
-  Bytes name_table_, ordinal_table_;
+  pe::ExportTable table_;
   // By ordinal, the first name of each named slot: name indices sorted by their slot, one a slot, made at the
   // first ordinal lookup (4 bytes a name while it is made, each name taking 2 bytes of ordinal table in the file).
   mutable std::vector<uint32_t> slot_names_;
