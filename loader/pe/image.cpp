@@ -75,7 +75,18 @@ Result<Image> Image::parse(Bytes file) {
   Image img;
   img.file_ = file;
   if (file.empty()) return make_error(Status::invalid_file_for_section, "file", Location{}, "the file is empty");
+  if (auto e = img.read_nt_headers()) return std::move(*e);
+  if (auto e = img.read_optional_header()) return std::move(*e);
+  if (auto e = img.read_section_table()) return std::move(*e);
+  img.build_layout();
+  img.check_mapping_rules();
+  img.check_directories();
+  return img;
+}
 
+// The DOS header, the PE signature e_lfanew points at, and the COFF file header after it.
+std::optional<Error> Image::read_nt_headers() {
+  const Bytes file = file_;
   auto mz = read<uint16_t>(file, 0, "DOS header");
   if (!mz || *mz != kMzMagic)
     return header_error(Status::invalid_image_not_mz, "DOS header", 0, "no 'MZ' signature at the start of the file");
@@ -84,14 +95,14 @@ Result<Image> Image::parse(Bytes file) {
     return header_error(
         Status::invalid_image_protect, "DOS header", 0,
         fmt::format("the 64-byte DOS header needs e_lfanew at 0x3c; the file has {} bytes", file.size()));
-  img.dos_ = *dos;
+  dos_ = *dos;
 
   // e_lfanew is a LONG: Windows refuses <= 0 and anything the file does not hold.
-  const auto lfanew = static_cast<int32_t>(img.dos_.e_lfanew);
+  const auto lfanew = static_cast<int32_t>(dos_.e_lfanew);
   if (lfanew <= 0)
     return header_error(Status::invalid_image_protect, "DOS header", 0x3c,
                         fmt::format("e_lfanew is {}; it must be positive", lfanew));
-  const uint64_t nt = img.dos_.e_lfanew;
+  const uint64_t nt = dos_.e_lfanew;
   auto sig = read<uint32_t>(file, nt, "PE signature");
   if (!sig)
     return header_error(Status::invalid_image_protect, "PE signature", nt,
@@ -102,71 +113,80 @@ Result<Image> Image::parse(Bytes file) {
     return header_error(Status::invalid_image_protect, "PE signature", nt,
                         fmt::format("expected 'PE\\0\\0', found {:#010x}", *sig));
   }
-
   auto coff = read<FileHeader>(file, nt + 4, "COFF file header");
   if (!coff) return coff.take_error();
-  img.coff_ = *coff;
+  coff_ = *coff;
+  return std::nullopt;
+}
 
-  const uint64_t opt_off = img.optional_header_offset();
+// The magic (PE32 or PE32+, which must fit the machine), the fixed fields, and the data directories.
+std::optional<Error> Image::read_optional_header() {
+  const Bytes file = file_;
+  const uint64_t opt_off = optional_header_offset();
   auto magic = read<uint16_t>(file, opt_off, "optional header");
   if (!magic) return magic.take_error();
   if (*magic != kPe32Magic && *magic != kPe32PlusMagic)
     return header_error(Status::invalid_image_format, "optional header", opt_off,
                         fmt::format("magic {:#x} is neither PE32 (0x10b) nor PE32+ (0x20b)", *magic));
-  img.format_ = *magic == kPe32PlusMagic ? Format::pe32plus : Format::pe32;
-  const uint16_t m = img.coff_.Machine;
-  if ((img.format_ == Format::pe32plus && needs_pe32(m)) || (img.format_ == Format::pe32 && needs_pe32plus(m)))
+  format_ = *magic == kPe32PlusMagic ? Format::pe32plus : Format::pe32;
+  const uint16_t m = coff_.Machine;
+  if ((format_ == Format::pe32plus && needs_pe32(m)) || (format_ == Format::pe32 && needs_pe32plus(m)))
     return header_error(Status::invalid_image_format, "optional header", opt_off,
                         fmt::format("magic {:#x} does not fit machine {:#x}", *magic, m));
 
   // The fixed part is read whatever SizeOfOptionalHeader says (nullSOH-XP.exe has 0 there).
-  const auto fixed = with_format(img.format_, [&](auto traits) -> Result<uint64_t> {
+  const auto fixed = with_format(format_, [&](auto traits) -> Result<uint64_t> {
     using Raw = typename decltype(traits)::OptionalHeader;
     auto raw = read<Raw>(file, opt_off, std::string(traits.name) + " optional header");
     if (!raw) return raw.take_error();
-    img.opt_ = widen(*raw);
+    opt_ = widen(*raw);
     return sizeof(Raw);
   });
   if (!fixed) return fixed.error();
 
-  const uint32_t ndirs = std::min(img.opt_.number_of_rva_and_sizes, kMaxDataDirectories);
-  if (img.opt_.number_of_rva_and_sizes > kMaxDataDirectories)
-    img.warn("optional header", Location::offset(opt_off),
-             fmt::format("NumberOfRvaAndSizes is {}; only the first 16 data directories exist",
-                         img.opt_.number_of_rva_and_sizes));
-  const uint64_t dir_off = opt_off + *fixed;
-  auto dir_bytes = slice(file, dir_off, uint64_t{ndirs} * sizeof(DataDirectory), "data directories");
+  const uint32_t ndirs = std::min(opt_.number_of_rva_and_sizes, kMaxDataDirectories);
+  if (opt_.number_of_rva_and_sizes > kMaxDataDirectories)
+    warn("optional header", Location::offset(opt_off),
+         fmt::format("NumberOfRvaAndSizes is {}; only the first 16 data directories exist",
+                     opt_.number_of_rva_and_sizes));
+  directories_offset_ = opt_off + *fixed;
+  auto dir_bytes = slice(file, directories_offset_, uint64_t{ndirs} * sizeof(DataDirectory), "data directories");
   if (!dir_bytes) return dir_bytes.take_error();
-  img.dirs_.resize(ndirs);
-  for (uint32_t i = 0; i < ndirs; ++i) img.dirs_[i] = load<DataDirectory>(*dir_bytes, i * sizeof(DataDirectory));
+  dirs_.resize(ndirs);
+  for (uint32_t i = 0; i < ndirs; ++i) dirs_[i] = load<DataDirectory>(*dir_bytes, i * sizeof(DataDirectory));
 
   const uint64_t needed_opt = *fixed + uint64_t{ndirs} * sizeof(DataDirectory);
-  if (img.coff_.SizeOfOptionalHeader < needed_opt)
-    img.warn("COFF file header", Location::offset(nt + 4 + 16),
-             fmt::format("SizeOfOptionalHeader {:#x} is smaller than the optional header ({:#x} bytes): "
-                         "the section table overlaps it",
-                         img.coff_.SizeOfOptionalHeader, needed_opt));
+  if (coff_.SizeOfOptionalHeader < needed_opt)
+    warn("COFF file header", Location::offset(nt_offset() + 4 + 16),
+         fmt::format("SizeOfOptionalHeader {:#x} is smaller than the optional header ({:#x} bytes): "
+                     "the section table overlaps it",
+                     coff_.SizeOfOptionalHeader, needed_opt));
+  return std::nullopt;
+}
 
-  img.section_table_offset_ = opt_off + img.coff_.SizeOfOptionalHeader;
-  const uint64_t nsec = img.coff_.NumberOfSections;
-  auto table = slice(file, nsec ? img.section_table_offset_ : 0, nsec * sizeof(SectionHeader), "section table");
+// The section headers after the optional header (as SizeOfOptionalHeader places them), long names resolved.
+std::optional<Error> Image::read_section_table() {
+  const Bytes file = file_;
+  section_table_offset_ = optional_header_offset() + coff_.SizeOfOptionalHeader;
+  const uint64_t nsec = coff_.NumberOfSections;
+  auto table = slice(file, nsec ? section_table_offset_ : 0, nsec * sizeof(SectionHeader), "section table");
   if (!table)
-    return header_error(Status::invalid_image_format, "section table", img.section_table_offset_,
+    return header_error(Status::invalid_image_format, "section table", section_table_offset_,
                         fmt::format("{} section headers need {} bytes; the file ends at {:#x}", nsec,
                                     nsec * sizeof(SectionHeader), file.size()));
 
   // Long names: "/123" is a decimal offset into the COFF string table after the symbols.
-  const uint64_t strtab = uint64_t{img.coff_.PointerToSymbolTable} + uint64_t{img.coff_.NumberOfSymbols} * 18;
-  img.sections_.resize(nsec);
+  const uint64_t strtab = uint64_t{coff_.PointerToSymbolTable} + uint64_t{coff_.NumberOfSymbols} * 18;
+  sections_.resize(nsec);
   const Section* bad_name = nullptr;
   size_t bad_names = 0;
   for (uint64_t i = 0; i < nsec; ++i) {
-    Section& s = img.sections_[i];
+    Section& s = sections_[i];
     s.index = static_cast<uint32_t>(i);
-    s.header_offset = img.section_table_offset_ + i * sizeof(SectionHeader);
+    s.header_offset = section_table_offset_ + i * sizeof(SectionHeader);
     s.header = load<SectionHeader>(*table, i * sizeof(SectionHeader));
     s.name = fixed_name(s.header, file, s.header_offset);
-    if (s.name.size() > 1 && s.name[0] == '/' && img.coff_.PointerToSymbolTable != 0) {
+    if (s.name.size() > 1 && s.name[0] == '/' && coff_.PointerToSymbolTable != 0) {
       uint64_t off = 0;
       auto [p, ec] = std::from_chars(s.name.data() + 1, s.name.data() + s.name.size(), off);
       const uint64_t at = strtab + off;
@@ -182,19 +202,21 @@ Result<Image> Image::parse(Bytes file) {
     }
   }
   if (bad_name)
-    img.warn(fmt::format("section header #{}", bad_name->index), Location::offset(bad_name->header_offset),
-             fmt::format("long name {} does not resolve to a NUL-terminated name in the COFF string table{}",
-                         bad_name->name, bad_names > 1 ? fmt::format(" (nor do {} more)", bad_names - 1) : ""));
-  img.build_layout();
-  img.check_mapping_rules();
-  for (uint32_t i = 0; i < img.dirs_.size(); ++i) {
-    const auto d = img.dirs_[i];
-    if (d.VirtualAddress != 0 && !img.used_directory(i))
-      img.warn("data directory " + std::to_string(i), Location::offset(dir_off + i * sizeof(DataDirectory)),
-               fmt::format("address {:#x} is outside the image (SizeOfImage {:#x}); the loader ignores it",
-                           d.VirtualAddress, img.mapped_size_));
+    warn(fmt::format("section header #{}", bad_name->index), Location::offset(bad_name->header_offset),
+         fmt::format("long name {} does not resolve to a NUL-terminated name in the COFF string table{}",
+                     bad_name->name, bad_names > 1 ? fmt::format(" (nor do {} more)", bad_names - 1) : ""));
+  return std::nullopt;
+}
+
+// A directory whose address lies outside the image is ignored by the loader: said once, here.
+void Image::check_directories() {
+  for (uint32_t i = 0; i < dirs_.size(); ++i) {
+    const auto d = dirs_[i];
+    if (d.VirtualAddress != 0 && !used_directory(i))
+      warn("data directory " + std::to_string(i), Location::offset(directories_offset_ + i * sizeof(DataDirectory)),
+           fmt::format("address {:#x} is outside the image (SizeOfImage {:#x}); the loader ignores it",
+                       d.VirtualAddress, mapped_size_));
   }
-  return img;
 }
 
 void Image::build_layout() {

@@ -1,6 +1,7 @@
 // The parsed PE image: headers checked eagerly, the section layout Windows would map, and the one RVA resolver.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -83,6 +84,16 @@ class Image {
   uint64_t optional_header_offset() const { return nt_offset() + 4 + sizeof(FileHeader); }
   const OptionalHeader& optional_header() const { return opt_; }
   uint64_t image_base() const { return opt_.image_base; }
+  /// Where ImageBase lies in the headers (the loader rewrites it when it moves the image): it follows BaseOfData
+  /// in PE32, which PE32+ does not have.
+  uint64_t image_base_offset() const {
+    return optional_header_offset() +
+           (is_pe32plus() ? offsetof(OptionalHeader64, ImageBase) : offsetof(OptionalHeader32, ImageBase));
+  }
+  /// Where AddressOfCallBacks lies in the TLS directory of this image's format.
+  uint64_t tls_callbacks_field() const {
+    return is_pe32plus() ? offsetof(TlsDirectory64, AddressOfCallBacks) : offsetof(TlsDirectory32, AddressOfCallBacks);
+  }
 
   /// The data directories Windows reads: min(NumberOfRvaAndSizes, 16) of them.
   std::span<const DataDirectory> directories() const { return dirs_; }
@@ -151,8 +162,13 @@ class Image {
   Image() = default;
   std::optional<Error> copy_rva(uint64_t rva, std::byte* out, size_t n, std::string_view structure) const;
   uint64_t fill(uint64_t rva, std::byte* out, uint64_t n) const;
+  // The steps of parse, in the order the loader reads the headers; each returns the error that ends it.
+  std::optional<Error> read_nt_headers();
+  std::optional<Error> read_optional_header();
+  std::optional<Error> read_section_table();
   void build_layout();
   void check_mapping_rules();
+  void check_directories();
   void clip_sections(std::vector<Region>& out);
   void warn(std::string structure, Location where, std::string message);
 
@@ -162,6 +178,7 @@ class Image {
   FileHeader coff_{};
   OptionalHeader opt_{};
   std::vector<DataDirectory> dirs_;
+  uint64_t directories_offset_ = 0;  ///< where the data directories start in the file
   std::vector<Section> sections_;
   std::vector<Region> regions_;        // sorted by rva, not overlapping
   std::vector<Region> flat_sections_;  // flat images: each section's range, sorted, not overlapping

@@ -329,6 +329,142 @@ bool format_counted(std::string& out, const Spec& s, MsArgs& args) {
 
 }  // namespace
 
+// Flags, width, precision and size of one conversion, read from just after its '%'. `literal` when msvcrt prints
+// the conversion letter as it is (after an 'I' it does not know). Returns kEinval for a width past kMaxWidth, else 0.
+int read_spec(const char*& f, MsArgs& args, Spec& s, bool& literal) {
+  for (;; ++f) {
+    if (*f == '-')
+      s.left = true;
+    else if (*f == '+')
+      s.plus = true;
+    else if (*f == ' ')
+      s.space = true;
+    else if (*f == '#')
+      s.alt = true;
+    else if (*f == '0')
+      s.zero = true;
+    else
+      break;
+  }
+  if (*f == '*') {
+    const int w = star(args);
+    if (w < 0) s.left = true;
+    s.width = w == INT32_MIN ? INT32_MAX : (w < 0 ? -w : w);
+    ++f;
+  } else {
+    s.width = read_number(f);
+  }
+  if (s.width > kMaxWidth) return kEinval;
+  if (*f == '.') {
+    ++f;
+    if (*f == '*') {
+      const int p = star(args);
+      s.precision = p < 0 ? -1 : p;
+      ++f;
+    } else {
+      s.precision = read_number(f);
+    }
+  }
+  // Sizes: h, l, ll, w, L (long double is double), I (64-bit on Win64), I32, I64.
+  for (bool more = true; more;) {
+    switch (*f) {
+      case 'h':
+        s.size_short = true;
+        ++f;
+        break;
+      case 'l':
+        ++f;
+        if (*f == 'l') {
+          s.size_64 = true;
+          ++f;
+        } else {
+          s.size_long = true;
+        }
+        break;
+      case 'w':
+        s.size_wide = true;
+        ++f;
+        break;
+      case 'L':
+        ++f;
+        break;
+      case 'I':
+        if (f[1] == '6' && f[2] == '4') {
+          s.size_64 = true;
+          f += 3;
+        } else if (f[1] == '3' && f[2] == '2') {
+          s.size_64 = false;
+          f += 3;
+        } else if (f[1] != '\0' && std::string_view("diouxX").find(f[1]) != std::string_view::npos) {
+          s.size_64 = true;
+          ++f;
+        } else {
+          literal = true;  // msvcrt prints the 'I' itself and goes on after it
+          more = false;
+        }
+        break;
+      default:
+        more = false;
+    }
+  }
+  return 0;
+}
+
+// One conversion of `type` into `out` (which held `start` bytes before this call's output): 0, or the error msvcrt
+// returns.
+int convert(std::string& out, Spec s, char type, MsArgs& args, size_t start) {
+  switch (type) {
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'o':
+    case 'x':
+    case 'X':
+      format_integer(out, s, type, args);
+      break;
+    case 'p':
+      s.precision = 16;  // 2 * sizeof(void*) digits, upper case
+      s.size_64 = true;
+      format_integer(out, s, type, args);
+      break;
+    case 'e':
+    case 'E':
+    case 'f':
+    case 'g':
+    case 'G':
+    case 'a':
+    case 'A':
+      format_float(out, s, type, args);
+      break;
+    case 'c':
+    case 'C':
+      format_char(out, s, type, args);
+      break;
+    case 's':
+    case 'S':
+      if (!format_string(out, s, type, args)) return kEilseq;
+      break;
+    case 'Z':
+      if (!format_counted(out, s, args)) return kEilseq;
+      break;
+    case 'n': {
+      const uint64_t pointer = args.next();
+      if (pointer == 0) return kEinval;  // msvcrt's invalid-parameter path
+      const auto count = static_cast<uint32_t>(out.size() - start);
+      if (s.size_short && !s.size_long) {
+        const auto c16 = static_cast<uint16_t>(count);
+        std::memcpy(reinterpret_cast<void*>(pointer), &c16, sizeof c16);
+      } else {
+        std::memcpy(reinterpret_cast<void*>(pointer), &count, sizeof count);
+      }
+      break;
+    }
+    default:
+      out.push_back(type);  // "%%", and what msvcrt does not know ("%zu" prints "zu")
+  }
+  return 0;
+}
+
 int format_msvcrt(std::string& out, const char* f, MsArgs& args) {
   const size_t start = out.size();
   while (*f != '\0') {
@@ -338,82 +474,8 @@ int format_msvcrt(std::string& out, const char* f, MsArgs& args) {
     }
     ++f;
     Spec s;
-    for (;; ++f) {
-      if (*f == '-')
-        s.left = true;
-      else if (*f == '+')
-        s.plus = true;
-      else if (*f == ' ')
-        s.space = true;
-      else if (*f == '#')
-        s.alt = true;
-      else if (*f == '0')
-        s.zero = true;
-      else
-        break;
-    }
-    if (*f == '*') {
-      const int w = star(args);
-      if (w < 0) s.left = true;
-      s.width = w == INT32_MIN ? INT32_MAX : (w < 0 ? -w : w);
-      ++f;
-    } else {
-      s.width = read_number(f);
-    }
-    if (s.width > kMaxWidth) return kEinval;
-    if (*f == '.') {
-      ++f;
-      if (*f == '*') {
-        const int p = star(args);
-        s.precision = p < 0 ? -1 : p;
-        ++f;
-      } else {
-        s.precision = read_number(f);
-      }
-    }
-    // Sizes: h, l, ll, w, L (long double is double), I (64-bit on Win64), I32, I64.
     bool literal = false;
-    for (bool more = true; more;) {
-      switch (*f) {
-        case 'h':
-          s.size_short = true;
-          ++f;
-          break;
-        case 'l':
-          ++f;
-          if (*f == 'l') {
-            s.size_64 = true;
-            ++f;
-          } else {
-            s.size_long = true;
-          }
-          break;
-        case 'w':
-          s.size_wide = true;
-          ++f;
-          break;
-        case 'L':
-          ++f;
-          break;
-        case 'I':
-          if (f[1] == '6' && f[2] == '4') {
-            s.size_64 = true;
-            f += 3;
-          } else if (f[1] == '3' && f[2] == '2') {
-            s.size_64 = false;
-            f += 3;
-          } else if (f[1] != '\0' && std::string_view("diouxX").find(f[1]) != std::string_view::npos) {
-            s.size_64 = true;
-            ++f;
-          } else {
-            literal = true;  // msvcrt prints the 'I' itself and goes on after it
-            more = false;
-          }
-          break;
-        default:
-          more = false;
-      }
-    }
+    if (const int e = read_spec(f, args, s, literal)) return e;
     const char type = *f;
     if (type == '\0') break;
     ++f;
@@ -421,55 +483,7 @@ int format_msvcrt(std::string& out, const char* f, MsArgs& args) {
       out.push_back(type);
       continue;
     }
-    switch (type) {
-      case 'd':
-      case 'i':
-      case 'u':
-      case 'o':
-      case 'x':
-      case 'X':
-        format_integer(out, s, type, args);
-        break;
-      case 'p':
-        s.precision = 16;  // 2 * sizeof(void*) digits, upper case
-        s.size_64 = true;
-        format_integer(out, s, type, args);
-        break;
-      case 'e':
-      case 'E':
-      case 'f':
-      case 'g':
-      case 'G':
-      case 'a':
-      case 'A':
-        format_float(out, s, type, args);
-        break;
-      case 'c':
-      case 'C':
-        format_char(out, s, type, args);
-        break;
-      case 's':
-      case 'S':
-        if (!format_string(out, s, type, args)) return kEilseq;
-        break;
-      case 'Z':
-        if (!format_counted(out, s, args)) return kEilseq;
-        break;
-      case 'n': {
-        const uint64_t pointer = args.next();
-        if (pointer == 0) return kEinval;  // msvcrt's invalid-parameter path
-        const auto count = static_cast<uint32_t>(out.size() - start);
-        if (s.size_short && !s.size_long) {
-          const auto c16 = static_cast<uint16_t>(count);
-          std::memcpy(reinterpret_cast<void*>(pointer), &c16, sizeof c16);
-        } else {
-          std::memcpy(reinterpret_cast<void*>(pointer), &count, sizeof count);
-        }
-        break;
-      }
-      default:
-        out.push_back(type);  // "%%", and what msvcrt does not know ("%zu" prints "zu")
-    }
+    if (const int e = convert(out, s, type, args, start)) return e;
   }
   return 0;
 }
