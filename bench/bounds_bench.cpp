@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 class FindsNothing : public ldr::ModuleLocator {
  public:
-  std::optional<ldr::Located> locate(std::string_view) override { return std::nullopt; }
+  std::optional<ldr::Located> locate(const ldr::ModuleName&) override { return std::nullopt; }
 };
 
 /// A directory of the benchmark's own, removed at exit.

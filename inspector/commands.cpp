@@ -289,7 +289,7 @@ Result<std::map<std::string, uint64_t>> forced_bases(const std::vector<std::stri
     if (!at)
       return make_error(Status::success, "--base", Location{},
                         fmt::format("{}: expected MODULE=ADDRESS: the address {}", v, at.error().message));
-    out[ldr::lowercase(ldr::normalize_module_name(v.substr(0, eq)))] = *at;
+    out[ldr::ModuleName(v.substr(0, eq)).key()] = *at;
   }
   return out;
 }

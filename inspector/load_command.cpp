@@ -26,10 +26,9 @@ std::optional<std::pair<std::string, std::string>> split_assignment(const std::s
   return std::pair{s.substr(0, eq), s.substr(eq + 1)};
 }
 
-bool any_module_named(const ldr::Process& process, const std::string& lowercase_name) {
+bool any_module_named(const ldr::Process& process, const std::string& key) {
   const auto& mods = process.modules();
-  return std::any_of(mods.begin(), mods.end(),
-                     [&](const auto& m) { return ldr::lowercase(m->name) == lowercase_name; });
+  return std::any_of(mods.begin(), mods.end(), [&](const auto& m) { return m->name.key() == key; });
 }
 
 json event_json(const ldr::Event& e) {
@@ -57,7 +56,7 @@ json event_json(const ldr::Event& e) {
 
 json module_json(const ldr::Module& m) {
   json j;
-  j["name"] = printable(m.name);
+  j["name"] = printable(m.name.str());
   j["path"] = printable(m.path);
   j["preferred_base"] = m.preferred_base;
   j["base"] = m.base;
@@ -79,7 +78,7 @@ json module_json(const ldr::Module& m) {
   j["wx_regions"] = std::move(wx);
   j["iat_pages_made_private"] = m.iat_pages_made_private;
   json deps = json::array();
-  for (const auto* d : m.dependencies) deps.push_back(printable(d->name));
+  for (const auto* d : m.dependencies) deps.push_back(printable(d->name.str()));
   j["dependencies"] = deps;
   json delay = json::array();
   for (const auto& d : m.delay_dlls) delay.push_back(printable(d));
@@ -207,7 +206,7 @@ int run_load(const LoadCommandOptions& opts) {
 
   std::vector<ldr::Event> events;
   ldr::Process process(std::move(options), [&](const ldr::Event& e) { events.push_back(e); });
-  const bool is_dll = ldr::lowercase(std::filesystem::path(opts.file).extension().string()) != ".exe";
+  const bool is_dll = ldr::ascii_lower(std::filesystem::path(opts.file).extension().string()) != ".exe";
   for (const auto& first : opts.preload)
     if (auto pre = process.load_library(first); !pre) {
       std::cerr << fmt::format("pemap load: --preload {}: {}\n", first, pre.error().to_string());
@@ -233,7 +232,7 @@ int run_load(const LoadCommandOptions& opts) {
                           {"trap", u.trap()}});
   doc["unresolved"] = std::move(unresolved);
   json order = json::array();
-  for (const auto* m : process.initialization_order()) order.push_back(printable(m->name));
+  for (const auto* m : process.initialization_order()) order.push_back(printable(m->name.str()));
   doc["initialization_order"] = std::move(order);
   if (loaded && (*loaded)->entry_point) doc["entry_point"] = (*loaded)->entry_point;
   if (opts.trace || opts.json) {
@@ -253,7 +252,7 @@ int run_load(const LoadCommandOptions& opts) {
       rc = exit_unusable;
     }
   for (const auto& [name, file] : dumps) {
-    const ldr::Module* m = process.find(ldr::normalize_module_name(name));
+    const ldr::Module* m = process.find(ldr::ModuleName(name));
     if (!m) {
       std::cerr << fmt::format("pemap load: --dump-image {}: no such module is loaded\n", name);
       rc = exit_unusable;

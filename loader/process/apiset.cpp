@@ -5,17 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "process/search_path.hpp"
+#include "process/module_name.hpp"
 
 namespace pemap::ldr {
 
-bool is_api_set_name(std::string_view name) {
-  const std::string l = lowercase(name.substr(0, 4));
-  return l == "api-" || l == "ext-";
-}
-
 std::string api_set_key(std::string_view name) {
-  std::string key = lowercase(name);
+  std::string key = ascii_lower(name);
   if (key.size() > 4 && key.ends_with(".dll")) key.resize(key.size() - 4);
   if (auto dash = key.rfind('-'); dash != std::string::npos && dash + 1 < key.size() &&
                                   key.find_first_not_of("0123456789", dash + 1) == std::string::npos)

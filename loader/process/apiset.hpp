@@ -11,9 +11,6 @@
 
 namespace pemap::ldr {
 
-/// True for names the loader sends to the schema: "api-" or "ext-" prefixed, in any case.
-bool is_api_set_name(std::string_view name);
-
 /// The contract as the schema keys it: lower case, ".dll" dropped, and the last "-N" (the patch number) dropped,
 /// so api-ms-win-core-synch-l1-2-0.dll and api-ms-win-core-synch-l1-2-1 both find api-ms-win-core-synch-l1-2.
 std::string api_set_key(std::string_view name);

@@ -19,7 +19,7 @@ namespace pemap::ldr {
 /// nowhere (why is its `missing`).
 struct Dependency {
   std::string_view named;
-  const std::string* dll = nullptr;
+  const ModuleName* dll = nullptr;
   Module* module = nullptr;
   const Resolution* missing = nullptr;
   size_t count = 0;
@@ -108,11 +108,11 @@ class ResolutionSet {
   std::unordered_set<const Resolution*, Hash, Same> index_;
 };
 
-Result<Module*> Process::depend(Module& from, const std::string& dll, unsigned depth, std::string why) {
-  const std::string host = host_name(dll);
-  if (same_module_name(from.name, host)) return &from;  // a module's imports or forwarders into itself
+Result<Module*> Process::depend(Module& from, const ModuleName& dll, unsigned depth, std::string why) {
+  const ModuleName host = host_name(dll);
+  if (from.name == host) return &from;  // a module's imports or forwarders into itself
   for (Module* d : from.dependencies)
-    if (same_module_name(d->name, host)) return d;
+    if (d->name == host) return d;
   emit({.step = Step::dependency, .depth = depth - 1, .module = from.name, .target = dll, .reason = std::move(why)});
   auto loaded = load_module(dll, from.name, depth);
   if (!loaded) return loaded;
@@ -120,9 +120,9 @@ Result<Module*> Process::depend(Module& from, const std::string& dll, unsigned d
   return loaded;
 }
 
-std::optional<Result<Process::Export>> Process::from_host(const std::string& dll, bool by_ordinal, uint32_t ordinal,
+std::optional<Result<Process::Export>> Process::from_host(const ModuleName& dll, bool by_ordinal, uint32_t ordinal,
                                                           std::string_view name) {
-  const std::string module = host_name(dll);
+  const ModuleName module = host_name(dll);
   if (!options_.host || !options_.host->serves(module)) return std::nullopt;
   const std::string what = by_ordinal ? fmt::format("#{}", ordinal) : std::string(name.substr(0, 256));
   auto at = by_ordinal ? std::nullopt : options_.host->address(module, name);
@@ -133,7 +133,7 @@ std::optional<Result<Process::Export>> Process::from_host(const std::string& dll
                                                  module, what)));
   Export out;
   out.address = *at;
-  out.target = fmt::format("host:{}!{}", lowercase(module), what);
+  out.target = fmt::format("host:{}!{}", module.key(), what);
   out.how = How::host;
   return Result<Export>(std::move(out));
 }
@@ -165,7 +165,7 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
       return out;
     }
     const std::string step = fmt::format("{}!{}", cur->name, what);
-    if (!seen.insert(lowercase(step)).second || out.chain.size() >= kMaxForwarders) {
+    if (!seen.insert(ascii_lower(step)).second || out.chain.size() >= kMaxForwarders) {
       std::string loop;
       for (const auto& c : recorded(std::move(out.chain))) loop += c + " -> ";
       return make_error(Status::entrypoint_not_found, "export forwarder", Location::rva(found.entry->rva),
@@ -177,12 +177,11 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
       return make_error(Status::entrypoint_not_found, "export forwarder", Location::rva(found.entry->rva),
                         fmt::format("{} forwards to \"{}\", which names no DLL.function", step,
                                     found.entry->forwarder.substr(0, 256)));
-    if (auto hosted =
-            from_host(normalize_module_name(target->dll), target->by_ordinal, target->ordinal, target->function)) {
+    if (auto hosted = from_host(ModuleName(target->dll), target->by_ordinal, target->ordinal, target->function)) {
       if (*hosted) (*hosted)->chain = recorded(std::move(out.chain));
       return std::move(*hosted);
     }
-    auto next = depend(*cur, normalize_module_name(target->dll), depth + 1,
+    auto next = depend(*cur, ModuleName(target->dll), depth + 1,
                        fmt::format("its export {} is forwarded to {}", what, found.entry->forwarder.substr(0, 256)));
     if (!next) return next.take_error();
     cur = *next;
@@ -258,7 +257,7 @@ namespace {
 /// A missing DLL's message without the "NAME, imported by IMPORTER, was " that not_found (process.cpp) starts it with,
 /// which every binding to it says already: what is left is the same for every DLL the search did not find, so
 /// thousands of missing DLLs share one Resolution.
-std::string search_failure(const Error& e, std::string_view dll, std::string_view importer) {
+std::string search_failure(const Error& e, const std::string& dll, const std::string& importer) {
   const std::string prefix = fmt::format("{}, imported by {}, was ", dll, importer);
   std::string_view why = e.message;
   if (why.starts_with(prefix)) why.remove_prefix(prefix.size());
@@ -281,6 +280,56 @@ Binding slot(const std::string& dll, const pe::ImportEntry& e, bool delay) {
 
 }  // namespace
 
+Result<bool> Process::load_imported_modules(Module& m, std::vector<Dependency>& deps, ResolutionSet& held,
+                                            unsigned depth) {
+  for (Dependency& d : deps) {
+    d.dll = &m.import_dlls.emplace_back(d.named);
+    const size_t count = d.count;
+    // The host functions are x86-64 code of this process: they serve a PE32+ module's imports, never a PE32 one's.
+    if (options_.host && m.section->pe32plus() && options_.host->serves(host_name(*d.dll))) {
+      d.host = true;  // served by the host: no file
+    } else if (auto dep = depend(m, *d.dll, depth + 1,
+                                 fmt::format("it imports {} from it", count == 1 ? std::string("1 function")
+                                                                                 : fmt::format("{} functions", count)));
+               dep) {
+      d.module = *dep;
+    } else if (options_.allow_missing && dep.error().status == Status::dll_not_found) {
+      d.missing = held({.status = Status::dll_not_found, .reason = search_failure(dep.error(), *d.dll, m.name)});
+    } else {
+      return dep.take_error();
+    }
+  }
+  return true;
+}
+
+// Bound imports: the IAT already holds the addresses, true while the target is the very file (TimeDateStamp) at its
+// preferred base. A stamp of -1 means "see the bound import directory".
+bool Process::keeps_bound_addresses(const Module& m, const Dependency& dep, const Result<pe::BoundImports>& bound,
+                                    unsigned depth) const {
+  if (!dep.module || dep.stamp == 0) return false;
+  const ModuleName& dll = *dep.dll;
+  uint32_t stamp = dep.stamp;
+  if (stamp == 0xffffffff) {
+    stamp = 0;
+    if (bound)
+      for (const auto& b : bound->modules)
+        if (ModuleName(b.dll) == dll) stamp = b.time_date_stamp;
+  }
+  const Module& target = *dep.module;
+  const uint32_t theirs = target.section->image().file_header().TimeDateStamp;
+  const bool keep = stamp != 0 && stamp == theirs && target.base == target.preferred_base;
+  emit({.step = Step::bound,
+        .depth = depth,
+        .module = m.name,
+        .target = dll,
+        .reason = keep ? "the target's TimeDateStamp matches and it is at its preferred base"
+                  : stamp != theirs
+                      ? fmt::format("TimeDateStamp {:#x} is not the target's {:#x}: rebinding", stamp, theirs)
+                      : "the target is not at its preferred base: rebinding",
+        .ok = keep});
+  return keep;
+}
+
 Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   const pe::Image& image = m.image();
   // Two walks of the table, so that no entry is kept but the bindings: the descriptors and their counts, to load
@@ -300,23 +349,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   // Every module the descriptors name is loaded first, then the slots are filled (Windows 8 on maps the whole
   // graph before it snaps: a missing DLL is reported before a missing function).
   ResolutionSet held(m.resolutions);
-  for (Dependency& d : deps) {
-    d.dll = &m.import_dlls.emplace_back(normalize_module_name(d.named));
-    const size_t count = d.count;
-    // The host functions are x86-64 code of this process: they serve a PE32+ module's imports, never a PE32 one's.
-    if (options_.host && m.section->pe32plus() && options_.host->serves(host_name(*d.dll))) {
-      d.host = true;  // served by the host: no file
-    } else if (auto dep = depend(m, *d.dll, depth + 1,
-                                 fmt::format("it imports {} from it", count == 1 ? std::string("1 function")
-                                                                                 : fmt::format("{} functions", count)));
-               dep) {
-      d.module = *dep;
-    } else if (options_.allow_missing && dep.error().status == Status::dll_not_found) {
-      d.missing = held({.status = Status::dll_not_found, .reason = search_failure(dep.error(), *d.dll, m.name)});
-    } else {
-      return dep.take_error();
-    }
-  }
+  if (auto loaded = load_imported_modules(m, deps, held, depth); !loaded) return loaded;
 
   const unsigned ptr = image.pointer_size();
   win::PageWriter iat(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
@@ -329,34 +362,11 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
       [&](const pe::ImportModule&) {
         dep = next < deps.size() ? &deps[next++] : nullptr;  // the walk is the same as the first: never null
         if (!dep || error) return;
-        const std::string& dll = *dep->dll;
+        const ModuleName& dll = *dep->dll;
         // Announced before the slots are filled, so that the forwarders they follow are told as part of it.
         emit({.step = Step::bind, .depth = depth, .module = m.name, .target = dll, .count = dep->count});
 
-        // Bound imports: the IAT already holds the addresses, true while the target is the very file
-        // (TimeDateStamp) at its preferred base. A stamp of -1 means "see the bound import directory".
-        keep = false;
-        if (dep->module && dep->stamp != 0) {
-          uint32_t stamp = dep->stamp;
-          if (stamp == 0xffffffff) {
-            stamp = 0;
-            if (bound)
-              for (const auto& b : bound->modules)
-                if (same_module_name(normalize_module_name(b.dll), dll)) stamp = b.time_date_stamp;
-          }
-          const Module& target = *dep->module;
-          const uint32_t theirs = target.section->image().file_header().TimeDateStamp;
-          keep = stamp != 0 && stamp == theirs && target.base == target.preferred_base;
-          emit({.step = Step::bound,
-                .depth = depth,
-                .module = m.name,
-                .target = dll,
-                .reason = keep ? "the target's TimeDateStamp matches and it is at its preferred base"
-                          : stamp != theirs
-                              ? fmt::format("TimeDateStamp {:#x} is not the target's {:#x}: rebinding", stamp, theirs)
-                              : "the target is not at its preferred base: rebinding",
-                .ok = keep});
-        }
+        keep = keeps_bound_addresses(m, *dep, bound, depth);
         if (dep->missing)
           emit({.step = Step::missing,
                 .depth = depth,
@@ -389,7 +399,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   if (!found) return true;  // the loader never reads this table; the delay-load helper does, at the first call
   if (!options_.bind_delay) {
     for (const auto& d : *found) {
-      m.delay_dlls.push_back(normalize_module_name(d.named));
+      m.delay_dlls.push_back(ModuleName(d.named));
       emit({.step = Step::delay,
             .depth = depth,
             .module = m.name,
@@ -413,7 +423,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
       [&](const pe::DelayImportModule& dm) {
         if (error) return;
         const size_t count = next < found->size() ? (*found)[next++].count : 0;
-        const std::string& dll = m.import_dlls.emplace_back(normalize_module_name(dm.dll.substr(0, 256)));
+        const ModuleName& dll = m.import_dlls.emplace_back(dm.dll.substr(0, 256));
         m.delay_dlls.push_back(dll);
         dep = Dependency{.dll = &dll, .count = count};
         auto loaded = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");

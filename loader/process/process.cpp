@@ -68,15 +68,15 @@ void Process::emit(Event e) const {
   if (sink_) sink_(e);
 }
 
-Module* Process::find(std::string_view name) const {
+Module* Process::find(const ModuleName& name) const {
   for (const auto& m : modules_)
-    if (same_module_name(m->name, name)) return m.get();
+    if (m->name == name) return m.get();
   return nullptr;
 }
 
-std::string Process::host_name(const std::string& dll) const {
-  if (is_api_set_name(dll))
-    if (auto host = options_.api_sets.resolve(dll); host && !host->empty()) return normalize_module_name(*host);
+ModuleName Process::host_name(const ModuleName& dll) const {
+  if (dll.is_api_set())
+    if (auto host = options_.api_sets.resolve(dll.str()); host && !host->empty()) return ModuleName(*host);
   return dll;
 }
 
@@ -104,9 +104,10 @@ Result<Module*> Process::load_top(const std::string& name_or_path, bool executab
   std::vector<std::pair<uint32_t, size_t>> was;  // each module's references and dependency count
   for (const auto& m : modules_) was.emplace_back(m->references, m->dependencies.size());
   const bool is_path = name_or_path.find('/') != std::string::npos;
-  auto loaded = load_module(normalize_module_name(name_or_path), "", 0, is_path ? name_or_path : "", executable);
+  const ModuleName name(name_or_path);
+  auto loaded = load_module(name, "", 0, is_path ? name_or_path : "", executable);
   if (loaded) return loaded;
-  Event e{.step = Step::failed, .module = normalize_module_name(name_or_path), .reason = loaded.error().to_string()};
+  Event e{.step = Step::failed, .module = name, .reason = loaded.error().to_string()};
   emit(e);
   // LoadLibrary undoes a failed load: what it mapped goes, what it referenced is as it was, and so are the
   // dependency edges it added (only ever appended), even between modules loaded before it.
@@ -118,17 +119,17 @@ Result<Module*> Process::load_top(const std::string& name_or_path, bool executab
   return loaded;
 }
 
-Result<Module*> Process::load_module(const std::string& asked, const std::string& importer, unsigned depth,
+Result<Module*> Process::load_module(const ModuleName& asked, const std::string& importer, unsigned depth,
                                      const std::string& explicit_path, bool executable) {
-  std::string name = asked;
-  if (explicit_path.empty() && is_api_set_name(name)) {
-    auto host = options_.api_sets.resolve(name);
+  ModuleName name = asked;
+  if (explicit_path.empty() && name.is_api_set()) {
+    auto host = options_.api_sets.resolve(name.str());
     if (!host || host->empty()) {
       Error e = not_found(name, importer, "the API-set schema, which has no host for it");
       emit({.step = Step::apiset, .depth = depth, .module = name, .reason = "no host in the schema", .ok = false});
       return e;
     }
-    name = normalize_module_name(*host);
+    name = ModuleName(*host);
     emit({.step = Step::apiset, .depth = depth, .module = asked, .target = name});
   }
   if (Module* existing = find(name)) {
@@ -179,7 +180,7 @@ Result<Module*> Process::load_module(const std::string& asked, const std::string
   }
   auto m = std::make_unique<Module>();
   // The module list names a module as its file is named (BaseDllName), whatever case the importer used.
-  m->name = explicit_path.empty() ? std::filesystem::path(found.path).filename().string() : name;
+  m->name = explicit_path.empty() ? ModuleName(std::filesystem::path(found.path).filename().string()) : name;
   m->path = found.path;
   m->section = std::move(*section);
   m->executable = executable;
@@ -208,7 +209,7 @@ Result<Module*> Process::load_module(const std::string& asked, const std::string
 Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
   const pe::Image& image = m.section->image();
   std::optional<uint64_t> forced;
-  if (auto it = options_.forced_bases.find(lowercase(m.name)); it != options_.forced_bases.end()) forced = it->second;
+  if (auto it = options_.forced_bases.find(m.name.key()); it != options_.forced_bases.end()) forced = it->second;
   auto placement = placer_.place(m.section, forced);
   if (!placement) return placement.take_error();
   m.view.emplace(std::move(placement->view));
@@ -254,10 +255,9 @@ Result<bool> Process::map_and_relocate(Module& m, unsigned depth) {
     done.count = m.relocations.pages_made_private;
   }
   if (delta != 0) {
-    // The mapped header says where the image is now (ImageBase sits 24 bytes into both optional headers in PE32+,
-    // 28 in PE32, after BaseOfData).
+    // The mapped header says where the image is now.
     win::PageWriter header(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
-    header.write(image.optional_header_offset() + (image.is_pe32plus() ? 24 : 28), m.base, image.pointer_size());
+    header.write(image.image_base_offset(), m.base, image.pointer_size());
   }
   emit(std::move(done));
   return true;
@@ -296,7 +296,7 @@ Result<bool> Process::reread_if_changed(Module& m, bool tls_changed_file_bytes, 
   if (m.relocated && !regions.empty() && regions.front().rva == 0) {
     const uint64_t n = std::min<uint64_t>({file.header_size(), regions.front().size, m.section->size()});
     std::vector<std::byte> original = m.section->read(0, n);
-    const uint64_t field = file.optional_header_offset() + (file.is_pe32plus() ? 24 : 28);
+    const uint64_t field = file.image_base_offset();
     if (field + file.pointer_size() <= original.size())
       std::memcpy(original.data() + field, base + field, file.pointer_size());
     headers_changed = original.size() == n && std::memcmp(original.data(), base, n) != 0;
@@ -362,7 +362,7 @@ void Process::finish(Module& m, unsigned depth) {
     win::PageWriter view(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
     const unsigned ptr = image.pointer_size();
     const uint64_t dir = image.used_directory(pe::kDirTls)->VirtualAddress;
-    if (auto array = view.peek(dir + 3 * ptr, ptr); array && *array - m.base < m.section->size()) {
+    if (auto array = view.peek(dir + image.tls_callbacks_field(), ptr); array && *array - m.base < m.section->size()) {
       for (size_t i = 0; i < tls->callbacks.size(); ++i) {
         auto cb = view.peek(*array - m.base + i * ptr, ptr);
         if (!cb || *cb == 0) break;
@@ -381,7 +381,7 @@ void Process::finish(Module& m, unsigned depth) {
   emit({.step = Step::loaded, .depth = depth, .module = m.name, .address = m.base, .count = m.references});
 }
 
-Result<bool> Process::free_library(std::string_view name, const std::function<void(const Module&)>& before_unmap) {
+Result<bool> Process::free_library(const ModuleName& name, const std::function<void(const Module&)>& before_unmap) {
   Module* m = find(name);
   if (!m) {
     return make_error(Status::dll_not_found, "FreeLibrary", Location{}, fmt::format("{} is not loaded", name),

@@ -24,7 +24,8 @@
 
 namespace pemap::pe {
 struct ImportEntry;
-}
+struct BoundImports;
+}  // namespace pemap::pe
 namespace pemap::win {
 class PageWriter;
 }
@@ -37,13 +38,13 @@ class ResolutionSet;
 /// Imports served by the host instead of a DLL file (pemap run): which modules, and each function's address. The
 /// host functions are x86-64 code, so they serve the imports of PE32+ modules only.
 struct HostImports {
-  std::function<bool(std::string_view dll)> serves;
-  std::function<std::optional<uint64_t>(std::string_view dll, std::string_view function)> address;
+  std::function<bool(const ModuleName& dll)> serves;
+  std::function<std::optional<uint64_t>(const ModuleName& dll, std::string_view function)> address;
 };
 
 struct LoadOptions {
   std::vector<std::string> search_dirs;          ///< searched after the application's directory
-  std::map<std::string, uint64_t> forced_bases;  ///< lower-cased module name -> base (tests)
+  std::map<std::string, uint64_t> forced_bases;  ///< ModuleName::key() -> base
   PlacementPolicy placement;
   bool resolve_imports = true;  ///< false: LoadLibraryEx(DONT_RESOLVE_DLL_REFERENCES): map and relocate only
   bool allow_missing = false;   ///< bind what cannot be resolved to trap addresses instead of failing
@@ -92,7 +93,7 @@ struct Binding {
 };
 
 struct Module {
-  std::string name;  ///< as first asked for, normalized ("liba.dll")
+  ModuleName name;  ///< as first asked for ("liba.dll")
   std::string path;
   std::shared_ptr<const win::ImageSection> section;
   std::optional<win::ImageView> view;  ///< set once placed
@@ -103,7 +104,7 @@ struct Module {
   std::string relocation_note;  ///< why not, when displaced and not relocated
   RelocationStats relocations;
   std::vector<Binding> bindings;
-  std::deque<std::string> import_dlls;  ///< the normalized module names bindings view, one per descriptor
+  std::deque<ModuleName> import_dlls;   ///< the module names bindings view, one per descriptor
   std::deque<Resolution> resolutions;   ///< what bindings point at
   std::vector<std::string> delay_dlls;  ///< delay-load modules, bound or not
   std::vector<Module*> dependencies;    ///< what its imports (and forwarders) loaded, in order
@@ -163,11 +164,11 @@ class Process {
   /// FreeLibrary: one reference less; at 0 the module is unmapped and its dependencies released in turn. The
   /// executable is pinned: freeing it succeeds and changes nothing (an unload event with ok false says so).
   /// `before_unmap` sees each module that goes, just before it goes (DllMain(DLL_PROCESS_DETACH) runs there).
-  Result<bool> free_library(std::string_view name, const std::function<void(const Module&)>& before_unmap = {});
+  Result<bool> free_library(const ModuleName& name, const std::function<void(const Module&)>& before_unmap = {});
 
   /// The module list in load order.
   const std::vector<std::unique_ptr<Module>>& modules() const { return modules_; }
-  Module* find(std::string_view name) const;
+  Module* find(const ModuleName& name) const;
   /// The order DllMain would run in: every module after the ones it depends on.
   std::vector<const Module*> initialization_order() const;
   /// The imports bound to traps: by importer in load order, then in slot order. Made from the bindings when asked.
@@ -184,10 +185,10 @@ class Process {
     How how = How::hint;
   };
   Result<Module*> load_top(const std::string& name_or_path, bool executable);
-  Result<Module*> load_module(const std::string& name, const std::string& importer, unsigned depth,
+  Result<Module*> load_module(const ModuleName& asked, const std::string& importer, unsigned depth,
                               const std::string& explicit_path = {}, bool executable = false);
   /// `from`'s dependency `dll` (an API-set name goes to its host): found among its dependencies, or loaded.
-  Result<Module*> depend(Module& from, const std::string& dll, unsigned depth, std::string why);
+  Result<Module*> depend(Module& from, const ModuleName& dll, unsigned depth, std::string why);
   Result<bool> map_and_relocate(Module& m, unsigned depth);
   void replace_cookie(Module& m, unsigned depth);
   /// Writes the module's TLS index at AddressOfIndex; true when that changed bytes that come from the file.
@@ -195,9 +196,15 @@ class Process {
   /// Re-reads the module's headers and tables from its mapped image when the loader's writes changed them.
   Result<bool> reread_if_changed(Module& m, bool tls_changed_file_bytes, unsigned depth);
   Result<bool> bind_imports(Module& m, unsigned depth);
+  /// Loads every module `deps` names (or marks it served by the host, or missing), before any slot is filled.
+  Result<bool> load_imported_modules(Module& m, std::vector<Dependency>& deps, ResolutionSet& held, unsigned depth);
+  /// Whether `dep`'s IAT slots keep the addresses bound at link time: its target is the very file (TimeDateStamp,
+  /// or the bound import directory's when that is -1) at its preferred base. Says why on the event stream.
+  bool keeps_bound_addresses(const Module& m, const Dependency& dep, const Result<pe::BoundImports>& bound,
+                             unsigned depth) const;
   Result<bool> bind_delay_imports(Module& m, unsigned depth);
   /// A host function for `dll`!`name` when the host serves `dll`: an Export ("host"), or entry point not found.
-  std::optional<Result<Export>> from_host(const std::string& dll, bool by_ordinal, uint32_t ordinal,
+  std::optional<Result<Export>> from_host(const ModuleName& dll, bool by_ordinal, uint32_t ordinal,
                                           std::string_view name);
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
                          unsigned depth);
@@ -209,7 +216,8 @@ class Process {
   void finish(Module& m, unsigned depth);
   void release(Module* m, const std::function<void(const Module&)>& before_unmap = {});
   void emit(Event e) const;
-  std::string host_name(const std::string& dll) const;
+  /// The module that serves `dll`: its API-set host when it is a contract the schema knows, else itself.
+  ModuleName host_name(const ModuleName& dll) const;
 
   LoadOptions options_;
   EventSink sink_;

@@ -8,14 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace pemap::ldr {
+#include "process/module_name.hpp"
 
-/// A DLL name as the loader compares it: trailing spaces dropped, ".dll" appended when the name has no dot,
-/// any directory part (either slash) dropped.
-std::string normalize_module_name(std::string_view name);
-/// ASCII case-insensitive equality, as the loader matches module names.
-bool same_module_name(std::string_view a, std::string_view b);
-std::string lowercase(std::string_view s);
+namespace pemap::ldr {
 
 struct Located {
   std::string path;   ///< the file
@@ -26,8 +21,8 @@ struct Located {
 class ModuleLocator {
  public:
   virtual ~ModuleLocator() = default;
-  /// The file for the normalized `name`, if there is one.
-  virtual std::optional<Located> locate(std::string_view name) = 0;
+  /// The file for `name`, if there is one.
+  virtual std::optional<Located> locate(const ModuleName& name) = 0;
 };
 
 /// The classic search order, less the system directories (pass them with --path).
@@ -41,7 +36,7 @@ class SearchPath : public ModuleLocator {
   /// app_dir first, then `dirs` in order, then the current directory.
   static SearchPath standard(const std::string& app_dir, const std::vector<std::string>& dirs);
 
-  std::optional<Located> locate(std::string_view name) override;
+  std::optional<Located> locate(const ModuleName& name) override;
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:

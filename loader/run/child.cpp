@@ -83,12 +83,12 @@ ldr::Event get_event(wire::Reader& r) {
 
 void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module& main, const std::string& cannot_run,
                 const SandboxNotes& notes) {
-  w.put(Reply::report).put(::getpid()).put(main.name).put(cannot_run);
+  w.put(Reply::report).put(::getpid()).put(main.name.str()).put(cannot_run);
   w.put(notes.weaker.size());
   for (const auto& n : notes.weaker) w.put(n);
   w.put(process.modules().size());
   for (const auto& m : process.modules()) {
-    w.put(m->name).put(m->path).put(m->base).put(m->preferred_base).put(m->section->size()).put(m->entry_point);
+    w.put(m->name.str()).put(m->path).put(m->base).put(m->preferred_base).put(m->section->size()).put(m->entry_point);
     w.put(m->executable);
     w.put(m->section->regions().size());
     for (const auto& g : m->section->regions())
@@ -234,7 +234,7 @@ void reply_value(uint64_t v) {
 }
 
 [[noreturn]] void exit_process(uint32_t code) {
-  const auto exit = host_address("kernel32.dll", "ExitProcess");
+  const auto exit = host_address(ldr::ModuleName("kernel32.dll"), "ExitProcess");
   using Exit = void(__attribute__((ms_abi))*)(uint32_t);
   if (exit) reinterpret_cast<Exit>(static_cast<uintptr_t>(*exit))(code);
   ::_exit(static_cast<int>(code & 0xff));
@@ -265,7 +265,7 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
       args[i] = r.get<uint64_t>();
     }
   }
-  const ldr::Module* m = process.find(module);
+  const ldr::Module* m = process.find(ldr::ModuleName(module));
   if (!m) return reply_error(child_error(fmt::format("{} is not loaded", module)));
   auto at = export_address(*m, function);
   auto result = at ? call(*m, *at, args) : Result<uint64_t>(at.error());
@@ -398,7 +398,7 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
 
 const ChildModule* ChildReport::find(std::string_view name) const {
   for (const auto& m : modules)
-    if (ldr::same_module_name(m.name, name)) return &m;
+    if (ldr::ModuleName(m.name) == ldr::ModuleName(name)) return &m;
   return nullptr;
 }
 

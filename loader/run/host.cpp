@@ -21,19 +21,19 @@ const std::vector<HostFunction>& host_functions() {
   return table;
 }
 
-bool is_host_module(std::string_view dll) {
+bool is_host_module(const ldr::ModuleName& dll) {
   for (const char* m : {"kernel32.dll", "kernelbase.dll", "ntdll.dll", "msvcrt.dll"})
-    if (ldr::same_module_name(dll, m)) return true;
+    if (dll.key() == m) return true;
   return false;
 }
 
-std::optional<uint64_t> host_address(std::string_view dll, std::string_view name) {
+std::optional<uint64_t> host_address(const ldr::ModuleName& dll, std::string_view name) {
   // kernelbase.dll and ntdll.dll serve what kernel32.dll does (API sets land on kernelbase).
-  const bool kernel = ldr::same_module_name(dll, "kernel32.dll") || ldr::same_module_name(dll, "kernelbase.dll") ||
-                      ldr::same_module_name(dll, "ntdll.dll");
+  const std::string& key = dll.key();
+  const bool kernel = key == "kernel32.dll" || key == "kernelbase.dll" || key == "ntdll.dll";
+  const std::string_view table = kernel ? "kernel32.dll" : std::string_view(key);
   for (const auto& f : host_functions())
-    if ((kernel ? std::string_view(f.dll) == "kernel32.dll" : ldr::same_module_name(dll, f.dll)) && name == f.name)
-      return reinterpret_cast<uint64_t>(f.address);
+    if (f.dll == table && name == f.name) return reinterpret_cast<uint64_t>(f.address);
   return std::nullopt;
 }
 

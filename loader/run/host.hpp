@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "process/module_name.hpp"
+
 namespace pemap::ldr {
 class Process;
 }
@@ -26,11 +28,11 @@ struct HostFunction {
 
 /// Every host function, in the order of the documentation: kernel32.dll's, then msvcrt.dll's, each by name.
 const std::vector<HostFunction>& host_functions();
-/// Whether `dll` (normalized, any case) is a module whose imports the host table serves instead of a file:
-/// kernel32.dll, kernelbase.dll, ntdll.dll and msvcrt.dll.
-bool is_host_module(std::string_view dll);
+/// Whether `dll` is a module whose imports the host table serves instead of a file: kernel32.dll, kernelbase.dll,
+/// ntdll.dll and msvcrt.dll.
+bool is_host_module(const ldr::ModuleName& dll);
 /// The host implementation of dll!name, or nullopt (the import then goes to a trap).
-std::optional<uint64_t> host_address(std::string_view dll, std::string_view name);
+std::optional<uint64_t> host_address(const ldr::ModuleName& dll, std::string_view name);
 
 /// The program's command line, argv[0] first, for __getmainargs, __initenv, _acmdln and GetCommandLineA; the
 /// environment they give is this process's. Runtime::initialize calls it once, before any image code runs.

@@ -68,9 +68,7 @@ MS uint64_t host_LoadLibraryA(const char* name) {
     return 0;
   }
   // A path loads that file, as LoadLibrary does with a full path; here a Linux one, with '/'.
-  const std::string_view asked = name;
-  auto m = r->process().load_library(asked.find('/') != std::string_view::npos ? std::string(asked)
-                                                                               : ldr::normalize_module_name(asked));
+  auto m = r->process().load_library(name);
   if (!m) {
     report_refused_file("LoadLibraryA", name, m.error());
     set_last_error(m.error(), Win32Error::mod_not_found);
@@ -78,7 +76,7 @@ MS uint64_t host_LoadLibraryA(const char* name) {
   }
   // What it loaded is initialized now, dependencies first; a DllMain that fails unloads the module again.
   const uint64_t base = (*m)->base;
-  const std::string loaded = (*m)->name;
+  const std::string loaded = (*m)->name.str();
   if (!r->initialize()) {
     (void)r->free_library(loaded);
     set_last_error(Win32Error::dll_init_failed);
@@ -89,7 +87,7 @@ MS uint64_t host_LoadLibraryA(const char* name) {
 MS int32_t host_FreeLibrary(uint64_t module) {
   if (Runtime* r = current_runtime())
     for (const auto& m : r->process().modules())
-      if (m->base == module && !m->executable) return r->free_library(std::string(m->name)) ? 1 : 0;
+      if (m->base == module && !m->executable) return r->free_library(m->name.str()) ? 1 : 0;
   set_last_error(Win32Error::mod_not_found);
   return 0;
 }
@@ -99,7 +97,7 @@ MS uint64_t host_GetModuleHandleA(const char* name) {
     for (const auto& m : r->process().modules())
       if (m->executable) return m->base;
   } else if (r) {
-    if (const ldr::Module* m = r->process().find(ldr::normalize_module_name(name))) return m->base;
+    if (const ldr::Module* m = r->process().find(ldr::ModuleName(name))) return m->base;
   }
   set_last_error(Win32Error::mod_not_found);
   return 0;

@@ -99,7 +99,7 @@ void expect_relocation_matches_lief(const fs::path& path) {
   const uint64_t base = p.section->pe32plus() ? p.preferred_base + 0x1'0000'0000 : 0x20000000;
   const std::vector<std::byte> before = p.image_bytes();
   probe.free_library(p.name).value();
-  options.forced_bases[ldr::lowercase(fs::path(path).filename().string())] = base;
+  options.forced_bases[ldr::ModuleName(fs::path(path).filename().string()).key()] = base;
   ldr::Process process(options);
   auto moved = process.load_library(path.string());
   ASSERT_TRUE(moved) << moved.error().to_string();

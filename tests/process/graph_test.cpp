@@ -116,7 +116,7 @@ TEST_P(Graph, EveryIatSlotHoldsTheTargetsExportAddress) {
     ASSERT_TRUE(imports);
     EXPECT_EQ(m->bindings.size(), imports->entry_count()) << m->name;
     for (const auto& b : m->bindings) {
-      SCOPED_TRACE(m->name + " " + std::string(b.dll()) + "!" + b.function());
+      SCOPED_TRACE(m->name.str() + " " + std::string(b.dll()) + "!" + b.function());
       EXPECT_EQ(view_value(*m, b.iat_rva, pointer_size(*m)), b.address);
       EXPECT_TRUE(b.chain().empty());
       const auto bang = b.target().find('!');
@@ -337,7 +337,7 @@ TEST_P(Graph, ForwarderChainsEndAtTheRealExports) {
     EXPECT_EQ(view_value(**app, binding(**app, f)->iat_rva, pointer_size(**app)), binding(**app, f)->address) << f;
   // libb.dll once, referenced once: fwd1.dll's two forwarders to it share one dependency.
   EXPECT_EQ(std::count_if(p.modules().begin(), p.modules().end(),
-                          [](const auto& m) { return same_module_name(m->name, "libb.dll"); }),
+                          [](const auto& m) { return m->name == ModuleName("libb.dll"); }),
             1);
   EXPECT_EQ(libb->references, 1u);
   const auto& fwd1_deps = p.find("fwd1.dll")->dependencies;
@@ -414,7 +414,7 @@ TEST_P(Graph, ApiSetImportsBindToKernelbase) {
   ASSERT_NE(apiset, events.end());
   EXPECT_TRUE(apiset->ok);
   EXPECT_EQ(apiset->target, "kernelbase.dll");
-  EXPECT_TRUE(is_api_set_name(apiset->module)) << apiset->module;
+  EXPECT_TRUE(ModuleName(apiset->module).is_api_set()) << apiset->module;
 }
 
 // A user schema entry (ApiSetSchema::set) replaces the built-in host of a contract.

@@ -12,7 +12,8 @@
 namespace pemap::ldr::test {
 namespace {
 
-// DLL names: trailing spaces stripped, ".dll" appended when there is no dot, any directory part dropped.
+// DLL names: trailing spaces stripped, ".dll" appended when there is no dot, any directory part dropped; the
+// spelling kept for messages.
 TEST(ModuleName, NormalizedAsTheLoaderComparesIt) {
   struct Case {
     const char* in;
@@ -22,16 +23,22 @@ TEST(ModuleName, NormalizedAsTheLoaderComparesIt) {
        {Case{"liba.dll", "liba.dll"}, Case{"LIBA  ", "LIBA.dll"}, Case{"liba", "liba.dll"},
         Case{"liba.dll  ", "liba.dll"}, Case{"lib.a", "lib.a"}, Case{"C:\\Windows\\x.DLL", "x.DLL"},
         Case{"dir/sub/y", "y.dll"}, Case{"api-ms-win-core-synch-l1-2-0", "api-ms-win-core-synch-l1-2-0.dll"}})
-    EXPECT_EQ(normalize_module_name(c.in), c.out) << '"' << c.in << '"';
+    EXPECT_EQ(ModuleName(c.in).str(), c.out) << '"' << c.in << '"';
 }
 
 // Matching is case-insensitive (ASCII), and only that: a different length or letter is a different module.
 TEST(ModuleName, MatchedWithoutRegardToCase) {
-  EXPECT_TRUE(same_module_name("KERNEL32.dll", "kernel32.DLL"));
-  EXPECT_TRUE(same_module_name("MiXeD.DLL", "mixed.dll"));
-  EXPECT_FALSE(same_module_name("liba.dll", "libb.dll"));
-  EXPECT_FALSE(same_module_name("liba.dll", "liba.dll "));
-  EXPECT_EQ(lowercase("KERNEL32.Dll"), "kernel32.dll");
+  EXPECT_EQ(ModuleName("KERNEL32.dll"), ModuleName("kernel32.DLL"));
+  EXPECT_EQ(ModuleName("MiXeD.DLL"), ModuleName("mixed.dll"));
+  EXPECT_EQ(ModuleName("KERNEL32"), ModuleName("kernel32.dll"));  // as written in an import: the default extension
+  EXPECT_NE(ModuleName("liba.dll"), ModuleName("libb.dll"));
+  EXPECT_NE(ModuleName("liba.dll"), ModuleName("liba.dl"));
+  EXPECT_EQ(ModuleName("KERNEL32.Dll").key(), "kernel32.dll");
+  EXPECT_EQ(ModuleName("KERNEL32.Dll").str(), "KERNEL32.Dll");
+  EXPECT_EQ(ascii_lower("\xc3\x89"
+                        "A.DLL"),
+            "\xc3\x89"
+            "a.dll");  // ASCII only: other bytes stay as they are
 }
 
 // The search order: the application's directory, the directories given in order, the current directory.
@@ -56,27 +63,27 @@ TEST(SearchPath, FindsFilesWithoutRegardToCaseFirstDirectoryFirst) {
   std::ofstream(extra.path() / "mixed.dll") << "x";
   std::ofstream(extra.path() / "Only.Dll") << "x";
   auto path = SearchPath::standard(app.path().string(), {extra.path().string()});
-  auto mixed = path.locate("mixed.dll");
+  auto mixed = path.locate(ModuleName("mixed.dll"));
   ASSERT_TRUE(mixed);
   EXPECT_EQ(mixed->path, (app.path() / "MiXeD.DLL").string());
   EXPECT_EQ(mixed->where, "application directory");
-  auto only = path.locate("ONLY.DLL");
+  auto only = path.locate(ModuleName("ONLY"));
   ASSERT_TRUE(only);
   EXPECT_EQ(only->path, (extra.path() / "Only.Dll").string());
   EXPECT_EQ(only->where, "--path");
-  EXPECT_FALSE(path.locate("absent.dll"));
+  EXPECT_FALSE(path.locate(ModuleName("absent.dll")));
   std::filesystem::create_directory(app.path() / "dir.dll");
-  EXPECT_FALSE(path.locate("dir.dll"));  // directories are not modules
+  EXPECT_FALSE(path.locate(ModuleName("dir.dll")));  // directories are not modules
 }
 
 // Only api-* and ext-* names go to the schema, in any case.
 TEST(ApiSet, NamesThatGoToTheSchema) {
-  EXPECT_TRUE(is_api_set_name("api-ms-win-core-synch-l1-2-0.dll"));
-  EXPECT_TRUE(is_api_set_name("API-MS-Win-Core-Synch-L1-2-0"));
-  EXPECT_TRUE(is_api_set_name("ext-ms-win-ntuser-window-l1-1-0.dll"));
-  EXPECT_FALSE(is_api_set_name("apis.dll"));
-  EXPECT_FALSE(is_api_set_name("kernel32.dll"));
-  EXPECT_FALSE(is_api_set_name("api"));
+  EXPECT_TRUE(ModuleName("api-ms-win-core-synch-l1-2-0.dll").is_api_set());
+  EXPECT_TRUE(ModuleName("API-MS-Win-Core-Synch-L1-2-0").is_api_set());
+  EXPECT_TRUE(ModuleName("ext-ms-win-ntuser-window-l1-1-0.dll").is_api_set());
+  EXPECT_FALSE(ModuleName("apis.dll").is_api_set());
+  EXPECT_FALSE(ModuleName("kernel32.dll").is_api_set());
+  EXPECT_FALSE(ModuleName("api").is_api_set());
 }
 
 // The schema keys a contract without ".dll", in lower case, without its last "-N" (the patch number), so every
