@@ -4,6 +4,8 @@
 # files, timed (wall, each run reaped directly) with peak RSS from GNU time; plus pemap's own load, relocate and second-instance figures.
 # Writes the "Against peers" part of docs/performance.md (bench/run.sh writes the rest, then calls this).
 # Usage: bench/peers.sh [BUILD_DIR]   (default build/; needs pemap, pemap_lief_inspect, pemap_load_bench)
+# PEMAP_BEFORE=PATH (another build's pemap, say of the commit before a change) adds a before/after table; Wine's
+# notepad.exe, when Debian's wine64 is installed, adds a real program's load.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace pemap::inspect {
 namespace {
 
@@ -32,6 +34,12 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 }
 
 }  // namespace
+
+std::string_view printable_view(std::string_view raw, std::string& scratch) {
+  if (std::all_of(raw.begin(), raw.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; })) return raw;
+  scratch = printable(raw);
+  return scratch;
+}
 
 std::string printable(std::string_view raw) {
   std::string out;

@@ -34,17 +34,13 @@ void overlay(const pe::Image& image, Printer& p) {
   }
 }
 
-void import_entry(Printer& p, const pe::ImportEntry& e) {
-  p.begin_object();
-  p.field("iat_rva", e.iat_rva);
-  p.field("thunk", e.thunk);
+void import_entry(Printer& p, const pe::ImportEntry& e, std::string& scratch) {
   if (e.by_ordinal) {
-    p.field("ordinal", e.ordinal);
-  } else {
-    p.field("name", printable(e.name));
-    p.field("hint", e.hint);
+    p.record({}, {Field::num("iat_rva", e.iat_rva), Field::num("thunk", e.thunk), Field::num("ordinal", e.ordinal)});
+    return;
   }
-  p.end_object();
+  p.record({}, {Field::num("iat_rva", e.iat_rva), Field::num("thunk", e.thunk),
+                Field::str("name", printable_view(e.name, scratch)), Field::num("hint", e.hint)});
 }
 
 void module_fields(Printer& p, const pe::ImportModule& m) {
@@ -83,9 +79,10 @@ struct ImportPrinter final : pe::ImportSink<Module> {
     p.begin_array("entries");
     open = true;
   }
-  void entry(const pe::ImportEntry& e) override { import_entry(p, e); }
+  void entry(const pe::ImportEntry& e) override { import_entry(p, e, scratch); }
   Printer& p;
   bool open = false;
+  std::string scratch;
 };
 
 // The array `key` of a directory's modules. A directory that cannot be read is an empty array and a warning: it is
@@ -104,21 +101,20 @@ void import_list(const pe::Image& image, Walk walk, const char* key, Printer& p,
 struct ExportPrinter final : pe::ExportSink {
   ExportPrinter(const pe::Image& i, Printer& to) : image(i), p(to) {}
   void entry(const pe::ExportEntry& e) override {
-    p.begin_object();
-    p.field("ordinal", e.ordinal);
-    p.field("rva", e.rva);
-    if (e.name.empty())
-      p.field("name", nullptr);
-    else
-      p.field("name", printable(e.name));
-    if (e.is_forwarder())
-      p.field("forwarder", printable(e.forwarder));
-    else
-      section_field(p, "section", image, e.rva);
-    p.end_object();
+    const Field name = e.name.empty() ? Field::none("name") : Field::str("name", printable_view(e.name, scratch));
+    if (e.is_forwarder()) {
+      p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
+                    Field::str("forwarder", printable_view(e.forwarder, scratch2))});
+      return;
+    }
+    section = section_ref(image, e.rva);
+    p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
+                  section ? Field::str("section", *section) : Field::none("section")});
   }
   const pe::Image& image;
   Printer& p;
+  std::string scratch, scratch2;
+  std::optional<std::string> section;
 };
 
 struct CountExports final : pe::ExportSink {
@@ -414,11 +410,11 @@ void model_relocs(const pe::Image& image, Printer& p, Warnings& w) {
       one.machine = r->machine;
       one.blocks.push_back(b);
       one.for_each([&](const pe::RelocEntry& e) {
-        p.begin_object();
-        p.field("rva", e.rva);
-        p.field("type", names[e.type & 0xf]);
-        if (e.highadj_param) p.field("highadj_low", *e.highadj_param);
-        p.end_object();
+        if (e.highadj_param)
+          p.record({}, {Field::num("rva", e.rva), Field::str("type", names[e.type & 0xf]),
+                        Field::num("highadj_low", *e.highadj_param)});
+        else
+          p.record({}, {Field::num("rva", e.rva), Field::str("type", names[e.type & 0xf])});
         ++per_type_code[e.type & 0xf];
       });
       p.end_array();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace pemap::inspect {
 
@@ -11,6 +12,19 @@ void Printer::strings(std::string_view key, const std::vector<std::string_view>&
   begin_array(key);
   for (auto s : v) string({}, s);
   end_array();
+}
+
+void Printer::record(std::string_view key, std::initializer_list<Field> fields) {
+  begin_object(key);
+  for (const Field& f : fields) {
+    if (f.kind == Field::Kind::number)
+      number(f.key, f.number);
+    else if (f.kind == Field::Kind::string)
+      string(f.key, f.string);
+    else
+      null(f.key);
+  }
+  end_object();
 }
 
 void Printer::tree(std::string_view key, const json& v) {
@@ -50,92 +64,24 @@ void Printer::members(const json& v) {
   for (const auto& [k, member] : v.items()) tree(k, member);
 }
 
-void JsonWriter::member(std::string_view key) {
-  if (levels_.empty()) return;
-  Level& l = levels_.back();
-  const size_t indent = style_ == Style::pretty ? 2 * levels_.size() : 0;
-  char* const start = out_.reserve(2 + indent);
-  char* p = start;
-  if (!l.empty) *p++ = ',';
-  if (style_ == Style::pretty) *p++ = '\n', p = std::fill_n(p, indent, ' ');
-  out_.commit(p);
-  l.empty = false;
-  if (l.object) {
-    quoted(key);
-    out_ << (style_ == Style::pretty ? ": " : ":");
-  }
-}
+namespace {
 
-void JsonWriter::open(std::string_view key, char bracket) {
-  member(key);
-  char* p = out_.reserve(1);
-  *p++ = bracket;
-  out_.commit(p);
-  levels_.push_back({bracket == '{'});
-}
+bool needs_escape(char c) { return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\'; }
 
-void JsonWriter::close(char bracket) {
-  const bool was_empty = levels_.back().empty;
-  levels_.pop_back();
-  const size_t indent = style_ == Style::pretty && !was_empty ? 2 * levels_.size() : 0;
-  char* p = out_.reserve(2 + indent);
-  if (style_ == Style::pretty && !was_empty) *p++ = '\n', p = std::fill_n(p, indent, ' ');
-  *p++ = bracket;
-  out_.commit(p);
-}
-
-void JsonWriter::number(std::string_view key, uint64_t v) {
-  member(key);
-  char* p = out_.reserve(20);
-  out_.commit(std::to_chars(p, p + 20, v).ptr);
-}
-
-void JsonWriter::negative(std::string_view key, int64_t v) {
-  member(key);
-  char* p = out_.reserve(20);
-  out_.commit(std::to_chars(p, p + 20, v).ptr);
-}
-
-void JsonWriter::boolean(std::string_view key, bool v) {
-  member(key);
-  out_ << (v ? "true" : "false");
-}
-
-// The shortest text that reads back as `v`, with ".0" on a whole number as nlohmann writes it; JSON has no
-// infinity or NaN, so those are null.
-void JsonWriter::real(std::string_view key, double v) {
-  if (!std::isfinite(v)) return null(key);
-  member(key);
-  char* const start = out_.reserve(32);
-  char* p = std::to_chars(start, start + 28, v).ptr;
-  if (std::find_if(start, p, [](char c) { return c == '.' || c == 'e'; }) == p) *p++ = '.', *p++ = '0';
-  out_.commit(p);
-}
-
-void JsonWriter::null(std::string_view key) {
-  member(key);
-  out_ << "null";
-}
-
-void JsonWriter::string(std::string_view key, std::string_view v) {
-  member(key);
-  quoted(v);
-}
-
-// As nlohmann escapes: the quote, the backslash and the control characters; UTF-8 passes as it is.
-void JsonWriter::quoted(std::string_view s) {
+// `s` quoted as nlohmann writes it: the quote, the backslash and the control characters escaped (\b \f \n \r \t,
+// else \u00XX), UTF-8 as it is. `p` has room for 2 + 6 * s.size() bytes; returns the end.
+char* write_quoted(char* p, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  char* const start = out_.reserve(2 + 6 * s.size());
-  char* p = start;
   *p++ = '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && c != '"' && c != '\\') {
-      *p++ = c;
-      continue;
-    }
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && !needs_escape(s[j])) ++j;  // the run up to the next escape, copied at once
+    std::memcpy(p, s.data() + i, j - i);
+    p += j - i;
+    if (j == s.size()) break;
+    const auto u = static_cast<unsigned char>(s[j]);
     *p++ = '\\';
-    switch (c) {
+    switch (u) {
       case '"':
         *p++ = '"';
         break;
@@ -161,10 +107,156 @@ void JsonWriter::quoted(std::string_view s) {
         *p++ = 'u', *p++ = '0', *p++ = '0', *p++ = hex[u >> 4], *p++ = hex[u & 0xf];
         break;
     }
+    i = j + 1;
   }
   *p++ = '"';
+  return p;
+}
+
+}  // namespace
+
+// The separator, the line break and indentation, and the key with its colon, in one write.
+void JsonWriter::member(std::string_view key) {
+  if (levels_.empty()) return;
+  Level& l = levels_.back();
+  const bool pretty = style_ == Style::pretty;
+  const size_t indent = pretty ? 2 * levels_.size() : 0;
+  char* p = out_.reserve(2 + indent + (l.object ? 4 + 6 * key.size() : 0));
+  if (!l.empty) *p++ = ',';
+  if (pretty) {
+    *p++ = '\n';
+    std::memset(p, ' ', indent);
+    p += indent;
+  }
+  l.empty = false;
+  if (l.object) {
+    p = write_quoted(p, key);
+    *p++ = ':';
+    if (pretty) *p++ = ' ';
+  }
   out_.commit(p);
 }
+
+void JsonWriter::open(std::string_view key, char bracket) {
+  member(key);
+  char* p = out_.reserve(1);
+  *p++ = bracket;
+  out_.commit(p);
+  levels_.push_back({bracket == '{'});
+}
+
+void JsonWriter::close(char bracket) {
+  const bool was_empty = levels_.back().empty;
+  levels_.pop_back();
+  const size_t indent = style_ == Style::pretty && !was_empty ? 2 * levels_.size() : 0;
+  char* p = out_.reserve(2 + indent);
+  if (style_ == Style::pretty && !was_empty) {
+    *p++ = '\n';
+    std::memset(p, ' ', indent);
+    p += indent;
+  }
+  *p++ = bracket;
+  out_.commit(p);
+}
+
+void JsonWriter::number(std::string_view key, uint64_t v) {
+  member(key);
+  char* p = out_.reserve(20);
+  out_.commit(std::to_chars(p, p + 20, v).ptr);
+}
+
+void JsonWriter::negative(std::string_view key, int64_t v) {
+  member(key);
+  char* p = out_.reserve(20);
+  out_.commit(std::to_chars(p, p + 20, v).ptr);
+}
+
+void JsonWriter::boolean(std::string_view key, bool v) {
+  member(key);
+  out_ << (v ? "true" : "false");
+}
+
+// The shortest digits that read back as `v`, laid out as nlohmann lays them out: plain, with ".0" on a whole
+// number, while the decimal point falls within 15 digits left of the first and 4 right of it, else d.ddde+XX. JSON
+// has no infinity or NaN: those are null.
+void JsonWriter::real(std::string_view key, double v) {
+  if (!std::isfinite(v)) return null(key);
+  member(key);
+  char buffer[32];
+  const char* const sci = buffer;
+  const char* const sci_end =
+      std::to_chars(buffer, buffer + sizeof buffer, std::abs(v), std::chars_format::scientific).ptr;
+  const char* const e = std::find(sci, sci_end, 'e');
+  std::string digits(sci, 1);  // "d.ddd" without its point
+  if (e - sci > 2) digits.append(sci + 2, e);
+  int exponent = 0;
+  std::from_chars(e + (e[1] == '+' ? 2 : 1), sci_end, exponent);
+  const int k = static_cast<int>(digits.size()), n = exponent + 1;  // n: where the point falls after digit 1..k
+  std::string text = std::signbit(v) ? "-" : "";
+  if (v == 0) {
+    text += "0.0";
+  } else if (k <= n && n <= 15) {
+    text += digits + std::string(static_cast<size_t>(n - k), '0') + ".0";
+  } else if (0 < n && n <= 15) {
+    text += digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
+  } else if (-4 < n && n <= 0) {
+    text += "0." + std::string(static_cast<size_t>(-n), '0') + digits;
+  } else {
+    text.append(sci, sci_end);
+  }
+  out_ << text;
+}
+
+void JsonWriter::null(std::string_view key) {
+  member(key);
+  out_ << "null";
+}
+
+void JsonWriter::string(std::string_view key, std::string_view v) {
+  member(key);
+  quoted(v);
+}
+
+// The same bytes as the calls one by one, with one reservation for the whole object.
+void JsonWriter::record(std::string_view key, std::initializer_list<Field> fields) {
+  const bool pretty = style_ == Style::pretty;
+  const size_t inner = pretty ? 2 * (levels_.size() + 1) : 0;
+  size_t room = 2 + inner;  // the closing line
+  for (const Field& f : fields)
+    room += 4 + inner + 6 * f.key.size() + (f.kind == Field::Kind::string ? 2 + 6 * f.string.size() : 20);
+  open(key, '{');
+  if (fields.size() == 0) return close('}');
+  char* p = out_.reserve(room);
+  bool first = true;
+  for (const Field& f : fields) {
+    if (!first) *p++ = ',';
+    first = false;
+    if (pretty) {
+      *p++ = '\n';
+      std::memset(p, ' ', inner);
+      p += inner;
+    }
+    p = write_quoted(p, f.key);
+    *p++ = ':';
+    if (pretty) *p++ = ' ';
+    if (f.kind == Field::Kind::number)
+      p = std::to_chars(p, p + 20, f.number).ptr;
+    else if (f.kind == Field::Kind::string)
+      p = write_quoted(p, f.string);
+    else
+      p = std::copy_n("null", 4, p);
+  }
+  levels_.pop_back();
+  if (pretty) {
+    *p++ = '\n';
+    std::memset(p, ' ', inner - 2);
+    p += inner - 2;
+  }
+  *p++ = '}';
+  out_.commit(p);
+}
+
+void JsonWriter::quoted(std::string_view s) { out_.commit(write_quoted(out_.reserve(2 + 6 * s.size()), s)); }
 
 JsonDocuments::JsonDocuments(std::ostream& os, JsonWriter::Style style, bool many)
     : out_(os), writer_(out_, style), lines_(style == JsonWriter::Style::line), many_(many) {}

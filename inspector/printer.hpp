@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -18,6 +19,18 @@
 namespace pemap::inspect {
 
 using json = nlohmann::ordered_json;
+
+/// One member of a flat record: a number, a string or null.
+struct Field {
+  enum class Kind : uint8_t { number, string, null };
+  std::string_view key;
+  Kind kind = Kind::null;
+  uint64_t number = 0;
+  std::string_view string;
+  static Field num(std::string_view key, uint64_t v) { return {key, Kind::number, v, {}}; }
+  static Field str(std::string_view key, std::string_view v) { return {key, Kind::string, 0, v}; }
+  static Field none(std::string_view key) { return {key, Kind::null, 0, {}}; }
+};
 
 class Printer {
  public:
@@ -50,6 +63,9 @@ class Printer {
   void field(std::string_view key, double v) { real(key, v); }
   /// An array of strings.
   void strings(std::string_view key, const std::vector<std::string_view>& v);
+  /// An object of scalar members, the rows of the long tables (an import, an export, a relocation): one call,
+  /// which a back end may write in one go. In an array, `key` is not used.
+  virtual void record(std::string_view key, std::initializer_list<Field> fields);
   /// A value built elsewhere, as the member `key`.
   void tree(std::string_view key, const json& v);
   /// The members of the object `v`, into the object being printed.
@@ -72,6 +88,7 @@ class JsonWriter final : public Printer {
   void real(std::string_view key, double v) override;
   void string(std::string_view key, std::string_view v) override;
   void null(std::string_view key) override;
+  void record(std::string_view key, std::initializer_list<Field> fields) override;
   bool at_top() const { return levels_.empty(); }
 
  private:

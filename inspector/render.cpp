@@ -177,11 +177,7 @@ class Cell {
 
 // name_text() without a copy for the common name that printable() leaves as it is.
 std::string_view name_cell(std::string_view raw, std::string& scratch) {
-  const bool as_is =
-      !raw.empty() && std::all_of(raw.begin(), raw.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; });
-  if (as_is) return raw;
-  scratch = name_text(raw);
-  return scratch;
+  return raw.empty() ? std::string_view("\"\"") : printable_view(raw, scratch);
 }
 
 // A section column: the section's name, "(headers)", or "-" outside every section.
