@@ -387,15 +387,14 @@ if program:
                f"are touched. `pemap map` does the parse and that copy and nothing else of the load: it is "
                f"{program['map'] / program['info']:.1f}x `info` here, so the copy is "
                f"{(program['map'] - program['info']) / (program['load'] - program['info']) * 100:.0f}% of what the "
-               f"load adds to the parse. A profile of the load (perf, this machine) shows the same: pwrite into the "
-               f"object and its page faults take about 40% of the load, and building the text report as a "
-               f"document about 20%. Mapping the file's pages directly would give up the seal; Linux refuses "
-               f"copy_file_range from a file to a memfd (EXDEV), which would have spared the copy through user "
-               f"space.")
+               f"load adds to the parse. The rest is the search, the binding of every import, the protections, and the "
+               f"report, which `load` builds whole as a document before it prints it (the one report not yet "
+               f"streamed). Mapping the file's pages directly would give up the seal; Linux refuses copy_file_range "
+               f"from a file to a memfd (EXDEV), which would have spared the copy through user space.")
 if before:
     out.append("\n### Before and after\n")
-    out.append(f"`PEMAP_BEFORE={before_bin}` (the build before the change) against this build, same run, medians "
-               f"as above. Ratios are **after / before**: below 1 the change made it faster.\n")
+    out.append("The build named by `PEMAP_BEFORE` (of the commit before the change) against this build, same run, "
+               "medians as above. Ratios are **after / before**: below 1 the change made it faster.\n")
     out.append("| input | command | before | after | after / before |")
     out.append("|---|---|---:|---:|---:|")
     for (label, cmd), (b, a) in before.items():
