@@ -29,8 +29,8 @@ TEST(JsonWriter, WritesWhatNlohmannWrites) {
       {"whole", 3.0},
       // nlohmann's layout of doubles: plain within 15 digits left of the point and 4 right of it, else d.ddde+XX.
       {"doubles",
-       {0.0, -0.0, 100000.0, 1200000.0, 1e15, 1e16, 0.0001, 0.0002, 0.00001, 1.2345678901234568e17, 123.456,
-        -42.5, 1e-300, 1.7976931348623157e308, 0.1, 12345678901234.5}},
+       {0.0, -0.0, 100000.0, 1200000.0, 1e15, 1e16, 0.0001, 0.0002, 0.00001, 1.2345678901234568e17, 123.456, -42.5,
+        1e-300, 1.7976931348623157e308, 0.1, 12345678901234.5}},
       {"yes", true},
       {"no", false},
       {"nothing", nullptr},
