@@ -46,6 +46,10 @@ int print_each_file(const CommonOptions& opts, const std::function<Result<json>(
     auto doc = doc_of(in.path);
     if (!doc) {
       rc = std::max(rc, inputs.refuse(in, doc.error()));
+      if (docs && !inputs.skips(in, doc.error())) {
+        print_error(docs->begin(printable(in.name)), "error", doc.error());
+        docs->end();
+      }
       continue;
     }
     if (exit_of) rc = std::max(rc, exit_of(*doc));
@@ -161,6 +165,12 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     return exit_unusable;
   }
   const auto body = [&](const Input& in, const pe::Image& image, json& doc, std::string& text) {
+    // A range that cannot be shown: said on stderr, and in the file's JSON document as its "error".
+    auto refuse = [&](const Error& e) {
+      std::cerr << "pemap: " << in.name << ": " << e.to_string() << "\n";
+      doc["error"] = error_json(e);
+      return int(exit_unusable);
+    };
     Bytes bytes;
     std::vector<std::byte> copy;
     uint64_t start = 0;
@@ -171,19 +181,15 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       if (it == secs.end()) {
         std::string names;
         for (const auto& s : secs) names += (names.empty() ? "" : ", ") + printable(s.name);
-        std::cerr << fmt::format("pemap: {}: section table at offset {:#x}: no section named '{}' (it has {})\n",
-                                 in.name, image.section_table_offset(), printable(*d.section),
-                                 names.empty() ? "none" : names);
-        return int(exit_unusable);
+        return refuse(make_error(
+            Status::success, "section table", Location::offset(image.section_table_offset()),
+            fmt::format("no section named '{}' (it has {})", printable(*d.section), names.empty() ? "none" : names)));
       }
       if (d.image_view) {
         // As the memory manager maps it: the laid-out image object every view maps, read at the
         // section's RVA (through the object, so a no-access section can be shown too).
         auto section = win::ImageSection::create(in.path);
-        if (!section) {
-          std::cerr << "pemap: " << in.name << ": " << section.error().to_string() << "\n";
-          return int(exit_unusable);
-        }
+        if (!section) return refuse(section.error());
         const uint64_t len = std::min<uint64_t>(align_up(it->memory_size, pe::kPageSize), d.size.value_or(UINT64_MAX));
         copy = (*section)->read(it->rva(), len);
         bytes = copy;
@@ -206,20 +212,14 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       }
     } else if (d.offset) {
       auto s = slice(image.file(), *d.offset, *d.size, "dump range");
-      if (!s) {
-        std::cerr << "pemap: " << in.name << ": " << s.error().to_string() << "\n";
-        return int(exit_unusable);
-      }
+      if (!s) return refuse(s.error());
       bytes = *s;
       start = *d.offset;
       what = fmt::format("file offset {:#x}, {:#x} bytes", start, *d.size);
       doc["offset"] = start;
     } else {
       auto c = image.copy_range(*d.rva, *d.size, "dump range");
-      if (!c) {
-        std::cerr << "pemap: " << in.name << ": " << c.error().to_string() << "\n";
-        return int(exit_unusable);
-      }
+      if (!c) return refuse(c.error());
       copy = std::move(*c);
       bytes = copy;
       start = *d.rva;

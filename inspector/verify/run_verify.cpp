@@ -32,16 +32,26 @@ int run_verify(const CommonOptions& opts) {
   int rc = exit_ok;
   json all = json::array();
   size_t agreed = 0, disagreed = 0;
+  // A file that cannot be used: refused, and in the JSON as {"file", "error"} like every command's.
+  auto refuse = [&](const Input& in, const Error& e) {
+    rc = std::max(rc, inputs.refuse(in, e));
+    if (!opts.json || inputs.skips(in, e)) return;
+    json j{{"file", printable(in.name)}, {"error", error_json(e)}};
+    if (opts.jsonl)
+      print_document(std::cout, JsonWriter::Style::line, j);
+    else
+      all.push_back(std::move(j));
+  };
   for (const auto& in : inputs.files()) {
     auto file = MappedFile::open(in.path);
     if (!file) {
-      rc = std::max(rc, inputs.refuse(in, file.error()));
+      refuse(in, file.error());
       continue;
     }
     const auto image = pe::Image::parse(file->bytes());
     // A file that is not a PE image is unusable input, not a verdict ("both refuse it" is for broken PEs).
     if (!image && not_a_pe_image(image.error())) {
-      rc = std::max(rc, inputs.refuse(in, image.error()));
+      refuse(in, image.error());
       continue;
     }
     const Facts ours = facts_from_pemap(image);
