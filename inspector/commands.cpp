@@ -233,12 +233,18 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
       text = what + "\n" + hexdump(bytes, start);
     return int(exit_ok);
   };
+  // Through the image (--rva, --section), bytes a file cut short does not hold read as the zeros the mapper gives
+  // them: the dump then carries the file's truncation warning (exit 1), as every command that reads them does.
+  const auto cut = [&](const pe::Image& image, Warnings& w) {
+    if (!d.offset && image.truncation()) w.add(*image.truncation());
+  };
   if (opts.json)
-    return json_each_image(opts, [&](const Input& in, const pe::Image& image, Printer& p, Warnings&) {
+    return json_each_image(opts, [&](const Input& in, const pe::Image& image, Printer& p, Warnings& w) {
       json doc = json::object();
       std::string text;
       const int rc = body(in, image, doc, text);
       p.members(doc);
+      if (rc == exit_ok) cut(image, w);
       return rc;
     });
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
@@ -248,7 +254,9 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     const int rc = body(in, image, doc, text);
     if (inputs.many()) std::cout << "== " << in.name << "\n";
     std::cout << text << std::flush;
-    return rc;
+    Warnings w;
+    if (rc == exit_ok) cut(image, w);
+    return std::max(rc, report_warnings(in.name, w.texts()));
   });
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A real DLL cut short inside its import directory: every command that reports on the directory says the file is
-# cut short and exits 1; map and load refuse it as Windows does (STATUS_INVALID_IMAGE_FORMAT). The whole file is
+# A real DLL cut short inside its import directory: every command that reports on the directory, and a dump through
+# the image, says the file is cut short and exits 1; map and load refuse it as Windows does (STATUS_INVALID_IMAGE_FORMAT). The whole file is
 # clean. pip's MSVC-built t64.exe, cut at 12 KiB, gets the same checks when it is on the machine.
 set -uo pipefail
 pemap=$1
@@ -33,6 +33,8 @@ for sec in s["sections"]:
 EOF
 }
 
+import_rva() { "$pemap" headers --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data_directories"][1]["rva"])'; }
+
 sweep() {  # sweep FILE PREFIX-LENGTH
   local file=$1 len=$2 cut=$tmp/cut-$(basename "$1")
   head -c "$len" "$file" > "$cut"
@@ -43,6 +45,13 @@ sweep() {  # sweep FILE PREFIX-LENGTH
   says_cut_short relocs "$cut"
   check "$cut: relocs prints no total of 0" lacks "total: 0 entries"
   for cmd in info all headers; do says_cut_short "$cmd" "$cut"; done
+  # A dump through the image reads what the file no longer holds as zeros: it says so. A dump of file bytes that
+  # are there is clean.
+  run dump "$cut" --rva "$(( $(import_rva "$file") ))" --size 64
+  check "$cut: dump --rva exit 1" [ "$rc" -eq 1 ]
+  check "$cut: dump --rva says the file is cut short" has "cut short"
+  run dump "$cut" --offset 0 --size 64
+  check "$cut: dump --offset 0 exit 0" [ "$rc" -eq 0 ]
   run map "$cut"
   check "$cut: map refuses" [ "$rc" -ne 0 ]
   check "$cut: map names the status" has "STATUS_INVALID_IMAGE_FORMAT"
