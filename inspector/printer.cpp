@@ -113,6 +113,13 @@ char* write_quoted(char* p, std::string_view s) {
   return p;
 }
 
+// A new line indented by `indent` spaces (pretty style): `p` has room for 1 + indent bytes; returns the end.
+char* line_break(char* p, size_t indent) {
+  *p++ = '\n';
+  std::memset(p, ' ', indent);
+  return p + indent;
+}
+
 }  // namespace
 
 // The separator, the line break and indentation, and the key with its colon, in one write.
@@ -124,9 +131,7 @@ void JsonWriter::member(std::string_view key) {
   char* p = out_.reserve(2 + indent + (l.object ? 4 + 6 * key.size() : 0));
   if (!l.empty) *p++ = ',';
   if (pretty) {
-    *p++ = '\n';
-    std::memset(p, ' ', indent);
-    p += indent;
+    p = line_break(p, indent);
   }
   l.empty = false;
   if (l.object) {
@@ -151,9 +156,7 @@ void JsonWriter::close(char bracket) {
   const size_t indent = style_ == Style::pretty && !was_empty ? 2 * levels_.size() : 0;
   char* p = out_.reserve(2 + indent);
   if (style_ == Style::pretty && !was_empty) {
-    *p++ = '\n';
-    std::memset(p, ' ', indent);
-    p += indent;
+    p = line_break(p, indent);
   }
   *p++ = bracket;
   out_.commit(p);
@@ -232,9 +235,7 @@ void JsonWriter::record(std::string_view key, std::initializer_list<Field> field
     if (!first) *p++ = ',';
     first = false;
     if (pretty) {
-      *p++ = '\n';
-      std::memset(p, ' ', inner);
-      p += inner;
+      p = line_break(p, inner);
     }
     p = write_quoted(p, f.key);
     *p++ = ':';
@@ -248,9 +249,7 @@ void JsonWriter::record(std::string_view key, std::initializer_list<Field> field
   }
   levels_.pop_back();
   if (pretty) {
-    *p++ = '\n';
-    std::memset(p, ' ', inner - 2);
-    p += inner - 2;
+    p = line_break(p, inner - 2);
   }
   *p++ = '}';
   out_.commit(p);

@@ -327,8 +327,6 @@ bool format_counted(std::string& out, const Spec& s, MsArgs& args) {
   return true;
 }
 
-}  // namespace
-
 // Flags, width, precision and size of one conversion, read from just after its '%'. `literal` when msvcrt prints
 // the conversion letter as it is (after an 'I' it does not know). Returns kEinval for a width past kMaxWidth, else 0.
 int read_spec(const char*& f, MsArgs& args, Spec& s, bool& literal) {
@@ -464,6 +462,8 @@ int convert(std::string& out, Spec s, char type, MsArgs& args, size_t start) {
   }
   return 0;
 }
+
+}  // namespace
 
 int format_msvcrt(std::string& out, const char* f, MsArgs& args) {
   const size_t start = out.size();
