@@ -58,69 +58,37 @@ void module_fields(Printer& p, const pe::DelayImportModule& m) {
   p.field("rva_based", m.rva_based);
 }
 
+// The array `key` of a directory's modules, each an object with its entries, printed as the reader meets them. A
+// directory that cannot be read is an empty array and a warning.
 template <class Module>
-struct NoSink final : pe::ImportSink<Module> {
-  uint64_t modules = 0, entries = 0;
-  void module(const Module&) override { ++modules; }
-  void entry(const pe::ImportEntry&) override { ++entries; }
-};
-
-// Each module as an object with its entries, printed as the walk meets them.
-template <class Module>
-struct ImportPrinter final : pe::ImportSink<Module> {
-  explicit ImportPrinter(Printer& to) : p(to) {}
-  ~ImportPrinter() override {
-    if (open) p.end_array(), p.end_object();
-  }
-  void module(const Module& m) override {
-    if (open) p.end_array(), p.end_object();
-    p.begin_object();
-    module_fields(p, m);
-    p.begin_array("entries");
-    open = true;
-  }
-  void entry(const pe::ImportEntry& e) override { import_entry(p, e, scratch); }
-  Printer& p;
-  bool open = false;
-  std::string scratch;
-};
-
-// The array `key` of a directory's modules. A directory that cannot be read is an empty array and a warning: it is
-// walked once to know, as the list is printed while it is walked.
-template <class Module, class Walk>
-void import_list(const pe::Image& image, Walk walk, const char* key, Printer& p, Warnings& w) {
+void import_list(const pe::Image& image, const char* key, Printer& p, Warnings& w) {
   p.begin_array(key);
-  NoSink<Module> check;
-  if (w.parsed(walk(image, check)) && check.modules) {
-    ImportPrinter<Module> print(p);
-    (void)walk(image, print);
+  pe::ImportReader<Module> reader(image);
+  std::string scratch;
+  while (auto m = reader.next_module()) {
+    p.begin_object();
+    module_fields(p, *m);
+    p.begin_array("entries");
+    while (auto e = reader.next_entry()) import_entry(p, *e, scratch);
+    p.end_array();
+    p.end_object();
   }
+  w.parsed(reader.finish());
   p.end_array();
 }
 
-struct ExportPrinter final : pe::ExportSink {
-  ExportPrinter(const pe::Image& i, Printer& to) : image(i), p(to) {}
-  void entry(const pe::ExportEntry& e) override {
-    const Field name = e.name.empty() ? Field::none("name") : Field::str("name", printable_view(e.name, scratch));
-    if (e.is_forwarder()) {
-      p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
-                    Field::str("forwarder", printable_view(e.forwarder, scratch2))});
-      return;
-    }
-    section = section_ref(image, e.rva);
+void export_entry(const pe::Image& image, Printer& p, const pe::ExportEntry& e, std::string& scratch,
+                  std::string& scratch2) {
+  const Field name = e.name.empty() ? Field::none("name") : Field::str("name", printable_view(e.name, scratch));
+  if (e.is_forwarder()) {
     p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
-                  section ? Field::str("section", *section) : Field::none("section")});
+                  Field::str("forwarder", printable_view(e.forwarder, scratch2))});
+    return;
   }
-  const pe::Image& image;
-  Printer& p;
-  std::string scratch, scratch2;
-  std::optional<std::string> section;
-};
-
-struct CountExports final : pe::ExportSink {
-  uint64_t count = 0;
-  void entry(const pe::ExportEntry&) override { ++count; }
-};
+  const auto section = section_ref(image, e.rva);
+  p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
+                section ? Field::str("section", *section) : Field::none("section")});
+}
 
 void load_config(const pe::Image& image, Printer& p, Warnings& w) {
   const auto lc = pe::parse_load_config(image);
@@ -350,8 +318,8 @@ void model_sections(const pe::Image& image, Printer& p, Warnings& w) {
 }
 
 void model_imports(const pe::Image& image, Printer& p, Warnings& w) {
-  import_list<pe::ImportModule>(image, pe::walk_imports, "imports", p, w);
-  import_list<pe::DelayImportModule>(image, pe::walk_delay_imports, "delay_imports", p, w);
+  import_list<pe::ImportModule>(image, "imports", p, w);
+  import_list<pe::DelayImportModule>(image, "delay_imports", p, w);
   p.begin_array("bound_imports");
   const auto bound = pe::parse_bound_imports(image);
   if (const auto* bi = w.parsed(bound)) {
@@ -375,14 +343,18 @@ void model_imports(const pe::Image& image, Printer& p, Warnings& w) {
 
 void model_exports(const pe::Image& image, Printer& p, Warnings& w) {
   p.begin_array("exports");
-  CountExports count;
-  const auto exps = pe::walk_exports(image, count);
-  const auto* ex = w.parsed(exps);
-  if (ex && ex->present) {
-    ExportPrinter print(image, p);
-    (void)pe::walk_exports(image, print);
+  auto reader = pe::ExportReader::open(image);
+  std::optional<pe::Exports> exports;
+  if (reader) {
+    std::string scratch, scratch2;
+    while (auto e = reader->next()) export_entry(image, p, *e, scratch, scratch2);
+    exports = reader->finish();
+    w.add(exports->warnings);
+  } else {
+    w.add(reader.error());
   }
   p.end_array();
+  const pe::Exports* ex = exports ? &*exports : nullptr;
   if (ex && ex->present) {
     p.field("dll_name", printable(ex->dll_name));
     p.field("ordinal_base", ex->directory.Base);
@@ -476,16 +448,25 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   overlay(image, p);
   // The counts come from walks that keep nothing: an image of 590,000 imports is counted in the memory of one.
   json counts = json::object();
-  NoSink<pe::ImportModule> imports;
-  if (w.parsed(pe::walk_imports(image, imports)))
-    counts["import_modules"] = imports.modules, counts["import_functions"] = imports.entries;
-  NoSink<pe::DelayImportModule> delay;
-  if (w.parsed(pe::walk_delay_imports(image, delay))) counts["delay_import_modules"] = delay.modules;
-  CountExports exports;
-  const auto exps = pe::walk_exports(image, exports);
-  if (const auto* ex = w.parsed(exps)) {
-    counts["exports"] = exports.count;
-    if (ex->present) p.field("dll_name", printable(ex->dll_name));
+  pe::ImportReader<pe::ImportModule> imports(image);
+  uint64_t import_modules = 0, import_functions = 0;
+  for (; imports.next_module(); ++import_modules)
+    while (imports.next_entry()) ++import_functions;
+  if (w.parsed(imports.finish()))
+    counts["import_modules"] = import_modules, counts["import_functions"] = import_functions;
+  pe::ImportReader<pe::DelayImportModule> delay(image);
+  uint64_t delay_modules = 0;
+  while (delay.next_module()) ++delay_modules;
+  if (w.parsed(delay.finish())) counts["delay_import_modules"] = delay_modules;
+  if (auto exports = pe::ExportReader::open(image)) {
+    uint64_t n = 0;
+    while (exports->next()) ++n;
+    const pe::Exports ex = exports->finish();
+    w.add(ex.warnings);
+    counts["exports"] = n;
+    if (ex.present) p.field("dll_name", printable(ex.dll_name));
+  } else {
+    w.add(exports.error());
   }
   const auto relocs = pe::parse_relocations(image);
   if (const auto* rel = w.parsed(relocs))

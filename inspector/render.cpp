@@ -195,69 +195,67 @@ struct ImportTableShape {
 };
 
 template <class Module>
-struct MeasureImports final : pe::ImportSink<Module> {
+std::vector<ImportTableShape> measure_imports(const pe::Image& image, Warnings& w, bool& readable) {
   std::vector<ImportTableShape> shapes;
-  void module(const Module&) override { shapes.emplace_back(); }
-  void entry(const pe::ImportEntry& e) override {
-    auto& s = shapes.back();
-    ++s.count;
-    s.max_iat = std::max(s.max_iat, e.iat_rva);
-    if (!e.by_ordinal) s.max_hint = std::max(s.max_hint, e.hint);
+  pe::ImportReader<Module> reader(image);
+  while (reader.next_module()) {
+    auto& s = shapes.emplace_back();
+    while (auto e = reader.next_entry()) {
+      ++s.count;
+      s.max_iat = std::max(s.max_iat, e->iat_rva);
+      if (!e->by_ordinal) s.max_hint = std::max(s.max_hint, e->hint);
+    }
   }
-};
+  readable = w.parsed(reader.finish());
+  return shapes;
+}
 
-// The lines write_table gives for {"IAT RVA" right, "Hint" right, "Name or ordinal"}, at widths known from
-// the shape: "  " + IAT cell + "  " + hint cell + "  " + name, trailing spaces trimmed.
-template <class Module>
-struct PrintImports final : pe::ImportSink<Module> {
-  PrintImports(const std::vector<ImportTableShape>& s, const char* t, TextOut& o) : shapes(s), title(t), out(o) {}
-  const std::vector<ImportTableShape>& shapes;
-  const char* title;
-  TextOut& out;
-  size_t next = 0, iat_width = 0, hint_width = 0;
-  std::string scratch;
-
-  void module(const Module& m) override {
-    const ImportTableShape& s = shapes.at(next++);
-    out << fmt::format("{} {} ({} functions)\n", title, name_text(m.dll), s.count);
-    iat_width = std::max<size_t>(7, s.count ? std::string_view(Cell::hex(s.max_iat)).size() : 0);
-    hint_width = std::max<size_t>(4, std::string_view(Cell::dec(s.max_hint)).size());
-    out << fmt::format("  {:>{}}  {:>{}}  Name or ordinal\n", "IAT RVA", iat_width, "Hint", hint_width);
-  }
-  void entry(const pe::ImportEntry& e) override {
-    const Cell iat = Cell::hex(e.iat_rva);
-    const Cell hint = Cell::dec(e.hint);
-    const Cell ordinal = Cell::dec(e.ordinal, "#");
-    const std::string_view hint_cell = e.by_ordinal ? std::string_view() : std::string_view(hint);
-    const std::string_view name = e.by_ordinal ? std::string_view(ordinal) : name_cell(e.name, scratch);
-    char* const start = out.reserve(2 + iat_width + 2 + hint_width + 2 + name.size() + 1);
-    char* p = std::fill_n(start, 2 + iat_width - std::string_view(iat).size(), ' ');
-    p = std::copy_n(std::string_view(iat).data(), std::string_view(iat).size(), p);
-    p = std::fill_n(p, 2 + hint_width - hint_cell.size(), ' ');
-    p = std::copy(hint_cell.begin(), hint_cell.end(), p);
-    *p++ = ' ', *p++ = ' ';
-    p = std::copy(name.begin(), name.end(), p);
-    while (p != start && p[-1] == ' ') --p;
-    *p++ = '\n';
-    out.commit(p);
-  }
-};
+// The lines write_table gives for {"IAT RVA" right, "Hint" right, "Name or ordinal"}, at widths known from the
+// shape: "  " + IAT cell + "  " + hint cell + "  " + name, trailing spaces trimmed.
+void write_import_row(const pe::ImportEntry& e, size_t iat_width, size_t hint_width, std::string& scratch,
+                      TextOut& out) {
+  const Cell iat = Cell::hex(e.iat_rva);
+  const Cell hint = Cell::dec(e.hint);
+  const Cell ordinal = Cell::dec(e.ordinal, "#");
+  const std::string_view hint_cell = e.by_ordinal ? std::string_view() : std::string_view(hint);
+  const std::string_view name = e.by_ordinal ? std::string_view(ordinal) : name_cell(e.name, scratch);
+  char* const start = out.reserve(2 + iat_width + 2 + hint_width + 2 + name.size() + 1);
+  char* p = std::fill_n(start, 2 + iat_width - std::string_view(iat).size(), ' ');
+  p = std::copy_n(std::string_view(iat).data(), std::string_view(iat).size(), p);
+  p = std::fill_n(p, 2 + hint_width - hint_cell.size(), ' ');
+  p = std::copy(hint_cell.begin(), hint_cell.end(), p);
+  *p++ = ' ', *p++ = ' ';
+  p = std::copy(name.begin(), name.end(), p);
+  while (p != start && p[-1] == ' ') --p;
+  *p++ = '\n';
+  out.commit(p);
+}
 
 // Returns whether it wrote anything: the modules, or that the directory could not be read; its warnings go to
 // `warnings`.
-template <class Module, class Walk>
-bool write_import_list(const pe::Image& image, Walk walk, const char* title, TextOut& out, Warnings& w) {
-  MeasureImports<Module> measure;
-  if (!w.parsed(walk(image, measure))) {
+template <class Module>
+bool write_import_list(const pe::Image& image, const char* title, TextOut& out, Warnings& w) {
+  bool readable = false;
+  const std::vector<ImportTableShape> shapes = measure_imports<Module>(image, w, readable);
+  if (!readable) {
     out << fmt::format("  {} directory unreadable (see the warnings)\n", title);
     return true;
   }
-  if (measure.shapes.empty()) return false;
-  PrintImports<Module> print(measure.shapes, title, out);
-  (void)walk(image, print);
+  if (shapes.empty()) return false;
+  pe::ImportReader<Module> reader(image);
+  std::string scratch;
   uint64_t total = 0;
-  for (const auto& s : measure.shapes) total += s.count;
-  out << fmt::format("  total: {} functions from {} modules\n", total, measure.shapes.size());
+  for (const ImportTableShape& s : shapes) {
+    const auto m = reader.next_module();
+    if (!m) break;
+    out << fmt::format("{} {} ({} functions)\n", title, name_text(m->dll), s.count);
+    const size_t iat_width = std::max<size_t>(7, s.count ? std::string_view(Cell::hex(s.max_iat)).size() : 0);
+    const size_t hint_width = std::max<size_t>(4, std::string_view(Cell::dec(s.max_hint)).size());
+    out << fmt::format("  {:>{}}  {:>{}}  Name or ordinal\n", "IAT RVA", iat_width, "Hint", hint_width);
+    while (auto e = reader.next_entry()) write_import_row(*e, iat_width, hint_width, scratch, out);
+    total += s.count;
+  }
+  out << fmt::format("  total: {} functions from {} modules\n", total, shapes.size());
   return true;
 }
 
@@ -358,8 +356,8 @@ void write_sections(const pe::Image& image, TextOut& out, Warnings& w) {
 }
 
 void write_imports(const pe::Image& image, TextOut& out, Warnings& w) {
-  if (!write_import_list<pe::ImportModule>(image, pe::walk_imports, "import", out, w)) out << "  no imports\n";
-  write_import_list<pe::DelayImportModule>(image, pe::walk_delay_imports, "delay-load import", out, w);
+  if (!write_import_list<pe::ImportModule>(image, "import", out, w)) out << "  no imports\n";
+  write_import_list<pe::DelayImportModule>(image, "delay-load import", out, w);
   const auto bound = pe::parse_bound_imports(image);
   if (const auto* bi = w.parsed(bound))
     for (const auto& b : bi->modules) {
@@ -370,29 +368,34 @@ void write_imports(const pe::Image& image, TextOut& out, Warnings& w) {
 }
 
 void write_exports(const pe::Image& image, TextOut& out, Warnings& w) {
-  // Walked twice, as write_table asks for its rows twice: no entry is kept (a DLL can export millions).
-  struct Rows final : pe::ExportSink {
-    std::function<void(const pe::ExportEntry&)> row;
-    void entry(const pe::ExportEntry& e) override { row(e); }
-  } rows;
-  uint64_t count = 0, fwd = 0, noname = 0;
-  rows.row = [&](const pe::ExportEntry& e) { ++count, fwd += e.is_forwarder(), noname += e.name.empty(); };
-  const auto exps = pe::walk_exports(image, rows);
-  const auto* ex = w.parsed(exps);
-  if (!ex || !ex->present) {
-    out << (ex ? "  no exports\n" : "  export directory unreadable (see the warnings)\n");
+  // Read twice, as write_table asks for its rows twice: no entry is kept (a DLL can export millions).
+  auto reader = pe::ExportReader::open(image);
+  if (!reader) {
+    w.add(reader.error());
+    out << "  export directory unreadable (see the warnings)\n";
     return;
   }
-  out << fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", name_text(ex->dll_name),
-                     ex->directory.Base, ex->directory.NumberOfFunctions, ex->directory.NumberOfNames);
+  const pe::Exports& header = reader->header();
+  if (!header.present) {
+    out << "  no exports\n";
+    return;
+  }
+  out << fmt::format("exports of {} (ordinal base {}, {} functions, {} names)\n", name_text(header.dll_name),
+                     header.directory.Base, header.directory.NumberOfFunctions, header.directory.NumberOfNames);
+  uint64_t count = 0, fwd = 0, noname = 0;
+  std::optional<pe::ExportReader> again;  // the second pass; the first reads `reader` to its end
+  bool first = true;
   write_table(out, {{"Ordinal", Align::right}, {"RVA", Align::right}, {"Name"}, {"Target"}}, [&](auto&& emit) {
+    pe::ExportReader& rows = first ? *reader : again.emplace(*pe::ExportReader::open(image));
     std::string scratch;
-    rows.row = [&](const pe::ExportEntry& e) {
-      emit({Cell::dec(e.ordinal), Cell::hex(e.rva),
-            e.name.empty() ? std::string_view("(no name)") : name_cell(e.name, scratch),
-            e.is_forwarder() ? "-> " + name_text(e.forwarder) : section_text(image, e.rva)});
-    };
-    (void)pe::walk_exports(image, rows);
+    while (auto e = rows.next()) {
+      emit({Cell::dec(e->ordinal), Cell::hex(e->rva),
+            e->name.empty() ? std::string_view("(no name)") : name_cell(e->name, scratch),
+            e->is_forwarder() ? "-> " + name_text(e->forwarder) : section_text(image, e->rva)});
+      if (first) ++count, fwd += e->is_forwarder(), noname += e->name.empty();
+    }
+    if (first) w.add(rows.finish().warnings);
+    first = false;
   });
   out << fmt::format("  total: {} exports, {} forwarded, {} by ordinal only\n", count, fwd, noname);
 }

@@ -115,34 +115,27 @@ std::optional<ExportEntry> ExportTable::entry(uint64_t slot, std::string_view na
   return e;
 }
 
-namespace {
-
-// A named address-table slot: which name pointer names it.
-struct Named {
-  uint32_t slot;
-  uint32_t index;
-};
-
 // The directory's own fields: its DLL name, and the counts cut to what the image holds, each cut a warning.
-void read_header(const Image& image, const ExportTable& table, Exports& out) {
-  const ExportDirectory& d = table.directory();
-  out.present = true;
-  out.directory = d;
-  if (auto cut = image.directory_cut_short(kDirExport, "export directory")) out.warnings.push_back(std::move(*cut));
+void ExportReader::read_header() {
+  const Image& image = *image_;
+  const ExportDirectory& d = table_.directory();
+  out_.present = true;
+  out_.directory = d;
+  if (auto cut = image.directory_cut_short(kDirExport, "export directory")) out_.warnings.push_back(std::move(*cut));
   if (d.Name != 0) {
     auto name = image.read_string(d.Name, "export DLL name", 512);
     if (name)
-      out.dll_name = *name;
+      out_.dll_name = *name;
     else
-      out.warnings.push_back(name.take_error());
+      out_.warnings.push_back(name.take_error());
   }
-  const auto at = Location::rva(table.directory_rva());
-  if (table.functions() < d.NumberOfFunctions)
-    out.warnings.push_back(make_error(Status::success, "export directory", at,
-                                      fmt::format("NumberOfFunctions {} does not fit in the image; using {}",
-                                                  d.NumberOfFunctions, table.functions())));
-  if (table.names() < d.NumberOfNames)
-    out.warnings.push_back(
+  const auto at = Location::rva(table_.directory_rva());
+  if (table_.functions() < d.NumberOfFunctions)
+    out_.warnings.push_back(make_error(Status::success, "export directory", at,
+                                       fmt::format("NumberOfFunctions {} does not fit in the image; using {}",
+                                                   d.NumberOfFunctions, table_.functions())));
+  if (table_.names() < d.NumberOfNames)
+    out_.warnings.push_back(
         make_error(Status::success, "export directory", at,
                    fmt::format("NumberOfNames {} is more than this file can hold", d.NumberOfNames)));
 }
@@ -150,145 +143,177 @@ void read_header(const Image& image, const ExportTable& table, Exports& out) {
 // The names, by the slot each exports (8 bytes a name, no more than the file gives it: a pointer and an ordinal);
 // the name itself is read again when its entry is made. Notes an unsorted table, which the loader's binary search
 // can miss names in.
-std::vector<Named> read_names(const Image& image, const ExportTable& table, ScanBudget& budget, Exports& out,
-                              WarningSink& per_entry) {
-  const ExportDirectory& d = table.directory();
-  std::vector<Named> named;
-  named.reserve(static_cast<size_t>(std::min<uint64_t>(table.names(), 1u << 20)));
+void ExportReader::read_names() {
+  const ExportDirectory& d = table_.directory();
+  named_.reserve(static_cast<size_t>(std::min<uint64_t>(table_.names(), 1u << 20)));
   std::string_view prev;
-  for (uint64_t i = 0; i < table.names(); ++i) {
-    if (budget.exhausted()) {
-      out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d.AddressOfNames),
-                                        fmt::format("names from #{} on are more than this file can hold", i)));
+  for (uint64_t i = 0; i < table_.names(); ++i) {
+    if (names_budget_.exhausted()) {
+      out_.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d.AddressOfNames),
+                                         fmt::format("names from #{} on are more than this file can hold", i)));
       break;
     }
-    auto name_rva = table.name_rva(i);
-    auto ord = table.name_slot(i);
+    auto name_rva = table_.name_rva(i);
+    auto ord = table_.name_slot(i);
     if (!name_rva || !ord) {
-      per_entry.add(!name_rva ? name_rva.take_error() : ord.take_error());
+      per_entry_.add(out_.warnings, !name_rva ? name_rva.take_error() : ord.take_error());
       break;
     }
-    auto name = budget.read_name(image, *name_rva, "export name");
+    auto name = names_budget_.read_name(*image_, *name_rva, "export name");
     if (!name) {
-      per_entry.add(name.take_error());
+      per_entry_.add(out_.warnings, name.take_error());
       continue;
     }
-    if (i > 0 && *name < prev) out.names_sorted = false;
+    if (i > 0 && *name < prev) out_.names_sorted = false;
     prev = *name;
-    if (*ord >= table.functions()) {
-      per_entry.add(make_error(Status::success, fmt::format("export name {}", *name),
-                               Location::rva(d.AddressOfNameOrdinals + i * 2),
-                               fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord, table.functions())));
+    if (*ord >= table_.functions()) {
+      per_entry_.add(out_.warnings, make_error(Status::success, fmt::format("export name {}", *name),
+                                               Location::rva(d.AddressOfNameOrdinals + i * 2),
+                                               fmt::format("ordinal index {} is past NumberOfFunctions {}", *ord,
+                                                           table_.functions())));
       continue;
     }
-    named.push_back({*ord, static_cast<uint32_t>(i)});
+    named_.push_back({*ord, static_cast<uint32_t>(i)});
   }
-  if (!out.names_sorted)
-    out.warnings.push_back(make_error(Status::success, "export name pointer table", Location::rva(d.AddressOfNames),
-                                      "names are not in ascending order; a binary search by the loader can miss them"));
-  std::stable_sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.slot < b.slot; });
-  return named;
+  if (!out_.names_sorted)
+    out_.warnings.push_back(
+        make_error(Status::success, "export name pointer table", Location::rva(d.AddressOfNames),
+                   "names are not in ascending order; a binary search by the loader can miss them"));
+  std::stable_sort(named_.begin(), named_.end(), [](const Named& a, const Named& b) { return a.slot < b.slot; });
 }
 
-}  // namespace
-
-Result<Exports> walk_exports(const Image& image, ExportSink& sink) {
-  Exports out;
-  auto opened = ExportTable::open(image);
-  if (!opened) return opened.take_error();
-  const ExportTable& table = *opened;
-  if (!table.present()) return out;
-  read_header(image, table, out);
-  const ExportDirectory& d = table.directory();
-  ScanBudget budget_names(image);
-  WarningSink per_entry(out.warnings);
-  const std::vector<Named> named = read_names(image, table, budget_names, out, per_entry);
-
-  // A name read once is read the same again: the pointer and the bytes are the file's.
-  auto name_at = [&](uint32_t index) {
-    const auto rva = table.name_rva(index);
-    const auto name =
-        rva ? image.read_string(*rva, "export name", ScanBudget::kMaxName) : Result<std::string_view>(rva.error());
-    return name ? *name : std::string_view();
-  };
-  auto next_named = named.cbegin();
-  auto add = [&](uint64_t slot, uint32_t rva) {
-    ExportEntry e;
-    e.ordinal = static_cast<uint32_t>(d.Base + slot);
-    e.rva = rva;
-    if (table.forwards(rva)) {
-      // "DLL.Function" or "DLL.#123": 1 KiB is ample, and one forwarder may be shared by every name.
-      auto f = budget_names.read_name(image, rva, "export forwarder", 1024);
-      if (f && !f->empty())
-        e.forwarder = *f;
-      else
-        per_entry.add(make_error(Status::success, fmt::format("export ordinal {}", e.ordinal), Location::rva(rva),
-                                 "points inside the export directory but holds no forwarder string"));
-    }
-    while (next_named != named.end() && next_named->slot < slot) ++next_named;  // slots come in ascending order
-    auto it = next_named;
-    if (it == named.end() || it->slot != slot) return sink.entry(e);
-    for (; it != named.end() && it->slot == slot; ++it) {  // one address may carry several names
-      e.name = name_at(it->index);
-      e.name_index = it->index;
-      sink.entry(e);
-    }
-  };
-
-  // The address table in runs of file bytes: only slots backed by the file can be non-zero, and the rest of a
-  // huge table is zero fill that exports nothing, so the walk stays linear in the file size.
-  const uint64_t nfunc = table.functions(), budget = entry_budget(image);
-  uint64_t slot = 0, scanned = 0;
-  while (slot < nfunc) {
-    const uint64_t at = d.AddressOfFunctions + slot * 4;
-    const Bytes backed = image.file_span(at);
-    if (scanned >= budget) {
-      // Sections that share file bytes can repeat them at many RVAs; the walk stays linear in the file.
-      out.warnings.push_back(make_error(Status::success, "export address table", Location::rva(at),
-                                        fmt::format("slots from {} on are more than this file can hold", slot)));
-      break;
-    }
-    if (backed.size() >= 4) {
-      const uint64_t run = std::min<uint64_t>({nfunc - slot, backed.size() / 4, budget - scanned});
-      scanned += run;
-      for (uint64_t i = 0; i < run; ++i)
-        if (const uint32_t v = load<uint32_t>(backed, i * 4)) add(slot + i, v);
-      slot += run;
-    } else if (const Region* r = image.region_at(at)) {
-      if (auto cut = image.cut_short(at, 4, "export address table")) {
-        out.warnings.push_back(std::move(*cut));
-        break;
-      }
-      if (!backed.empty()) {  // a slot straddling the end of the file bytes
-        if (auto v = table.function(slot); v && *v != 0) add(slot, *v);
-        ++slot;
-      } else {  // zero fill to the end of the region: nothing is exported there
-        slot += std::max<uint64_t>(1, (r->rva + r->size - at + 3) / 4);
-      }
-    } else {
-      out.warnings.push_back(make_error(Status::invalid_image_format, "export address table", Location::rva(at),
-                                        fmt::format("slot {} lies outside the mapped image", slot)));
-      break;
-    }
+Result<ExportReader> ExportReader::open(const Image& image) {
+  auto table = ExportTable::open(image);
+  if (!table) return table.take_error();
+  ExportReader r(image);
+  r.table_ = *table;
+  if (!r.table_.present()) {
+    r.done_ = true;
+    return r;
   }
-  per_entry.finish("export directory");
-  return out;
+  r.read_header();
+  r.read_names();
+  return r;
+}
+
+// A name read once is read the same again: the pointer and the bytes are the file's.
+std::string_view ExportReader::name_at(uint32_t index) const {
+  const auto rva = table_.name_rva(index);
+  const auto name =
+      rva ? image_->read_string(*rva, "export name", ScanBudget::kMaxName) : Result<std::string_view>(rva.error());
+  return name ? *name : std::string_view();
+}
+
+// The entry of a non-empty slot when no name exports it; otherwise none, and next() gives one entry a name.
+std::optional<ExportEntry> ExportReader::begin_slot(uint64_t slot, uint32_t rva) {
+  ExportEntry e;
+  e.ordinal = static_cast<uint32_t>(table_.directory().Base + slot);
+  e.rva = rva;
+  if (table_.forwards(rva)) {
+    // "DLL.Function" or "DLL.#123": 1 KiB is ample, and one forwarder may be shared by every name.
+    auto f = names_budget_.read_name(*image_, rva, "export forwarder", 1024);
+    if (f && !f->empty())
+      e.forwarder = *f;
+    else
+      per_entry_.add(out_.warnings,
+                     make_error(Status::success, fmt::format("export ordinal {}", e.ordinal), Location::rva(rva),
+                                "points inside the export directory but holds no forwarder string"));
+  }
+  while (next_named_ < named_.size() && named_[next_named_].slot < slot) ++next_named_;  // slots come in order
+  if (next_named_ == named_.size() || named_[next_named_].slot != slot) return e;
+  entry_ = e;
+  entry_slot_ = slot;
+  naming_ = true;
+  return std::nullopt;
+}
+
+// The address table in runs of file bytes: only slots backed by the file can be non-zero, and the rest of a huge
+// table is zero fill that exports nothing, so the walk stays linear in the file size. False at the end.
+bool ExportReader::next_run() {
+  const ExportDirectory& d = table_.directory();
+  const uint64_t nfunc = table_.functions(), budget = entry_budget(*image_);
+  if (done_ || slot_ >= nfunc) return false;
+  const uint64_t at = d.AddressOfFunctions + slot_ * 4;
+  const Bytes backed = image_->file_span(at);
+  done_ = true;  // unless a run follows
+  if (scanned_ >= budget) {
+    // Sections that share file bytes can repeat them at many RVAs; the walk stays linear in the file.
+    out_.warnings.push_back(make_error(Status::success, "export address table", Location::rva(at),
+                                       fmt::format("slots from {} on are more than this file can hold", slot_)));
+    return false;
+  }
+  if (backed.size() >= 4) {
+    const uint64_t run = std::min<uint64_t>({nfunc - slot_, backed.size() / 4, budget - scanned_});
+    scanned_ += run;
+    run_ = backed.first(run * 4);
+  } else if (const Region* r = image_->region_at(at)) {
+    if (auto cut = image_->cut_short(at, 4, "export address table")) {
+      out_.warnings.push_back(std::move(*cut));
+      return false;
+    }
+    if (!backed.empty()) {  // a slot straddling the end of the file bytes
+      const auto v = table_.function(slot_);
+      single_ = v ? *v : 0;
+    } else {  // zero fill to the end of the region: nothing is exported there
+      slot_ += std::max<uint64_t>(1, (r->rva + r->size - at + 3) / 4);
+    }
+  } else {
+    out_.warnings.push_back(make_error(Status::invalid_image_format, "export address table", Location::rva(at),
+                                       fmt::format("slot {} lies outside the mapped image", slot_)));
+    return false;
+  }
+  done_ = false;
+  return true;
+}
+
+std::optional<ExportEntry> ExportReader::next() {
+  for (;;) {
+    if (naming_) {  // the names of one slot, one at a time: one address may carry several
+      if (next_named_ < named_.size() && named_[next_named_].slot == entry_slot_) {
+        ExportEntry e = entry_;
+        e.name_index = named_[next_named_++].index;
+        e.name = name_at(e.name_index);
+        return e;
+      }
+      naming_ = false;
+    }
+    std::optional<uint32_t> value;
+    if (!run_.empty()) {
+      value = load<uint32_t>(run_, 0);
+      run_ = run_.subspan(4);
+    } else if (single_) {
+      value = std::exchange(single_, std::nullopt);
+    } else if (!next_run()) {
+      return std::nullopt;
+    }
+    if (!value) continue;
+    const uint64_t slot = slot_++;
+    if (*value != 0)
+      if (auto e = begin_slot(slot, *value)) return e;
+  }
+}
+
+Exports ExportReader::finish() {
+  while (next()) {
+  }
+  if (!finished_ && out_.present) per_entry_.finish(out_.warnings, "export directory");
+  finished_ = true;
+  std::vector<Named>().swap(named_);  // the reader is spent: its index goes now, not with it
+  return std::move(out_);
 }
 
 Result<Exports> parse_exports(const Image& image) {
   // Counted first, so that the entries take their size and not the up to twice that of a growing vector.
-  struct Count final : ExportSink {
-    size_t n = 0;
-    void entry(const ExportEntry&) override { ++n; }
-  } count;
-  if (auto counted = walk_exports(image, count); !counted) return counted;
-  struct Keep final : ExportSink {
-    std::vector<ExportEntry> entries;
-    void entry(const ExportEntry& e) override { entries.push_back(e); }
-  } keep;
-  keep.entries.reserve(count.n);
-  auto out = walk_exports(image, keep);
-  if (out) out->entries = std::move(keep.entries);
+  auto counting = ExportReader::open(image);
+  if (!counting) return counting.take_error();
+  size_t count = 0;
+  while (counting->next()) ++count;
+  auto keeping = ExportReader::open(image);
+  std::vector<ExportEntry> entries;
+  entries.reserve(count);
+  while (auto e = keeping->next()) entries.push_back(*e);
+  Exports out = keeping->finish();
+  out.entries = std::move(entries);
   return out;
 }
 

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "pe/image.hpp"
+#include "pe/scan_budget.hpp"
 
 namespace pemap::pe {
 
@@ -37,7 +39,7 @@ struct ExportCounts {
 ExportCounts export_counts(const Image& image, const ExportDirectory& d);
 
 /// The export directory as the loader reads it, with nothing kept per export: the address, name pointer and ordinal
-/// tables are read at the index asked (a table of millions costs nothing until it is read). walk_exports lists
+/// tables are read at the index asked (a table of millions costs nothing until it is read). ExportReader lists
 /// through it and the loader's lookup (by name with hint, by ordinal) searches through it. The image must outlive
 /// it; the counts are cut to what the image can hold (export_counts).
 class ExportTable {
@@ -76,14 +78,47 @@ class ExportTable {
   Bytes name_table_, ordinal_table_;
 };
 
-/// Where walk_exports sends the entries, in parse_exports' order, one at a time.
-struct ExportSink {
-  virtual ~ExportSink() = default;
-  virtual void entry(const ExportEntry& e) = 0;
+/// The export directory in listing order, read as asked: each address-table slot in turn, once for each name that
+/// exports it (NONAME slots once, empty slots not at all), nothing kept but 8 bytes a name, so a table of millions
+/// is listed, and a listing can stop, without holding it. The header's fields and the names' order are read when it
+/// opens; header() has them. The image must outlive the reader.
+class ExportReader {
+ public:
+  /// A directory that cannot be read is the error; an image without one gives a reader with nothing to read.
+  static Result<ExportReader> open(const Image& image);
+
+  /// The directory's own fields (present, DLL name, counts, whether the names are sorted); `entries` stays empty.
+  const Exports& header() const { return out_; }
+  std::optional<ExportEntry> next();
+  /// Reads what is left and gives the header with every warning of the walk, and frees the names' index. Call once.
+  Exports finish();
+
+ private:
+  struct Named {  // a named slot: which name pointer names it
+    uint32_t slot;
+    uint32_t index;
+  };
+  explicit ExportReader(const Image& image) : image_(&image), names_budget_(image) {}
+  void read_header();
+  void read_names();
+  bool next_run();
+  std::optional<ExportEntry> begin_slot(uint64_t slot, uint32_t rva);
+  std::string_view name_at(uint32_t index) const;
+
+  const Image* image_;
+  ExportTable table_;
+  ScanBudget names_budget_;
+  EntryWarnings per_entry_;
+  Exports out_;
+  std::vector<Named> named_;  ///< by slot
+  size_t next_named_ = 0;
+  uint64_t slot_ = 0, scanned_ = 0;  ///< the next slot; slots read so far, within entry_budget
+  Bytes run_;                        ///< file bytes of slots from slot_ on, still to read
+  std::optional<uint32_t> single_;   ///< slot_'s value when it straddles the end of the file bytes
+  ExportEntry entry_;                ///< the slot whose names are being given
+  uint64_t entry_slot_ = 0;
+  bool naming_ = false, done_ = false, finished_ = false;
 };
-/// parse_exports without keeping the entries (its `entries` stay empty): a table of millions is listed in the
-/// memory of 8 bytes a name.
-Result<Exports> walk_exports(const Image& image, ExportSink& sink);
 
 /// Splits "DLL.Function" / "DLL.#12" at the last dot; the DLL part gets ".dll" when the caller needs it.
 struct ForwarderTarget {

@@ -16,89 +16,30 @@ namespace {
 // the file's bytes: corkami manyimportsW7.exe ends its descriptor list this way, with 590,000 fake entries
 // behind it. Which Windows writes it first differs (corkami tls_aoiOSDET.exe detects the OS by it), so the
 // tables are listed as the file holds them, with a warning where the write changes them.
-struct IndexWrite {
-  std::optional<uint64_t> rva;  // none for a DLL, whose index depends on what loaded before it
-  static IndexWrite of(const Image& image) {
-    if (image.file_header().Characteristics & file_flag::dll) return {};
-    const auto tls = parse_tls(image);
-    if (!tls || !tls->present) return {};
-    const auto rva = image.va_to_rva(tls->address_of_index);
-    return rva ? IndexWrite{*rva} : IndexWrite{};
-  }
-  /// `value`, read at `at`, as the loader sees it once the write has set the bytes it covers to 0; none when
-  /// the write does not change it.
-  template <class T>
-  std::optional<T> seen(uint64_t at, const T& value) const {
-    if (!rva || *rva + 4 <= at || *rva >= at + sizeof(T)) return std::nullopt;
-    std::byte bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    const uint64_t from = std::max(*rva, at), to = std::min(*rva + 4, at + sizeof(T));
-    std::memset(bytes + (from - at), 0, to - from);
-    if (std::memcmp(bytes, &value, sizeof(T)) == 0) return std::nullopt;
-    T out;
-    std::memcpy(&out, bytes, sizeof(T));
-    return out;
-  }
-};
-
-// One lookup-table walk for ordinary and delay imports. `table_rva` holds thunks, `iat_rva` the slots; each entry
-// goes to emit(const ImportEntry&).
-template <class Emit>
-void walk_thunks(const Image& image, uint64_t table_rva, uint64_t iat_rva, bool va_form, std::string_view dll,
-                 Emit&& emit, std::vector<Error>& warnings, uint64_t& budget, ScanBudget& names, WarningSink& per_entry,
-                 const IndexWrite& tls) {
-  const unsigned ptr = image.pointer_size();
-  const uint64_t ordinal_flag = with_format(image.format(), [](auto t) { return decltype(t)::ordinal_flag; });
-  for (uint64_t i = 0;; ++i) {
-    if (budget == 0 || names.exhausted()) {
-      warnings.push_back(make_error(Status::success, fmt::format("imports of {}", dll), Location::rva(table_rva),
-                                    "import entries exceed what this file can hold; the walk stops here"));
-      budget = 0;
-      return;
-    }
-    const uint64_t slot = table_rva + i * ptr;
-    auto thunk = image.read_pointer(slot, "import lookup table");
-    if (!thunk) {
-      Error e = thunk.take_error();
-      e.structure = fmt::format("import lookup table of {}", dll);
-      warnings.push_back(std::move(e));
-      return;
-    }
-    if (const auto seen = tls.seen(slot, *thunk))
-      warnings.push_back(make_error(Status::success, fmt::format("imports of {}", dll), Location::rva(slot),
-                                    fmt::format("TLS AddressOfIndex points at this lookup entry: once the loader "
-                                                "writes the executable's TLS index 0 there it reads {:#x}{}",
-                                                *seen, *seen == 0 ? ", which ends the list" : "")));
-    if (*thunk == 0) return;
-    --budget;
-    ImportEntry e;
-    e.thunk = *thunk;
-    e.iat_rva = static_cast<uint32_t>(iat_rva + i * ptr);
-    if (*thunk & ordinal_flag) {
-      e.by_ordinal = true;
-      e.ordinal = static_cast<uint16_t>(*thunk & 0xffff);
-    } else {
-      // The hint/name RVA is the low 32 bits (ntdll, ReactOS and Wine truncate to a DWORD); in PE32 the
-      // top bit is the ordinal flag, so it is clear here anyway.
-      uint64_t name_rva = *thunk & 0xffffffffu;
-      // The old delay-load form holds VAs, but the delay helper is the program's own code and some
-      // (corkami delayimports.exe) mix RVAs in: take a value below the image base as an RVA.
-      if (va_form && *thunk >= image.image_base()) name_rva = *thunk - image.image_base();
-      e.name_rva = static_cast<uint32_t>(name_rva);
-      auto hint = image.read_rva<uint16_t>(name_rva, "hint/name entry");
-      auto name = hint ? names.read_name(image, name_rva + 2, "import name") : Result<std::string_view>(hint.error());
-      if (!name) {
-        per_entry.add(make_error(Status::invalid_image_format, fmt::format("import #{} of {}", i, dll),
-                                 Location::rva(slot),
-                                 fmt::format("hint/name RVA {:#x} is unreadable: {}", name_rva, name.error().message)));
-        continue;
-      }
-      e.hint = *hint;
-      e.name = *name;
-    }
-    emit(e);
-  }
+std::optional<uint64_t> index_write(const Image& image) {
+  if (image.file_header().Characteristics & file_flag::dll) return {};  // its index depends on what loaded first
+  const auto tls = parse_tls(image);
+  if (!tls || !tls->present) return {};
+  return image.va_to_rva(tls->address_of_index);
 }
+
+/// `value`, read at `at`, as the loader sees it once the index write at `index` has set the bytes it covers to 0;
+/// none when the write does not change it.
+template <class T>
+std::optional<T> seen(const std::optional<uint64_t>& index, uint64_t at, const T& value) {
+  if (!index || *index + 4 <= at || *index >= at + sizeof(T)) return std::nullopt;
+  std::byte bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  const uint64_t from = std::max(*index, at), to = std::min(*index + 4, at + sizeof(T));
+  std::memset(bytes + (from - at), 0, to - from);
+  if (std::memcmp(bytes, &value, sizeof(T)) == 0) return std::nullopt;
+  T out;
+  std::memcpy(&out, bytes, sizeof(T));
+  return out;
+}
+
+constexpr bool is_delay(const ImportModule&) { return false; }
+constexpr bool is_delay(const DelayImportModule&) { return true; }
 
 }  // namespace
 
@@ -108,137 +49,194 @@ uint64_t Imports::entry_count() const {
   return n;
 }
 
-Result<std::vector<Error>> walk_imports(const Image& image, ImportSink<ImportModule>& sink) {
-  std::vector<Error> warnings;
-  size_t modules = 0;
-  const auto dir = image.used_directory(kDirImport);
-  if (!dir) return warnings;
-  if (auto cut = image.directory_cut_short(kDirImport, "import directory")) warnings.push_back(std::move(*cut));
-  uint64_t budget = entry_budget(image);
-  ScanBudget names(image);
-  WarningSink per_entry(warnings);
-  const IndexWrite tls = IndexWrite::of(image);
-  for (uint64_t at = dir->VirtualAddress;; at += sizeof(ImportDescriptor)) {
-    auto d = image.read_rva<ImportDescriptor>(at, "import descriptor");
-    if (!d) {
-      if (modules == 0) return d.take_error();
-      warnings.push_back(d.take_error());
-      break;
-    }
-    if (const auto seen = tls.seen(at, *d))
-      warnings.push_back(make_error(
-          Status::success, fmt::format("import descriptor #{}", modules), Location::rva(at),
-          fmt::format("TLS AddressOfIndex ({:#x}) lies in it: a loader that writes the executable's TLS index 0 "
-                      "before it walks the imports, as pemap load does, {}; listed here as the file holds it",
-                      *tls.rva,
-                      seen->Name == 0 || seen->FirstThunk == 0 ? "sees the list end here" : "reads other values")));
-    if (d->Name == 0 || d->FirstThunk == 0) break;
-    if (budget == 0) {
-      warnings.push_back(make_error(Status::success, "import descriptor", Location::rva(at),
-                                    "more descriptors than this file can hold; the walk stops here"));
-      break;
-    }
-    --budget;
-    ImportModule m;
-    m.descriptor_rva = static_cast<uint32_t>(at);
-    m.descriptor = *d;
-    auto name = image.read_string(d->Name, "import DLL name", 512);
-    if (!name) {
-      warnings.push_back(name.take_error());
-      continue;
-    }
-    m.dll = *name;
-    uint64_t table = d->OriginalFirstThunk != 0 ? d->OriginalFirstThunk : d->FirstThunk;
-    if (d->OriginalFirstThunk >= image.mapped_size()) {
-      // corkami maxvals.exe and tinygui.exe have a bogus OriginalFirstThunk and run: the loader falls
-      // back to FirstThunk when the lookup table is outside the image.
-      warnings.push_back(make_error(Status::success, fmt::format("imports of {}", m.dll), Location::rva(at),
-                                    fmt::format("OriginalFirstThunk {:#x} is outside the image; names are read "
-                                                "from FirstThunk",
-                                                d->OriginalFirstThunk)));
-      table = d->FirstThunk;
-    }
-    sink.module(m);
-    ++modules;
-    walk_thunks(
-        image, table, d->FirstThunk, false, m.dll, [&](const ImportEntry& e) { sink.entry(e); }, warnings, budget,
-        names, per_entry, tls);
-    if (budget == 0) break;
-  }
-  per_entry.finish("import directory");
-  return warnings;
+template <class Module>
+ImportReader<Module>::ImportReader(const Image& image) : image_(&image), budget_(entry_budget(image)), names_(image) {
+  constexpr uint32_t kDir = std::is_same_v<Module, DelayImportModule> ? kDirDelayImport : kDirImport;
+  const auto dir = image.used_directory(kDir);
+  if (!dir) return;
+  next_descriptor_ = dir->VirtualAddress;
+  if (auto cut = image.directory_cut_short(kDir, kDir == kDirImport ? "import directory" : "delay import directory"))
+    warnings_.push_back(std::move(*cut));
+  index_write_ = index_write(image);
 }
 
-Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<DelayImportModule>& sink) {
-  std::vector<Error> warnings;
-  size_t modules = 0;
-  const auto dir = image.used_directory(kDirDelayImport);
-  if (!dir) return warnings;
-  if (auto cut = image.directory_cut_short(kDirDelayImport, "delay import directory"))
-    warnings.push_back(std::move(*cut));
-  uint64_t budget = entry_budget(image);
-  ScanBudget names(image);
-  WarningSink per_entry(warnings);
-  const IndexWrite tls = IndexWrite::of(image);
-  for (uint64_t at = dir->VirtualAddress;; at += sizeof(DelayImportDescriptor)) {
-    auto d = image.read_rva<DelayImportDescriptor>(at, "delay import descriptor");
+template <class Module>
+std::optional<Module> ImportReader<Module>::next_module() {
+  while (next_entry()) {
+  }
+  // A module's entries that spent the budget have said so: the list ends there without another warning.
+  if (after_module_ && budget_ == 0) next_descriptor_.reset();
+  after_module_ = false;
+  using Descriptor = decltype(Module::descriptor);
+  const char* const what = std::is_same_v<Module, ImportModule> ? "import descriptor" : "delay import descriptor";
+  while (next_descriptor_) {
+    const uint64_t at = *next_descriptor_;
+    *next_descriptor_ += sizeof(Descriptor);
+    auto d = image_->read_rva<Descriptor>(at, what);
     if (!d) {
-      if (modules == 0) return d.take_error();
-      warnings.push_back(d.take_error());
+      if (modules_ == 0)
+        unreadable_ = d.take_error();
+      else
+        warnings_.push_back(d.take_error());
       break;
     }
-    if (d->DllNameRVA == 0) break;
-    if (budget == 0) {
-      warnings.push_back(make_error(Status::success, "delay import descriptor", Location::rva(at),
-                                    "more descriptors than this file can hold; the walk stops here"));
-      break;
-    }
-    --budget;
-    DelayImportModule m;
+    Module m;
     m.descriptor_rva = static_cast<uint32_t>(at);
     m.descriptor = *d;
-    m.rva_based = (d->Attributes & 1) != 0;
-    // The old (VC6) form stores VAs; subtract the preferred base to get RVAs.
-    const uint64_t base = m.rva_based ? 0 : image.image_base();
-    auto to_rva = [&](uint32_t v) { return v == 0 ? 0 : uint64_t{v} - (v >= base ? base : 0); };
-    auto name = image.read_string(to_rva(d->DllNameRVA), "delay import DLL name", 512);
+    uint64_t name_rva = 0, table = 0, iat = 0;
+    bool has_table = true, va_form = false;
+    if constexpr (std::is_same_v<Module, ImportModule>) {
+      if (const auto s = seen(index_write_, at, *d))
+        warnings_.push_back(make_error(
+            Status::success, fmt::format("import descriptor #{}", modules_), Location::rva(at),
+            fmt::format("TLS AddressOfIndex ({:#x}) lies in it: a loader that writes the executable's TLS index 0 "
+                        "before it walks the imports, as pemap load does, {}; listed here as the file holds it",
+                        *index_write_,
+                        s->Name == 0 || s->FirstThunk == 0 ? "sees the list end here" : "reads other values")));
+      if (d->Name == 0 || d->FirstThunk == 0) break;
+      name_rva = d->Name;
+      table = d->OriginalFirstThunk != 0 ? d->OriginalFirstThunk : d->FirstThunk;
+      iat = d->FirstThunk;
+    } else {
+      if (d->DllNameRVA == 0) break;
+      m.rva_based = (d->Attributes & 1) != 0;
+      va_form = !m.rva_based;
+      // The old (VC6) form stores VAs; subtract the preferred base to get RVAs.
+      const uint64_t base = m.rva_based ? 0 : image_->image_base();
+      auto to_rva = [&](uint32_t v) { return v == 0 ? 0 : uint64_t{v} - (v >= base ? base : 0); };
+      name_rva = to_rva(d->DllNameRVA);
+      has_table = d->ImportNameTableRVA != 0 && d->ImportAddressTableRVA != 0;
+      table = to_rva(d->ImportNameTableRVA);
+      iat = to_rva(d->ImportAddressTableRVA);
+    }
+    if (budget_ == 0) {
+      warnings_.push_back(make_error(Status::success, what, Location::rva(at),
+                                     "more descriptors than this file can hold; the walk stops here"));
+      break;
+    }
+    --budget_;
+    auto name = image_->read_string(name_rva, is_delay(m) ? "delay import DLL name" : "import DLL name", 512);
     if (!name) {
-      warnings.push_back(name.take_error());
+      warnings_.push_back(name.take_error());
       continue;
     }
     m.dll = *name;
-    sink.module(m);
-    ++modules;
-    if (d->ImportNameTableRVA == 0 || d->ImportAddressTableRVA == 0) {
-      warnings.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(at),
-                                    "no name table or no address table"));
-    } else {
-      walk_thunks(
-          image, to_rva(d->ImportNameTableRVA), to_rva(d->ImportAddressTableRVA), !m.rva_based, m.dll,
-          [&](const ImportEntry& e) { sink.entry(e); }, warnings, budget, names, per_entry, tls);
+    if constexpr (std::is_same_v<Module, ImportModule>) {
+      if (d->OriginalFirstThunk >= image_->mapped_size()) {
+        // corkami maxvals.exe and tinygui.exe have a bogus OriginalFirstThunk and run: the loader falls
+        // back to FirstThunk when the lookup table is outside the image.
+        warnings_.push_back(make_error(Status::success, fmt::format("imports of {}", m.dll), Location::rva(at),
+                                       fmt::format("OriginalFirstThunk {:#x} is outside the image; names are read "
+                                                   "from FirstThunk",
+                                                   d->OriginalFirstThunk)));
+        table = d->FirstThunk;
+      }
+    } else if (!has_table) {
+      warnings_.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(at),
+                                     "no name table or no address table"));
     }
-    if (budget == 0) break;
+    if (has_table) thunks_ = Thunks{.table = table, .iat = iat, .va_form = va_form, .dll = m.dll};
+    ++modules_;
+    after_module_ = true;
+    return m;
   }
-  per_entry.finish("delay import directory");
-  return warnings;
+  next_descriptor_.reset();
+  return std::nullopt;
 }
+
+template <class Module>
+std::optional<ImportEntry> ImportReader<Module>::next_entry() {
+  while (thunks_)
+    if (auto e = read_entry(*thunks_)) return e;
+  return std::nullopt;
+}
+
+// One lookup-table entry, for ordinary and delay imports alike: none with the table closed at its end, none with it
+// open when the entry is left out (its name unreadable).
+template <class Module>
+std::optional<ImportEntry> ImportReader<Module>::read_entry(Thunks& t) {
+  const std::string_view dll = t.dll;
+  const uint64_t i = t.index++, slot = t.table + i * image_->pointer_size();
+  if (budget_ == 0 || names_.exhausted()) {
+    warnings_.push_back(make_error(Status::success, fmt::format("imports of {}", dll), Location::rva(t.table),
+                                   "import entries exceed what this file can hold; the walk stops here"));
+    budget_ = 0;
+    thunks_.reset();
+    return std::nullopt;
+  }
+  auto thunk = image_->read_pointer(slot, "import lookup table");
+  if (!thunk) {
+    Error e = thunk.take_error();
+    e.structure = fmt::format("import lookup table of {}", dll);
+    warnings_.push_back(std::move(e));
+    thunks_.reset();
+    return std::nullopt;
+  }
+  if (const auto s = seen(index_write_, slot, *thunk))
+    warnings_.push_back(make_error(Status::success, fmt::format("imports of {}", dll), Location::rva(slot),
+                                   fmt::format("TLS AddressOfIndex points at this lookup entry: once the loader "
+                                               "writes the executable's TLS index 0 there it reads {:#x}{}",
+                                               *s, *s == 0 ? ", which ends the list" : "")));
+  if (*thunk == 0) {
+    thunks_.reset();
+    return std::nullopt;
+  }
+  --budget_;
+  ImportEntry e;
+  e.thunk = *thunk;
+  e.iat_rva = static_cast<uint32_t>(t.iat + i * image_->pointer_size());
+  const uint64_t ordinal_flag = with_format(image_->format(), [](auto f) { return decltype(f)::ordinal_flag; });
+  if (*thunk & ordinal_flag) {
+    e.by_ordinal = true;
+    e.ordinal = static_cast<uint16_t>(*thunk & 0xffff);
+    return e;
+  }
+  // The hint/name RVA is the low 32 bits (ntdll, ReactOS and Wine truncate to a DWORD); in PE32 the top bit is the
+  // ordinal flag, so it is clear here anyway.
+  uint64_t name_rva = *thunk & 0xffffffffu;
+  // The old delay-load form holds VAs, but the delay helper is the program's own code and some (corkami
+  // delayimports.exe) mix RVAs in: take a value below the image base as an RVA.
+  if (t.va_form && *thunk >= image_->image_base()) name_rva = *thunk - image_->image_base();
+  e.name_rva = static_cast<uint32_t>(name_rva);
+  auto hint = image_->read_rva<uint16_t>(name_rva, "hint/name entry");
+  auto name = hint ? names_.read_name(*image_, name_rva + 2, "import name") : Result<std::string_view>(hint.error());
+  if (!name) {
+    per_entry_.add(
+        warnings_,
+        make_error(Status::invalid_image_format, fmt::format("import #{} of {}", i, dll), Location::rva(slot),
+                   fmt::format("hint/name RVA {:#x} is unreadable: {}", name_rva, name.error().message)));
+    return std::nullopt;
+  }
+  e.hint = *hint;
+  e.name = *name;
+  return e;
+}
+
+template <class Module>
+Result<std::vector<Error>> ImportReader<Module>::finish() {
+  while (next_module()) {
+  }
+  if (unreadable_) return std::move(*unreadable_);
+  if (!finished_) per_entry_.finish(warnings_, is_delay(Module{}) ? "delay import directory" : "import directory");
+  finished_ = true;
+  return std::move(warnings_);
+}
+
+template class ImportReader<ImportModule>;
+template class ImportReader<DelayImportModule>;
 
 namespace {
 
-// A walk's modules and entries, kept.
-template <class Module>
-struct Keep final : ImportSink<Module> {
-  std::vector<Module>& modules;
-  explicit Keep(std::vector<Module>& m) : modules(m) {}
-  void module(const Module& m) override { modules.push_back(m); }
-  void entry(const ImportEntry& e) override { modules.back().entries.push_back(e); }
-};
-
-template <class Out, class Module>
-Result<Out> kept(const Image& image, Result<std::vector<Error>> (*walk)(const Image&, ImportSink<Module>&)) {
+// A reader's modules and entries, kept.
+template <class Out>
+Result<Out> kept(const Image& image) {
   Out out;
-  Keep<Module> keep(out.modules);
-  auto warnings = walk(image, keep);
+  ImportReader<typename decltype(out.modules)::value_type> reader(image);
+  while (auto m = reader.next_module()) {
+    out.modules.push_back(std::move(*m));
+    while (auto e = reader.next_entry()) out.modules.back().entries.push_back(*e);
+  }
+  auto warnings = reader.finish();
   if (!warnings) return warnings.take_error();
   out.warnings = std::move(*warnings);
   return out;
@@ -246,9 +244,9 @@ Result<Out> kept(const Image& image, Result<std::vector<Error>> (*walk)(const Im
 
 }  // namespace
 
-Result<Imports> parse_imports(const Image& image) { return kept<Imports>(image, walk_imports); }
+Result<Imports> parse_imports(const Image& image) { return kept<Imports>(image); }
 
-Result<DelayImports> parse_delay_imports(const Image& image) { return kept<DelayImports>(image, walk_delay_imports); }
+Result<DelayImports> parse_delay_imports(const Image& image) { return kept<DelayImports>(image); }
 
 Result<BoundImports> parse_bound_imports(const Image& image) {
   BoundImports out;

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "pe/image.hpp"
+#include "pe/scan_budget.hpp"
 
 namespace pemap::pe {
 
@@ -61,19 +63,55 @@ struct BoundImports {
   std::vector<Error> warnings;
 };
 
-/// Where a walk of an import directory sends what it finds: module() as each descriptor is read (its entries
-/// empty), then entry() for each of that module's entries. Nothing is kept unless the sink keeps it, so a
-/// table of 590,000 entries can be listed in the memory of one.
+/// The import directory, or the delay import directory, read as the loader reads it: one descriptor, then one
+/// lookup-table entry, at a time, each read from the image when asked for and nothing kept, so a caller can stop
+/// anywhere and a table of 590,000 entries (corkami manyimportsW7.exe) is listed in the memory of one. The lists
+/// end at a terminator, not at a count, so the reader goes forward only.
+///
+///   ImportReader<ImportModule> imports(image);
+///   while (auto m = imports.next_module())
+///     while (auto e = imports.next_entry()) ...
+///   auto warnings = imports.finish();
+///
+/// next_module() passes over what is left of the previous module's entries, so the warnings and the budgets are
+/// the same however much of each module a caller reads. The image must outlive the reader.
 template <class Module>
-struct ImportSink {
-  virtual ~ImportSink() = default;
-  virtual void module(const Module& m) = 0;
-  virtual void entry(const ImportEntry& e) = 0;
+class ImportReader {
+ public:
+  explicit ImportReader(const Image& image);
+
+  /// The next module, its `entries` empty; none at the end of the descriptor list.
+  std::optional<Module> next_module();
+  /// The next entry of the module next_module() gave last; none at the end of its lookup table.
+  std::optional<ImportEntry> next_entry();
+  /// Reads what is left and gives the walk's warnings, or the error when not even the first descriptor could be
+  /// read (then next_module() gave nothing).
+  Result<std::vector<Error>> finish();
+
+ private:
+  struct Thunks {
+    uint64_t table = 0, iat = 0, index = 0;
+    bool va_form = false;  ///< the old delay-load form, which holds VAs
+    std::string_view dll;
+  };
+  std::optional<ImportEntry> read_entry(Thunks& t);
+
+  const Image* image_;
+  std::optional<uint64_t> next_descriptor_;  ///< none once the list has ended
+  std::optional<Thunks> thunks_;             ///< the current module's lookup table, while it has entries left
+  std::optional<uint64_t> index_write_;      ///< where the loader writes the executable's TLS index (see the .cpp)
+  uint64_t budget_ = 0;                      ///< entries and descriptors left to this file
+  ScanBudget names_;
+  EntryWarnings per_entry_;
+  std::vector<Error> warnings_;
+  std::optional<Error> unreadable_;  ///< the first descriptor, when it could not be read
+  size_t modules_ = 0;
+  bool after_module_ = false;  ///< the last call to next_module() gave a module
+  bool finished_ = false;
 };
 
-/// The walks parse_imports and parse_delay_imports make, through a sink; they return the same warnings.
-Result<std::vector<Error>> walk_imports(const Image& image, ImportSink<ImportModule>& sink);
-Result<std::vector<Error>> walk_delay_imports(const Image& image, ImportSink<DelayImportModule>& sink);
+extern template class ImportReader<ImportModule>;
+extern template class ImportReader<DelayImportModule>;
 
 /// Descriptors until one whose Name or FirstThunk is 0 (the directory Size is ignored, as by the loader);
 /// names come from OriginalFirstThunk, or FirstThunk when that is 0.

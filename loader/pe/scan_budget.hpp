@@ -43,29 +43,28 @@ class ScanBudget {
 };
 
 /// Per-entry warnings of one walk: the first kMax are kept, the rest counted, so a table whose every
-/// entry is broken gives a readable list and not one warning per entry (a fuzz input had 86,000).
-class WarningSink {
+/// entry is broken gives a readable list and not one warning per entry (a fuzz input had 86,000). It holds only its
+/// counts, so a reader that keeps one can be moved; the warnings go to the list the walk names at each call.
+class EntryWarnings {
  public:
   static constexpr size_t kMax = 100;
-  explicit WarningSink(std::vector<Error>& out) : out_(out) {}
-  void add(Error e) {
+  void add(std::vector<Error>& out, Error e) {
     if (kept_ < kMax) {
-      out_.push_back(std::move(e));
+      out.push_back(std::move(e));
       ++kept_;
     } else {
       ++dropped_;
     }
   }
   /// Appends the count of what was not kept; call once when the walk is done.
-  void finish(std::string_view structure) {
+  void finish(std::vector<Error>& out, std::string_view structure) {
     if (dropped_)
-      out_.push_back(make_error(Status::success, std::string(structure), Location{},
-                                std::to_string(dropped_) + " more warnings like the ones above were not listed"));
+      out.push_back(make_error(Status::success, std::string(structure), Location{},
+                               std::to_string(dropped_) + " more warnings like the ones above were not listed"));
     dropped_ = 0;
   }
 
  private:
-  std::vector<Error>& out_;
   size_t kept_ = 0, dropped_ = 0;
 };
 

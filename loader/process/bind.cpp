@@ -45,31 +45,17 @@ std::vector<std::string> recorded(std::vector<std::string> chain) {
   return out;
 }
 
-/// A walk of an import table through two callables: one for each descriptor, one for each of its entries.
-template <class M, class OnModule, class OnEntry>
-struct Visit : pe::ImportSink<M> {
-  Visit(OnModule m, OnEntry e) : on_module(std::move(m)), on_entry(std::move(e)) {}
-  void module(const M& m) override { on_module(m); }
-  void entry(const pe::ImportEntry& e) override { on_entry(e); }
-  OnModule on_module;
-  OnEntry on_entry;
-};
-template <class M, class OnModule, class OnEntry>
-Visit<M, OnModule, OnEntry> visit(OnModule m, OnEntry e) {
-  return {std::move(m), std::move(e)};
-}
-
 /// The first walk: each descriptor with its count of entries, none of the entries kept.
-template <class M, class Walk>
-Result<std::vector<Dependency>> descriptors(const pe::Image& image, Walk walk) {
+template <class M>
+Result<std::vector<Dependency>> descriptors(const pe::Image& image) {
   std::vector<Dependency> out;
-  auto counting = visit<M>(
-      [&](const M& m) {
-        out.push_back({.named = m.dll.substr(0, 256)});
-        if constexpr (std::is_same_v<M, pe::ImportModule>) out.back().stamp = m.descriptor.TimeDateStamp;
-      },
-      [&](const pe::ImportEntry&) { ++out.back().count; });
-  if (auto walked = walk(image, counting); !walked) return walked.take_error();
+  pe::ImportReader<M> reader(image);
+  while (auto m = reader.next_module()) {
+    out.push_back({.named = m->dll.substr(0, 256)});
+    if constexpr (std::is_same_v<M, pe::ImportModule>) out.back().stamp = m->descriptor.TimeDateStamp;
+    while (reader.next_entry()) ++out.back().count;
+  }
+  if (auto walked = reader.finish(); !walked) return walked.take_error();
   return out;
 }
 
@@ -334,7 +320,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   const pe::Image& image = m.image();
   // Two walks of the table, so that no entry is kept but the bindings: the descriptors and their counts, to load
   // every module first; then the slots.
-  auto found = descriptors<pe::ImportModule>(image, pe::walk_imports);
+  auto found = descriptors<pe::ImportModule>(image);
   if (!found) return found.take_error();
   std::vector<Dependency>& deps = *found;
   auto bound = pe::parse_bound_imports(image);
@@ -354,40 +340,32 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
   const unsigned ptr = image.pointer_size();
   win::PageWriter iat(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
   m.bindings.reserve(m.bindings.size() + slots);  // one record a slot: no growth to twice that
-  size_t next = 0;
-  const Dependency* dep = nullptr;
-  bool keep = false;
-  std::optional<Error> error;
-  auto slots_of = visit<pe::ImportModule>(
-      [&](const pe::ImportModule&) {
-        dep = next < deps.size() ? &deps[next++] : nullptr;  // the walk is the same as the first: never null
-        if (!dep || error) return;
-        const ModuleName& dll = *dep->dll;
-        // Announced before the slots are filled, so that the forwarders they follow are told as part of it.
-        emit({.step = Step::bind, .depth = depth, .module = m.name, .target = dll, .count = dep->count});
-
-        keep = keeps_bound_addresses(m, *dep, bound, depth);
-        if (dep->missing)
-          emit({.step = Step::missing,
-                .depth = depth,
-                .module = m.name,
-                .target = dll,
-                .reason = dep->missing->reason,
-                .count = dep->count});
-      },
-      [&](const pe::ImportEntry& e) {
-        if (!dep || error) return;
-        Binding b = slot(*dep->dll, e, false);
-        if (keep) {
-          b.address = iat.peek(e.iat_rva, ptr).value_or(0);
-          b.how = How::bound;
-          m.bindings.push_back(b);
-        } else if (auto snapped = snap(m, *dep, e, b, iat, held, depth); !snapped) {
-          error = snapped.take_error();
-        }
-      });
-  if (auto walked = pe::walk_imports(image, slots_of); !walked) return walked.take_error();
-  if (error) return std::move(*error);
+  // The same walk as the first, so each module is the next dependency.
+  pe::ImportReader<pe::ImportModule> reader(image);
+  for (const Dependency& dep : deps) {
+    if (!reader.next_module()) break;
+    const ModuleName& dll = *dep.dll;
+    // Announced before the slots are filled, so that the forwarders they follow are told as part of it.
+    emit({.step = Step::bind, .depth = depth, .module = m.name, .target = dll, .count = dep.count});
+    const bool keep = keeps_bound_addresses(m, dep, bound, depth);
+    if (dep.missing)
+      emit({.step = Step::missing,
+            .depth = depth,
+            .module = m.name,
+            .target = dll,
+            .reason = dep.missing->reason,
+            .count = dep.count});
+    while (auto e = reader.next_entry()) {
+      Binding b = slot(dll, *e, false);
+      if (keep) {
+        b.address = iat.peek(e->iat_rva, ptr).value_or(0);
+        b.how = How::bound;
+        m.bindings.push_back(b);
+      } else if (auto snapped = snap(m, dep, *e, b, iat, held, depth); !snapped) {
+        return snapped.take_error();
+      }
+    }
+  }
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();
   return true;
@@ -395,7 +373,7 @@ Result<bool> Process::bind_imports(Module& m, unsigned depth) {
 
 Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   const pe::Image& image = m.image();
-  auto found = descriptors<pe::DelayImportModule>(image, pe::walk_delay_imports);
+  auto found = descriptors<pe::DelayImportModule>(image);
   if (!found) return true;  // the loader never reads this table; the delay-load helper does, at the first call
   if (!options_.bind_delay) {
     for (const auto& d : *found) {
@@ -416,39 +394,29 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
   m.bindings.reserve(m.bindings.size() + slots);
   ResolutionSet held(m.resolutions);
   win::PageWriter iat(*m.section, m.view->base(), win::PageWriter::Shared::make_private);
-  size_t next = 0;
-  std::optional<Dependency> dep;
-  std::optional<Error> error;
-  auto slots_of = visit<pe::DelayImportModule>(
-      [&](const pe::DelayImportModule& dm) {
-        if (error) return;
-        const size_t count = next < found->size() ? (*found)[next++].count : 0;
-        const ModuleName& dll = m.import_dlls.emplace_back(dm.dll.substr(0, 256));
-        m.delay_dlls.push_back(dll);
-        dep = Dependency{.dll = &dll, .count = count};
-        auto loaded = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");
-        if (loaded) {
-          dep->module = *loaded;
-        } else if (options_.allow_missing && loaded.error().status == Status::dll_not_found) {
-          dep->missing = held({.status = Status::dll_not_found, .reason = search_failure(loaded.error(), dll, m.name)});
-        } else {
-          error = loaded.take_error();
-          return;
-        }
-        emit({.step = Step::delay,
-              .depth = depth,
-              .module = m.name,
-              .target = dll,
-              .reason = "bound now (--bind-delay)",
-              .count = count});
-      },
-      [&](const pe::ImportEntry& e) {
-        if (!dep || error) return;
-        if (auto snapped = snap(m, *dep, e, slot(*dep->dll, e, true), iat, held, depth); !snapped)
-          error = snapped.take_error();
-      });
-  if (auto walked = pe::walk_delay_imports(image, slots_of); !walked) return walked.take_error();
-  if (error) return std::move(*error);
+  pe::ImportReader<pe::DelayImportModule> reader(image);
+  for (const Dependency& counted : *found) {
+    const auto dm = reader.next_module();
+    if (!dm) break;
+    const ModuleName& dll = m.import_dlls.emplace_back(dm->dll.substr(0, 256));
+    m.delay_dlls.push_back(dll);
+    Dependency dep{.dll = &dll, .count = counted.count};
+    auto loaded = depend(m, dll, depth + 1, "delay-load imports bound now (--bind-delay)");
+    if (loaded)
+      dep.module = *loaded;
+    else if (options_.allow_missing && loaded.error().status == Status::dll_not_found)
+      dep.missing = held({.status = Status::dll_not_found, .reason = search_failure(loaded.error(), dll, m.name)});
+    else
+      return loaded.take_error();
+    emit({.step = Step::delay,
+          .depth = depth,
+          .module = m.name,
+          .target = dll,
+          .reason = "bound now (--bind-delay)",
+          .count = counted.count});
+    while (auto e = reader.next_entry())
+      if (auto snapped = snap(m, dep, *e, slot(dll, *e, true), iat, held, depth); !snapped) return snapped.take_error();
+  }
   iat.restore();
   m.iat_pages_made_private += iat.shared_pages_made_private();
   return true;

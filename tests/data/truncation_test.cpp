@@ -60,17 +60,15 @@ const T* take(const Result<T>& r, Fact& f) {
   return &*r;
 }
 
-// An import walk's modules and entries hashed into `f`, with its warnings, or its error as one.
+// An import reader's modules and entries hashed into `f`, with its warnings, or its error as one.
 template <class Module>
-void hash_imports(const pe::Image& img, Result<std::vector<Error>> (*walk)(const pe::Image&, pe::ImportSink<Module>&),
-                  Fact& f) {
-  struct Hash final : pe::ImportSink<Module> {
-    Fact& f;
-    explicit Hash(Fact& fact) : f(fact) {}
-    void module(const Module& m) override { f.add(m.dll); }
-    void entry(const pe::ImportEntry& e) override { e.by_ordinal ? f.add(e.ordinal) : f.add(e.name); }
-  } hash(f);
-  auto warnings = walk(img, hash);
+void hash_imports(const pe::Image& img, Fact& f) {
+  pe::ImportReader<Module> reader(img);
+  while (auto m = reader.next_module()) {
+    f.add(m->dll);
+    while (auto e = reader.next_entry()) e->by_ordinal ? f.add(e->ordinal) : f.add(e->name);
+  }
+  auto warnings = reader.finish();
   f.warnings = warnings ? std::move(*warnings) : std::vector<Error>{warnings.error()};
 }
 
@@ -81,20 +79,22 @@ struct Report {
   std::map<uint32_t, Fact> facts;
 
   explicit Report(const pe::Image& img) {
-    hash_imports(img, pe::walk_imports, facts[pe::kDirImport]);
-    hash_imports(img, pe::walk_delay_imports, facts[pe::kDirDelayImport]);
+    hash_imports<pe::ImportModule>(img, facts[pe::kDirImport]);
+    hash_imports<pe::DelayImportModule>(img, facts[pe::kDirDelayImport]);
     {
-      struct Sink final : pe::ExportSink {
-        Fact* f = nullptr;
-        void entry(const pe::ExportEntry& e) override {
-          f->add(uint64_t{e.ordinal} << 32 | e.rva);
-          f->add(e.name);
-          f->add(e.forwarder);
+      Fact& f = facts[pe::kDirExport];
+      if (auto reader = pe::ExportReader::open(img)) {
+        while (auto e = reader->next()) {
+          f.add(uint64_t{e->ordinal} << 32 | e->rva);
+          f.add(e->name);
+          f.add(e->forwarder);
         }
-      } sink;
-      sink.f = &facts[pe::kDirExport];
-      const auto ex = pe::walk_exports(img, sink);
-      if (const auto* e = take(ex, facts[pe::kDirExport]); e && e->present) facts[pe::kDirExport].add(e->dll_name);
+        pe::Exports ex = reader->finish();
+        f.warnings = std::move(ex.warnings);
+        if (ex.present) f.add(ex.dll_name);
+      } else {
+        f.warnings.push_back(reader.error());
+      }
     }
     const auto rel = pe::parse_relocations(img);
     if (const auto* r = take(rel, facts[pe::kDirBaseReloc]))

@@ -263,7 +263,7 @@ TEST(Hostile, OneLongForwarderSharedByThousandsOfNames) {
   ASSERT_TRUE(ex.has_value()) << ex.error().to_string();
   ASSERT_FALSE(ex->entries.empty());
   for (const auto& e : ex->entries) EXPECT_LE(e.forwarder.size(), 1024u);
-  EXPECT_LE(ex->warnings.size(), WarningSink::kMax + 2) << describe(ex->warnings);
+  EXPECT_LE(ex->warnings.size(), EntryWarnings::kMax + 2) << describe(ex->warnings);
 }
 
 // The mapping checks (docs/parser.md, "Header checks") come back as warnings naming the status.
