@@ -7,8 +7,8 @@
 
 namespace pemap::win {
 
-/// The first rule `image` breaks, as the NTSTATUS Windows returns (and ERROR_BAD_EXE_FORMAT), or none.
-/// Rules the corkami corpus shows Windows does not apply are left out (docs/parser.md lists them).
+/// The first rule `image` breaks (pe::mapping_rule_breaks), as the NTSTATUS Windows returns (and
+/// ERROR_BAD_EXE_FORMAT), or none.
 std::optional<Error> check_image_for_mapping(const pe::Image& image);
 
 }  // namespace pemap::win

@@ -1,6 +1,8 @@
 // Header parsing in the order the Windows memory manager checks them, and the image layout it derives.
 #include "pe/image.hpp"
 
+#include "pe/mapping_rules.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -297,7 +299,7 @@ void Image::build_layout() {
 }
 
 // Appends the sections' ranges to `out` in RVA order; where one overlaps what is already there, the
-// earlier range keeps the bytes (Windows refuses such images; the warnings say so).
+// earlier range keeps the bytes (Windows refuses such images: check_mapping_rules says so).
 void Image::clip_sections(std::vector<Region>& out) {
   std::vector<uint32_t> order;  // indices, not Regions: a table of 65535 sections is held once, not twice
   order.reserve(sections_.size());
@@ -306,21 +308,10 @@ void Image::clip_sections(std::vector<Region>& out) {
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return sections_[a].rva() < sections_[b].rva(); });
   out.reserve(out.size() + order.size());
-  bool overlap_reported = false, header_overlap_reported = false;
   for (const uint32_t i : order) {
     const Section& s = sections_[i];
     Region r{s.rva(), s.memory_size, s.file_offset, s.file_size, s.raw_size, static_cast<int32_t>(s.index)};
     if (!out.empty() && r.rva < out.back().rva + out.back().size) {
-      const bool over_headers = out.back().section < 0;
-      if (over_headers && !header_overlap_reported) {
-        warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
-             "overlaps the headers; Windows refuses such images (STATUS_INVALID_IMAGE_FORMAT)");
-        header_overlap_reported = true;
-      } else if (!over_headers && !overlap_reported) {
-        warn(fmt::format("section {}", sections_[r.section].name), Location::rva(r.rva),
-             "overlaps the section before it in memory; Windows refuses such images (STATUS_INVALID_IMAGE_FORMAT)");
-        overlap_reported = true;
-      }
       const uint64_t cut = out.back().rva + out.back().size - r.rva;
       if (cut >= r.size) continue;
       r.rva += cut;
@@ -334,43 +325,11 @@ void Image::clip_sections(std::vector<Region>& out) {
 }
 
 void Image::check_mapping_rules() {
-  // The checks the memory manager makes when it maps the image (docs/parser.md, "Header checks"). The
-  // parser reports them; the mapper refuses. Each kind is reported once, with the first offender.
-  const std::string refused = "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)";
-  const Location opt = Location::offset(optional_header_offset());
-  const uint32_t sa = opt_.section_alignment, fa = opt_.file_alignment;
-  if (!is_pow2(sa) || !is_pow2(fa))
-    warn("optional header", opt,
-         fmt::format("SectionAlignment {:#x} and FileAlignment {:#x} must be powers of two{}", sa, fa, refused));
-  else if (sa < fa)
-    warn("optional header", opt, fmt::format("SectionAlignment {:#x} is below FileAlignment {:#x}{}", sa, fa, refused));
-  if (opt_.image_base % kAllocationGranularity != 0)
-    warn("optional header", opt,
-         fmt::format("ImageBase {:#x} is not a multiple of 64 KiB{}", opt_.image_base, refused));
-  if (section_table_offset_ + sections_.size() * sizeof(SectionHeader) > mapped_size_)
-    warn("section table", Location::offset(section_table_offset_),
-         fmt::format("ends past SizeOfImage {:#x}{}", mapped_size_, refused));
-  const Section* unaligned = nullptr;
-  const Section* too_large = nullptr;
-  const Section* not_flat = nullptr;
-  for (const auto& s : sections_) {
-    if (!unaligned && !is_flat() && is_pow2(sa) && s.rva() % sa != 0) unaligned = &s;
-    if (!too_large && uint64_t{s.rva()} + s.memory_size > mapped_size_) too_large = &s;
-    if (!not_flat && is_flat() && s.header.SizeOfRawData != 0 && s.header.VirtualAddress != s.header.PointerToRawData)
-      not_flat = &s;
-  }
-  if (unaligned)
-    warn(fmt::format("section {}", unaligned->name), Location::offset(unaligned->header_offset),
-         fmt::format("VirtualAddress {:#x} is not a multiple of SectionAlignment {:#x}{}", unaligned->rva(), sa,
-                     refused));
-  if (too_large)
-    warn(fmt::format("section {}", too_large->name), Location::offset(too_large->header_offset),
-         fmt::format("ends at RVA {:#x}, past SizeOfImage {:#x}{}", too_large->rva() + too_large->memory_size,
-                     mapped_size_, refused));
-  if (not_flat)
-    warn(fmt::format("section {}", not_flat->name), Location::offset(not_flat->header_offset),
-         fmt::format("a flat image maps the file 1:1, but VirtualAddress {:#x} differs from PointerToRawData {:#x}{}",
-                     not_flat->rva(), not_flat->header.PointerToRawData, refused));
+  // The parser reports what the mapper refuses, from the same table (mapping_rules.hpp). A last section whose raw
+  // data runs past the end of the file is already reported as the file cut short, with what is missing.
+  for (auto& b : mapping_rule_breaks(*this))
+    if (b.rule != MappingRule::last_raw_in_file)
+      warn(std::move(b.structure), b.where, b.message + "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)");
 }
 
 DataDirectory Image::directory(uint32_t index) const {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -206,6 +207,32 @@ TEST(ImageSection, PreferredBaseWhenFreeElsewhereWhenTaken) {
   EXPECT_EQ(reinterpret_cast<uint64_t>(second->base()) % 0x10000, 0u);
 }
 
+// Whether the mapper refuses `img` by a mapping rule; the parser's first mapping warning must say the same, and
+// there must be none when it does not.
+bool parser_warns_of_refusal(const pe::Image& img, const std::string& what) {
+  const std::string suffix = "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)";
+  const Error* warned = nullptr;
+  for (const auto& w : img.warnings())
+    if (w.message.ends_with(suffix)) {
+      warned = &w;
+      break;
+    }
+  const auto refusal = check_image_for_mapping(img);
+  // A last section whose raw data runs past the end of the file is reported as the file cut short.
+  const bool cut_short = refusal && refusal->message.find("the file is cut short") != std::string::npos;
+  if (!refusal || cut_short) {
+    EXPECT_TRUE(!warned || cut_short) << what << ": " << warned->to_string();
+    return false;
+  }
+  EXPECT_NE(warned, nullptr) << what << ": refused with " << refusal->to_string() << " but no warning";
+  if (!warned) return true;
+  const std::string refusal_text = refusal->message.substr(0, refusal->message.find(" (ERROR_BAD_EXE_FORMAT)"));
+  EXPECT_EQ(warned->structure, refusal->structure) << what;
+  EXPECT_EQ(warned->where.value, refusal->where.value) << what;
+  EXPECT_EQ(warned->message, refusal_text + suffix) << what;
+  return true;
+}
+
 // The mapping checks (docs/mapping.md, "SEC_IMAGE"): each rejection with its status, on a synthetic image written to
 // disk.
 struct Reject {
@@ -235,6 +262,9 @@ TEST_P(ImageRejections, AreRefusedWithBadExeFormat) {
   EXPECT_EQ(section.error().status, Status::invalid_image_format);
   EXPECT_EQ(section.error().win32, static_cast<uint32_t>(Win32Error::bad_exe_format));
   EXPECT_NE(section.error().message.find(c.message), std::string::npos) << section.error().to_string();
+  auto img = pe::Image::parse(pe.bytes);
+  ASSERT_TRUE(img.has_value()) << img.error().to_string();
+  EXPECT_TRUE(parser_warns_of_refusal(*img, c.name));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -272,7 +302,7 @@ INSTANTIATE_TEST_SUITE_P(
                                 .virtual_address = 0x4000});
                },
                {},
-               "overlaps the headers or the section before it"},
+               "is below the end of section .two before it"},
         Reject{"section_over_headers",
                [](test::PeBuilder& b) {
                  b.add_section({.name = ".hdr",
@@ -291,8 +321,29 @@ INSTANTIATE_TEST_SUITE_P(
                                 .virtual_address = 0x4000});
                },
                {},
-               "must equal PointerToRawData"}),
+               "differs from PointerToRawData"}),
     [](const auto& p) { return std::string(p.param.name); });
+
+// One table of rules: the parser's first "Windows refuses to map it" warning is the mapper's refusal, word for word,
+// and an image the parser gives no such warning is not refused by a mapping rule. Over testdata and corkami, and each
+// rejection above.
+TEST(MappingRules, TheParserWarnsOfWhatTheMapperRefuses) {
+  size_t files = 0, refused = 0;
+  for (const auto& root : {test::testdata_dir(), test::corpus_dir()}) {
+    if (!std::filesystem::exists(root)) continue;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file() || e.file_size() < 64) continue;
+      const auto bytes = test::read_file(e.path());
+      if (auto img = pe::Image::parse(bytes)) {
+        ++files;
+        refused += parser_warns_of_refusal(*img, e.path().string());
+      }
+    }
+  }
+  EXPECT_GT(files, 200u);
+  EXPECT_GE(refused, 1u);
+  std::cout << "[ rules    ] " << files << " images, " << refused << " refused by a mapping rule\n";
+}
 
 TEST(ImageSection, MissingFileAndNonPeAreRefusedAsWindowsDoes) {
   auto missing = ImageSection::create("/nonexistent/pemap.dll");

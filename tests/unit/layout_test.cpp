@@ -506,9 +506,10 @@ TEST_P(Layout, OverlappingSectionFirstInMemoryKeepsTheRange) {
   auto r = parse(pe);
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   const Image& img = *r;
-  const Error* w = find_warning(img.warnings(), "section .b", "overlaps the section before it");
+  const Error* w = find_warning(img.warnings(), "section .b", "is below the end of section .a");
   ASSERT_NE(w, nullptr) << describe(img.warnings());
-  EXPECT_EQ(w->where.value, 0x2000u);
+  EXPECT_EQ(w->where.kind, Location::Kind::file_offset);
+  EXPECT_EQ(w->where.value, pe.section_header_offset(1));
   EXPECT_EQ(img.section_at(0x2000)->name, ".a");
   EXPECT_EQ(byte_at(img, 0x2000), 0u);  // .a's zero fill, not .b's first byte
   EXPECT_EQ(img.section_at(0x3000)->name, ".b");
@@ -530,8 +531,9 @@ TEST_P(Layout, SectionOverlappingHeadersIsReported) {
   ASSERT_TRUE(r.has_value()) << r.error().to_string();
   EXPECT_EQ(read_ok<uint16_t>(*r, 0), kMzMagic);  // the headers win
   EXPECT_EQ(r->section_at(0), nullptr);
-  const Error* w = find_warning(r->warnings(), "section .hdr", "overlap");
-  EXPECT_EQ(w->where.value, 0u);
+  const Error* w = find_warning(r->warnings(), "section .hdr", "overlaps the headers");
+  ASSERT_NE(w, nullptr) << describe(r->warnings());
+  EXPECT_EQ(w->where.value, pe.section_header_offset(0));
 }
 
 // Regression (found while writing these tests, fixed in the parser): SizeOfHeaders past the first section is not

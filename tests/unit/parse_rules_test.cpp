@@ -448,9 +448,9 @@ const std::vector<WarnCase>& warn_cases() {
        },
        {},
        "section .data",
-       text("overlaps the section before it in memory"),
-       K::rva,
-       [](const BuiltPe&) { return 0x1000; },
+       text("is below the end of section"),
+       K::file_offset,
+       [](const BuiltPe& pe) { return pe.section_header_offset(1); },
        [](const Image& img, const BuiltPe&, bool) {
          ASSERT_EQ(img.sections().size(), 2u);
          EXPECT_EQ(img.section_at(0x1000)->name, ".text");  // the first in memory keeps the range
