@@ -60,6 +60,56 @@ ImportReader<Module>::ImportReader(const Image& image) : image_(&image), budget_
   index_write_ = index_write(image);
 }
 
+namespace {
+
+// What a descriptor points at, as RVAs.
+struct Tables {
+  uint64_t name = 0, lookup = 0, iat = 0;
+  bool present = true;   ///< a delay descriptor may have no name or address table
+  bool va_form = false;  ///< the old delay-load form, which holds VAs
+};
+
+bool ends_list(const ImportDescriptor& d) { return d.Name == 0 || d.FirstThunk == 0; }
+bool ends_list(const DelayImportDescriptor& d) { return d.DllNameRVA == 0; }
+
+Tables tables_of(const Image&, ImportModule& m) {
+  const ImportDescriptor& d = m.descriptor;
+  return {
+      .name = d.Name, .lookup = d.OriginalFirstThunk != 0 ? d.OriginalFirstThunk : d.FirstThunk, .iat = d.FirstThunk};
+}
+
+Tables tables_of(const Image& image, DelayImportModule& m) {
+  const DelayImportDescriptor& d = m.descriptor;
+  m.rva_based = (d.Attributes & 1) != 0;
+  // The old (VC6) form stores VAs; subtract the preferred base to get RVAs.
+  const uint64_t base = m.rva_based ? 0 : image.image_base();
+  auto to_rva = [&](uint32_t v) { return v == 0 ? 0 : uint64_t{v} - (v >= base ? base : 0); };
+  return {.name = to_rva(d.DllNameRVA),
+          .lookup = to_rva(d.ImportNameTableRVA),
+          .iat = to_rva(d.ImportAddressTableRVA),
+          .present = d.ImportNameTableRVA != 0 && d.ImportAddressTableRVA != 0,
+          .va_form = !m.rva_based};
+}
+
+// What the loader does with a lookup table it cannot use, as a warning.
+std::optional<Error> check_tables(const Image& image, const ImportModule& m, Tables& t) {
+  if (m.descriptor.OriginalFirstThunk < image.mapped_size()) return std::nullopt;
+  // corkami maxvals.exe and tinygui.exe have a bogus OriginalFirstThunk and run: the loader falls back to FirstThunk
+  // when the lookup table is outside the image.
+  t.lookup = m.descriptor.FirstThunk;
+  return make_error(Status::success, fmt::format("imports of {}", m.dll), Location::rva(m.descriptor_rva),
+                    fmt::format("OriginalFirstThunk {:#x} is outside the image; names are read from FirstThunk",
+                                m.descriptor.OriginalFirstThunk));
+}
+
+std::optional<Error> check_tables(const Image&, const DelayImportModule& m, const Tables& t) {
+  if (t.present) return std::nullopt;
+  return make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(m.descriptor_rva),
+                    "no name table or no address table");
+}
+
+}  // namespace
+
 template <class Module>
 std::optional<Module> ImportReader<Module>::next_module() {
   while (next_entry()) {
@@ -67,12 +117,11 @@ std::optional<Module> ImportReader<Module>::next_module() {
   // A module's entries that spent the budget have said so: the list ends there without another warning.
   if (after_module_ && budget_ == 0) next_descriptor_.reset();
   after_module_ = false;
-  using Descriptor = decltype(Module::descriptor);
-  const char* const what = std::is_same_v<Module, ImportModule> ? "import descriptor" : "delay import descriptor";
+  const char* const what = is_delay(Module{}) ? "delay import descriptor" : "import descriptor";
   while (next_descriptor_) {
     const uint64_t at = *next_descriptor_;
-    *next_descriptor_ += sizeof(Descriptor);
-    auto d = image_->read_rva<Descriptor>(at, what);
+    *next_descriptor_ += sizeof(Module::descriptor);
+    auto d = image_->read_rva<decltype(Module::descriptor)>(at, what);
     if (!d) {
       if (modules_ == 0)
         unreadable_ = d.take_error();
@@ -80,62 +129,32 @@ std::optional<Module> ImportReader<Module>::next_module() {
         warnings_.push_back(d.take_error());
       break;
     }
-    Module m;
-    m.descriptor_rva = static_cast<uint32_t>(at);
-    m.descriptor = *d;
-    uint64_t name_rva = 0, table = 0, iat = 0;
-    bool has_table = true, va_form = false;
-    if constexpr (std::is_same_v<Module, ImportModule>) {
+    if constexpr (std::is_same_v<Module, ImportModule>)
       if (const auto s = seen(index_write_, at, *d))
         warnings_.push_back(make_error(
             Status::success, fmt::format("import descriptor #{}", modules_), Location::rva(at),
             fmt::format("TLS AddressOfIndex ({:#x}) lies in it: a loader that writes the executable's TLS index 0 "
                         "before it walks the imports, as pemap load does, {}; listed here as the file holds it",
-                        *index_write_,
-                        s->Name == 0 || s->FirstThunk == 0 ? "sees the list end here" : "reads other values")));
-      if (d->Name == 0 || d->FirstThunk == 0) break;
-      name_rva = d->Name;
-      table = d->OriginalFirstThunk != 0 ? d->OriginalFirstThunk : d->FirstThunk;
-      iat = d->FirstThunk;
-    } else {
-      if (d->DllNameRVA == 0) break;
-      m.rva_based = (d->Attributes & 1) != 0;
-      va_form = !m.rva_based;
-      // The old (VC6) form stores VAs; subtract the preferred base to get RVAs.
-      const uint64_t base = m.rva_based ? 0 : image_->image_base();
-      auto to_rva = [&](uint32_t v) { return v == 0 ? 0 : uint64_t{v} - (v >= base ? base : 0); };
-      name_rva = to_rva(d->DllNameRVA);
-      has_table = d->ImportNameTableRVA != 0 && d->ImportAddressTableRVA != 0;
-      table = to_rva(d->ImportNameTableRVA);
-      iat = to_rva(d->ImportAddressTableRVA);
-    }
+                        *index_write_, ends_list(*s) ? "sees the list end here" : "reads other values")));
+    if (ends_list(*d)) break;
     if (budget_ == 0) {
       warnings_.push_back(make_error(Status::success, what, Location::rva(at),
                                      "more descriptors than this file can hold; the walk stops here"));
       break;
     }
     --budget_;
-    auto name = image_->read_string(name_rva, is_delay(m) ? "delay import DLL name" : "import DLL name", 512);
+    Module m;
+    m.descriptor_rva = static_cast<uint32_t>(at);
+    m.descriptor = *d;
+    Tables t = tables_of(*image_, m);
+    auto name = image_->read_string(t.name, is_delay(m) ? "delay import DLL name" : "import DLL name", 512);
     if (!name) {
       warnings_.push_back(name.take_error());
       continue;
     }
     m.dll = *name;
-    if constexpr (std::is_same_v<Module, ImportModule>) {
-      if (d->OriginalFirstThunk >= image_->mapped_size()) {
-        // corkami maxvals.exe and tinygui.exe have a bogus OriginalFirstThunk and run: the loader falls
-        // back to FirstThunk when the lookup table is outside the image.
-        warnings_.push_back(make_error(Status::success, fmt::format("imports of {}", m.dll), Location::rva(at),
-                                       fmt::format("OriginalFirstThunk {:#x} is outside the image; names are read "
-                                                   "from FirstThunk",
-                                                   d->OriginalFirstThunk)));
-        table = d->FirstThunk;
-      }
-    } else if (!has_table) {
-      warnings_.push_back(make_error(Status::success, fmt::format("delay imports of {}", m.dll), Location::rva(at),
-                                     "no name table or no address table"));
-    }
-    if (has_table) thunks_ = Thunks{.table = table, .iat = iat, .va_form = va_form, .dll = m.dll};
+    if (auto e = check_tables(*image_, m, t)) warnings_.push_back(std::move(*e));
+    if (t.present) thunks_ = Thunks{.table = t.lookup, .iat = t.iat, .va_form = t.va_form, .dll = m.dll};
     ++modules_;
     after_module_ = true;
     return m;

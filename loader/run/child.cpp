@@ -273,12 +273,13 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
   reply_value(*result);
 }
 
-[[noreturn]] void serve(const std::string& file, ChildOptions& options, SandboxPlan& plan, pid_t parent) {
+// The child keeps nothing of the parent's but the three standard streams, the socket (as fd 3) and the sandbox's
+// ruleset, and dies with the parent.
+void isolate(const ChildOptions& options, SandboxPlan& plan, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);
   if (options.stdout_fd >= 0) ::dup2(options.stdout_fd, STDOUT_FILENO);
   if (options.stderr_fd >= 0) ::dup2(options.stderr_fd, STDERR_FILENO);
-  // Nothing of the parent's but the three standard streams, the socket and the sandbox's ruleset.
   plan.park_ruleset();  // out of the way of the moves below
   if (g_fd != 3) {
     ::dup2(g_fd, 3);
@@ -290,7 +291,73 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
     for (int fd = static_cast<int>(first_closed), end = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < end; ++fd)
       ::close(fd);
   g_mem = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+}
 
+// The parent's requests, one at a time, until it closes the socket or the process exits.
+[[noreturn]] void serve_requests(ldr::Process& process, const ldr::Module& exe, Runtime& runtime) {
+  const auto runnable = can_run(exe);
+  for (;;) {
+    auto request = wire::receive(g_fd);
+    if (!request) ::_exit(0);
+    wire::Reader r(*request);
+    const auto op = r.get<Op>();
+    if (op == Op::read) {
+      const auto address = r.get<uint64_t>();
+      serve_read(address, r.get<uint64_t>());
+      continue;
+    }
+    if (!runnable) {
+      reply_error(runnable.error());
+      continue;
+    }
+    switch (op) {
+      case Op::initialize:
+        if (auto ok = runtime.initialize(); !ok)
+          reply_error(ok.error());
+        else
+          reply_value(1);
+        break;
+      case Op::call:
+        serve_call(process, r);
+        break;
+      case Op::load_library: {
+        auto m = process.load_library(r.str());
+        if (!m) {
+          reply_error(m.error());
+          break;
+        }
+        const uint64_t base = (*m)->base;
+        if (auto ok = runtime.initialize(); !ok)
+          reply_error(ok.error());
+        else
+          reply_value(base);
+        break;
+      }
+      case Op::free_library:
+        if (auto ok = runtime.free_library(r.str()); !ok)
+          reply_error(ok.error());
+        else
+          reply_value(1);
+        break;
+      case Op::run_entry: {
+        // Returning from the entry point ends the process with that value, as ExitProcess would.
+        if (!exe.executable || exe.entry_point == 0) {
+          reply_error(child_error(fmt::format("{} has no entry point to run", exe.name)));
+          break;
+        }
+        auto result = call(exe, exe.entry_point, {});
+        exit_process(result ? static_cast<uint32_t>(*result) : 1);
+      }
+      case Op::exit_process:
+        exit_process(r.get<uint32_t>());
+      case Op::read:
+        break;
+    }
+  }
+}
+
+[[noreturn]] void serve(const std::string& file, ChildOptions& options, SandboxPlan& plan, pid_t parent) {
+  isolate(options, plan, parent);
   // The sandbox goes up before the file is read: from here on, the kernel holds this process to it.
   install_fault_handler();
   auto sandbox = enter_sandbox(plan);
@@ -331,67 +398,7 @@ void serve_call(ldr::Process& process, wire::Reader& r) {
   image_code_may_run();
   Runtime runtime(process);
   set_current_runtime(&runtime);
-  const bool runs = static_cast<bool>(can_run(**main));
-  const Error cannot = runs ? Error{} : can_run(**main).error();
-  for (;;) {
-    auto request = wire::receive(g_fd);
-    if (!request) ::_exit(0);
-    wire::Reader r(*request);
-    const auto op = r.get<Op>();
-    if (op == Op::read) {
-      const auto address = r.get<uint64_t>();
-      serve_read(address, r.get<uint64_t>());
-      continue;
-    }
-    if (!runs) {
-      reply_error(cannot);
-      continue;
-    }
-    switch (op) {
-      case Op::initialize:
-        if (auto ok = runtime.initialize(); !ok)
-          reply_error(ok.error());
-        else
-          reply_value(1);
-        break;
-      case Op::call:
-        serve_call(process, r);
-        break;
-      case Op::load_library: {
-        auto m = process.load_library(r.str());
-        if (!m) {
-          reply_error(m.error());
-          break;
-        }
-        const uint64_t base = (*m)->base;
-        if (auto ok = runtime.initialize(); !ok)
-          reply_error(ok.error());
-        else
-          reply_value(base);
-        break;
-      }
-      case Op::free_library:
-        if (auto ok = runtime.free_library(r.str()); !ok)
-          reply_error(ok.error());
-        else
-          reply_value(1);
-        break;
-      case Op::run_entry: {
-        // Returning from the entry point ends the process with that value, as ExitProcess would.
-        const ldr::Module& exe = **main;
-        if (!exe.executable || exe.entry_point == 0) {
-          reply_error(child_error(fmt::format("{} has no entry point to run", exe.name)));
-          break;
-        }
-        auto result = call(exe, exe.entry_point, {});
-        exit_process(result ? static_cast<uint32_t>(*result) : 1);
-      }
-      case Op::exit_process:
-        exit_process(r.get<uint32_t>());
-      case Op::read:
-        break;
-    }
-  }
+  serve_requests(process, **main, runtime);
 }
 
 }  // namespace
