@@ -51,21 +51,6 @@ std::map<Identity, std::weak_ptr<ImageSection>>& cache() {
 
 }  // namespace
 
-uint32_t section_protection(uint32_t c, bool shared) {
-  const bool r = c & pe::scn::mem_read, w = c & pe::scn::mem_write, x = c & pe::scn::mem_execute;
-  if (!r && !w && !x) {
-    // ReactOS: with no MEM_* flag, code is RX and data RW.
-    if (c & pe::scn::cnt_code) return PAGE_EXECUTE_READ;
-    if (c & (pe::scn::cnt_initialized_data | pe::scn::cnt_uninitialized_data))
-      return shared ? PAGE_READWRITE : PAGE_WRITECOPY;
-    return PAGE_NOACCESS;
-  }
-  if (w)
-    return x ? (shared ? PAGE_EXECUTE_READWRITE : PAGE_EXECUTE_WRITECOPY) : (shared ? PAGE_READWRITE : PAGE_WRITECOPY);
-  if (x) return r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
-  return PAGE_READONLY;
-}
-
 Result<std::shared_ptr<ImageSection>> ImageSection::create(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -188,28 +173,17 @@ Result<bool> ImageSection::build(const std::string& identity) {
     if (r.rva >= size_) continue;
     const uint64_t from = std::min<uint64_t>(r.file_offset, file.size());
     ImageRegion region;
-    region.rva = r.rva;
+    static_cast<pe::Region&>(region) = r;
     region.size = std::min(align_up(r.size, pe::kPageSize), size_ - r.rva);
     region.file_bytes = std::min<uint64_t>({r.file_size, file.size() - from, r.size, size_ - r.rva});
     region.file_offset = from;
     region.object_offset = r.rva;
-    region.section = r.section;
-    if (flat_) {
-      region.name = "(flat image)";
-      region.protect = PAGE_EXECUTE_WRITECOPY;  // flat images get no per-section protection
-    } else if (r.section < 0) {
-      region.name = "(headers)";
-      region.protect = PAGE_READONLY;
-    } else {
-      const auto& s = image_.sections()[static_cast<size_t>(r.section)];
-      const bool shared = (s.characteristics() & pe::scn::mem_shared) && (s.characteristics() & pe::scn::mem_write);
-      region.name = std::string(s.name);
-      region.backing = shared ? ImageRegion::Backing::shared : ImageRegion::Backing::copy_on_write;
-      region.protect = section_protection(s.characteristics(), shared);
-      if (shared) {
-        region.object_offset = shared_size;
-        shared_size += region.size;
-      }
+    region.name = flat_           ? "(flat image)"
+                  : r.section < 0 ? "(headers)"
+                                  : std::string(image_.sections()[static_cast<size_t>(r.section)].name);
+    if (region.shared) {  // the shared regions lie one after another in the shared object
+      region.object_offset = shared_size;
+      shared_size += region.size;
     }
     regions_.push_back(std::move(region));
   }
@@ -267,7 +241,7 @@ Result<bool> ImageSection::fill_objects() {
 
 int ImageSection::backing_fd(size_t i) const {
   if (i >= regions_.size()) return -1;
-  return regions_[i].backing == ImageRegion::Backing::shared ? objects_.shared : objects_.image;
+  return regions_[i].shared ? objects_.shared : objects_.image;
 }
 
 ImageSection::~ImageSection() {
@@ -319,7 +293,7 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
   for (size_t i = 0; i < regions.size(); ++i) {
     const auto& r = regions[i];
     if (r.rva >= size || r.size > size - r.rva) continue;  // never MAP_FIXED past our own reservation
-    const bool shared = r.backing == ImageRegion::Backing::shared;
+    const bool shared = r.shared;
     void* p =
         ::mmap(view.base_ + r.rva, r.size, linux_protection(r.protect), (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
                view.section_->backing_fd(i), static_cast<off_t>(r.object_offset));

@@ -11,24 +11,14 @@
 
 namespace pemap::win {
 
-/// One stretch of an image view and how it is backed.
-struct ImageRegion {
-  enum class Backing : uint8_t {
-    copy_on_write,  ///< the image object's pages, private to a view once written
-    shared,         ///< a MEM_SHARED|MEM_WRITE section: one object seen by every view of the image
-  };
-  uint64_t rva = 0, size = 0;  ///< page aligned
-  uint32_t protect = 0;        ///< the PAGE_* protection the section asks for
+/// One stretch of an image view: the parser's region (its layout and protection, pe::Region), as mapped. `size` is
+/// cut to SizeOfImage, and `file_offset` to the end of the file, whose bytes past file_bytes are zero fill.
+struct ImageRegion : pe::Region {
   uint64_t file_bytes = 0;     ///< how many of its bytes come from the file; the rest is zero fill
-  uint64_t file_offset = 0;    ///< where in the file they start
-  uint64_t object_offset = 0;  ///< where its pages start in the object that backs it (ImageObjects)
-  Backing backing = Backing::copy_on_write;
-  int32_t section = -1;  ///< index into the section table; -1 for the headers or a flat image
-  std::string name;      ///< the section name, "(headers)" or "(flat image)"
+  uint64_t object_offset = 0;  ///< where its pages start in the object that backs it (ImageObjects): the image
+                               ///< object, or for a `shared` region the shared object
+  std::string name;            ///< the section name, "(headers)" or "(flat image)"
 };
-
-/// The PAGE_* protection a section's characteristics ask for (docs/mapping.md, "SEC_IMAGE").
-uint32_t section_protection(uint32_t characteristics, bool shared);
 
 /// The kernel objects behind one image: an anonymous memfd each, so the kernel frees them with their last
 /// descriptor and mapping, whichever way the processes holding them end; nothing has a name in /dev/shm.

@@ -5,13 +5,13 @@
 #include <string_view>
 
 #include "pe/error.hpp"
+#include "pe/spec.hpp"
 
 namespace pemap::win {
 
-// Page protections (flProtect of CreateFileMapping, and VirtualQuery's Protect).
-inline constexpr uint32_t PAGE_NOACCESS = 0x01, PAGE_READONLY = 0x02, PAGE_READWRITE = 0x04, PAGE_WRITECOPY = 0x08,
-                          PAGE_EXECUTE = 0x10, PAGE_EXECUTE_READ = 0x20, PAGE_EXECUTE_READWRITE = 0x40,
-                          PAGE_EXECUTE_WRITECOPY = 0x80;
+// Page protections (flProtect of CreateFileMapping, and VirtualQuery's Protect): the ones an image's layout uses.
+using pe::PAGE_EXECUTE, pe::PAGE_EXECUTE_READ, pe::PAGE_EXECUTE_READWRITE, pe::PAGE_EXECUTE_WRITECOPY,
+    pe::PAGE_NOACCESS, pe::PAGE_READONLY, pe::PAGE_READWRITE, pe::PAGE_WRITECOPY;
 // Section attributes, or'ed into flProtect.
 inline constexpr uint32_t SEC_IMAGE = 0x01000000, SEC_RESERVE = 0x04000000, SEC_COMMIT = 0x08000000,
                           SEC_NOCACHE = 0x10000000;

@@ -277,6 +277,7 @@ void Image::build_layout() {
     const uint64_t from_file = std::min(fsize, mapped_size_);
     regions_.push_back(Region{0, mapped_size_, 0, from_file, std::max(from_file, std::min(raw_end, mapped_size_)), -1});
     clip_sections(flat_sections_);
+    set_protections();
     return;
   }
   // The first page always holds the headers; past it, a section is mapped over headers that reach into
@@ -296,6 +297,37 @@ void Image::build_layout() {
   // No raw data is declared in the headers: past the end of the file they read as zero (the table is in the file).
   regions_.push_back(Region{0, header_end, 0, std::min(header_size_, header_end), 0, -1});
   clip_sections(regions_);
+  set_protections();
+}
+
+uint32_t section_protection(uint32_t c, bool shared) {
+  const bool r = c & scn::mem_read, w = c & scn::mem_write, x = c & scn::mem_execute;
+  if (!r && !w && !x) {
+    // ReactOS: with no MEM_* flag, code is RX and data RW.
+    if (c & scn::cnt_code) return PAGE_EXECUTE_READ;
+    if (c & (scn::cnt_initialized_data | scn::cnt_uninitialized_data)) return shared ? PAGE_READWRITE : PAGE_WRITECOPY;
+    return PAGE_NOACCESS;
+  }
+  if (w)
+    return x ? (shared ? PAGE_EXECUTE_READWRITE : PAGE_EXECUTE_WRITECOPY) : (shared ? PAGE_READWRITE : PAGE_WRITECOPY);
+  if (x) return r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
+  return PAGE_READONLY;
+}
+
+// The headers are read-only; a flat image gets no per-section protection; a section gets what it asks for.
+void Image::set_protections() {
+  for (auto* list : {&regions_, &flat_sections_})
+    for (Region& r : *list) {
+      if (is_flat()) {
+        r.protect = PAGE_EXECUTE_WRITECOPY;
+      } else if (r.section < 0) {
+        r.protect = PAGE_READONLY;
+      } else {
+        const uint32_t c = sections_[static_cast<size_t>(r.section)].characteristics();
+        r.shared = (c & scn::mem_shared) && (c & scn::mem_write);
+        r.protect = section_protection(c, r.shared);
+      }
+    }
 }
 
 // Appends the sections' ranges to `out` in RVA order; where one overlaps what is already there, the

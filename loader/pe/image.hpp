@@ -49,14 +49,22 @@ struct Section {
   uint32_t characteristics() const { return header.Characteristics; }
 };
 
-/// One stretch of the mapped image: file bytes first, zeros after them to the end.
+/// One stretch of the image as the memory manager lays it out: file bytes first, zeros after them to the end, with
+/// the protection its pages get. The parser reads through it and the mapper maps it (memory/image_section.hpp).
 struct Region {
   uint64_t rva = 0, size = 0;
   uint64_t file_offset = 0, file_size = 0;  ///< file_size may run past the end of the file: those bytes read as 0
   uint64_t raw_size = 0;  ///< of file_size, the bytes the section table declares (SizeOfRawData); those past the
                           ///< end of the file are missing, not zero fill: the file is cut short
   int32_t section = -1;   ///< index into sections(), -1 for the headers or a flat image
+  uint32_t protect = 0;   ///< PAGE_*: the headers read-only, a flat image PAGE_EXECUTE_WRITECOPY, a section by
+                          ///< section_protection
+  bool shared = false;    ///< a writable MEM_SHARED section: one set of pages for every view of the image
 };
+
+/// The PAGE_* protection a section's characteristics ask for (docs/mapping.md, "SEC_IMAGE"); `shared` for a
+/// writable MEM_SHARED section, whose writes are not copied.
+uint32_t section_protection(uint32_t characteristics, bool shared);
 
 /// Bytes the section table puts in the file that lie past its end: the file is cut short there.
 struct Missing {
@@ -170,6 +178,7 @@ class Image {
   void check_mapping_rules();
   void check_directories();
   void clip_sections(std::vector<Region>& out);
+  void set_protections();
   void warn(std::string structure, Location where, std::string message);
 
   Bytes file_;

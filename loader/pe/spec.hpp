@@ -137,6 +137,10 @@ inline constexpr uint32_t kMaxDataDirectories = 16;
 inline constexpr uint64_t kPageSize = 0x1000;
 inline constexpr uint64_t kAllocationGranularity = 0x10000;
 inline constexpr uint64_t kRawAlignment = 0x200;  // the memory manager rounds raw data to 512 bytes
+// The page protections the memory manager gives an image's regions (and VirtualQuery reports).
+inline constexpr uint32_t PAGE_NOACCESS = 0x01, PAGE_READONLY = 0x02, PAGE_READWRITE = 0x04, PAGE_WRITECOPY = 0x08,
+                          PAGE_EXECUTE = 0x10, PAGE_EXECUTE_READ = 0x20, PAGE_EXECUTE_READWRITE = 0x40,
+                          PAGE_EXECUTE_WRITECOPY = 0x80;
 
 enum DirectoryIndex : uint32_t {
   kDirExport = 0,

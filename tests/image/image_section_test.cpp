@@ -80,7 +80,7 @@ TEST_P(ImageLayout, BytesAndProtectionsMatchTheLayout) {
     ASSERT_LE(r.file_bytes, r.size);
     EXPECT_EQ(std::memcmp(at, file.data() + src.file_offset, r.file_bytes), 0);
     for (uint64_t i = r.file_bytes; i < r.size; i += 97) ASSERT_EQ(at[i], std::byte{0}) << "zero fill at " << i;
-    EXPECT_EQ(kernel_perms(at), expected_perms(r.protect, r.backing == ImageRegion::Backing::shared));
+    EXPECT_EQ(kernel_perms(at), expected_perms(r.protect, r.shared));
     ++checked;
   }
   EXPECT_GE(checked, (*section)->flat() ? 1u : 2u);
@@ -153,7 +153,7 @@ TEST(ImageSection, SharedSectionIsSharedWithAForkedProcess) {
   ASSERT_TRUE(section.has_value());
   uint64_t shared_rva = 0;
   for (const auto& r : (*section)->regions())
-    if (r.backing == ImageRegion::Backing::shared) shared_rva = r.rva;
+    if (r.shared) shared_rva = r.rva;
   ASSERT_NE(shared_rva, 0u);
   auto view = ImageView::map(*section);
   ASSERT_TRUE(view.has_value());
@@ -431,19 +431,19 @@ namespace {
 // Protections (docs/mapping.md, "SEC_IMAGE"): the protection each combination of characteristics asks for.
 TEST(SectionProtection, FollowsTheCharacteristics) {
   using namespace pe::scn;
-  EXPECT_EQ(section_protection(mem_read, false), PAGE_READONLY);
-  EXPECT_EQ(section_protection(mem_read | mem_write, false), PAGE_WRITECOPY);
-  EXPECT_EQ(section_protection(mem_read | mem_write, true), PAGE_READWRITE);
-  EXPECT_EQ(section_protection(mem_read | mem_execute, false), PAGE_EXECUTE_READ);
-  EXPECT_EQ(section_protection(mem_execute, false), PAGE_EXECUTE);
-  EXPECT_EQ(section_protection(mem_read | mem_write | mem_execute, false), PAGE_EXECUTE_WRITECOPY);
-  EXPECT_EQ(section_protection(mem_read | mem_write | mem_execute, true), PAGE_EXECUTE_READWRITE);
-  EXPECT_EQ(section_protection(mem_write, false), PAGE_WRITECOPY);
+  EXPECT_EQ(pe::section_protection(mem_read, false), PAGE_READONLY);
+  EXPECT_EQ(pe::section_protection(mem_read | mem_write, false), PAGE_WRITECOPY);
+  EXPECT_EQ(pe::section_protection(mem_read | mem_write, true), PAGE_READWRITE);
+  EXPECT_EQ(pe::section_protection(mem_read | mem_execute, false), PAGE_EXECUTE_READ);
+  EXPECT_EQ(pe::section_protection(mem_execute, false), PAGE_EXECUTE);
+  EXPECT_EQ(pe::section_protection(mem_read | mem_write | mem_execute, false), PAGE_EXECUTE_WRITECOPY);
+  EXPECT_EQ(pe::section_protection(mem_read | mem_write | mem_execute, true), PAGE_EXECUTE_READWRITE);
+  EXPECT_EQ(pe::section_protection(mem_write, false), PAGE_WRITECOPY);
   // No MEM_* flag: code is RX, data RW (ReactOS), anything else no access.
-  EXPECT_EQ(section_protection(cnt_code, false), PAGE_EXECUTE_READ);
-  EXPECT_EQ(section_protection(cnt_initialized_data, false), PAGE_WRITECOPY);
-  EXPECT_EQ(section_protection(cnt_uninitialized_data, false), PAGE_WRITECOPY);
-  EXPECT_EQ(section_protection(0, false), PAGE_NOACCESS);
+  EXPECT_EQ(pe::section_protection(cnt_code, false), PAGE_EXECUTE_READ);
+  EXPECT_EQ(pe::section_protection(cnt_initialized_data, false), PAGE_WRITECOPY);
+  EXPECT_EQ(pe::section_protection(cnt_uninitialized_data, false), PAGE_WRITECOPY);
+  EXPECT_EQ(pe::section_protection(0, false), PAGE_NOACCESS);
 }
 
 // Two instances: a write to copy-on-write data in one process's view is seen neither by another
@@ -736,7 +736,7 @@ TEST(SharedAcrossProcesses, AnUnrelatedProcessBuildsItsOwnObject) {
   ASSERT_TRUE(view.has_value());
   uint64_t rva = 0;
   for (const auto& r : (*section)->regions())
-    if (r.backing == ImageRegion::Backing::shared) rva = r.rva;
+    if (r.shared) rva = r.rva;
   view->base()[rva] = std::byte{41};
   EXPECT_EQ(run_probe(image), 1);
   EXPECT_EQ(run_probe(image), 1);
