@@ -141,7 +141,7 @@ json regions_json(const void* base, size_t size) {
 }
 
 std::string backing_of(const win::ImageRegion& r) {
-  if (r.shared) return "shared writable: one object for every view";
+  if (r.shared()) return "shared writable: one object for every view";
   if (r.file_bytes == 0) return "zero fill";
   const bool writable = r.protect == win::PAGE_WRITECOPY || r.protect == win::PAGE_EXECUTE_WRITECOPY;
   return writable ? "file bytes copied in, copy-on-write" : "file bytes copied in, pages shared read-only";

@@ -181,7 +181,7 @@ Result<bool> ImageSection::build(const std::string& identity) {
     region.name = flat_           ? "(flat image)"
                   : r.section < 0 ? "(headers)"
                                   : std::string(image_.sections()[static_cast<size_t>(r.section)].name);
-    if (region.shared) {  // the shared regions lie one after another in the shared object
+    if (region.shared()) {  // the shared regions lie one after another in the shared object
       region.object_offset = shared_size;
       shared_size += region.size;
     }
@@ -241,7 +241,7 @@ Result<bool> ImageSection::fill_objects() {
 
 int ImageSection::backing_fd(size_t i) const {
   if (i >= regions_.size()) return -1;
-  return regions_[i].shared ? objects_.shared : objects_.image;
+  return regions_[i].shared() ? objects_.shared : objects_.image;
 }
 
 ImageSection::~ImageSection() {
@@ -293,7 +293,7 @@ Result<ImageView> ImageView::map(std::shared_ptr<const ImageSection> section, vo
   for (size_t i = 0; i < regions.size(); ++i) {
     const auto& r = regions[i];
     if (r.rva >= size || r.size > size - r.rva) continue;  // never MAP_FIXED past our own reservation
-    const bool shared = r.shared;
+    const bool shared = r.shared();
     void* p =
         ::mmap(view.base_ + r.rva, r.size, linux_protection(r.protect), (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
                view.section_->backing_fd(i), static_cast<off_t>(r.object_offset));

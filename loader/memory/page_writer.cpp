@@ -34,7 +34,7 @@ bool PageWriter::open_page(uint64_t page) {
   written_pages_[number] = true;
   ++written_;
   std::byte* at = base_ + page;
-  if (r.shared && shared_ == Shared::make_private) {
+  if (r.shared() && shared_ == Shared::make_private) {
     // Replace the shared page by a private copy of it: other processes keep seeing the shared one.
     std::vector<std::byte> copy(pe::kPageSize);
     std::memcpy(copy.data(), at, copy.size());

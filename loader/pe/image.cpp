@@ -324,8 +324,7 @@ void Image::set_protections() {
         r.protect = PAGE_READONLY;
       } else {
         const uint32_t c = sections_[static_cast<size_t>(r.section)].characteristics();
-        r.shared = (c & scn::mem_shared) && (c & scn::mem_write);
-        r.protect = section_protection(c, r.shared);
+        r.protect = section_protection(c, (c & scn::mem_shared) && (c & scn::mem_write));
       }
     }
 }

@@ -59,7 +59,10 @@ struct Region {
   int32_t section = -1;   ///< index into sections(), -1 for the headers or a flat image
   uint32_t protect = 0;   ///< PAGE_*: the headers read-only, a flat image PAGE_EXECUTE_WRITECOPY, a section by
                           ///< section_protection
-  bool shared = false;    ///< a writable MEM_SHARED section: one set of pages for every view of the image
+
+  /// A writable MEM_SHARED section: one set of pages for every view of the image. Only such a section is mapped
+  /// writable rather than copy-on-write, so its protection says so.
+  bool shared() const { return protect == PAGE_READWRITE || protect == PAGE_EXECUTE_READWRITE; }
 };
 
 /// The PAGE_* protection a section's characteristics ask for (docs/mapping.md, "SEC_IMAGE"); `shared` for a

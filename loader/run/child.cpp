@@ -91,7 +91,7 @@ void put_report(wire::Writer& w, const ldr::Process& process, const ldr::Module&
     w.put(m->name.str()).put(m->path).put(m->base).put(m->preferred_base).put(m->section->size()).put(m->entry_point);
     w.put(m->executable);
     w.put(m->section->regions().size());
-    for (const auto& g : m->section->regions()) w.put(g.rva).put(g.size).put(g.name).put(g.protect).put(g.shared);
+    for (const auto& g : m->section->regions()) w.put(g.rva).put(g.size).put(g.name).put(g.protect).put(g.shared());
   }
   const auto unresolved = process.unresolved();
   w.put(unresolved.size());

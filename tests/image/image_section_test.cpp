@@ -80,7 +80,7 @@ TEST_P(ImageLayout, BytesAndProtectionsMatchTheLayout) {
     ASSERT_LE(r.file_bytes, r.size);
     EXPECT_EQ(std::memcmp(at, file.data() + src.file_offset, r.file_bytes), 0);
     for (uint64_t i = r.file_bytes; i < r.size; i += 97) ASSERT_EQ(at[i], std::byte{0}) << "zero fill at " << i;
-    EXPECT_EQ(kernel_perms(at), expected_perms(r.protect, r.shared));
+    EXPECT_EQ(kernel_perms(at), expected_perms(r.protect, r.shared()));
     ++checked;
   }
   EXPECT_GE(checked, (*section)->flat() ? 1u : 2u);
@@ -153,7 +153,7 @@ TEST(ImageSection, SharedSectionIsSharedWithAForkedProcess) {
   ASSERT_TRUE(section.has_value());
   uint64_t shared_rva = 0;
   for (const auto& r : (*section)->regions())
-    if (r.shared) shared_rva = r.rva;
+    if (r.shared()) shared_rva = r.rva;
   ASSERT_NE(shared_rva, 0u);
   auto view = ImageView::map(*section);
   ASSERT_TRUE(view.has_value());
@@ -736,7 +736,7 @@ TEST(SharedAcrossProcesses, AnUnrelatedProcessBuildsItsOwnObject) {
   ASSERT_TRUE(view.has_value());
   uint64_t rva = 0;
   for (const auto& r : (*section)->regions())
-    if (r.shared) rva = r.rva;
+    if (r.shared()) rva = r.rva;
   view->base()[rva] = std::byte{41};
   EXPECT_EQ(run_probe(image), 1);
   EXPECT_EQ(run_probe(image), 1);

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   auto view = pemap::win::ImageView::map(*section);
   if (!view) return fprintf(stderr, "%s\n", view.error().to_string().c_str()), 4;
   for (const auto& r : (*section)->regions()) {
-    if (!r.shared) continue;
+    if (!r.shared()) continue;
     auto* counter = reinterpret_cast<volatile unsigned char*>(view->base() + r.rva);
     *counter = static_cast<unsigned char>(*counter + 1);
     printf("%u\n", static_cast<unsigned>(*counter));

@@ -319,7 +319,7 @@ TEST_P(Bind, IatInASharedSectionIsWrittenToAPrivatePage) {
     return f->iat_rva >= r.rva && f->iat_rva - r.rva < r.size;
   });
   ASSERT_NE(region, regions.end());
-  ASSERT_TRUE(region->shared) << "the IAT is not in a shared region";
+  ASSERT_TRUE(region->shared()) << "the IAT is not in a shared region";
 
   EXPECT_GT(m.iat_pages_made_private, 0u);
   EXPECT_EQ(f->address, p.find("lib.dll")->base + FileImage(lib).export_rva("f"));
