@@ -240,16 +240,6 @@ Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEnt
 
 namespace {
 
-/// A missing DLL's message without the "NAME, imported by IMPORTER, was " that not_found (process.cpp) starts it with,
-/// which every binding to it says already: what is left is the same for every DLL the search did not find, so
-/// thousands of missing DLLs share one Resolution.
-std::string search_failure(const Error& e, const std::string& dll, const std::string& importer) {
-  const std::string prefix = fmt::format("{}, imported by {}, was ", dll, importer);
-  std::string_view why = e.message;
-  if (why.starts_with(prefix)) why.remove_prefix(prefix.size());
-  return std::string(why);
-}
-
 static_assert(pe::ScanBudget::kMaxName <= UINT32_MAX, "a Binding holds a name's size in 32 bits");
 
 Binding slot(const std::string& dll, const pe::ImportEntry& e, bool delay) {
@@ -280,7 +270,7 @@ Result<bool> Process::load_imported_modules(Module& m, std::vector<Dependency>& 
                dep) {
       d.module = *dep;
     } else if (options_.allow_missing && dep.error().status == Status::dll_not_found) {
-      d.missing = held({.status = Status::dll_not_found, .reason = search_failure(dep.error(), *d.dll, m.name)});
+      d.missing = held({.status = Status::dll_not_found, .reason = search_failure(dep.error(), *d.dll)});
     } else {
       return dep.take_error();
     }
@@ -405,7 +395,7 @@ Result<bool> Process::bind_delay_imports(Module& m, unsigned depth) {
     if (loaded)
       dep.module = *loaded;
     else if (options_.allow_missing && loaded.error().status == Status::dll_not_found)
-      dep.missing = held({.status = Status::dll_not_found, .reason = search_failure(loaded.error(), dll, m.name)});
+      dep.missing = held({.status = Status::dll_not_found, .reason = search_failure(loaded.error(), dll)});
     else
       return loaded.take_error();
     emit({.step = Step::delay,

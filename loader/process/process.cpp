@@ -18,16 +18,6 @@ namespace pemap::ldr {
 
 namespace {
 
-// bind.cpp's search_failure takes the "NAME, imported by IMPORTER, was " off for the records of missing DLLs.
-Error not_found(std::string name, std::string importer, const std::string& searched) {
-  return make_error(Status::dll_not_found, "module search", Location{},
-                    importer.empty()
-                        ? fmt::format("{} was not found (searched {}; ERROR_MOD_NOT_FOUND)", name, searched)
-                        : fmt::format("{}, imported by {}, was not found (searched {}; ERROR_MOD_NOT_FOUND)", name,
-                                      importer, searched),
-                    Win32Error::mod_not_found);
-}
-
 std::string searched_dirs(const ModuleLocator* locator) {
   auto* path = dynamic_cast<const SearchPath*>(locator);
   if (!path) return "the locator's places";
@@ -117,6 +107,20 @@ Result<Module*> Process::load_top(const std::string& name_or_path, bool executab
     modules_[i]->dependencies.resize(was[i].second);
   }
   return loaded;
+}
+
+Error Process::not_found(const ModuleName& name, const std::string& importer, const std::string& searched) {
+  std::string reason = fmt::format("not found (searched {}; ERROR_MOD_NOT_FOUND)", searched);
+  Error e = make_error(Status::dll_not_found, "module search", Location{},
+                       importer.empty() ? fmt::format("{} was {}", name, reason)
+                                        : fmt::format("{}, imported by {}, was {}", name, importer, reason),
+                       Win32Error::mod_not_found);
+  last_miss_ = Miss{name, std::move(reason)};
+  return e;
+}
+
+std::string Process::search_failure(const Error& e, const ModuleName& dll) const {
+  return last_miss_ && last_miss_->name == dll ? last_miss_->reason : e.message;
 }
 
 Result<Module*> Process::load_module(const ModuleName& asked, const std::string& importer, unsigned depth,

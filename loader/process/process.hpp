@@ -218,6 +218,13 @@ class Process {
   void emit(Event e) const;
   /// The module that serves `dll`: its API-set host when it is a contract the schema knows, else itself.
   ModuleName host_name(const ModuleName& dll) const;
+  /// STATUS_DLL_NOT_FOUND for `name`, which the search did not find (`searched` says where it looked); remembered as
+  /// the last miss.
+  Error not_found(const ModuleName& name, const std::string& importer, const std::string& searched);
+  /// Why a load of `dll` failed, for the record of a missing DLL: when the search did not find `dll` itself, that
+  /// alone ("not found (searched ...)"), the same for every importer, so thousands of missing DLLs share one
+  /// Resolution; otherwise the whole error.
+  std::string search_failure(const Error& e, const ModuleName& dll) const;
 
   LoadOptions options_;
   EventSink sink_;
@@ -227,6 +234,11 @@ class Process {
   TrapTable traps_;
   unsigned next_order_ = 0;
   uint32_t next_tls_index_ = 0;
+  struct Miss {
+    ModuleName name;
+    std::string reason;
+  };
+  std::optional<Miss> last_miss_;  ///< the last module the search did not find, and why
 };
 
 }  // namespace pemap::ldr
