@@ -261,13 +261,10 @@ bool write_import_list(const pe::Image& image, const char* title, TextOut& out, 
 
 // One block's table through the general table writer: any block, HIGHADJ's parameter included.
 void write_reloc_block(const pe::RelocBlock& b, uint16_t machine, uint64_t (&per_type)[16], TextOut& out) {
-  pe::Relocations one;
-  one.machine = machine;
-  one.blocks.push_back(b);
-  out << fmt::format("block page {:#x} size {:#x} ({} entries)\n", b.page_rva, b.size_of_block, one.entry_count());
+  out << fmt::format("block page {:#x} size {:#x} ({} entries)\n", b.page_rva, b.size_of_block, b.entry_count());
   bool counting = false;  // the second pass prints, and counts the types
   write_table(out, {{"RVA", Align::right}, {"Type"}, {"Extra"}}, [&](auto&& emit) {
-    one.for_each([&](const pe::RelocEntry& e) {
+    b.for_each([&](const pe::RelocEntry& e) {
       emit({Cell::hex(e.rva), pe::reloc_type_name(e.type, machine),
             e.highadj_param ? std::string_view(Cell::hex(*e.highadj_param, "low 0x")) : std::string_view()});
       if (counting) ++per_type[e.type & 0xf];
@@ -282,8 +279,7 @@ void write_reloc_block(const pe::RelocBlock& b, uint16_t machine, uint64_t (&per
 // 3 digits of the offset + "  " + the type's name: one row per type is made once, then copied and patched.
 bool write_reloc_block_fast(const pe::RelocBlock& b, uint16_t machine, uint64_t (&per_type)[16], TextOut& out) {
   if (b.slot_count == 0 || b.page_rva < 0x1000 || b.page_rva % 0x1000) return false;
-  uint16_t types = 0;
-  for (uint32_t i = 0; i < b.slot_count; ++i) types |= static_cast<uint16_t>(1u << (b.slot(i) >> 12));
+  const uint16_t types = b.types();
   if (types & (1u << pe::reloc_type::highadj)) return false;
   const std::string page = fmt::format("{:x}", b.page_rva >> 12);
   size_t type_width = 4;  // "Type"
@@ -304,10 +300,9 @@ bool write_reloc_block_fast(const pe::RelocBlock& b, uint16_t machine, uint64_t 
   const size_t at = 4 + page.size();  // the offset's first digit
   char* p = out.reserve(size_t{b.slot_count} * kRow);
   for (uint32_t i = 0; i < b.slot_count; ++i) {
-    const uint16_t raw = b.slot(i);
-    const unsigned t = raw >> 12;
+    const unsigned t = b.type(i), offset = b.offset(i);
     std::memcpy(p, rows[t], kRow);
-    p[at] = digits[(raw >> 8) & 0xf], p[at + 1] = digits[(raw >> 4) & 0xf], p[at + 2] = digits[raw & 0xf];
+    p[at] = digits[offset >> 8], p[at + 1] = digits[(offset >> 4) & 0xf], p[at + 2] = digits[offset & 0xf];
     p += row_size[t];
     ++per_type[t];
   }

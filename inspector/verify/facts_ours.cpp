@@ -87,15 +87,16 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
   f.relocs_lief_skips = !lief_finds_section_for(image, pe::kDirBaseReloc);
   f.tls_lief_skips = !lief_finds_section_for(image, pe::kDirTls);
   if (auto rel = pe::parse_relocations(image)) {
-    rel->for_each([&](const pe::RelocEntry& e) {
-      if (e.rva - (e.raw & 0xfffu) == 0 && f.relocs_zero_page_at < 0)
-        f.relocs_zero_page_at = static_cast<int64_t>(f.relocs.size());
-      f.relocs.push_back({e.rva, e.type});
-      // LIEF lists HIGHADJ's parameter slot as an entry of its own, relative to the block's page.
-      const uint32_t page = e.rva - (e.raw & 0xfffu);
-      if (e.highadj_param)
-        f.relocs.push_back({page + (*e.highadj_param & 0xfffu), static_cast<uint8_t>(*e.highadj_param >> 12)});
-    });
+    for (const auto& b : rel->blocks)
+      b.for_each([&](const pe::RelocEntry& e) {
+        if (b.page_rva == 0 && f.relocs_zero_page_at < 0) f.relocs_zero_page_at = static_cast<int64_t>(f.relocs.size());
+        f.relocs.push_back({e.rva, e.type});
+        // LIEF lists HIGHADJ's parameter slot as an entry of its own, relative to the block's page.
+        if (e.highadj_param) {
+          const uint32_t next = (e.slot_rva - b.rva - 8) / 2 + 1;  // the slot after HIGHADJ's
+          f.relocs.push_back({b.page_rva + b.offset(next), b.type(next)});
+        }
+      });
     f.relocs_irregular = !rel->warnings.empty();
     // LIEF locates the directory once and steps through the blocks from there.
     const uint64_t dir = image.directory(pe::kDirBaseReloc).VirtualAddress;

@@ -62,9 +62,15 @@ unsigned reloc_width(uint8_t type) {
   }
 }
 
-uint64_t Relocations::entry_count() const {
+uint64_t RelocBlock::entry_count() const {
   uint64_t n = 0;
   for_each([&](const RelocEntry&) { ++n; });
+  return n;
+}
+
+uint64_t Relocations::entry_count() const {
+  uint64_t n = 0;
+  for (const auto& b : blocks) n += b.entry_count();
   return n;
 }
 

@@ -42,6 +42,33 @@ struct RelocBlock {
   std::vector<uint16_t> joined;  ///< the slots when they run across a section boundary
 
   uint16_t slot(uint32_t i) const { return joined.empty() ? load<uint16_t>(slots, i * 2ull) : joined[i]; }
+  /// Slot `i`'s type: its top 4 bits.
+  uint8_t type(uint32_t i) const { return static_cast<uint8_t>(slot(i) >> 12); }
+  /// Slot `i`'s offset in the page: its low 12 bits.
+  uint16_t offset(uint32_t i) const { return slot(i) & 0xfff; }
+  /// The types its slots hold, a bit per type.
+  uint16_t types() const {
+    uint16_t mask = 0;
+    for (uint32_t i = 0; i < slot_count; ++i) mask |= static_cast<uint16_t>(1u << type(i));
+    return mask;
+  }
+
+  /// Calls fn(const RelocEntry&) for every entry in slot order, ABSOLUTE padding included; HIGHADJ takes the slot
+  /// after it as its parameter.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (uint32_t i = 0; i < slot_count; ++i) {
+      RelocEntry e;
+      e.raw = slot(i);
+      e.type = type(i);
+      e.rva = page_rva + offset(i);
+      e.slot_rva = rva + 8 + i * 2;
+      if (e.type == reloc_type::highadj && i + 1 < slot_count) e.highadj_param = slot(++i);
+      fn(e);
+    }
+  }
+  /// Number of entries, ABSOLUTE padding included, HIGHADJ counted once.
+  uint64_t entry_count() const;
 };
 
 /// The walked directory. Entries are decoded on demand from the blocks, so a table with
@@ -54,23 +81,7 @@ struct Relocations {
   /// Calls fn(const RelocEntry&) for every entry in file order, ABSOLUTE padding included.
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (const auto& b : blocks) {
-      for (uint32_t i = 0; i < b.slot_count; ++i) {
-        const uint16_t raw = b.slot(i);
-        RelocEntry e;
-        e.raw = raw;
-        e.type = static_cast<uint8_t>(raw >> 12);
-        e.rva = b.page_rva + (raw & 0xfff);
-        e.slot_rva = b.rva + 8 + i * 2;
-        if (e.type == reloc_type::highadj && i + 1 < b.slot_count) {
-          e.highadj_param = b.slot(i + 1);
-          fn(e);
-          ++i;
-          continue;
-        }
-        fn(e);
-      }
-    }
+    for (const auto& b : blocks) b.for_each(fn);
   }
   /// Number of entries, ABSOLUTE padding included, HIGHADJ counted once.
   uint64_t entry_count() const;
