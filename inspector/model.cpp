@@ -378,15 +378,12 @@ void model_relocs(const pe::Image& image, Printer& p, Warnings& w) {
       p.field("page_rva", b.page_rva);
       p.field("size_of_block", b.size_of_block);
       p.begin_array("entries");
-      pe::Relocations one;
-      one.machine = r->machine;
-      one.blocks.push_back(b);
-      one.for_each([&](const pe::RelocEntry& e) {
+      b.for_each([&](const pe::RelocEntry& e) {
         if (e.highadj_param)
-          p.record({}, {Field::num("rva", e.rva), Field::str("type", names[e.type & 0xf]),
+          p.record({}, {Field::num("rva", e.rva), Field::word("type", names[e.type & 0xf]),
                         Field::num("highadj_low", *e.highadj_param)});
         else
-          p.record({}, {Field::num("rva", e.rva), Field::str("type", names[e.type & 0xf])});
+          p.record({}, {Field::num("rva", e.rva), Field::word("type", names[e.type & 0xf])});
         ++per_type_code[e.type & 0xf];
       });
       p.end_array();

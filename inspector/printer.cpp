@@ -19,7 +19,7 @@ void Printer::record(std::string_view key, std::initializer_list<Field> fields) 
   for (const Field& f : fields) {
     if (f.kind == Field::Kind::number)
       number(f.key, f.number);
-    else if (f.kind == Field::Kind::string)
+    else if (f.kind == Field::Kind::string || f.kind == Field::Kind::word)
       string(f.key, f.string);
     else
       null(f.key);
@@ -70,6 +70,14 @@ bool needs_escape(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 
 
 // `s` quoted as nlohmann writes it: the quote, the backslash and the control characters escaped (\b \f \n \r \t,
 // else \u00XX), UTF-8 as it is. `p` has room for 2 + 6 * s.size() bytes; returns the end.
+// A string with nothing to escape (pemap's own names), quoted.
+char* write_plain(char* p, std::string_view s) {
+  *p++ = '"';
+  p = std::copy(s.begin(), s.end(), p);
+  *p++ = '"';
+  return p;
+}
+
 char* write_quoted(char* p, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   *p++ = '"';
@@ -226,7 +234,9 @@ void JsonWriter::record(std::string_view key, std::initializer_list<Field> field
   const size_t inner = pretty ? 2 * (levels_.size() + 1) : 0;
   size_t room = 2 + inner;  // the closing line
   for (const Field& f : fields)
-    room += 4 + inner + 6 * f.key.size() + (f.kind == Field::Kind::string ? 2 + 6 * f.string.size() : 20);
+    // ",\n" + indent + the quoted key + ": " + the value (20 digits, "null", or a string escaped at 6 bytes a byte)
+    room += 6 + inner + f.key.size() +
+            (f.kind == Field::Kind::string || f.kind == Field::Kind::word ? 2 + 6 * f.string.size() : 20);
   open(key, '{');
   if (fields.size() == 0) return close('}');
   char* p = out_.reserve(room);
@@ -237,13 +247,15 @@ void JsonWriter::record(std::string_view key, std::initializer_list<Field> field
     if (pretty) {
       p = line_break(p, inner);
     }
-    p = write_quoted(p, f.key);
+    p = write_plain(p, f.key);
     *p++ = ':';
     if (pretty) *p++ = ' ';
     if (f.kind == Field::Kind::number)
       p = std::to_chars(p, p + 20, f.number).ptr;
     else if (f.kind == Field::Kind::string)
       p = write_quoted(p, f.string);
+    else if (f.kind == Field::Kind::word)
+      p = write_plain(p, f.string);
     else
       p = std::copy_n("null", 4, p);
   }

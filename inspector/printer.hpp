@@ -22,13 +22,15 @@ using json = nlohmann::ordered_json;
 
 /// One member of a flat record: a number, a string or null.
 struct Field {
-  enum class Kind : uint8_t { number, string, null };
-  std::string_view key;
+  enum class Kind : uint8_t { number, string, word, null };
+  std::string_view key;  ///< one of pemap's own member names: plain ASCII, nothing to escape
   Kind kind = Kind::null;
   uint64_t number = 0;
   std::string_view string;
   static Field num(std::string_view key, uint64_t v) { return {key, Kind::number, v, {}}; }
   static Field str(std::string_view key, std::string_view v) { return {key, Kind::string, 0, v}; }
+  /// A string from pemap's own vocabulary (a relocation type's name): plain ASCII, written as it is.
+  static Field word(std::string_view key, std::string_view v) { return {key, Kind::word, 0, v}; }
   static Field none(std::string_view key) { return {key, Kind::null, 0, {}}; }
 };
 
