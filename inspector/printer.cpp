@@ -2,6 +2,7 @@
 #include "printer.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -68,16 +69,17 @@ namespace {
 
 bool needs_escape(char c) { return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\'; }
 
-// `s` quoted as nlohmann writes it: the quote, the backslash and the control characters escaped (\b \f \n \r \t,
-// else \u00XX), UTF-8 as it is. `p` has room for 2 + 6 * s.size() bytes; returns the end.
-// A string with nothing to escape (pemap's own names), quoted.
+// A string with nothing to escape (pemap's own names), quoted. `p` has room for 2 + s.size() bytes; returns the end.
 char* write_plain(char* p, std::string_view s) {
+  assert(std::none_of(s.begin(), s.end(), needs_escape));
   *p++ = '"';
   p = std::copy(s.begin(), s.end(), p);
   *p++ = '"';
   return p;
 }
 
+// `s` quoted as nlohmann writes it: the quote, the backslash and the control characters escaped (\b \f \n \r \t,
+// else \u00XX), UTF-8 as it is. `p` has room for 2 + 6 * s.size() bytes; returns the end.
 char* write_quoted(char* p, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   *p++ = '"';

@@ -51,7 +51,7 @@ json model_diff_views(const pe::Image& image, const ImageReader& view) {
   for (const auto& s : image.sections()) {
     const auto& h = s.header;
     const uint64_t raw_len = h.PointerToRawData == 0 ? 0 : h.SizeOfRawData;
-    const uint64_t mapped = image.is_flat() ? s.memory_size : align_up(s.memory_size, pe::kPageSize);
+    const uint64_t mapped = s.memory_size;  // the layout's: whole pages, or in a flat image the range it names
     const uint64_t from_file = image.is_flat() ? std::min(mapped, raw_len) : s.file_size;
     json diffs = json::array();
     if (!image.is_flat() && h.PointerToRawData != s.file_offset && raw_len != 0) {

@@ -92,10 +92,8 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
         if (b.page_rva == 0 && f.relocs_zero_page_at < 0) f.relocs_zero_page_at = static_cast<int64_t>(f.relocs.size());
         f.relocs.push_back({e.rva, e.type});
         // LIEF lists HIGHADJ's parameter slot as an entry of its own, relative to the block's page.
-        if (e.highadj_param) {
-          const uint32_t next = (e.slot_rva - b.rva - 8) / 2 + 1;  // the slot after HIGHADJ's
-          f.relocs.push_back({b.page_rva + b.offset(next), b.type(next)});
-        }
+        if (e.highadj_param)  // the slot after HIGHADJ's, read as an entry
+          f.relocs.push_back({b.page_rva + (*e.highadj_param & 0xfffu), static_cast<uint8_t>(*e.highadj_param >> 12)});
       });
     f.relocs_irregular = !rel->warnings.empty();
     // LIEF locates the directory once and steps through the blocks from there.

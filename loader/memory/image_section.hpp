@@ -12,7 +12,8 @@
 namespace pemap::win {
 
 /// One stretch of an image view: the parser's region (its layout and protection, pe::Region), as mapped. `size` is
-/// cut to SizeOfImage, and `file_offset` to the end of the file, whose bytes past file_bytes are zero fill.
+/// cut to SizeOfImage and `file_offset` to the end of the file; `file_bytes` is what the object holds from the file
+/// (the rest is zero fill), where the parser's file_size and raw_size are what the section table declares.
 struct ImageRegion : pe::Region {
   uint64_t file_bytes = 0;     ///< how many of its bytes come from the file; the rest is zero fill
   uint64_t object_offset = 0;  ///< where its pages start in the object that backs it (ImageObjects): the image

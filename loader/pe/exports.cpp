@@ -303,12 +303,16 @@ Exports ExportReader::finish() {
 }
 
 Result<Exports> parse_exports(const Image& image) {
-  // Counted first, so that the entries take their size and not the up to twice that of a growing vector.
-  auto counting = ExportReader::open(image);
-  if (!counting) return counting.take_error();
+  // Counted first, so that the entries take their size and not the up to twice that of a growing vector; one
+  // reader's index of names at a time.
   size_t count = 0;
-  while (counting->next()) ++count;
+  {
+    auto counting = ExportReader::open(image);
+    if (!counting) return counting.take_error();
+    while (counting->next()) ++count;
+  }
   auto keeping = ExportReader::open(image);
+  if (!keeping) return keeping.take_error();
   std::vector<ExportEntry> entries;
   entries.reserve(count);
   while (auto e = keeping->next()) entries.push_back(*e);

@@ -85,7 +85,7 @@ class ImportReader {
   /// The next entry of the module next_module() gave last; none at the end of its lookup table.
   std::optional<ImportEntry> next_entry();
   /// Reads what is left and gives the walk's warnings, or the error when not even the first descriptor could be
-  /// read (then next_module() gave nothing).
+  /// read (then next_module() gave nothing). Call once.
   Result<std::vector<Error>> finish();
 
  private:

@@ -221,9 +221,9 @@ class Process {
   /// STATUS_DLL_NOT_FOUND for `name`, which the search did not find (`searched` says where it looked); remembered as
   /// the last miss.
   Error not_found(const ModuleName& name, const std::string& importer, const std::string& searched);
-  /// Why a load of `dll` failed, for the record of a missing DLL: when the search did not find `dll` itself, that
-  /// alone ("not found (searched ...)"), the same for every importer, so thousands of missing DLLs share one
-  /// Resolution; otherwise the whole error.
+  /// Why a load of `dll` failed, for the record of a missing DLL: when the search did not find `dll` itself (the
+  /// last miss is `dll`: a load fails at its first miss), that alone ("not found (searched ...)"), the same for every
+  /// importer, so thousands of missing DLLs share one Resolution; otherwise the whole error.
   std::string search_failure(const Error& e, const ModuleName& dll) const;
 
   LoadOptions options_;
