@@ -123,10 +123,13 @@ char* write_quoted(char* p, std::string_view s) {
   return p;
 }
 
-// A new line indented by `indent` spaces (pretty style): `p` has room for 1 + indent bytes; returns the end.
+// A new line indented by `indent` spaces (pretty style), the spaces stored 16 at a time: `p` has room for
+// 1 + indent + kIndentSlack bytes; returns the end of the indentation.
+constexpr size_t kIndentSlack = 15;
 char* line_break(char* p, size_t indent) {
+  static constexpr char spaces[16] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
   *p++ = '\n';
-  std::memset(p, ' ', indent);
+  for (size_t i = 0; i < indent; i += sizeof spaces) std::memcpy(p + i, spaces, sizeof spaces);
   return p + indent;
 }
 
@@ -138,7 +141,7 @@ void JsonWriter::member(std::string_view key) {
   Level& l = levels_.back();
   const bool pretty = style_ == Style::pretty;
   const size_t indent = pretty ? 2 * levels_.size() : 0;
-  char* p = out_.reserve(2 + indent + (l.object ? 4 + 6 * key.size() : 0));
+  char* p = out_.reserve(2 + indent + kIndentSlack + (l.object ? 4 + 6 * key.size() : 0));
   if (!l.empty) *p++ = ',';
   if (pretty) {
     p = line_break(p, indent);
@@ -164,7 +167,7 @@ void JsonWriter::close(char bracket) {
   const bool was_empty = levels_.back().empty;
   levels_.pop_back();
   const size_t indent = style_ == Style::pretty && !was_empty ? 2 * levels_.size() : 0;
-  char* p = out_.reserve(2 + indent);
+  char* p = out_.reserve(2 + indent + kIndentSlack);
   if (style_ == Style::pretty && !was_empty) {
     p = line_break(p, indent);
   }
@@ -230,28 +233,61 @@ void JsonWriter::string(std::string_view key, std::string_view v) {
   quoted(v);
 }
 
-// The same bytes as the calls one by one, with one reservation for the whole object.
-void JsonWriter::record(std::string_view key, std::initializer_list<Field> fields) {
-  const bool pretty = style_ == Style::pretty;
-  const size_t inner = pretty ? 2 * (levels_.size() + 1) : 0;
-  size_t room = 2 + inner;  // the closing line
-  for (const Field& f : fields)
-    // ",\n" + indent + the quoted key + ": " + the value (20 digits, "null", or a string escaped at 6 bytes a byte)
-    room += 6 + inner + f.key.size() +
-            (f.kind == Field::Kind::string || f.kind == Field::Kind::word ? 2 + 6 * f.string.size() : 20);
-  open(key, '{');
-  if (fields.size() == 0) return close('}');
-  char* p = out_.reserve(room);
-  bool first = true;
+bool JsonWriter::frame_fits(std::initializer_list<Field> fields) const {
+  if (frame_.depth != levels_.size() || frame_.keys.size() != fields.size()) return false;
+  const std::string_view* k = frame_.keys.data();
   for (const Field& f : fields) {
-    if (!first) *p++ = ',';
-    first = false;
-    if (pretty) {
-      p = line_break(p, inner);
-    }
-    p = write_plain(p, f.key);
-    *p++ = ':';
-    if (pretty) *p++ = ' ';
+    if (f.key.data() != k->data() || f.key.size() != k->size()) return false;
+    ++k;
+  }
+  return true;
+}
+
+// The text around the values of a record in an array at this depth.
+void JsonWriter::make_frame(std::initializer_list<Field> fields) {
+  const bool pretty = style_ == Style::pretty;
+  const std::string outer = pretty ? "\n" + std::string(2 * levels_.size(), ' ') : "";
+  const std::string inner = pretty ? "\n" + std::string(2 * levels_.size() + 2, ' ') : "";
+  frame_ = {levels_.size(), {}, outer + "{", {}};
+  for (const Field& f : fields) {
+    frame_.keys.push_back(f.key);
+    if (frame_.keys.size() > 1) frame_.text += ',';
+    frame_.text += inner + '"' + std::string(f.key) + (pretty ? "\": " : "\":");
+    frame_.ends.push_back(frame_.text.size());
+  }
+  frame_.text += (fields.size() != 0 ? outer : "") + "}";
+  frame_.ends.push_back(frame_.text.size());
+  frame_.text.append(kFrameSlack, ' ');
+}
+
+namespace {
+
+// text[from, to) to `p`, in whole 16-byte blocks: `text` is readable, and `p` writable, 15 bytes past `to`.
+char* copy_blocks(char* p, const char* text, size_t from, size_t to) {
+  for (size_t i = from; i < to; i += 16) std::memcpy(p + (i - from), text + i, 16);
+  return p + (to - from);
+}
+
+}  // namespace
+
+// The same bytes as member(key), begin_object, the fields and end_object. In an array (the rows of the long tables)
+// the text between the values is the frame's, made once for the rows of one table.
+void JsonWriter::record(std::string_view key, std::initializer_list<Field> fields) {
+  if (levels_.empty() || levels_.back().object) return Printer::record(key, fields);
+  if (!frame_fits(fields)) make_frame(fields);
+  size_t room = 1 + frame_.text.size() + fields.size() * kFrameSlack;
+  for (const Field& f : fields)
+    room += f.kind == Field::Kind::string || f.kind == Field::Kind::word ? 2 + 6 * f.string.size() : 20;
+  char* p = out_.reserve(room);
+  Level& l = levels_.back();
+  if (!l.empty) *p++ = ',';
+  l.empty = false;
+  const char* text = frame_.text.data();
+  const size_t* end = frame_.ends.data();
+  size_t at = 0;
+  for (const Field& f : fields) {
+    p = copy_blocks(p, text, at, *end);
+    at = *end++;
     if (f.kind == Field::Kind::number)
       p = std::to_chars(p, p + 20, f.number).ptr;
     else if (f.kind == Field::Kind::string)
@@ -261,11 +297,7 @@ void JsonWriter::record(std::string_view key, std::initializer_list<Field> field
     else
       p = std::copy_n("null", 4, p);
   }
-  levels_.pop_back();
-  if (pretty) {
-    p = line_break(p, inner - 2);
-  }
-  *p++ = '}';
+  p = copy_blocks(p, text, at, *end);
   out_.commit(p);
 }
 

@@ -102,9 +102,20 @@ class JsonWriter final : public Printer {
   void open(std::string_view key, char bracket);
   void close(char bracket);
   void quoted(std::string_view s);
+  // The text between the values of the last record in an array: the same for every row of a table.
+  struct RecordFrame {
+    size_t depth = 0;
+    std::vector<std::string_view> keys;  // the keys' own spans: pemap's names are literals
+    std::string text;                    // followed by kFrameSlack spaces, so that pieces copy in whole 16-byte blocks
+    std::vector<size_t> ends;  // piece k is text[ends[k-1], ends[k]): before value k, or the close after the last
+  };
+  static constexpr size_t kFrameSlack = 16;
+  bool frame_fits(std::initializer_list<Field> fields) const;
+  void make_frame(std::initializer_list<Field> fields);
   TextOut& out_;
   Style style_;
   std::vector<Level> levels_;
+  RecordFrame frame_;
 };
 
 /// How --json and --jsonl print a command's documents: with --json one object when one file was named (an array
