@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <functional>
 #include <iostream>
@@ -35,31 +36,37 @@ int report_warnings(std::string_view name, const std::vector<std::string>& warni
   return warnings.empty() ? exit_ok : exit_findings;
 }
 
-int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
-                    const std::function<std::string(const std::string&, const json&, bool)>& render,
-                    const std::function<int(const json&)>& exit_of) {
+int print_each_file(const CommonOptions& opts, const FileReport& report,
+                    const std::function<std::string(const std::string&, const json&, bool)>& render) {
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
   std::optional<JsonDocuments> docs;
   if (opts.json) docs.emplace(std::cout, json_style(opts.jsonl), inputs.many());
   int rc = exit_ok;
   for (const auto& in : inputs.files()) {
-    auto doc = doc_of(in.path);
-    if (!doc) {
-      rc = std::max(rc, inputs.refuse(in, doc.error()));
-      if (docs && !inputs.skips(in, doc.error())) {
-        print_error(docs->begin(printable(in.name)), "error", doc.error());
+    Warnings w;
+    TreeBuilder tree;
+    Printer* p = nullptr;
+    const auto open = [&]() -> Printer& {
+      if (!p) p = docs ? &docs->begin(printable(in.name)) : static_cast<Printer*>(&tree);
+      return *p;
+    };
+    const auto status = report(in.path, open, w);
+    if (!status) {
+      assert(!p);  // the report failed before it printed
+      rc = std::max(rc, inputs.refuse(in, status.error()));
+      if (docs && !inputs.skips(in, status.error())) {
+        print_error(docs->begin(printable(in.name)), "error", status.error());
         docs->end();
       }
       continue;
     }
-    if (exit_of) rc = std::max(rc, exit_of(*doc));
-    if (docs) {
-      docs->begin(printable(in.name)).members(*doc);
+    rc = std::max(rc, *status);
+    w.print(open());
+    if (docs)
       docs->end();
-    } else {
-      std::cout << render(in.name, *doc, inputs.many());
-    }
-    rc = std::max(rc, report_warnings(in.name, warning_texts(*doc)));
+    else
+      std::cout << render(in.name, tree.document(), inputs.many());
+    rc = std::max(rc, report_warnings(in.name, w.texts()));
   }
   if (docs) docs->finish();
   return std::max(rc, inputs.finish());
@@ -154,6 +161,75 @@ int run_view(const std::string& name, const CommonOptions& opts) {
   });
 }
 
+namespace {
+
+// The bytes `pemap dump` shows, where they start, and how the document names the range.
+struct DumpRange {
+  Bytes bytes;
+  std::vector<std::byte> copy;  // what `bytes` views when they were read through the image
+  uint64_t start = 0;
+  std::string what;  // the text's title line
+  std::optional<std::string> section;
+  std::optional<uint64_t> rva, offset;
+  bool image_view = false;
+};
+
+Result<DumpRange> dump_range(const Input& in, const pe::Image& image, const DumpOptions& d) {
+  DumpRange r;
+  if (d.section) {
+    const auto secs = image.sections();
+    auto it = std::find_if(secs.begin(), secs.end(), [&](const pe::Section& s) { return s.name == *d.section; });
+    if (it == secs.end()) {
+      std::string names;
+      for (const auto& s : secs) names += (names.empty() ? "" : ", ") + printable(s.name);
+      return make_error(
+          Status::success, "section table", Location::offset(image.section_table_offset()),
+          fmt::format("no section named '{}' (it has {})", printable(*d.section), names.empty() ? "none" : names));
+    }
+    r.section = printable(it->name);
+    if (d.image_view) {
+      // As the memory manager maps it: the laid-out image object every view maps, read at the
+      // section's RVA (through the object, so a no-access section can be shown too).
+      auto section = win::ImageSection::create(in.path);
+      if (!section) return section.take_error();
+      const uint64_t len = std::min<uint64_t>(align_up(it->memory_size, pe::kPageSize), d.size.value_or(UINT64_MAX));
+      r.copy = (*section)->read(it->rva(), len);
+      r.bytes = r.copy;
+      r.start = it->rva();
+      r.what = fmt::format("section {} as mapped (image view), RVA {:#x}, {:#x} bytes", *r.section, r.start, len);
+      r.rva = r.start;
+      r.image_view = true;
+    } else {
+      // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
+      const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
+      const uint64_t len =
+          std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off, d.size.value_or(UINT64_MAX)});
+      r.bytes = image.file().subspan(off, len);
+      r.start = off;
+      r.what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", *r.section, off, len);
+      r.offset = off;
+    }
+  } else if (d.offset) {
+    auto s = slice(image.file(), *d.offset, *d.size, "dump range");
+    if (!s) return s.take_error();
+    r.bytes = *s;
+    r.start = *d.offset;
+    r.what = fmt::format("file offset {:#x}, {:#x} bytes", r.start, *d.size);
+    r.offset = r.start;
+  } else {
+    auto c = image.copy_range(*d.rva, *d.size, "dump range");
+    if (!c) return c.take_error();
+    r.copy = std::move(*c);
+    r.bytes = r.copy;
+    r.start = *d.rva;
+    r.what = fmt::format("RVA {:#x}, {:#x} bytes as the image maps them", r.start, *d.size);
+    r.rva = r.start;
+  }
+  return r;
+}
+
+}  // namespace
+
 int run_dump(const CommonOptions& opts, const DumpOptions& d) {
   const int chosen = int(d.section.has_value()) + int(d.rva.has_value()) + int(d.offset.has_value());
   if (chosen != 1) {
@@ -164,98 +240,37 @@ int run_dump(const CommonOptions& opts, const DumpOptions& d) {
     std::cerr << "pemap dump: --rva and --offset need --size\n";
     return exit_unusable;
   }
-  const auto body = [&](const Input& in, const pe::Image& image, json& doc, std::string& text) {
-    // A range that cannot be shown: said on stderr, and in the file's JSON document as its "error".
-    auto refuse = [&](const Error& e) {
-      std::cerr << "pemap: " << in.name << ": " << e.to_string() << "\n";
-      doc["error"] = error_json(e);
+  // A range that cannot be shown: said on stderr, and in the file's JSON document as its "error". Through the
+  // image (--rva, --section), bytes a file cut short does not hold read as the zeros the mapper gives them: the
+  // dump then carries the file's truncation warning (exit 1), as every command that reads them does.
+  const auto dump = [&](const Input& in, const pe::Image& image, Printer* p, Warnings& w) {
+    const auto range = dump_range(in, image, d);
+    if (!range) {
+      std::cerr << "pemap: " << in.name << ": " << range.error().to_string() << "\n";
+      if (p) print_error(*p, "error", range.error());
       return int(exit_unusable);
-    };
-    Bytes bytes;
-    std::vector<std::byte> copy;
-    uint64_t start = 0;
-    std::string what;
-    if (d.section) {
-      const auto secs = image.sections();
-      auto it = std::find_if(secs.begin(), secs.end(), [&](const pe::Section& s) { return s.name == *d.section; });
-      if (it == secs.end()) {
-        std::string names;
-        for (const auto& s : secs) names += (names.empty() ? "" : ", ") + printable(s.name);
-        return refuse(make_error(
-            Status::success, "section table", Location::offset(image.section_table_offset()),
-            fmt::format("no section named '{}' (it has {})", printable(*d.section), names.empty() ? "none" : names)));
-      }
-      if (d.image_view) {
-        // As the memory manager maps it: the laid-out image object every view maps, read at the
-        // section's RVA (through the object, so a no-access section can be shown too).
-        auto section = win::ImageSection::create(in.path);
-        if (!section) return refuse(section.error());
-        const uint64_t len = std::min<uint64_t>(align_up(it->memory_size, pe::kPageSize), d.size.value_or(UINT64_MAX));
-        copy = (*section)->read(it->rva(), len);
-        bytes = copy;
-        start = it->rva();
-        what =
-            fmt::format("section {} as mapped (image view), RVA {:#x}, {:#x} bytes", printable(it->name), start, len);
-        doc["section"] = printable(it->name);
-        doc["rva"] = start;
-        doc["view"] = "image";
-      } else {
-        // The section's bytes as they sit on disk: PointerToRawData, SizeOfRawData, clipped to the file.
-        const uint64_t off = std::min<uint64_t>(it->header.PointerToRawData, image.file().size());
-        const uint64_t len =
-            std::min<uint64_t>({it->header.SizeOfRawData, image.file().size() - off, d.size.value_or(UINT64_MAX)});
-        bytes = image.file().subspan(off, len);
-        start = off;
-        what = fmt::format("section {} raw data, file offset {:#x}, {:#x} bytes", printable(it->name), off, len);
-        doc["section"] = printable(it->name);
-        doc["offset"] = off;
-      }
-    } else if (d.offset) {
-      auto s = slice(image.file(), *d.offset, *d.size, "dump range");
-      if (!s) return refuse(s.error());
-      bytes = *s;
-      start = *d.offset;
-      what = fmt::format("file offset {:#x}, {:#x} bytes", start, *d.size);
-      doc["offset"] = start;
-    } else {
-      auto c = image.copy_range(*d.rva, *d.size, "dump range");
-      if (!c) return refuse(c.error());
-      copy = std::move(*c);
-      bytes = copy;
-      start = *d.rva;
-      what = fmt::format("RVA {:#x}, {:#x} bytes as the image maps them", start, *d.size);
-      doc["rva"] = start;
     }
-    doc["size"] = bytes.size();
-    if (opts.json)
-      doc["hex"] = hex_string(bytes);
-    else
-      text = what + "\n" + hexdump(bytes, start);
+    if (!d.offset && image.truncation()) w.add(*image.truncation());
+    if (!p) {
+      std::cout << range->what << "\n" << hexdump(range->bytes, range->start) << std::flush;
+      return int(exit_ok);
+    }
+    if (range->section) p->field("section", *range->section);
+    if (range->rva) p->field("rva", *range->rva);
+    if (range->image_view) p->field("view", "image");
+    if (range->offset) p->field("offset", *range->offset);
+    p->field("size", range->bytes.size());
+    p->field("hex", hex_string(range->bytes));
     return int(exit_ok);
   };
-  // Through the image (--rva, --section), bytes a file cut short does not hold read as the zeros the mapper gives
-  // them: the dump then carries the file's truncation warning (exit 1), as every command that reads them does.
-  const auto cut = [&](const pe::Image& image, Warnings& w) {
-    if (!d.offset && image.truncation()) w.add(*image.truncation());
-  };
   if (opts.json)
-    return json_each_image(opts, [&](const Input& in, const pe::Image& image, Printer& p, Warnings& w) {
-      json doc = json::object();
-      std::string text;
-      const int rc = body(in, image, doc, text);
-      p.members(doc);
-      if (rc == exit_ok) cut(image, w);
-      return rc;
-    });
+    return json_each_image(
+        opts, [&](const Input& in, const pe::Image& image, Printer& p, Warnings& w) { return dump(in, image, &p, w); });
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
   return for_each_image(inputs, [&](const Input& in, const pe::Image& image) {
-    json doc;
-    std::string text;
-    const int rc = body(in, image, doc, text);
     if (inputs.many()) std::cout << "== " << in.name << "\n";
-    std::cout << text << std::flush;
     Warnings w;
-    if (rc == exit_ok) cut(image, w);
+    const int rc = dump(in, image, nullptr, w);
     return std::max(rc, report_warnings(in.name, w.texts()));
   });
 }

@@ -31,16 +31,20 @@ struct DumpOptions {
   bool image_view = false;       ///< --view image: a section's bytes as mapped, from a real image view
 };
 
-/// The per-file loop of the commands that work from a path: `doc_of(path)` makes each file's document
-/// (an error goes through Inputs::refuse), `exit_of(doc)` gives its exit code, and the documents are printed as
-/// JSON (a list when several files or a directory were named, else one object) or as text through
-/// `render(name, doc, many)`.
 /// "pemap: NAME: warning: TEXT" on stderr for each warning, after what stdout has so far; exit_findings if any.
 int report_warnings(std::string_view name, const std::vector<std::string>& warnings);
 
-int print_each_file(const CommonOptions& opts, const std::function<Result<json>(const std::string&)>& doc_of,
-                    const std::function<std::string(const std::string&, const json&, bool)>& render,
-                    const std::function<int(const json&)>& exit_of = {});
+/// A command's work on one file, for print_each_file. It first does what can fail (an error returned then refuses
+/// the file: Inputs::refuse, and {"file", "error"} in JSON), then prints its findings into the document `open()`
+/// begins, adding its warnings to `w`. Returns the file's exit status.
+using FileReport =
+    std::function<Result<int>(const std::string& path, const std::function<Printer&()>& open, Warnings& w)>;
+
+/// The per-file loop of the commands that work from a path: each file's report printed as JSON (a list when several
+/// files or a directory were named, else one object), or as text by `render(name, doc, many)` from the document
+/// the report printed; its warnings last, and on stderr.
+int print_each_file(const CommonOptions& opts, const FileReport& report,
+                    const std::function<std::string(const std::string&, const json&, bool)>& render);
 
 /// A file's bytes and the image parsed from them (which views them).
 struct OpenImage {

@@ -31,75 +31,107 @@ bool any_module_named(const ldr::Process& process, const std::string& key) {
   return std::any_of(mods.begin(), mods.end(), [&](const auto& m) { return m->name.key() == key; });
 }
 
-json event_json(const ldr::Event& e) {
-  json j;
-  j["step"] = ldr::step_name(e.step);
-  j["depth"] = e.depth;
-  j["module"] = printable(e.module);
-  if (!e.target.empty()) j["target"] = printable(e.target);
-  if (!e.function.empty()) j["function"] = printable(e.function);
-  if (!e.path.empty()) j["path"] = printable(e.path);
-  if (!e.where.empty()) j["where"] = e.where;
-  if (!e.how.empty()) j["how"] = e.how;
-  if (e.preferred) j["preferred"] = e.preferred;
-  if (e.address) j["address"] = e.address;
-  if (e.delta) j["delta"] = e.delta;
-  if (e.size) j["size"] = e.size;
-  if (e.count) j["count"] = e.count;
-  if (e.value) j["value"] = e.value;
-  if (!e.counts.empty()) j["counts"] = e.counts;
-  if (!e.reason.empty()) j["reason"] = printable(e.reason);
-  j["ok"] = e.ok;
-  j["text"] = describe(e);
-  return j;
+void print_event(Printer& p, const ldr::Event& e) {
+  p.begin_object();
+  p.field("step", ldr::step_name(e.step));
+  p.field("depth", e.depth);
+  p.field("module", printable(e.module));
+  if (!e.target.empty()) p.field("target", printable(e.target));
+  if (!e.function.empty()) p.field("function", printable(e.function));
+  if (!e.path.empty()) p.field("path", printable(e.path));
+  if (!e.where.empty()) p.field("where", e.where);
+  if (!e.how.empty()) p.field("how", e.how);
+  if (e.preferred) p.field("preferred", e.preferred);
+  if (e.address) p.field("address", e.address);
+  if (e.delta) p.field("delta", e.delta);
+  if (e.size) p.field("size", e.size);
+  if (e.count) p.field("count", e.count);
+  if (e.value) p.field("value", e.value);
+  if (!e.counts.empty()) {
+    p.begin_object("counts");
+    for (const auto& [name, n] : e.counts) p.field(name, n);
+    p.end_object();
+  }
+  if (!e.reason.empty()) p.field("reason", printable(e.reason));
+  p.field("ok", e.ok);
+  p.field("text", describe(e));
+  p.end_object();
 }
 
-json module_json(const ldr::Module& m) {
-  json j;
-  j["name"] = printable(m.name.str());
-  j["path"] = printable(m.path);
-  j["preferred_base"] = m.preferred_base;
-  j["base"] = m.base;
-  j["size"] = m.section->size();
-  j["placed"] = m.placed;
-  if (!m.displaced.empty()) j["displaced"] = printable(m.displaced);
-  j["relocated"] = m.relocated;
-  if (!m.relocation_note.empty()) j["relocation_note"] = m.relocation_note;
-  json fixups = json::object();
-  const uint16_t machine = m.section->image().file_header().Machine;
-  for (const auto& [type, n] : m.relocations.per_type) fixups[std::string(pe::reloc_type_name(type, machine))] = n;
-  j["fixups"] = fixups;
-  j["pages_made_private"] = m.relocations.pages_made_private;
-  j["references"] = m.references;
-  j["entry_point"] = m.entry_point;
-  j["tls_callbacks"] = m.tls_callbacks;
-  json wx = json::array();
-  for (const auto& r : m.wx_regions) wx.push_back(printable(r));
-  j["wx_regions"] = std::move(wx);
-  j["iat_pages_made_private"] = m.iat_pages_made_private;
-  json deps = json::array();
-  for (const auto* d : m.dependencies) deps.push_back(printable(d->name.str()));
-  j["dependencies"] = deps;
-  json delay = json::array();
-  for (const auto& d : m.delay_dlls) delay.push_back(printable(d));
-  j["delay_load"] = delay;
-  json bindings = json::array();
-  for (const auto& b : m.bindings) {
-    json x;
-    x["dll"] = printable(b.dll());
-    x["function"] = printable(b.function());
-    x["iat_rva"] = b.iat_rva;
-    x["address"] = b.address;
-    x["target"] = printable(b.target());
-    json chain = json::array();
-    for (const auto& c : b.chain()) chain.push_back(printable(c));
-    x["via"] = chain;
-    x["how"] = ldr::how_name(b.how);
-    if (b.delay) x["delay"] = true;
-    bindings.push_back(std::move(x));
+void print_binding(Printer& p, const ldr::Binding& b) {
+  p.begin_object();
+  p.field("dll", printable(b.dll()));
+  p.field("function", printable(b.function()));
+  p.field("iat_rva", b.iat_rva);
+  p.field("address", b.address);
+  p.field("target", printable(b.target()));
+  p.begin_array("via");
+  for (const auto& c : b.chain()) p.field({}, printable(c));
+  p.end_array();
+  p.field("how", ldr::how_name(b.how));
+  if (b.delay) p.field("delay", true);
+  p.end_object();
+}
+
+void print_module(Printer& p, const ldr::Module& m) {
+  p.begin_object();
+  p.field("name", printable(m.name.str()));
+  p.field("path", printable(m.path));
+  p.field("preferred_base", m.preferred_base);
+  p.field("base", m.base);
+  p.field("size", m.section->size());
+  p.field("placed", m.placed);
+  if (!m.displaced.empty()) p.field("displaced", printable(m.displaced));
+  p.field("relocated", m.relocated);
+  if (!m.relocation_note.empty()) p.field("relocation_note", m.relocation_note);
+  print_fixups(p, m.relocations.per_type, m.section->image().file_header().Machine);
+  p.field("pages_made_private", m.relocations.pages_made_private);
+  p.field("references", m.references);
+  p.field("entry_point", m.entry_point);
+  p.begin_array("tls_callbacks");
+  for (const auto a : m.tls_callbacks) p.field({}, a);
+  p.end_array();
+  p.begin_array("wx_regions");
+  for (const auto& r : m.wx_regions) p.field({}, printable(r));
+  p.end_array();
+  p.field("iat_pages_made_private", m.iat_pages_made_private);
+  p.begin_array("dependencies");
+  for (const auto* d : m.dependencies) p.field({}, printable(d->name.str()));
+  p.end_array();
+  p.begin_array("delay_load");
+  for (const auto& d : m.delay_dlls) p.field({}, printable(d));
+  p.end_array();
+  p.begin_array("bindings");
+  for (const auto& b : m.bindings) print_binding(p, b);
+  p.end_array();
+  p.end_object();
+}
+
+// What the load did, into the document `p` is in (its "file" already printed): whether it loaded, each module,
+// the imports bound to traps, the initialization order, the entry point, the events when given, the warnings.
+void print_report(Printer& p, const Result<ldr::Module*>& loaded, const ldr::Process& process,
+                  const std::vector<ldr::Event>* events, const Warnings& w) {
+  p.field("loaded", loaded.has_value());
+  if (!loaded) print_error(p, "error", loaded.error());
+  p.begin_array("modules");
+  for (const auto& m : process.modules()) print_module(p, *m);
+  p.end_array();
+  p.begin_array("unresolved");
+  for (const auto& u : process.unresolved())
+    p.record({}, {Field::str("importer", printable(u.importer_name())), Field::str("dll", printable(u.dll())),
+                  Field::str("function", printable(u.function())), Field::word("status", status_name(u.status())),
+                  Field::str("reason", printable(u.reason())), Field::num("trap", u.trap())});
+  p.end_array();
+  p.begin_array("initialization_order");
+  for (const auto* m : process.initialization_order()) p.field({}, printable(m->name.str()));
+  p.end_array();
+  if (loaded && (*loaded)->entry_point) p.field("entry_point", (*loaded)->entry_point);
+  if (events) {
+    p.begin_array("events");
+    for (const auto& e : *events) print_event(p, e);
+    p.end_array();
   }
-  j["bindings"] = std::move(bindings);
-  return j;
+  w.print(p);
 }
 
 std::string render_report(const json& doc) {
@@ -215,36 +247,11 @@ int run_load(const LoadCommandOptions& opts) {
   auto loaded = is_dll ? process.load_library(opts.file.find('/') == std::string::npos ? "./" + opts.file : opts.file)
                        : process.load_executable(opts.file);
 
-  json doc;
-  doc["file"] = printable(opts.file);
-  doc["loaded"] = loaded.has_value();
-  if (!loaded) doc["error"] = error_json(loaded.error());
-  json modules = json::array();
-  for (const auto& m : process.modules()) modules.push_back(module_json(*m));
-  doc["modules"] = std::move(modules);
-  json unresolved = json::array();
-  for (const auto& u : process.unresolved())
-    unresolved.push_back({{"importer", printable(u.importer_name())},
-                          {"dll", printable(u.dll())},
-                          {"function", printable(u.function())},
-                          {"status", std::string(status_name(u.status()))},
-                          {"reason", printable(u.reason())},
-                          {"trap", u.trap()}});
-  doc["unresolved"] = std::move(unresolved);
-  json order = json::array();
-  for (const auto* m : process.initialization_order()) order.push_back(printable(m->name.str()));
-  doc["initialization_order"] = std::move(order);
-  if (loaded && (*loaded)->entry_point) doc["entry_point"] = (*loaded)->entry_point;
-  if (opts.trace || opts.json) {
-    json ev = json::array();
-    for (const auto& e : events) ev.push_back(event_json(e));
-    doc["events"] = std::move(ev);
-  }
-
   // A module that mapped although its file is cut short (bytes the section table declares read as zero).
+  Warnings w;
   for (const auto& m : process.modules())
-    if (const auto& cut = m->section->image().truncation()) doc["warnings"].push_back(error_json(*cut));
-  int rc = loaded && !doc.contains("warnings") ? exit_ok : exit_findings;
+    if (const auto& cut = m->section->image().truncation()) w.add(*cut);
+  int rc = loaded && w.empty() ? exit_ok : exit_findings;
   // Which modules load is known only after the load: a --base for none of them is checked here.
   for (const auto& [name, base] : process.options().forced_bases)
     if (loaded && !any_module_named(process, name)) {
@@ -268,12 +275,16 @@ int run_load(const LoadCommandOptions& opts) {
   }
 
   if (opts.json) {
-    print_document(std::cout, json_style(opts.jsonl), doc);
+    JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
+    print_report(docs.begin(printable(opts.file)), loaded, process, &events, w);
+    docs.end();
   } else {
     if (opts.trace) std::cout << narrate(events) << "\n";
-    std::cout << render_report(doc);
+    TreeBuilder doc;
+    print_report(doc, loaded, process, nullptr, w);
+    std::cout << render_report(doc.document());
   }
-  report_warnings(opts.file, warning_texts(doc));
+  report_warnings(opts.file, w.texts());
   if (!loaded) std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, loaded.error().to_string());
   return rc;
 }

@@ -244,10 +244,19 @@ void print_error(Printer& p, std::string_view key, const Error& e) {
   p.end_object();
 }
 
-json error_json(const Error& e) {
-  TreeBuilder t;
-  print_error(t, {}, e);
-  return std::move(t.document());
+void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint16_t machine) {
+  std::vector<std::pair<std::string_view, uint64_t>> named;
+  for (const auto& [type, n] : per_type) {
+    const auto name = pe::reloc_type_name(type, machine);
+    auto it = std::find_if(named.begin(), named.end(), [&](const auto& e) { return e.first == name; });
+    if (it == named.end())
+      named.emplace_back(name, n);
+    else
+      it->second += n;
+  }
+  p.begin_object("fixups");
+  for (const auto& [name, n] : named) p.field(name, n);
+  p.end_object();
 }
 
 void Warnings::merge(const Warnings& other) {
@@ -444,41 +453,44 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
   overlay(image, p);
   // The counts come from walks that keep nothing: an image of 590,000 imports is counted in the memory of one.
-  json counts = json::object();
+  std::vector<std::pair<std::string_view, uint64_t>> counts;
   pe::ImportReader<pe::ImportModule> imports(image);
   uint64_t import_modules = 0, import_functions = 0;
   for (; imports.next_module(); ++import_modules)
     while (imports.next_entry()) ++import_functions;
   if (w.parsed(imports.finish()))
-    counts["import_modules"] = import_modules, counts["import_functions"] = import_functions;
+    counts.insert(counts.end(), {{"import_modules", import_modules}, {"import_functions", import_functions}});
   pe::ImportReader<pe::DelayImportModule> delay(image);
   uint64_t delay_modules = 0;
   while (delay.next_module()) ++delay_modules;
-  if (w.parsed(delay.finish())) counts["delay_import_modules"] = delay_modules;
+  if (w.parsed(delay.finish())) counts.emplace_back("delay_import_modules", delay_modules);
   if (auto exports = pe::ExportReader::open(image)) {
     uint64_t n = 0;
     while (exports->next()) ++n;
     const pe::Exports ex = exports->finish();
     w.add(ex.warnings);
-    counts["exports"] = n;
+    counts.emplace_back("exports", n);
     if (ex.present) p.field("dll_name", printable(ex.dll_name));
   } else {
     w.add(exports.error());
   }
   const auto relocs = pe::parse_relocations(image);
   if (const auto* rel = w.parsed(relocs))
-    counts["reloc_blocks"] = rel->blocks.size(), counts["relocs"] = rel->entry_count();
+    counts.insert(counts.end(), {{"reloc_blocks", rel->blocks.size()}, {"relocs", rel->entry_count()}});
   const auto tls = pe::parse_tls(image);
-  if (const auto* t = w.parsed(tls)) counts["tls_callbacks"] = t->callbacks.size();
+  if (const auto* t = w.parsed(tls)) counts.emplace_back("tls_callbacks", t->callbacks.size());
   const auto debug = pe::parse_debug(image);
   if (const auto* dbg = w.parsed(debug)) {
     auto cv = std::find_if(dbg->entries.begin(), dbg->entries.end(), [](const auto& e) { return e.codeview; });
     if (cv != dbg->entries.end()) p.field("pdb", printable(cv->codeview->pdb_path));
   }
-  if (counts.empty())
+  if (counts.empty()) {
     p.field("counts", nullptr);
-  else
-    p.tree("counts", counts);
+  } else {
+    p.begin_object("counts");
+    for (const auto& [name, n] : counts) p.field(name, n);
+    p.end_object();
+  }
   w.add(image.warnings());
 }
 

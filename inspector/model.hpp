@@ -2,6 +2,7 @@
 // results are walked: the same calls make the streamed --json and the document the text renderings read.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,10 @@ namespace pemap::inspect {
 
 /// An error as a JSON object: structure, message, text, and status, offset or rva when it has them.
 void print_error(Printer& p, std::string_view key, const Error& e);
-json error_json(const Error& e);
+
+/// "fixups": the relocations applied, by type name (types of one name counted together), as the loader and the
+/// relocation check count them.
+void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint16_t machine);
 
 /// What a command found wrong while it printed: printed last, as the document's "warnings" array.
 class Warnings {

@@ -14,8 +14,8 @@
 
 namespace pemap::inspect {
 
-json compare_relocated(const std::vector<std::byte>& before, const std::vector<std::byte>& after,
-                       const pe::Relocations& relocs, int64_t delta) {
+RelocComparison compare_relocated(const std::vector<std::byte>& before, const std::vector<std::byte>& after,
+                                  const pe::Relocations& relocs, int64_t delta) {
   // A reference: the unrelocated bytes with each fixup's arithmetic applied in file order, and for each
   // byte whether some fixup covers it.
   auto expected = before;
@@ -29,27 +29,21 @@ json compare_relocated(const std::vector<std::byte>& before, const std::vector<s
     std::memcpy(expected.data() + e.rva, &v, w);
     for (unsigned k = 0; k < w; ++k) covered[e.rva + k] = true;
   });
-  json violations = json::array();
-  uint64_t count = 0;
+  RelocComparison out{after.size(), 0, {}};
   for (uint64_t i = 0; i < after.size(); ++i) {
     const bool differs = after[i] != before[i];
     const char* why = differs && !covered[i]    ? "changed outside every fixup"
                       : after[i] != expected[i] ? "not the value its fixups give"
                                                 : nullptr;
     if (!why) continue;
-    if (++count <= 20)
-      violations.push_back({{"rva", i},
-                            {"before", static_cast<unsigned>(before[i])},
-                            {"after", static_cast<unsigned>(after[i])},
-                            {"expected", static_cast<unsigned>(expected[i])},
-                            {"reason", why}});
+    if (++out.violations <= 20) out.first.push_back({i, before[i], after[i], expected[i], why});
   }
-  return json{{"bytes_compared", after.size()}, {"violations", count}, {"first_violations", std::move(violations)}};
+  return out;
 }
 
 namespace {
 
-Result<json> check_one(const std::string& path, uint64_t base) {
+Result<int> check_one(const std::string& path, uint64_t base, const std::function<Printer&()>& open) {
   auto section = win::ImageSection::create(path);
   if (!section) return section.take_error();
   const auto& image = (*section)->image();
@@ -65,17 +59,22 @@ Result<json> check_one(const std::string& path, uint64_t base) {
   auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
   if (!stats) return stats.take_error();
 
-  json report = compare_relocated(reference->bytes(), moved->bytes(), *relocs, delta);
-  json per_type = json::object();
-  for (const auto& [type, n] : stats->per_type) per_type[std::string(pe::reloc_type_name(type, relocs->machine))] = n;
-  return json{{"preferred_base", (*section)->preferred_base()},
-              {"base", base},
-              {"delta", delta},
-              {"fixups", per_type},
-              {"pages_made_private", stats->pages_made_private},
-              {"bytes_compared", report["bytes_compared"]},
-              {"violations", report["violations"]},
-              {"first_violations", std::move(report["first_violations"])}};
+  const auto report = compare_relocated(reference->bytes(), moved->bytes(), *relocs, delta);
+  Printer& p = open();
+  p.field("preferred_base", (*section)->preferred_base());
+  p.field("base", base);
+  p.field("delta", delta);
+  print_fixups(p, stats->per_type, relocs->machine);
+  p.field("pages_made_private", stats->pages_made_private);
+  p.field("bytes_compared", report.bytes_compared);
+  p.field("violations", report.violations);
+  p.begin_array("first_violations");
+  for (const auto& v : report.first)
+    p.record({}, {Field::num("rva", v.rva), Field::num("before", static_cast<uint8_t>(v.before)),
+                  Field::num("after", static_cast<uint8_t>(v.after)),
+                  Field::num("expected", static_cast<uint8_t>(v.expected)), Field::word("reason", v.reason)});
+  p.end_array();
+  return report.violations ? int(exit_findings) : int(exit_ok);
 }
 
 std::string render_check(const std::string& path, const json& d, bool /*many: the path starts each report*/) {
@@ -102,8 +101,11 @@ std::string render_check(const std::string& path, const json& d, bool /*many: th
 
 int run_relocs_check(const CommonOptions& opts, uint64_t base) {
   return print_each_file(
-      opts, [&](const std::string& path) { return check_one(path, base); }, render_check,
-      [](const json& d) { return d["violations"].get<uint64_t>() ? int(exit_findings) : int(exit_ok); });
+      opts,
+      [&](const std::string& path, const std::function<Printer&()>& open, Warnings&) {
+        return check_one(path, base, open);
+      },
+      render_check);
 }
 
 }  // namespace pemap::inspect

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "commands.hpp"
@@ -11,11 +12,23 @@
 
 namespace pemap::inspect {
 
+/// A byte of the relocated image that its fixups do not account for.
+struct Violation {
+  uint64_t rva;
+  std::byte before, after, expected;
+  std::string_view reason;  ///< "changed outside every fixup" or "not the value its fixups give"
+};
+
+struct RelocComparison {
+  uint64_t bytes_compared = 0;
+  uint64_t violations = 0;
+  std::vector<Violation> first;  ///< the first 20
+};
+
 /// Every byte of `after` (the image relocated by `delta`) against `before` (the same image at its preferred base)
-/// and the listed fixups: bytes_compared, violations (a byte changed outside every fixup, or not to the value its
-/// fixups give) and the first 20 of them, as `relocs --check --json` reports them.
-json compare_relocated(const std::vector<std::byte>& before, const std::vector<std::byte>& after,
-                       const pe::Relocations& relocs, int64_t delta);
+/// and the listed fixups.
+RelocComparison compare_relocated(const std::vector<std::byte>& before, const std::vector<std::byte>& after,
+                                  const pe::Relocations& relocs, int64_t delta);
 
 /// Maps each file at `base` and, as a reference, wherever is free; relocates the first and checks every byte.
 /// Exit 1 on any violation.

@@ -25,56 +25,62 @@ uint64_t count_differing(Bytes file, const ImageReader& read, uint64_t rva, uint
   return n;
 }
 
-json range(uint64_t rva, uint64_t size, uint64_t differing, const char* reason) {
-  return {{"rva", rva}, {"size", size}, {"differing_bytes", differing}, {"reason", reason}};
+void print_range(Printer& p, uint64_t rva, uint64_t size, uint64_t differing, std::string_view reason) {
+  p.record({}, {Field::num("rva", rva), Field::num("size", size), Field::num("differing_bytes", differing),
+                Field::word("reason", reason)});
 }
 
 }  // namespace
 
 // Each range where Windows' layout departs from reading the raw data at PointerToRawData, with how many
 // of its bytes really differ.
-json model_diff_views(const pe::Image& image, const ImageReader& view) {
-  json doc;
-  doc["sections"] = json::array();
+void print_diff_views(Printer& p, const pe::Image& image, const ImageReader& view) {
+  p.begin_array("sections");
   const Bytes file = image.file();
   const uint64_t header_end = std::min<uint64_t>(image.header_size(), pe::kPageSize);
-  json header = json::array();
+  p.begin_object();
+  p.field("name", "(headers)");
+  p.field("rva", 0);
+  p.field("raw_pointer", 0);
+  p.field("raw_size", image.header_size());
+  p.begin_array("differences");
   if (!image.is_flat() && header_end < pe::kPageSize)
-    header.push_back(range(header_end, pe::kPageSize - header_end,
-                           count_differing(file, view, header_end, header_end, pe::kPageSize - header_end),
-                           "header page: past SizeOfHeaders and the section table the page is zero"));
-  doc["sections"].push_back({{"name", "(headers)"},
-                             {"rva", 0},
-                             {"raw_pointer", 0},
-                             {"raw_size", image.header_size()},
-                             {"differences", std::move(header)}});
+    print_range(p, header_end, pe::kPageSize - header_end,
+                count_differing(file, view, header_end, header_end, pe::kPageSize - header_end),
+                "header page: past SizeOfHeaders and the section table the page is zero");
+  p.end_array();
+  p.end_object();
   for (const auto& s : image.sections()) {
     const auto& h = s.header;
     const uint64_t raw_len = h.PointerToRawData == 0 ? 0 : h.SizeOfRawData;
     const uint64_t mapped = s.memory_size;  // the layout's: whole pages, or in a flat image the range it names
     const uint64_t from_file = image.is_flat() ? std::min(mapped, raw_len) : s.file_size;
-    json diffs = json::array();
+    p.begin_object();
+    p.field("name", printable(s.name));
+    p.field("rva", h.VirtualAddress);
+    p.field("raw_pointer", h.PointerToRawData);
+    p.field("raw_size", h.SizeOfRawData);
+    p.field("virtual_size", h.VirtualSize);
+    p.field("mapped_size", mapped);
+    p.begin_array("differences");
     if (!image.is_flat() && h.PointerToRawData != s.file_offset && raw_len != 0) {
       // Past the file both sides are zero: compare only what the file holds.
       const uint64_t n = std::min({raw_len, mapped, file.size() - std::min<uint64_t>(h.PointerToRawData, file.size())});
-      diffs.push_back(range(h.VirtualAddress, n, count_differing(file, view, h.VirtualAddress, h.PointerToRawData, n),
-                            "alignment: PointerToRawData is rounded down to 512, so the mapping starts earlier in "
-                            "the file"));
+      print_range(p, h.VirtualAddress, n, count_differing(file, view, h.VirtualAddress, h.PointerToRawData, n),
+                  "alignment: PointerToRawData is rounded down to 512, so the mapping starts earlier in the file");
     }
     if (from_file > std::min(raw_len, mapped)) {
       const uint64_t at = std::min(raw_len, mapped), n = from_file - at;
-      diffs.push_back(range(h.VirtualAddress + at, n,
-                            count_differing(file, view, h.VirtualAddress + at, h.PointerToRawData + at, n),
-                            "rounding: file bytes past SizeOfRawData are mapped (raw size rounded up to 512)"));
+      print_range(p, h.VirtualAddress + at, n,
+                  count_differing(file, view, h.VirtualAddress + at, h.PointerToRawData + at, n),
+                  "rounding: file bytes past SizeOfRawData are mapped (raw size rounded up to 512)");
     }
-    json j{{"name", printable(s.name)},      {"rva", h.VirtualAddress},       {"raw_pointer", h.PointerToRawData},
-           {"raw_size", h.SizeOfRawData},    {"virtual_size", h.VirtualSize}, {"mapped_size", mapped},
-           {"differences", std::move(diffs)}};
-    if (mapped > std::max(from_file, raw_len)) j["zero_fill"] = mapped - std::max(from_file, raw_len);
-    if (raw_len > mapped) j["not_mapped"] = raw_len - mapped;
-    doc["sections"].push_back(std::move(j));
+    p.end_array();
+    if (mapped > std::max(from_file, raw_len)) p.field("zero_fill", mapped - std::max(from_file, raw_len));
+    if (raw_len > mapped) p.field("not_mapped", raw_len - mapped);
+    p.end_object();
   }
-  return doc;
+  p.end_array();
 }
 
 std::string render_diff_views(const json& doc) {
@@ -104,12 +110,13 @@ std::string render_diff_views(const json& doc) {
 int run_diff_views(const CommonOptions& opts) {
   return print_each_file(
       opts,
-      [](const std::string& path) -> Result<json> {
+      [](const std::string& path, const std::function<Printer&()>& open, Warnings&) -> Result<int> {
         // The laid-out image object: what every view maps, readable whatever protection a section asks for.
         auto section = win::ImageSection::create(path);
         if (!section) return section.take_error();
         const auto& object = **section;
-        return model_diff_views(object.image(), [&](uint64_t rva, uint64_t len) { return object.read(rva, len); });
+        print_diff_views(open(), object.image(), [&](uint64_t rva, uint64_t len) { return object.read(rva, len); });
+        return int(exit_ok);
       },
       [](const std::string& path, const json& doc, bool many) {
         return (many ? "== " + path + "\n" : std::string()) + render_diff_views(doc);
@@ -125,22 +132,24 @@ const char* type_name(uint32_t t) {
   return t == win::MEM_IMAGE ? "image" : t == win::MEM_MAPPED ? "mapped" : t == win::MEM_PRIVATE ? "private" : "-";
 }
 
-json regions_json(const void* base, size_t size) {
-  json out = json::array();
+void print_regions(Printer& p, const void* base, size_t size) {
+  p.begin_array("regions");
   for (const auto& m : win::query_range(base, size)) {
-    json sections = json::array();
-    for (const auto& s : m.sections) sections.push_back(printable(s));
-    out.push_back({{"address", m.base},
-                   {"size", m.region_size},
-                   {"state", state_name(m.state)},
-                   {"protect", std::string(win::protection_name(m.protect))},
-                   {"type", type_name(m.type)},
-                   {"sections", std::move(sections)}});
+    p.begin_object();
+    p.field("address", m.base);
+    p.field("size", m.region_size);
+    p.field("state", state_name(m.state));
+    p.field("protect", win::protection_name(m.protect));
+    p.field("type", type_name(m.type));
+    p.begin_array("sections");
+    for (const auto& s : m.sections) p.field({}, printable(s));
+    p.end_array();
+    p.end_object();
   }
-  return out;
+  p.end_array();
 }
 
-std::string backing_of(const win::ImageRegion& r) {
+std::string_view backing_of(const win::ImageRegion& r) {
   if (r.shared()) return "shared writable: one object for every view";
   if (r.file_bytes == 0) return "zero fill";
   const bool writable = r.protect == win::PAGE_WRITECOPY || r.protect == win::PAGE_EXECUTE_WRITECOPY;
@@ -187,7 +196,7 @@ std::string render_map(const json& d) {
 
 // Through the Win32 calls, as a program would: CreateFile, CreateFileMapping (SEC_IMAGE unless --raw),
 // MapViewOfFile(Ex), VirtualQuery over the view, UnmapViewOfFile.
-Result<json> map_one(const std::string& path, const MapOptions& o) {
+Result<int> map_one(const std::string& path, const MapOptions& o, const std::function<Printer&()>& open, Warnings& w) {
   auto file = win::FileHandle::open(path, false);
   if (!file) return file.take_error();
   const uint32_t protect = o.raw ? win::PAGE_READONLY : win::PAGE_READONLY | win::SEC_IMAGE;
@@ -200,36 +209,39 @@ Result<json> map_one(const std::string& path, const MapOptions& o) {
   if (!view) return view.take_error();
   const auto base = reinterpret_cast<uint64_t>(*view);
   const size_t size = static_cast<size_t>(o.size ? o.size : section->size() - o.offset);
-  json doc{{"kind", o.raw ? "data" : "image"}, {"base", base}, {"size", size}, {"offset", o.offset}};
+  Printer& p = open();
+  p.field("kind", o.raw ? "data" : "image");
+  p.field("base", base);
+  p.field("size", size);
+  p.field("offset", o.offset);
   if (const auto& image = section->object()->image) {
-    json sections = json::array();
+    p.field("preferred_base", image->preferred_base());
+    p.field("at_preferred_base", base == image->preferred_base());
+    p.begin_array("sections");
     for (const auto& r : image->regions())
-      sections.push_back({{"name", printable(r.name)},
-                          {"rva", r.rva},
-                          {"size", r.size},
-                          {"protect", std::string(win::protection_name(r.protect))},
-                          {"file_bytes", r.file_bytes},
-                          {"backing", backing_of(r)}});
-    doc["preferred_base"] = image->preferred_base();
-    doc["at_preferred_base"] = base == image->preferred_base();
-    doc["sections"] = std::move(sections);
+      p.record({}, {Field::str("name", printable(r.name)), Field::num("rva", r.rva), Field::num("size", r.size),
+                    Field::word("protect", win::protection_name(r.protect)), Field::num("file_bytes", r.file_bytes),
+                    Field::word("backing", backing_of(r))});
+    p.end_array();
     // Mapped, but bytes the section table declares are not in the file: they read as zero.
-    if (const auto& cut = image->image().truncation()) doc["warnings"].push_back(error_json(*cut));
+    if (const auto& cut = image->image().truncation()) w.add(*cut);
   }
-  doc["regions"] = regions_json(*view, size);
+  print_regions(p, *view, size);
   (void)win::unmap_view_of_file(*view);
-  return doc;
+  return int(exit_ok);
 }
 
 }  // namespace
 
 int run_map(const CommonOptions& opts, const MapOptions& map) {
   return print_each_file(
-      opts, [&](const std::string& path) { return map_one(path, map); },
+      opts,
+      [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {
+        return map_one(path, map, open, w);
+      },
       [](const std::string& path, const json& doc, bool many) {
         return (many ? "== " + path + "\n" : std::string()) + render_map(doc);
-      },
-      [](const json& doc) { return doc.contains("warnings") ? int(exit_findings) : int(exit_ok); });
+      });
 }
 
 }  // namespace pemap::inspect

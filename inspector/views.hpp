@@ -25,7 +25,7 @@ using ImageReader = std::function<std::vector<std::byte>(uint64_t rva, uint64_t 
 
 /// Where the image view of each section differs from its raw bytes on disk, and why. Only ranges that
 /// hold file bytes are read, so the work follows the file's size, not SizeOfImage.
-json model_diff_views(const pe::Image& image, const ImageReader& read);
+void print_diff_views(Printer& p, const pe::Image& image, const ImageReader& read);
 std::string render_diff_views(const json& doc);
 
 }  // namespace pemap::inspect
