@@ -303,13 +303,16 @@ void JsonWriter::record(std::string_view key, std::initializer_list<Field> field
 
 void JsonWriter::quoted(std::string_view s) { out_.commit(write_quoted(out_.reserve(2 + 6 * s.size()), s)); }
 
-JsonDocuments::JsonDocuments(std::ostream& os, JsonWriter::Style style, bool many)
-    : out_(os), writer_(out_, style), lines_(style == JsonWriter::Style::line), many_(many) {}
+JsonDocuments::JsonDocuments(std::ostream& os, JsonWriter::Style style, Shape shape)
+    : out_(os), writer_(out_, style), lines_(style == JsonWriter::Style::line), shape_(shape) {
+  if (shape_ == Shape::files && !lines_) {
+    writer_.begin_object();
+    writer_.begin_array("files");
+  }
+}
 
 Printer& JsonDocuments::begin(std::optional<std::string_view> file) {
-  if (many_ && !lines_) {
-    if (count_ == 0) writer_.begin_array();
-  }
+  if (shape_ == Shape::array && !lines_ && count_ == 0) writer_.begin_array();
   ++count_;
   writer_.begin_object();
   if (file) writer_.string("file", *file);
@@ -322,11 +325,16 @@ void JsonDocuments::end() {
   out_.flush();
 }
 
-void JsonDocuments::finish() {
+void JsonDocuments::finish(const std::function<void(Printer&)>& totals) {
   if (lines_) return;
-  if (count_ == 0) {
+  if (shape_ == Shape::files) {
+    writer_.end_array();
+    if (totals) totals(writer_);
+    writer_.end_object();
+    out_ << "\n";
+  } else if (count_ == 0) {
     out_ << "[]\n";
-  } else if (many_) {
+  } else if (shape_ == Shape::array) {
     writer_.end_array();
     out_ << "\n";
   }

@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <ostream>
@@ -118,25 +119,30 @@ class JsonWriter final : public Printer {
   RecordFrame frame_;
 };
 
-/// How --json and --jsonl print a command's documents: with --json one object when one file was named (an array
-/// when several files or a directory were), with --jsonl each document on a line of its own (for jq, DuckDB's
-/// read_json, Spark). Each document goes out whole before the next one begins.
+/// How --json and --jsonl print a command's documents: with --jsonl each document on a line of its own (for jq,
+/// DuckDB's read_json, Spark); with --json as `shape` says. Each document goes out whole before the next one begins.
 class JsonDocuments {
  public:
-  JsonDocuments(std::ostream& os, JsonWriter::Style style, bool many);
+  /// one: the document of the one file named ([] when there was none); array: an array of them (several files, or
+  /// a directory, were named); files: an object whose "files" member is that array, then the totals finish() adds.
+  enum class Shape { one, array, files };
+  JsonDocuments(std::ostream& os, JsonWriter::Style style, Shape shape);
+  JsonDocuments(std::ostream& os, JsonWriter::Style style, bool many)
+      : JsonDocuments(os, style, many ? Shape::array : Shape::one) {}
   JsonDocuments(const JsonDocuments&) = delete;
   JsonDocuments& operator=(const JsonDocuments&) = delete;
   /// Opens a document: an object whose first member is "file" when `file` is given.
   Printer& begin(std::optional<std::string_view> file = std::nullopt);
   /// Closes it and hands it to the stream.
   void end();
-  /// Closes the array; prints [] when there was no document and one was due.
-  void finish();
+  /// Closes the array (with Shape::files, `totals` then prints the object's other members; not with --jsonl).
+  void finish(const std::function<void(Printer&)>& totals = {});
 
  private:
   TextOut out_;
   JsonWriter writer_;
-  bool lines_, many_;
+  bool lines_;
+  Shape shape_;
   size_t count_ = 0;
 };
 

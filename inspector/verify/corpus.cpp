@@ -260,24 +260,20 @@ int run_verify_corpus(const CorpusOptions& opts) {
   }
   const bool bad = by_kind["crash"] + by_kind["timeout"] > 0;
   if (opts.json) {
-    json list = json::array();
-    for (const auto& v : verdicts)
-      list.push_back({{"file", printable(v.file)},
-                      {"verdict", v.kind},
-                      {"stage", v.stage},
-                      {"reason", v.reason},
-                      {"seconds", v.seconds},
-                      {"peak_rss_kb", v.peak_rss_kb}});
-    if (opts.jsonl) {  // a line per file, no totals (a pipeline counts them)
-      for (const auto& v : list) print_document(std::cout, JsonWriter::Style::line, v);
-    } else {
-      print_document(std::cout, JsonWriter::Style::pretty,
-                     json{{"files", std::move(list)},
-                          {"ok", by_kind["ok"]},
-                          {"refused", by_kind["refused"]},
-                          {"crash", by_kind["crash"]},
-                          {"timeout", by_kind["timeout"]}});
+    // --jsonl: a line per file, no totals (a pipeline counts them).
+    JsonDocuments docs(std::cout, json_style(opts.jsonl), JsonDocuments::Shape::files);
+    for (const auto& v : verdicts) {
+      Printer& p = docs.begin(printable(v.file));
+      p.field("verdict", v.kind);
+      p.field("stage", v.stage);
+      p.field("reason", v.reason);
+      p.field("seconds", v.seconds);
+      p.field("peak_rss_kb", v.peak_rss_kb);
+      docs.end();
     }
+    docs.finish([&](Printer& p) {
+      for (const char* kind : {"ok", "refused", "crash", "timeout"}) p.field(kind, by_kind[kind]);
+    });
     return bad ? exit_findings : exit_ok;
   }
   Table t({{"file"},

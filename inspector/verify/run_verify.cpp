@@ -30,28 +30,22 @@ const char* kind_name(Finding::Kind k) {
 int run_verify(const CommonOptions& opts) {
   auto inputs = Inputs::expand(opts.inputs, opts.verbose);
   int rc = exit_ok;
-  json all = json::array();
+  // --json: {"files": [...], "agree", "disagree"}; --jsonl: a line per file as it is checked, and no totals (a
+  // pipeline counts them).
+  std::optional<JsonDocuments> docs;
+  if (opts.json) docs.emplace(std::cout, json_style(opts.jsonl), JsonDocuments::Shape::files);
   size_t agreed = 0, disagreed = 0;
-  // A file that cannot be used: refused, and in the JSON as {"file", "error"} like every command's.
-  auto refuse = [&](const Input& in, const Error& e) {
-    rc = std::max(rc, inputs.refuse(in, e));
-    if (!opts.json || inputs.skips(in, e)) return;
-    json j{{"file", printable(in.name)}, {"error", error_json(e)}};
-    if (opts.jsonl)
-      print_document(std::cout, JsonWriter::Style::line, j);
-    else
-      all.push_back(std::move(j));
-  };
   for (const auto& in : inputs.files()) {
     auto file = MappedFile::open(in.path);
-    if (!file) {
-      refuse(in, file.error());
-      continue;
-    }
-    const auto image = pe::Image::parse(file->bytes());
+    const auto image = file ? pe::Image::parse(file->bytes()) : Result<pe::Image>(file.error());
     // A file that is not a PE image is unusable input, not a verdict ("both refuse it" is for broken PEs).
-    if (!image && not_a_pe_image(image.error())) {
-      refuse(in, image.error());
+    if (!file || (!image && not_a_pe_image(image.error()))) {
+      const Error& e = image.error();
+      rc = std::max(rc, inputs.refuse(in, e));
+      if (docs && !inputs.skips(in, e)) {
+        print_error(docs->begin(printable(in.name)), "error", e);
+        docs->end();
+      }
       continue;
     }
     const Facts ours = facts_from_pemap(image);
@@ -61,35 +55,34 @@ int run_verify(const CommonOptions& opts) {
                                  [](const Finding& f) { return f.kind == Finding::Kind::disagreement; });
     bad ? ++disagreed : ++agreed;
     // Both parsers may agree on a cut file, but not on what the whole file holds.
-    json warned{{"warnings", json::array()}};
-    if (image && image->truncation()) warned["warnings"].push_back(error_json(*image->truncation()));
-    if (bad || !warned["warnings"].empty()) rc = std::max<int>(rc, exit_findings);
-    if (opts.json) {
-      json list = json::array();
+    Warnings w;
+    if (image && image->truncation()) w.add(*image->truncation());
+    if (bad || !w.empty()) rc = std::max<int>(rc, exit_findings);
+    if (docs) {
+      Printer& p = docs->begin(printable(in.name));
+      p.field("agree", !bad);
+      p.begin_array("findings");
       for (const auto& f : findings)
-        list.push_back({{"kind", kind_name(f.kind)}, {"area", f.area}, {"message", f.message}});
-      json j{{"file", printable(in.name)}, {"agree", !bad}, {"findings", std::move(list)}};
-      if (!warned["warnings"].empty()) j["warnings"] = warned["warnings"];
-      if (!ours.error.empty()) j["pemap_error"] = printable(ours.error);
-      if (!lief.error.empty()) j["lief_error"] = printable(lief.error);
-      // --jsonl: a line per file as it is checked, and no totals (a pipeline counts them).
-      if (opts.jsonl)
-        print_document(std::cout, JsonWriter::Style::line, j);
-      else
-        all.push_back(std::move(j));
-      report_warnings(in.name, warning_texts(warned));
-      continue;
+        p.record(
+            {}, {Field::word("kind", kind_name(f.kind)), Field::str("area", f.area), Field::str("message", f.message)});
+      p.end_array();
+      w.print(p);
+      if (!ours.error.empty()) p.field("pemap_error", printable(ours.error));
+      if (!lief.error.empty()) p.field("lief_error", printable(lief.error));
+      docs->end();
+    } else {
+      std::string status = bad ? "DISAGREE" : "agree";
+      if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
+      std::cout << fmt::format("{}: {}\n", printable(in.name), status);
+      for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
     }
-    std::string status = bad ? "DISAGREE" : "agree";
-    if (!ours.error.empty() && !lief.error.empty()) status += " (both refuse it)";
-    std::cout << fmt::format("{}: {}\n", printable(in.name), status);
-    for (const auto& f : findings) std::cout << fmt::format("  {} [{}] {}\n", kind_name(f.kind), f.area, f.message);
-    report_warnings(in.name, warning_texts(warned));
+    report_warnings(in.name, w.texts());
   }
-  if (opts.json) {
-    if (!opts.jsonl)
-      print_document(std::cout, JsonWriter::Style::pretty,
-                     json{{"files", std::move(all)}, {"agree", agreed}, {"disagree", disagreed}});
+  if (docs) {
+    docs->finish([&](Printer& p) {
+      p.field("agree", agreed);
+      p.field("disagree", disagreed);
+    });
   } else if (inputs.many() && agreed + disagreed > 0) {
     std::cout << fmt::format("{} files: {} agree, {} disagree\n", agreed + disagreed, agreed, disagreed);
   }
