@@ -24,49 +24,90 @@ namespace pemap::inspect {
 
 namespace {
 
-// One instance: its report as JSON (the regions of the DLL's view, DllMain's result, each call's).
-json instance(run::Child& child, const std::vector<std::string>& calls) {
+// What one instance did when it started: DllMain's result and each call's, or why it did not run.
+struct Started {
+  std::string error;    ///< the instance could not be created: the reason (nothing else is set)
+  std::string why_not;  ///< it loaded but its code did not run (DllMain not called, or it failed)
+  std::vector<std::pair<std::string, std::optional<uint32_t>>> calls;  ///< each export's value, or nullopt
+  std::vector<std::string> stopped;                                    ///< for a call that did not return: why
+  bool ran() const { return error.empty() && why_not.empty(); }
+};
+
+// Runs DllMain (dependencies first, as the loader initializes them), then each call asked for.
+Started start(run::Child& child, const std::vector<std::string>& calls) {
   const auto& report = child.report();
-  const run::ChildModule& m = *report.find(report.module);
-  json out{{"ok", true}, {"pid", report.pid}, {"base", m.base}, {"size", m.size}};
-  json regions = json::array();
-  for (const auto& r : m.regions)
-    regions.push_back({{"rva", r.rva},
-                       {"size", r.size},
-                       {"name", printable(r.name)},
-                       {"protect", std::string(win::protection_name(r.protect))},
-                       {"shared", r.shared}});
-  out["regions"] = std::move(regions);
-  if (!report.cannot_run.empty()) {
-    out["ran"] = false;
-    out["why_not"] = printable(report.cannot_run);
-    return out;
-  }
   auto text = [](const Result<run::Outcome>& o) {
     return printable(!o ? o.error().message : o->message.empty() ? "ended" : o->message);
   };
-  // Dependencies first, as the loader initializes them.
-  auto init = child.initialize();
-  if (!init || init->kind != run::Outcome::Kind::returned) {
-    out["ran"] = false;
-    out["why_not"] = text(init);
+  Started out;
+  if (!report.cannot_run.empty()) {
+    out.why_not = printable(report.cannot_run);
     return out;
   }
-  out["dll_main"] = 1;
-  json results = json::object();
+  auto init = child.initialize();
+  if (!init || init->kind != run::Outcome::Kind::returned) {
+    out.why_not = text(init);
+    return out;
+  }
   for (const auto& name : calls) {
     auto r = child.call(report.module, name);
-    results[name] =
-        r && r->kind == run::Outcome::Kind::returned ? json(static_cast<uint32_t>(r->value)) : json(text(r));
+    const bool returned = r && r->kind == run::Outcome::Kind::returned;
+    out.calls.emplace_back(name, returned ? std::optional(static_cast<uint32_t>(r->value)) : std::nullopt);
+    out.stopped.push_back(returned ? std::string() : text(r));
   }
-  out["ran"] = true;
-  out["calls"] = std::move(results);
   return out;
 }
 
+// One instance's document: its view's regions with the kernel's page counts (while `child` is alive), and what
+// its code did.
+void print_instance(Printer& p, const Started& s, run::Child* child) {
+  p.begin_object();
+  p.field("ok", s.error.empty());
+  if (!s.error.empty()) {
+    p.field("error", s.error);
+    return p.end_object();
+  }
+  const auto& report = child->report();
+  const run::ChildModule& m = *report.find(report.module);
+  p.field("pid", report.pid);
+  p.field("base", m.base);
+  p.field("size", m.size);
+  p.begin_array("regions");
+  for (const auto& r : m.regions) {
+    p.begin_object();
+    p.field("rva", r.rva);
+    p.field("size", r.size);
+    p.field("name", printable(r.name));
+    p.field("protect", win::protection_name(r.protect));
+    p.field("shared", r.shared);
+    if (child->running()) {
+      const auto pages = child->resident(m.base + r.rva, r.size);
+      p.field("shared_kb", pages.shared_kb);
+      p.field("private_kb", pages.private_kb);
+      p.begin_array("frames");
+      for (const auto f : child->page_frames(m.base + r.rva, r.size)) p.field({}, f);
+      p.end_array();
+    }
+    p.end_object();
+  }
+  p.end_array();
+  if (!s.ran()) {
+    p.field("ran", false);
+    p.field("why_not", s.why_not);
+    return p.end_object();
+  }
+  p.field("dll_main", 1);
+  p.field("ran", true);
+  p.begin_object("calls");
+  for (size_t i = 0; i < s.calls.size(); ++i)
+    s.calls[i].second ? p.field(s.calls[i].first, *s.calls[i].second) : p.field(s.calls[i].first, s.stopped[i]);
+  p.end_object();
+  p.end_object();
+}
+
 // 0 when all `count` instances ran DllMain, 2 when none did, 1 in between.
-int exit_status(const std::vector<json>& reports, int count) {
-  const auto ran = std::count_if(reports.begin(), reports.end(), [](const json& j) { return j.value("ran", false); });
+int exit_status(const std::vector<Started>& started, int count) {
+  const auto ran = std::count_if(started.begin(), started.end(), [](const Started& s) { return s.ran(); });
   return ran == count ? exit_ok : ran == 0 ? exit_unusable : exit_findings;
 }
 
@@ -78,7 +119,7 @@ int run_instances(const InstancesOptions& opts) {
     return exit_unusable;
   }
   std::vector<run::Child> children;
-  std::vector<json> reports;
+  std::vector<Started> reports;
   bool failed = false;
   // One after the other, each still alive when the next starts: instance k sees the k-1 before it.
   for (int i = 0; i < opts.count && !failed; ++i) {
@@ -90,7 +131,7 @@ int run_instances(const InstancesOptions& opts) {
     options.sandbox = opts.sandbox;
     auto child = run::Child::create(opts.dll, std::move(options));
     if (!child) {
-      reports.push_back({{"ok", false}, {"error", printable(child.error().to_string())}});
+      reports.push_back({printable(child.error().to_string()), {}, {}, {}});
       break;
     }
     if (i == 0)
@@ -99,42 +140,35 @@ int run_instances(const InstancesOptions& opts) {
     if (i == 0 && !child->report().unresolved.empty())
       std::cerr << fmt::format("pemap instances: {}\n",
                                trap_summary(child->report().unresolved, "`pemap load --allow-missing` lists them"));
-    reports.push_back(instance(*child, opts.calls));
+    reports.push_back(start(*child, opts.calls));
     failed = !child->running();
     children.push_back(std::move(*child));
   }
   // The kernel's view of every instance while all of them are alive.
-  json doc;
-  doc["dll"] = printable(opts.dll);
-  doc["sandbox"] = sandbox_json(
-      opts.sandbox, children.empty() ? std::vector<std::string>{} : children.front().report().sandbox_weaker);
-  json instances = json::array();
-  for (size_t i = 0; i < reports.size(); ++i) {
-    json j = reports[i];
-    if (i < children.size() && children[i].running()) {
-      for (auto& r : j["regions"]) {
-        const auto pages =
-            children[i].resident(j["base"].get<uint64_t>() + r["rva"].get<uint64_t>(), r["size"].get<uint64_t>());
-        r["shared_kb"] = pages.shared_kb;
-        r["private_kb"] = pages.private_kb;
-        r["frames"] =
-            children[i].page_frames(j["base"].get<uint64_t>() + r["rva"].get<uint64_t>(), r["size"].get<uint64_t>());
-      }
-    }
-    instances.push_back(std::move(j));
-  }
-  doc["instances"] = std::move(instances);
-  children.clear();  // each instance ends here
+  const auto print = [&](Printer& p) {
+    p.field("dll", printable(opts.dll));
+    print_sandbox(p, opts.sandbox,
+                  children.empty() ? std::vector<std::string>{} : children.front().report().sandbox_weaker);
+    p.begin_array("instances");
+    for (size_t i = 0; i < reports.size(); ++i)
+      print_instance(p, reports[i], i < children.size() ? &children[i] : nullptr);
+    p.end_array();
+  };
   const int rc = exit_status(reports, opts.count);
-
   if (opts.json) {
-    print_document(std::cout, json_style(opts.jsonl), doc);
+    JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
+    print(docs.begin());
+    docs.end();
     return rc;
   }
+  TreeBuilder tree;
+  print(tree);
+  children.clear();  // each instance ends here
+  const json& doc = tree.document();
   // No instance loaded it: the one reason, not empty tables.
-  if (std::none_of(reports.begin(), reports.end(), [](const json& j) { return j.value("ok", false); })) {
+  if (std::none_of(reports.begin(), reports.end(), [](const Started& s) { return s.error.empty(); })) {
     std::cerr << fmt::format("pemap instances: {}: {}\n", opts.dll,
-                             reports.empty() ? "no instance started" : reports.front().value("error", "?"));
+                             reports.empty() ? "no instance started" : reports.front().error);
     return rc;
   }
   std::vector<Table::Column> cols{{"instance", Table::Align::right},

@@ -85,29 +85,29 @@ std::optional<std::string> refusal(const RunOptions& opts) {
   return std::nullopt;
 }
 
-json modules_json(const run::ChildReport& report) {
-  json out = json::array();
-  for (const auto& m : report.modules)
-    out.push_back({{"name", printable(m.name)},
-                   {"path", printable(m.path)},
-                   {"base", m.base},
-                   {"preferred_base", m.preferred_base},
-                   {"size", m.size},
-                   {"entry_point", m.entry_point},
-                   {"executable", m.executable}});
-  return out;
+void print_modules(Printer& p, const run::ChildReport& report) {
+  p.begin_array("modules");
+  for (const auto& m : report.modules) {
+    p.begin_object();
+    p.field("name", printable(m.name));
+    p.field("path", printable(m.path));
+    p.field("base", m.base);
+    p.field("preferred_base", m.preferred_base);
+    p.field("size", m.size);
+    p.field("entry_point", m.entry_point);
+    p.field("executable", m.executable);
+    p.end_object();
+  }
+  p.end_array();
 }
 
-json unresolved_json(const std::vector<run::UnresolvedImport>& unresolved) {
-  json out = json::array();
+void print_unresolved(Printer& p, const std::vector<run::UnresolvedImport>& unresolved) {
+  p.begin_array("unresolved");
   for (const auto& u : unresolved)
-    out.push_back({{"importer", printable(u.importer)},
-                   {"dll", printable(u.dll)},
-                   {"function", printable(u.function)},
-                   {"status", std::string(status_name(u.status))},
-                   {"reason", printable(u.reason)},
-                   {"trap", u.trap}});
-  return out;
+    p.record({}, {Field::str("importer", printable(u.importer)), Field::str("dll", printable(u.dll)),
+                  Field::str("function", printable(u.function)), Field::word("status", status_name(u.status)),
+                  Field::str("reason", printable(u.reason)), Field::num("trap", u.trap)});
+  p.end_array();
 }
 
 // An interrupted pemap (Ctrl-C, SIGTERM, SIGHUP) kills the program it waits for, then reports it stopped like any
@@ -154,17 +154,17 @@ class KillOnInterrupt {
 };
 
 // The command's report: diagnostics on stderr as they happen, the document (--json) on stdout at the end, after
-// whatever the program itself printed.
+// whatever the program itself printed (so it is kept until then; a later outcome replaces an earlier one).
 class Report {
  public:
   explicit Report(const RunOptions& opts) : opts_(opts), command_(opts.call ? "call" : "run") {
-    doc_["command"] = command_;
-    doc_["file"] = printable(opts.file);
+    doc_.field("command", command_);
+    doc_.field("file", printable(opts.file));
     if (opts.call) {
-      doc_["function"] = printable(opts.function);
-      json args = json::array();
-      for (const auto& a : opts.args) args.push_back(printable(a));
-      doc_["arguments"] = std::move(args);
+      doc_.field("function", printable(opts.function));
+      doc_.begin_array("arguments");
+      for (const auto& a : opts.args) doc_.field({}, printable(a));
+      doc_.end_array();
     }
   }
 
@@ -173,16 +173,16 @@ class Report {
   /// The command stops before (or instead of) running code: `message` on stderr and in the document.
   int refuse(const std::string& message, int status) {
     say(message);
-    doc_["error"] = printable(message);
+    doc_.field("error", printable(message));
     return finish(status);
   }
 
   /// What the child loaded, and what it bound to traps: their count (or, --verbose, each) on stderr.
   void loaded(const run::ChildReport& report) {
-    doc_["sandbox"] = sandbox_json(opts_.sandbox, report.sandbox_weaker);
+    print_sandbox(doc_, opts_.sandbox, report.sandbox_weaker);
     for (const auto& line : sandbox_warnings(opts_.sandbox, report.sandbox_weaker)) say(line);
-    doc_["modules"] = modules_json(report);
-    doc_["unresolved"] = unresolved_json(report.unresolved);
+    print_modules(doc_, report);
+    print_unresolved(doc_, report.unresolved);
     if (opts_.verbose)
       for (const auto& line : trap_lines(report.unresolved)) say(line);
     else if (!report.unresolved.empty())
@@ -197,7 +197,7 @@ class Report {
         returned(o, module);
         return finish(exit_ok);
       case Kind::exited:
-        doc_["outcome"] = {{"kind", "exited"}, {"exit_code", o.value}};
+        outcome("exited", [&] { doc_.field("exit_code", o.value); });
         if (opts_.call) say(fmt::format("the code ended the process with exit code {} before returning", o.value));
         return finish(static_cast<int>(o.value));
       case Kind::fault:
@@ -208,7 +208,7 @@ class Report {
 
   /// The called function returned: its value, printed at once (what the process does next comes after it).
   void returned(const run::Outcome& o, const std::string& module) {
-    doc_["outcome"] = {{"kind", "returned"}, {"value", o.value}};
+    outcome("returned", [&] { doc_.field("value", o.value); });
     if (opts_.call && !opts_.json)
       std::cout << fmt::format("{}!{} returned {} ({:#x}; as a 32-bit int {})\n", module, opts_.function, o.value,
                                o.value, static_cast<int32_t>(static_cast<uint32_t>(o.value)))
@@ -224,19 +224,27 @@ class Report {
   int stopped(const run::Outcome& o) {
     const std::string message = KillOnInterrupt::why() + o.message;
     say(message);
-    doc_["outcome"] = {{"kind", "stopped"}, {"message", printable(message)}};
+    outcome("stopped", [&] { doc_.field("message", printable(message)); });
     return finish(exit_stopped);
   }
 
+  template <class Members>
+  void outcome(const char* kind, const Members& members) {
+    doc_.begin_object("outcome");
+    doc_.field("kind", kind);
+    members();
+    doc_.end_object();
+  }
+
   int finish(int status) {
-    doc_["exit_status"] = status;
-    if (opts_.json) print_document(std::cout, json_style(opts_.jsonl), doc_);
+    doc_.field("exit_status", status);
+    if (opts_.json) print_document(std::cout, json_style(opts_.jsonl), doc_.document());
     return status;
   }
 
   const RunOptions& opts_;
   std::string command_;
-  json doc_;
+  TreeBuilder doc_;
 };
 
 }  // namespace
@@ -263,21 +271,21 @@ std::vector<std::string> sandbox_warnings(const run::Sandbox& sandbox, const std
   return out;
 }
 
-nlohmann::json sandbox_json(const run::Sandbox& sandbox, const std::vector<std::string>& weaker) {
-  nlohmann::json dirs = nlohmann::json::array();
-  for (const auto& d : sandbox.write_dirs) dirs.push_back(printable(d));
-  nlohmann::json notes = nlohmann::json::array();
-  for (const auto& w : weaker) notes.push_back(printable(w));
-  nlohmann::json j = {{"system_calls", sandbox.system_calls},
-                      {"files", sandbox.files},
-                      {"limits", sandbox.limits},
-                      {"allow_dirs", std::move(dirs)},
-                      {"weaker", std::move(notes)}};
-  if (sandbox.limits) {
-    j["memory_limit"] = sandbox.memory_bytes;
-    j["cpu_seconds"] = sandbox.cpu_seconds;
-  }
-  return j;
+// The members in name order, as the documents have always had them.
+void print_sandbox(Printer& p, const run::Sandbox& sandbox, const std::vector<std::string>& weaker) {
+  p.begin_object("sandbox");
+  p.begin_array("allow_dirs");
+  for (const auto& d : sandbox.write_dirs) p.field({}, printable(d));
+  p.end_array();
+  if (sandbox.limits) p.field("cpu_seconds", sandbox.cpu_seconds);
+  p.field("files", sandbox.files);
+  p.field("limits", sandbox.limits);
+  if (sandbox.limits) p.field("memory_limit", sandbox.memory_bytes);
+  p.field("system_calls", sandbox.system_calls);
+  p.begin_array("weaker");
+  for (const auto& w : weaker) p.field({}, printable(w));
+  p.end_array();
+  p.end_object();
 }
 
 std::vector<std::string> trap_lines(const std::vector<run::UnresolvedImport>& unresolved) {

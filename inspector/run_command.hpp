@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "printer.hpp"
 #include "run/child.hpp"
 
 namespace pemap::inspect {
@@ -43,7 +42,7 @@ std::vector<std::string> trap_lines(const std::vector<run::UnresolvedImport>& un
 /// Warnings for a sandbox that is off or weaker than by default, and for what the child could not enforce
 /// (`weaker`): each a line for stderr, which the commands print before the code runs.
 std::vector<std::string> sandbox_warnings(const run::Sandbox& sandbox, const std::vector<std::string>& weaker);
-/// The sandbox as the documents report it: each fence on or off, the limits, the directories.
-nlohmann::json sandbox_json(const run::Sandbox& sandbox, const std::vector<std::string>& weaker);
+/// "sandbox", as the documents report it: each fence on or off, the limits, the directories.
+void print_sandbox(Printer& p, const run::Sandbox& sandbox, const std::vector<std::string>& weaker);
 
 }  // namespace pemap::inspect
