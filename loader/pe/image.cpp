@@ -73,6 +73,10 @@ void Image::warn(std::string structure, Location where, std::string message) {
   warnings_.push_back(make_error(Status::success, std::move(structure), where, std::move(message)));
 }
 
+std::string Section::label() const {
+  return name.empty() ? fmt::format("section #{}", index) : fmt::format("section {}", name);
+}
+
 Result<Image> Image::parse(Bytes file) {
   Image img;
   img.file_ = file;
@@ -255,7 +259,7 @@ void Image::build_layout() {
     }
   }
   if (past_eof) {
-    warn(fmt::format("section {}", past_eof->name), Location::offset(past_eof->header_offset),
+    warn(past_eof->label(), Location::offset(past_eof->header_offset),
          fmt::format(
              "raw data {:#x}+{:#x} runs past the end of the file ({:#x}): the file is cut short, and {:#x} "
              "bytes from RVA {:#x} on are missing (they read as zero){}",
@@ -289,9 +293,9 @@ void Image::build_layout() {
       first = &s;
   if (first) {
     warn("optional header", Location::offset(optional_header_offset() + 60),
-         fmt::format("the headers ({:#x} bytes with the section table) overlap section {} at RVA {:#x}; the "
+         fmt::format("the headers ({:#x} bytes with the section table) overlap {} at RVA {:#x}; the "
                      "section is mapped over them",
-                     header_size_, first->name, first->rva()));
+                     header_size_, first->label(), first->rva()));
     header_end = align_down(first->rva(), kPageSize);
   }
   // No raw data is declared in the headers: past the end of the file they read as zero (the table is in the file).
@@ -405,7 +409,7 @@ std::optional<Missing> Image::first_missing(uint64_t rva, uint64_t len) const {
 std::optional<Error> Image::cut_short(uint64_t rva, uint64_t len, std::string_view structure) const {
   const auto m = first_missing(rva, len);
   if (!m) return std::nullopt;
-  const std::string whose = m->section ? fmt::format("section {}'s raw data", m->section->name) : "the raw data";
+  const std::string whose = m->section ? m->section->label() + "'s raw data" : "the raw data";
   return make_error(Status::success, std::string(structure), Location::rva(rva),
                     fmt::format("RVA {:#x} (file offset {:#x}) lies past the end of the file at {:#x}, but {} runs to "
                                 "{:#x}: the file is cut short and these bytes are missing",

@@ -47,6 +47,8 @@ struct Section {
                                ///< missing: the file is cut short
   uint32_t rva() const { return header.VirtualAddress; }
   uint32_t characteristics() const { return header.Characteristics; }
+  /// How messages name it: "section .text", or "section #3" (its index) when its name is empty.
+  std::string label() const;
 };
 
 /// One stretch of the image as the memory manager lays it out: file bytes first, zeros after them to the end, with

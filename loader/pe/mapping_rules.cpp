@@ -37,7 +37,7 @@ std::vector<MappingRuleBreak> mapping_rule_breaks(const Image& image) {
   const Section* before = nullptr;
   for (const auto& s : image.sections()) {
     const Location where = Location::offset(s.header_offset);
-    auto section = [&] { return fmt::format("section {}", s.name); };
+    auto section = [&] { return s.label(); };
     if (image.is_flat()) {  // mapped 1:1 from the file: only this rule applies to its sections
       if (s.header.SizeOfRawData != 0 && s.header.VirtualAddress != s.header.PointerToRawData)
         broken(MappingRule::flat_one_to_one, section(), where,
@@ -55,9 +55,9 @@ std::vector<MappingRuleBreak> mapping_rule_breaks(const Image& image) {
              !before || s.rva() < kPageSize
                  ? fmt::format("VirtualAddress {:#x} overlaps the headers (the header page ends at {:#x})", s.rva(),
                                kPageSize)
-                 : fmt::format("VirtualAddress {:#x} is below the end of section {} before it in the table "
+                 : fmt::format("VirtualAddress {:#x} is below the end of {} before it in the table "
                                "({:#x}): sections must ascend without overlapping",
-                               s.rva(), before->name, prev_end));
+                               s.rva(), before->label(), prev_end));
     const uint64_t end = uint64_t{s.rva()} + s.memory_size;
     if (end > image.mapped_size())
       broken(MappingRule::section_in_image, section(), where,
@@ -70,7 +70,7 @@ std::vector<MappingRuleBreak> mapping_rule_breaks(const Image& image) {
     const Section& last = image.sections().back();
     const uint64_t raw_end = uint64_t{last.header.PointerToRawData} + last.header.SizeOfRawData;
     if (last.header.SizeOfRawData != 0 && raw_end > image.file().size())
-      broken(MappingRule::last_raw_in_file, fmt::format("section {}", last.name), Location::offset(last.header_offset),
+      broken(MappingRule::last_raw_in_file, last.label(), Location::offset(last.header_offset),
              fmt::format("raw data {:#x}+{:#x} ends past the end of the file ({:#x} bytes): the file is cut short",
                          last.header.PointerToRawData, last.header.SizeOfRawData, image.file().size()));
   }

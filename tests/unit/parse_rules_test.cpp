@@ -441,6 +441,21 @@ const std::vector<WarnCase>& warn_cases() {
          EXPECT_EQ(img.first_missing(0x1000, 0x1000)->rva, 0x1100u);
          EXPECT_FALSE(img.first_missing(0x1600, 0xa00).has_value());  // zero fill past SizeOfRawData
        }},
+      {"unnamed_section_past_eof",
+       {},
+       [](BuiltPe& pe, bool) {
+         std::fill_n(pe.bytes.begin() + static_cast<std::ptrdiff_t>(pe.section_header_offset(0)), 8, std::byte{0});
+         pe.bytes.resize(pe.section_raw_offsets[0] + 0x100);
+       },
+       "section #0",  // a section without a name is named by its index, not as "section " with nothing after
+       text("raw data 0x200+0x400 runs past the end of the file (0x300)"),
+       K::file_offset,
+       [](const BuiltPe& pe) { return pe.section_header_offset(0); },
+       [](const Image& img, const BuiltPe&, bool) {
+         ASSERT_EQ(img.sections().size(), 1u);
+         EXPECT_EQ(img.sections()[0].name, "");
+         EXPECT_EQ(img.sections()[0].label(), "section #0");
+       }},
       {"overlapping_sections",
        [](PeBuilder& b, bool) {
          b.add_section(
