@@ -18,9 +18,9 @@ namespace {
 // tables are listed as the file holds them, with a warning where the write changes them.
 std::optional<uint64_t> index_write(const Image& image) {
   if (image.file_header().Characteristics & file_flag::dll) return {};  // its index depends on what loaded first
-  const auto tls = parse_tls(image);
-  if (!tls || !tls->present) return {};
-  return image.va_to_rva(tls->address_of_index);
+  const auto index = tls_address_of_index(image);
+  if (!index) return {};
+  return image.va_to_rva(*index);
 }
 
 /// `value`, read at `at`, as the loader sees it once the index write at `index` has set the bytes it covers to 0;

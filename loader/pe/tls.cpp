@@ -5,12 +5,11 @@
 
 namespace pemap::pe {
 
-Result<Tls> parse_tls(const Image& image) {
-  Tls out;
-  const auto used = image.used_directory(kDirTls);
-  if (!used) return out;
-  const DataDirectory dir = *used;
-  auto ok = with_format(image.format(), [&](auto traits) -> std::optional<Error> {
+namespace {
+
+// The directory's own fields, as the format lays them out, into `out`; the error when they cannot be read.
+std::optional<Error> read_directory(const Image& image, const DataDirectory& dir, Tls& out) {
+  return with_format(image.format(), [&](auto traits) -> std::optional<Error> {
     auto raw = image.read_rva<typename decltype(traits)::TlsDirectory>(dir.VirtualAddress, "TLS directory");
     if (!raw) return raw.take_error();
     out.start_of_raw_data = raw->StartAddressOfRawData;
@@ -21,7 +20,23 @@ Result<Tls> parse_tls(const Image& image) {
     out.characteristics = raw->Characteristics;
     return std::nullopt;
   });
-  if (ok) return *ok;
+}
+
+}  // namespace
+
+std::optional<uint64_t> tls_address_of_index(const Image& image) {
+  Tls t;
+  const auto used = image.used_directory(kDirTls);
+  if (!used || read_directory(image, *used, t)) return std::nullopt;
+  return t.address_of_index;
+}
+
+Result<Tls> parse_tls(const Image& image) {
+  Tls out;
+  const auto used = image.used_directory(kDirTls);
+  if (!used) return out;
+  const DataDirectory dir = *used;
+  if (auto e = read_directory(image, dir, out)) return *e;
   out.present = true;
   if (auto cut = image.directory_cut_short(kDirTls, "TLS directory")) out.warnings.push_back(std::move(*cut));
   if (out.address_of_callbacks == 0) return out;

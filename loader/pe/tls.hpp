@@ -18,5 +18,7 @@ struct Tls {
 
 /// The loader ignores the directory's Size field (corkami tls*.exe set it to 0), and so do we.
 Result<Tls> parse_tls(const Image& image);
+/// AddressOfIndex alone (a VA), without the callback list; none without a readable TLS directory.
+std::optional<uint64_t> tls_address_of_index(const Image& image);
 
 }  // namespace pemap::pe
