@@ -194,8 +194,9 @@ struct ImportTableShape {
   uint16_t max_hint = 0;
 };
 
+// Each module's shape; none when the directory cannot be read (its error goes to `w`).
 template <class Module>
-std::vector<ImportTableShape> measure_imports(const pe::Image& image, Warnings& w, bool& readable) {
+std::optional<std::vector<ImportTableShape>> measure_imports(const pe::Image& image, Warnings& w) {
   std::vector<ImportTableShape> shapes;
   pe::ImportReader<Module> reader(image);
   while (reader.next_module()) {
@@ -206,7 +207,7 @@ std::vector<ImportTableShape> measure_imports(const pe::Image& image, Warnings& 
       if (!e->by_ordinal) s.max_hint = std::max(s.max_hint, e->hint);
     }
   }
-  readable = w.parsed(reader.finish());
+  if (!w.parsed(reader.finish())) return std::nullopt;
   return shapes;
 }
 
@@ -235,12 +236,12 @@ void write_import_row(const pe::ImportEntry& e, size_t iat_width, size_t hint_wi
 // `warnings`.
 template <class Module>
 bool write_import_list(const pe::Image& image, const char* title, TextOut& out, Warnings& w) {
-  bool readable = false;
-  const std::vector<ImportTableShape> shapes = measure_imports<Module>(image, w, readable);
-  if (!readable) {
+  const auto measured = measure_imports<Module>(image, w);
+  if (!measured) {
     out << fmt::format("  {} directory unreadable (see the warnings)\n", title);
     return true;
   }
+  const std::vector<ImportTableShape>& shapes = *measured;
   if (shapes.empty()) return false;
   pe::ImportReader<Module> reader(image);
   std::string scratch;
