@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "json_text.hpp"
+#include "memory/image_rules.hpp"
 #include "model.hpp"
 #include "narrate.hpp"
 #include "process/process.hpp"
@@ -216,9 +217,11 @@ int run_load(const LoadCommandOptions& opts) {
     return exit_unusable;
   }
   options.forced_bases = std::move(*bases);
-  // The file named must be a PE image: else the input is unusable (2), not a load that failed (1).
-  if (auto opened = open_image(opts.file); !opened) {
-    std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, opened.error().to_string());
+  // The file named must be a PE image the memory manager maps (as `pemap map` requires): else the input is
+  // unusable (2), not a load that failed (1).
+  const auto opened = open_image(opts.file);
+  if (const auto refused = !opened ? std::optional(opened.error()) : win::check_image_for_mapping(opened->image)) {
+    std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, refused->to_string());
     return exit_unusable;
   }
   std::vector<std::pair<std::string, std::string>> dumps;

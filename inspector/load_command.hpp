@@ -25,7 +25,8 @@ struct LoadCommandOptions {
 };
 
 /// Exit 0 when loaded, 1 when the load fails (the reason on stderr, and in the report), 2 on bad arguments: a file
-/// that is not a PE image, a malformed option, a --base for a module the load did not load.
+/// that is not a PE image or is one the memory manager refuses to map, a malformed option, a --base for a module the
+/// load did not load.
 int run_load(const LoadCommandOptions& opts);
 
 }  // namespace pemap::inspect

@@ -71,6 +71,8 @@ Result<Placement> Placer::place(const std::shared_ptr<const win::ImageSection>& 
   if (forced) {
     if (*forced % kGranule != 0)
       return placement_error(fmt::format("forced base {:#x} is not a multiple of 64 KiB", *forced));
+    // A view asked for at address 0 goes wherever is free (MapViewOfFileEx's NULL): no image is ever placed there.
+    if (*forced == 0) return placement_error("forced base 0: the first 64 KiB of the address space are never mapped");
     if (*forced >= limit || size > limit - *forced)
       return placement_error(fmt::format("forced base {:#x}: a {} image of {:#x} bytes must end below {:#x}", *forced,
                                          format, size, limit));

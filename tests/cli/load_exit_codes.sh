@@ -39,6 +39,9 @@ expect 2 "--dump-image without =" -- $x86/app.exe --dump-image liba.dll
 expect 2 "--bottom-up with a non-number" -- $x86/app.exe --bottom-up zz
 expect 2 "no file" --
 expect 2 "unknown option" -- $x86/app.exe --no-such-option
+# The file named must be an image the memory manager maps, as for `pemap map`: else it is input that cannot be used.
+want_text=("must be powers of two (ERROR_BAD_EXE_FORMAT)")
+expect 2 "an image Windows refuses to map" -- testdata/regress/export-table-past-eof.bin
 want_text=("--dump-image nosuch.dll: no such module is loaded")
 expect 2 "--dump-image of a module not loaded" -- $x86/liba.dll --no-imports --dump-image nosuch.dll="$tmp/x.bin"
 
@@ -97,6 +100,8 @@ want_text=("must end below 0x80000000")
 expect 1 "PE32 (not large-address-aware) forced at 2 GiB" -- $x86/liba.dll --no-imports --base liba.dll=0x80000000
 want_text=("is not a multiple of 64 KiB")
 expect 1 "forced base not 64 KiB aligned" -- $x86/liba.dll --no-imports --base liba.dll=0x10001000
+want_text=("forced base 0: the first 64 KiB of the address space are never mapped")
+expect 1 "forced base 0 (not 'anywhere')" -- $x86/liba.dll --no-imports --base liba=0
 # The same image marked IMAGE_FILE_LARGE_ADDRESS_AWARE (0x20): the limit is 4 GiB.
 mkdir "$tmp/laa" && cp $x86/liba.dll "$tmp/laa/liba.dll"
 lfanew=$(od -An -tu4 -j60 -N4 $x86/liba.dll | tr -d ' ')

@@ -693,7 +693,7 @@ TEST_P(Graph, TlsCallbacksAtThePreferredBaseAreTheFilesVAs) {
 
 // ------------------------------------------------------------------------------------------------- forced bases
 
-// A forced base must be 64 KiB aligned, free, and inside the format's address range; each refusal is
+// A forced base must be 64 KiB aligned, not 0, free, and inside the format's address range; each refusal is
 // STATUS_CONFLICTING_ADDRESSES saying which rule, and leaves the module list as it was.
 TEST_P(Graph, ForcedBaseRefusals) {
   {
@@ -705,6 +705,17 @@ TEST_P(Graph, ForcedBaseRefusals) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, Status::conflicting_addresses);
     EXPECT_NE(r.error().message.find("64 KiB"), std::string::npos) << r.error().message;
+    EXPECT_TRUE(p.modules().empty());
+  }
+  {
+    SCOPED_TRACE("zero: MapViewOfFileEx's NULL, which would place it anywhere");
+    LoadOptions o;
+    o.forced_bases["liba.dll"] = 0;
+    Process p(std::move(o));
+    auto r = p.load_library(path("liba.dll"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().status, Status::conflicting_addresses);
+    EXPECT_NE(r.error().message.find("forced base 0:"), std::string::npos) << r.error().message;
     EXPECT_TRUE(p.modules().empty());
   }
   {
