@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "inputs.hpp"
 #include "json_text.hpp"
 #include "mapped_file.hpp"
 #include "memory/image_section.hpp"
@@ -76,10 +77,16 @@ Result<bool> parse_stage(const pe::Image& image) {
     say(fd, fmt::format("refused {} {}", stage, one_line(e.to_string())));
     ::_exit(0);
   };
+  // A file that is not a PE image at all (empty, or no MZ) is not a verdict on pemap: counted, as the other
+  // commands count what a directory walk meets.
+  auto unreadable = [&](const Error& e) {
+    if (not_a_pe_image(e)) say(fd, "not-pe"), ::_exit(0);
+    refused("parse", e);
+  };
   auto file = MappedFile::open(path);
-  if (!file) refused("parse", file.error());
+  if (!file) unreadable(file.error());
   auto image = pe::Image::parse(file->bytes());
-  if (!image) refused("parse", image.error());
+  if (!image) unreadable(image.error());
   // A table the parser refuses is a finding about that table; the loader decides for itself what it needs.
   if (auto tables = parse_stage(*image); !tables) refused("parse", tables.error());
   say(fd, "ok parse");
@@ -136,6 +143,10 @@ Verdict finish(Running& r, int status, const rusage& usage, bool timed_out) {
   const size_t done = static_cast<size_t>(
       std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("ok ", 0) == 0; }));
   const char* next = done < 3 ? kStages[done] : "";
+  if (!lines.empty() && lines.back() == "not-pe" && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    v.kind = "not PE";
+    return v;
+  }
   if (timed_out) {
     v.kind = "timeout";
     v.stage = next;
@@ -250,6 +261,10 @@ int run_verify_corpus(const CorpusOptions& opts) {
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
+  const auto not_pe =
+      std::partition(verdicts.begin(), verdicts.end(), [](const Verdict& v) { return v.kind != "not PE"; });
+  const size_t skipped = static_cast<size_t>(verdicts.end() - not_pe);
+  verdicts.erase(not_pe, verdicts.end());
   std::sort(verdicts.begin(), verdicts.end(), [](const Verdict& a, const Verdict& b) { return a.file < b.file; });
 
   std::map<std::string, size_t> by_kind;
@@ -273,6 +288,7 @@ int run_verify_corpus(const CorpusOptions& opts) {
     }
     docs.finish([&](Printer& p) {
       for (const char* kind : {"ok", "refused", "crash", "timeout"}) p.field(kind, by_kind[kind]);
+      p.field("not_pe", skipped);
     });
     return bad ? exit_findings : exit_ok;
   }
@@ -294,7 +310,12 @@ int run_verify_corpus(const CorpusOptions& opts) {
   summary.add({"crash", std::to_string(by_kind["crash"]), "the child died: a bug"});
   summary.add({"timeout", std::to_string(by_kind["timeout"]),
                fmt::format("no answer within {} s: a bug (or not a file)", opts.timeout_seconds)});
-  std::cout << fmt::format("\n{} files in {}\n", verdicts.size(), fmt::join(opts.dirs, ", ")) << summary.render();
+  std::cout << fmt::format(
+                   "\n{} files in {}{}\n", verdicts.size(), fmt::join(opts.dirs, ", "),
+                   skipped ? fmt::format(", and {} {} (empty, or no MZ)", skipped,
+                                         skipped == 1 ? "file that is not a PE image" : "files that are not PE images")
+                           : "")
+            << summary.render();
   return bad ? exit_findings : exit_ok;
 }
 

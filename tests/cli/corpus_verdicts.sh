@@ -56,6 +56,20 @@ if [ -n "$corpus" ] && [ -f "$corpus/MANIFEST.tsv" ]; then  # the corpus, not ju
   rc=$?
   [ "$rc" -eq 0 ] || { echo "FAIL: verify --corpus $corpus: exit $rc"; fail=$((fail + 1)); }
   check "$tmp/corkami.json" corkami "$corpus"
+  # Files that are not PE images at all (no MZ, or empty: MANIFEST.tsv, the notes) are counted, not given verdicts.
+  python3 - "$tmp/corkami.json" "$corpus" <<'PY' || fail=$((fail + 1))
+import json, os, sys
+d, corpus = json.load(open(sys.argv[1])), sys.argv[2]
+def mz(p):
+    with open(p, "rb") as f:
+        return f.read(2) == b"MZ"
+files = [os.path.join(r, n) for r, _, ns in os.walk(corpus) for n in ns]
+not_pe = sum(1 for p in files if os.path.isfile(p) and not mz(p))
+listed = {os.path.relpath(f["file"], corpus) for f in d["files"]}
+ok = d["not_pe"] == not_pe > 0 and "MANIFEST.tsv" not in listed
+print(("" if ok else "FAIL: ") + f"corkami: {d['not_pe']} files counted as not PE images, {not_pe} without MZ")
+sys.exit(0 if ok else 1)
+PY
 fi
 
 # A FIFO blocks the child's open forever: a timeout, reported as such, exit 1; the other file is still ok.
