@@ -2,7 +2,6 @@
 #include "commands.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <charconv>
 #include <functional>
 #include <iostream>
@@ -52,10 +51,10 @@ int print_each_file(const CommonOptions& opts, const FileReport& report,
     };
     const auto status = report(in.path, open, w);
     if (!status) {
-      assert(!p);  // the report failed before it printed
       rc = std::max(rc, inputs.refuse(in, status.error()));
-      if (docs && !inputs.skips(in, status.error())) {
-        print_error(docs->begin(printable(in.name)), "error", status.error());
+      // A report fails before it prints; should one fail after, its document still closes, with the error.
+      if (docs && (p || !inputs.skips(in, status.error()))) {
+        print_error(open(), "error", status.error());
         docs->end();
       }
       continue;
@@ -165,6 +164,9 @@ namespace {
 
 // The bytes `pemap dump` shows, where they start, and how the document names the range.
 struct DumpRange {
+  DumpRange() = default;
+  DumpRange(DumpRange&&) = default;  // `copy`'s buffer moves with it, so `bytes` still views it
+  DumpRange(const DumpRange&) = delete;
   Bytes bytes;
   std::vector<std::byte> copy;  // what `bytes` views when they were read through the image
   uint64_t start = 0;

@@ -98,9 +98,16 @@ void print_instance(Printer& p, const Started& s, run::Child* child) {
   }
   p.field("dll_main", 1);
   p.field("ran", true);
+  // An export called twice is one member, where it was first asked for, with the last call's result.
   p.begin_object("calls");
-  for (size_t i = 0; i < s.calls.size(); ++i)
-    s.calls[i].second ? p.field(s.calls[i].first, *s.calls[i].second) : p.field(s.calls[i].first, s.stopped[i]);
+  for (size_t i = 0; i < s.calls.size(); ++i) {
+    const auto same = [&](const auto& c) { return c.first == s.calls[i].first; };
+    if (std::any_of(s.calls.begin(), s.calls.begin() + static_cast<std::ptrdiff_t>(i), same)) continue;
+    const size_t last =
+        static_cast<size_t>(std::find_if(s.calls.rbegin(), s.calls.rend(), same).base() - s.calls.begin()) - 1;
+    s.calls[last].second ? p.field(s.calls[i].first, *s.calls[last].second)
+                         : p.field(s.calls[i].first, s.stopped[last]);
+  }
   p.end_object();
   p.end_object();
 }
@@ -109,6 +116,78 @@ void print_instance(Printer& p, const Started& s, run::Child* child) {
 int exit_status(const std::vector<Started>& started, int count) {
   const auto ran = std::count_if(started.begin(), started.end(), [](const Started& s) { return s.ran(); });
   return ran == count ? exit_ok : ran == 0 ? exit_unusable : exit_findings;
+}
+
+// The text of `doc` (the instances' document): what each instance's code did, then the pages of each one's view;
+// why an instance or a call failed goes to `notes`, for stderr after the tables.
+std::string render_instances(const json& doc, const InstancesOptions& opts, std::string& notes) {
+  std::vector<Table::Column> cols{{"instance", Table::Align::right},
+                                  {"pid", Table::Align::right},
+                                  {"base", Table::Align::right},
+                                  {"DllMain", Table::Align::right}};
+  for (const auto& name : opts.calls) cols.push_back({name, Table::Align::right});
+  Table t(cols);
+  int k = 0;
+  for (const auto& j : doc["instances"]) {
+    ++k;
+    if (!j.value("ok", false)) {
+      notes += fmt::format("pemap instances: instance {} failed: {}\n", k, j.value("error", std::string("?")));
+      continue;
+    }
+    std::vector<std::string> row{std::to_string(k), std::to_string(j["pid"].get<int>()),
+                                 fmt::format("{:#x}", j["base"].get<uint64_t>())};
+    if (!j["ran"].get<bool>()) {
+      row.push_back("-");
+      notes += fmt::format("pemap instances: instance {}: {}\n", k, j["why_not"].get<std::string>());
+    } else {
+      row.push_back(j["dll_main"].get<uint64_t>() ? "TRUE" : "FALSE");
+    }
+    for (const auto& name : opts.calls) {
+      const json* v = j.contains("calls") && j["calls"].contains(name) ? &j["calls"][name] : nullptr;
+      if (v && !v->is_number())
+        notes += fmt::format("pemap instances: instance {}: {}: {}\n", k, name, v->get<std::string>());
+      row.push_back(!v ? "-" : v->is_number() ? std::to_string(v->get<uint32_t>()) : "stopped");
+    }
+    t.add(std::move(row));
+  }
+  const size_t started = doc["instances"].size();  // fewer than asked when one failed: the rest were not started
+  std::string out =
+      fmt::format("{} instances of {}, all alive at once\n",
+                  started == static_cast<size_t>(opts.count) ? std::to_string(started)
+                                                             : fmt::format("{} of {}", started, opts.count),
+                  opts.dll) +
+      t.render();
+  Table pages({{"instance", Table::Align::right},
+               {"region"},
+               {"protect"},
+               {"backing"},
+               {"shared kB", Table::Align::right},
+               {"private kB", Table::Align::right},
+               {"page frames"}});
+  // Physical pages: the same frames as the first instance's region, or frames of its own.
+  auto frames = [&](const json& r, const json* first) -> std::string {
+    const auto f = r.value("frames", std::vector<uint64_t>{});
+    const bool any = std::any_of(f.begin(), f.end(), [](uint64_t v) { return v != 0; });
+    if (!any) return r.value("shared_kb", uint64_t{0}) + r.value("private_kb", uint64_t{0}) ? "hidden" : "-";
+    if (!first) return "first";
+    return f == first->value("frames", std::vector<uint64_t>{}) ? "same as 1" : "own";
+  };
+  k = 0;
+  const json* first = nullptr;
+  for (const auto& j : doc["instances"]) {
+    ++k;
+    if (!j.value("ok", false)) continue;
+    for (size_t i = 0; i < j["regions"].size(); ++i) {
+      const json& r = j["regions"][i];
+      pages.add({std::to_string(k), r["name"].get<std::string>(), r["protect"].get<std::string>(),
+                 r["shared"].get<bool>() ? "MEM_SHARED section" : "image, copy-on-write",
+                 std::to_string(r.value("shared_kb", uint64_t{0})), std::to_string(r.value("private_kb", uint64_t{0})),
+                 frames(r, first ? &(*first)["regions"][i] : nullptr)});
+    }
+    if (!first) first = &j;
+  }
+  return out + "\nPages of each instance's view: the kernel's counts (/proc/PID/smaps, resident pages) and " +
+         "physical frames (/proc/PID/pagemap)\n" + pages.render();
 }
 
 }  // namespace
@@ -164,81 +243,14 @@ int run_instances(const InstancesOptions& opts) {
   TreeBuilder tree;
   print(tree);
   children.clear();  // each instance ends here
-  const json& doc = tree.document();
   // No instance loaded it: the one reason, not empty tables.
   if (std::none_of(reports.begin(), reports.end(), [](const Started& s) { return s.error.empty(); })) {
     std::cerr << fmt::format("pemap instances: {}: {}\n", opts.dll,
                              reports.empty() ? "no instance started" : reports.front().error);
     return rc;
   }
-  std::vector<Table::Column> cols{{"instance", Table::Align::right},
-                                  {"pid", Table::Align::right},
-                                  {"base", Table::Align::right},
-                                  {"DllMain", Table::Align::right}};
-  for (const auto& name : opts.calls) cols.push_back({name, Table::Align::right});
-  Table t(cols);
-  std::string notes;  // why an instance or a call failed: on stderr, after the tables
-  int k = 0;
-  for (const auto& j : doc["instances"]) {
-    ++k;
-    if (!j.value("ok", false)) {
-      notes += fmt::format("pemap instances: instance {} failed: {}\n", k, j.value("error", std::string("?")));
-      continue;
-    }
-    std::vector<std::string> row{std::to_string(k), std::to_string(j["pid"].get<int>()),
-                                 fmt::format("{:#x}", j["base"].get<uint64_t>())};
-    if (!j["ran"].get<bool>()) {
-      row.push_back("-");
-      notes += fmt::format("pemap instances: instance {}: {}\n", k, j["why_not"].get<std::string>());
-    } else {
-      row.push_back(j["dll_main"].get<uint64_t>() ? "TRUE" : "FALSE");
-    }
-    for (const auto& name : opts.calls) {
-      const json* v = j.contains("calls") && j["calls"].contains(name) ? &j["calls"][name] : nullptr;
-      if (v && !v->is_number())
-        notes += fmt::format("pemap instances: instance {}: {}: {}\n", k, name, v->get<std::string>());
-      row.push_back(!v ? "-" : v->is_number() ? std::to_string(v->get<uint32_t>()) : "stopped");
-    }
-    t.add(std::move(row));
-  }
-  const size_t started = doc["instances"].size();  // fewer than asked when one failed: the rest were not started
-  std::cout << fmt::format("{} instances of {}, all alive at once\n",
-                           started == static_cast<size_t>(opts.count) ? std::to_string(started)
-                                                                      : fmt::format("{} of {}", started, opts.count),
-                           opts.dll)
-            << t.render();
-  Table pages({{"instance", Table::Align::right},
-               {"region"},
-               {"protect"},
-               {"backing"},
-               {"shared kB", Table::Align::right},
-               {"private kB", Table::Align::right},
-               {"page frames"}});
-  // Physical pages: the same frames as the first instance's region, or frames of its own.
-  auto frames = [&](const json& r, const json* first) -> std::string {
-    const auto f = r.value("frames", std::vector<uint64_t>{});
-    const bool any = std::any_of(f.begin(), f.end(), [](uint64_t v) { return v != 0; });
-    if (!any) return r.value("shared_kb", uint64_t{0}) + r.value("private_kb", uint64_t{0}) ? "hidden" : "-";
-    if (!first) return "first";
-    return f == first->value("frames", std::vector<uint64_t>{}) ? "same as 1" : "own";
-  };
-  k = 0;
-  const json* first = nullptr;
-  for (const auto& j : doc["instances"]) {
-    ++k;
-    if (!j.value("ok", false)) continue;
-    for (size_t i = 0; i < j["regions"].size(); ++i) {
-      const json& r = j["regions"][i];
-      pages.add({std::to_string(k), r["name"].get<std::string>(), r["protect"].get<std::string>(),
-                 r["shared"].get<bool>() ? "MEM_SHARED section" : "image, copy-on-write",
-                 std::to_string(r.value("shared_kb", uint64_t{0})), std::to_string(r.value("private_kb", uint64_t{0})),
-                 frames(r, first ? &(*first)["regions"][i] : nullptr)});
-    }
-    if (!first) first = &j;
-  }
-  std::cout << "\nPages of each instance's view: the kernel's counts (/proc/PID/smaps, resident pages) and physical "
-               "frames (/proc/PID/pagemap)\n"
-            << pages.render();
+  std::string notes;
+  std::cout << render_instances(tree.document(), opts, notes);
   std::cerr << notes;
   return rc;
 }

@@ -119,9 +119,7 @@ void print_report(Printer& p, const Result<ldr::Module*>& loaded, const ldr::Pro
   p.end_array();
   p.begin_array("unresolved");
   for (const auto& u : process.unresolved())
-    p.record({}, {Field::str("importer", printable(u.importer_name())), Field::str("dll", printable(u.dll())),
-                  Field::str("function", printable(u.function())), Field::word("status", status_name(u.status())),
-                  Field::str("reason", printable(u.reason())), Field::num("trap", u.trap())});
+    print_unresolved(p, u.importer_name(), u.dll(), u.function(), u.status(), u.reason(), u.trap());
   p.end_array();
   p.begin_array("initialization_order");
   for (const auto* m : process.initialization_order()) p.field({}, printable(m->name.str()));
@@ -222,6 +220,11 @@ int run_load(const LoadCommandOptions& opts) {
   const auto opened = open_image(opts.file);
   if (const auto refused = !opened ? std::optional(opened.error()) : win::check_image_for_mapping(opened->image)) {
     std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, refused->to_string());
+    if (opts.json) {  // {"file", "error"}, as every command's JSON says of a file it cannot use
+      JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
+      print_error(docs.begin(printable(opts.file)), "error", *refused);
+      docs.end();
+    }
     return exit_unusable;
   }
   std::vector<std::pair<std::string, std::string>> dumps;

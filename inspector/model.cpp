@@ -244,6 +244,13 @@ void print_error(Printer& p, std::string_view key, const Error& e) {
   p.end_object();
 }
 
+void print_unresolved(Printer& p, std::string_view importer, std::string_view dll, std::string_view function,
+                      Status status, std::string_view reason, uint64_t trap) {
+  p.record({}, {Field::str("importer", printable(importer)), Field::str("dll", printable(dll)),
+                Field::str("function", printable(function)), Field::word("status", status_name(status)),
+                Field::str("reason", printable(reason)), Field::num("trap", trap)});
+}
+
 void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint16_t machine) {
   std::vector<std::pair<std::string_view, uint64_t>> named;
   for (const auto& [type, n] : per_type) {

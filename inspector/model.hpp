@@ -14,6 +14,10 @@ namespace pemap::inspect {
 /// An error as a JSON object: structure, message, text, and status, offset or rva when it has them.
 void print_error(Printer& p, std::string_view key, const Error& e);
 
+/// One import bound to a trap, as load's and run's documents list it.
+void print_unresolved(Printer& p, std::string_view importer, std::string_view dll, std::string_view function,
+                      Status status, std::string_view reason, uint64_t trap);
+
 /// "fixups": the relocations applied, by type name (types of one name counted together), as the loader and the
 /// relocation check count them.
 void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint16_t machine);

@@ -1,6 +1,7 @@
 // The one way a command prints its findings: a tree of objects, arrays and values, handed over as it is walked.
 // Two back ends: JsonWriter streams JSON text as the calls come (nothing holds the document), and TreeBuilder
-// keeps a document, for the text renderings of the commands whose findings are small.
+// keeps a document: for the text layouts of the small reports, and for run's report, which waits for the
+// program's own output.
 #pragma once
 
 #include <concepts>
@@ -24,7 +25,9 @@ using json = nlohmann::ordered_json;
 /// One member of a flat record: a number, a string or null.
 struct Field {
   enum class Kind : uint8_t { number, string, word, null };
-  std::string_view key;  ///< one of pemap's own member names: plain ASCII, nothing to escape
+  /// One of pemap's own member names: plain ASCII, nothing to escape, and in static storage (a string literal),
+  /// since the JSON writer knows the rows of one table by their keys' addresses.
+  std::string_view key;
   Kind kind = Kind::null;
   uint64_t number = 0;
   std::string_view string;
@@ -106,7 +109,7 @@ class JsonWriter final : public Printer {
   // The text between the values of the last record in an array: the same for every row of a table.
   struct RecordFrame {
     size_t depth = 0;
-    std::vector<std::string_view> keys;  // the keys' own spans: pemap's names are literals
+    std::vector<std::string_view> keys;  // Field::key: in static storage
     std::string text;                    // followed by kFrameSlack spaces, so that pieces copy in whole 16-byte blocks
     std::vector<size_t> ends;  // piece k is text[ends[k-1], ends[k]): before value k, or the close after the last
   };

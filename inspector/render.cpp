@@ -313,13 +313,6 @@ bool write_reloc_block_fast(const pe::RelocBlock& b, uint16_t machine, uint64_t 
 
 }  // namespace
 
-std::vector<std::string> warning_texts(const json& doc) {
-  std::vector<std::string> out;
-  if (doc.contains("warnings"))
-    for (const auto& w : doc["warnings"]) out.push_back(w["text"].get<std::string>());
-  return out;
-}
-
 void write_sections(const pe::Image& image, TextOut& out, Warnings& w) {
   write_table(out,
               {{"#", Align::right},

@@ -31,7 +31,5 @@ void write_all(const pe::Image& image, TextOut& out, Warnings& w);
 std::string render_info(const json& doc);
 std::string render_headers(const json& doc);
 std::string render_tls(const json& doc);
-/// The "text" of each of the document's warnings.
-std::vector<std::string> warning_texts(const json& doc);
 
 }  // namespace pemap::inspect

@@ -103,10 +103,7 @@ void print_modules(Printer& p, const run::ChildReport& report) {
 
 void print_unresolved(Printer& p, const std::vector<run::UnresolvedImport>& unresolved) {
   p.begin_array("unresolved");
-  for (const auto& u : unresolved)
-    p.record({}, {Field::str("importer", printable(u.importer)), Field::str("dll", printable(u.dll)),
-                  Field::str("function", printable(u.function)), Field::word("status", status_name(u.status)),
-                  Field::str("reason", printable(u.reason)), Field::num("trap", u.trap)});
+  for (const auto& u : unresolved) print_unresolved(p, u.importer, u.dll, u.function, u.status, u.reason, u.trap);
   p.end_array();
 }
 
