@@ -14,7 +14,6 @@
 #include "model.hpp"
 #include "narrate.hpp"
 #include "process/process.hpp"
-#include "render.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {

@@ -11,7 +11,6 @@
 #include "memory/section.hpp"
 #include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
-#include "render.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {

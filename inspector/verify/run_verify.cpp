@@ -7,7 +7,6 @@
 #include "json_text.hpp"
 #include "mapped_file.hpp"
 #include "model.hpp"
-#include "render.hpp"
 #include "verify/facts.hpp"
 
 namespace pemap::inspect {
