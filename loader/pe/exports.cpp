@@ -121,7 +121,8 @@ void ExportReader::read_header() {
   const ExportDirectory& d = table_.directory();
   out_.present = true;
   out_.directory = d;
-  if (auto cut = image.directory_cut_short(kDirExport, "export directory")) out_.warnings.push_back(std::move(*cut));
+  if (auto cut = image.directory_unreadable(kDirExport, "export directory", sizeof(ExportDirectory)))
+    out_.warnings.push_back(std::move(*cut));
   if (d.Name != 0) {
     auto name = image.read_string(d.Name, "export DLL name", 512);
     if (name)

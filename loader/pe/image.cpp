@@ -77,7 +77,7 @@ std::string Section::label() const {
   return name.empty() ? fmt::format("section #{}", index) : fmt::format("section {}", name);
 }
 
-Result<Image> Image::parse(Bytes file) {
+Result<Image> Image::parse(Bytes file, std::optional<Layout> layout) {
   Image img;
   img.file_ = file;
   if (file.empty()) return make_error(Status::invalid_file_for_section, "file", Location{}, "the file is empty");
@@ -85,9 +85,33 @@ Result<Image> Image::parse(Bytes file) {
   if (auto e = img.read_optional_header()) return std::move(*e);
   if (auto e = img.read_section_table()) return std::move(*e);
   img.build_layout();
-  img.check_mapping_rules();
+  const auto refused = img.check_mapping_rules();
+  if (layout.value_or(refused ? Layout::section_table : Layout::memory_manager) == Layout::section_table) {
+    img.build_section_table_layout();
+    if (!layout) {
+      const auto loader = img.own_loader();
+      img.layout_note_ = make_error(
+          Status::success, "image layout", Location{},
+          fmt::format("Windows refuses to map this image ({}), so its tables are read through the section table, "
+                      "each section's raw data at its VirtualAddress, as {}",
+                      *refused,
+                      loader.empty() ? "linkers write it" : fmt::format("the {} loader lays it out", loader)));
+    }
+  }
   img.check_directories();
   return img;
+}
+
+std::string_view Image::own_loader() const {
+  switch (opt_.subsystem) {
+    case subsystem::efi_application:
+    case subsystem::efi_boot_service_driver:
+    case subsystem::efi_runtime_driver:
+    case subsystem::efi_rom:
+      return "UEFI";
+    default:
+      return directory(kDirClr).VirtualAddress != 0 ? ".NET" : "";
+  }
 }
 
 // The DOS header, the PE signature e_lfanew points at, and the COFF file header after it.
@@ -304,6 +328,31 @@ void Image::build_layout() {
   set_protections();
 }
 
+// Where linkers put each section, and where the UEFI loader and .NET's PE loader copy it: the headers, then each
+// section's raw data at its VirtualAddress byte for byte (no 512-byte or page rounding), zeros after it. A section
+// spans the larger of VirtualSize and SizeOfRawData, as pefile and LIEF read it.
+void Image::build_section_table_layout() {
+  layout_ = Layout::section_table;
+  regions_.clear();
+  flat_sections_.clear();
+  uint64_t first = header_size_;
+  for (const auto& s : sections_)
+    if (section_region(s).size != 0) first = std::min<uint64_t>(first, s.rva());
+  if (first != 0) regions_.push_back(Region{0, first, 0, first, 0, -1});
+  clip_sections(regions_);
+  set_protections();
+}
+
+Region Image::section_region(const Section& s) const {
+  const auto index = static_cast<int32_t>(s.index);
+  if (layout_ == Layout::memory_manager)
+    return Region{s.rva(), s.memory_size, s.file_offset, s.file_size, s.raw_size, index};
+  const auto& h = s.header;
+  const uint64_t span = std::max(h.VirtualSize, h.SizeOfRawData);
+  const uint64_t raw = h.PointerToRawData != 0 ? uint64_t{h.SizeOfRawData} : 0;
+  return Region{s.rva(), span, h.PointerToRawData, raw, raw, index};
+}
+
 uint32_t section_protection(uint32_t c, bool shared) {
   const bool r = c & scn::mem_read, w = c & scn::mem_write, x = c & scn::mem_execute;
   if (!r && !w && !x) {
@@ -322,7 +371,7 @@ uint32_t section_protection(uint32_t c, bool shared) {
 void Image::set_protections() {
   for (auto* list : {&regions_, &flat_sections_})
     for (Region& r : *list) {
-      if (is_flat()) {
+      if (is_flat() && layout_ == Layout::memory_manager) {
         r.protect = PAGE_EXECUTE_WRITECOPY;
       } else if (r.section < 0) {
         r.protect = PAGE_READONLY;
@@ -339,13 +388,12 @@ void Image::clip_sections(std::vector<Region>& out) {
   std::vector<uint32_t> order;  // indices, not Regions: a table of 65535 sections is held once, not twice
   order.reserve(sections_.size());
   for (const auto& s : sections_)
-    if (s.memory_size != 0) order.push_back(s.index);
+    if (section_region(s).size != 0) order.push_back(s.index);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return sections_[a].rva() < sections_[b].rva(); });
   out.reserve(out.size() + order.size());
   for (const uint32_t i : order) {
-    const Section& s = sections_[i];
-    Region r{s.rva(), s.memory_size, s.file_offset, s.file_size, s.raw_size, static_cast<int32_t>(s.index)};
+    Region r = section_region(sections_[i]);
     if (!out.empty() && r.rva < out.back().rva + out.back().size) {
       const uint64_t cut = out.back().rva + out.back().size - r.rva;
       if (cut >= r.size) continue;
@@ -359,12 +407,17 @@ void Image::clip_sections(std::vector<Region>& out) {
   }
 }
 
-void Image::check_mapping_rules() {
+std::optional<std::string> Image::check_mapping_rules() {
   // The parser reports what the mapper refuses, from the same table (mapping_rules.hpp). A last section whose raw
-  // data runs past the end of the file is already reported as the file cut short, with what is missing.
-  for (auto& b : mapping_rule_breaks(*this))
-    if (b.rule != MappingRule::last_raw_in_file)
-      warn(std::move(b.structure), b.where, b.message + "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)");
+  // data runs past the end of the file is already reported as the file cut short, with what is missing: that file
+  // is damaged, and its layout is still the memory manager's.
+  std::optional<std::string> first;
+  for (auto& b : mapping_rule_breaks(*this)) {
+    if (b.rule == MappingRule::last_raw_in_file) continue;
+    if (!first) first = b.structure + ": " + b.message;
+    warn(std::move(b.structure), b.where, b.message + "; Windows refuses to map it (STATUS_INVALID_IMAGE_FORMAT)");
+  }
+  return first;
 }
 
 DataDirectory Image::directory(uint32_t index) const {
@@ -416,10 +469,31 @@ std::optional<Error> Image::cut_short(uint64_t rva, uint64_t len, std::string_vi
                                 m->rva, m->file_offset, file_.size(), whose, m->raw_end));
 }
 
-std::optional<Error> Image::directory_cut_short(uint32_t index, std::string_view structure) const {
+std::optional<Error> Image::directory_unreadable(uint32_t index, std::string_view structure,
+                                                 uint64_t first_record) const {
   const auto d = used_directory(index);
   if (!d) return std::nullopt;
-  return cut_short(d->VirtualAddress, std::max<uint64_t>(d->Size, 1), structure);
+  const uint64_t rva = d->VirtualAddress;
+  if (auto cut = cut_short(rva, std::max<uint64_t>(d->Size, 1), structure)) return cut;
+  // Zero fill only: outside every region the reader itself fails, naming the RVA.
+  const Region* r = region_at(rva);
+  if (!r) return std::nullopt;
+  for (uint64_t at = rva; at < rva + first_record;) {
+    const Region* here = region_at(at);
+    if (!here) break;
+    if (!file_span(at).empty()) return std::nullopt;  // a file byte backs part of the first record
+    at = here->rva + here->size;
+  }
+  const uint64_t from_file = r->file_offset < file_.size() ? std::min(r->file_size, file_.size() - r->file_offset) : 0;
+  const std::string where = r->section >= 0 ? fmt::format("{}'s zero fill, past the {:#x} bytes the file gives it",
+                                                          sections_[static_cast<size_t>(r->section)].label(), from_file)
+                            : r->size == mapped_size_
+                                ? fmt::format("the image past the end of the file ({:#x} bytes)", file_.size())
+                                : "the headers' zero fill";
+  return make_error(Status::success, std::string(structure), Location::rva(rva),
+                    fmt::format("no file byte backs its first {} bytes: RVA {:#x} lies in {}, so the table reads as "
+                                "empty",
+                                first_record, rva, where));
 }
 
 const Region* Image::region_at(uint64_t rva) const {
@@ -431,7 +505,7 @@ const Region* Image::region_at(uint64_t rva) const {
 }
 
 const Section* Image::section_at(uint64_t rva) const {
-  if (is_flat()) {
+  if (is_flat() && layout_ == Layout::memory_manager) {
     auto it = std::upper_bound(flat_sections_.begin(), flat_sections_.end(), rva,
                                [](uint64_t v, const Region& r) { return v < r.rva; });
     if (it == flat_sections_.begin() || rva - std::prev(it)->rva >= std::prev(it)->size) return nullptr;

@@ -79,12 +79,22 @@ struct Missing {
   const Section* section = nullptr;  ///< whose raw data it is; nullptr when no section holds it (flat images)
 };
 
+/// How the RVA resolver places the file's bytes (docs/parser.md, "Two layouts").
+enum class Layout : uint8_t {
+  memory_manager,  ///< as Windows' SEC_IMAGE mapping lays the image out: what MapViewOfFile and the loader see
+  section_table,   ///< each section's raw data at its VirtualAddress, unrounded, zero fill to the larger of its
+                   ///< two sizes: how linkers write an image and how the UEFI loader and .NET's own PE loader
+                   ///< build it. Read when Windows refuses the image, where its layout shows nothing real.
+};
+
 /// A parsed PE file. Owns no file bytes: every view it returns points into the span given to parse(),
 /// which the caller keeps alive (normally a MappedFile) for as long as the Image is used.
 class Image {
  public:
-  /// Checks the headers eagerly; data directories are parsed on demand by the parse_* functions.
-  static Result<Image> parse(Bytes file);
+  /// Checks the headers eagerly; data directories are parsed on demand by the parse_* functions. Without a
+  /// `layout`, the memory manager's, unless Windows refuses to map the image: then the section table's, and
+  /// layout_note() says so.
+  static Result<Image> parse(Bytes file, std::optional<Layout> layout = std::nullopt);
 
   Bytes file() const { return file_; }
   Format format() const { return format_; }
@@ -123,6 +133,13 @@ class Image {
 
   /// SectionAlignment below the page size: Windows maps the file 1:1 and ignores section protections.
   bool is_flat() const { return opt_.section_alignment < kPageSize; }
+  Layout layout() const { return layout_; }
+  /// Why the section table's layout was chosen (Windows refuses the image) and whose loader builds it: said once
+  /// per file by every command that reads tables; none when the layout is the memory manager's.
+  const std::optional<Error>& layout_note() const { return layout_note_; }
+  /// The loader that maps this image when Windows' does not: "UEFI" for the EFI subsystems, ".NET" (the runtime's
+  /// own PE loader) for an image with a CLR header; empty when neither is recognised.
+  std::string_view own_loader() const;
   /// SizeOfImage rounded up to max(SectionAlignment, page).
   uint64_t mapped_size() const { return mapped_size_; }
   /// Bytes of the headers Windows maps: min(SizeOfHeaders, file size), extended over the section table.
@@ -135,8 +152,11 @@ class Image {
   std::optional<Missing> first_missing(uint64_t rva, uint64_t len) const;
   /// first_missing() as a warning on `structure` at `rva`: the missing RVA, the file offset and where the file ends.
   std::optional<Error> cut_short(uint64_t rva, uint64_t len, std::string_view structure) const;
-  /// cut_short() for a data directory the loader uses, named `structure`: [VirtualAddress, + max(Size, 1)).
-  std::optional<Error> directory_cut_short(uint32_t index, std::string_view structure) const;
+  /// Why a data directory the loader uses, named `structure`, cannot be read from the file: cut_short() of
+  /// [VirtualAddress, + max(Size, 1)), or its first record (`first_record` bytes: a descriptor, a block header)
+  /// lying wholly in zero fill, so that the table reads as empty. Every table reader reports it, so that no
+  /// command prints "0 entries" alone.
+  std::optional<Error> directory_unreadable(uint32_t index, std::string_view structure, uint64_t first_record) const;
 
   /// The section whose mapped range holds `rva`, or nullptr (headers, gaps, flat images).
   const Section* section_at(uint64_t rva) const;
@@ -180,8 +200,11 @@ class Image {
   std::optional<Error> read_optional_header();
   std::optional<Error> read_section_table();
   void build_layout();
-  void check_mapping_rules();
+  void build_section_table_layout();
+  /// The mapping rules' breaks as warnings; returns the first (the one Windows refuses the image for) in words.
+  std::optional<std::string> check_mapping_rules();
   void check_directories();
+  Region section_region(const Section& s) const;
   void clip_sections(std::vector<Region>& out);
   void set_protections();
   void warn(std::string structure, Location where, std::string message);
@@ -198,6 +221,8 @@ class Image {
   std::vector<Region> flat_sections_;  // flat images: each section's range, sorted, not overlapping
   std::vector<Error> warnings_;
   std::optional<Error> truncation_;
+  Layout layout_ = Layout::memory_manager;
+  std::optional<Error> layout_note_;
   uint64_t section_table_offset_ = 0;
   uint64_t mapped_size_ = 0;
   uint64_t header_size_ = 0;

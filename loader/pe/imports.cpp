@@ -55,7 +55,9 @@ ImportReader<Module>::ImportReader(const Image& image) : image_(&image), budget_
   const auto dir = image.used_directory(kDir);
   if (!dir) return;
   next_descriptor_ = dir->VirtualAddress;
-  if (auto cut = image.directory_cut_short(kDir, kDir == kDirImport ? "import directory" : "delay import directory"))
+  constexpr uint64_t kRecord = kDir == kDirImport ? sizeof(ImportDescriptor) : sizeof(DelayImportDescriptor);
+  if (auto cut =
+          image.directory_unreadable(kDir, kDir == kDirImport ? "import directory" : "delay import directory", kRecord))
     warnings_.push_back(std::move(*cut));
   index_write_ = index_write(image);
 }

@@ -91,7 +91,7 @@ Result<LoadConfig> parse_load_config(const Image& image) {
   if (!size) return size.take_error();
   out.present = true;
   out.size = *size;
-  if (auto cut = image.directory_cut_short(kDirLoadConfig, "load config directory"))
+  if (auto cut = image.directory_unreadable(kDirLoadConfig, "load config directory", sizeof(uint32_t)))
     out.warnings.push_back(std::move(*cut));
   if (*size != dir.Size && dir.Size != 0x40)  // link.exe of the XP era wrote 0x40 in the directory
     out.warnings.push_back(make_error(Status::success, "load config directory", Location::rva(dir.VirtualAddress),

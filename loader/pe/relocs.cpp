@@ -125,7 +125,7 @@ Result<Relocations> parse_relocations(const Image& image) {
   const auto used = image.used_directory(kDirBaseReloc);
   if (!used) return out;
   const DataDirectory dir = *used;
-  if (auto cut = image.directory_cut_short(kDirBaseReloc, "base relocation directory"))
+  if (auto cut = image.directory_unreadable(kDirBaseReloc, "base relocation directory", sizeof(BaseRelocationBlock)))
     out.warnings.push_back(std::move(*cut));
 
   const uint64_t end = uint64_t{dir.VirtualAddress} + dir.Size;

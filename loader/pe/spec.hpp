@@ -171,6 +171,11 @@ inline constexpr uint16_t unknown = 0, i386 = 0x14c, r3000 = 0x162, r4000 = 0x16
                           arm64x = 0xa64e;
 }  // namespace machine
 
+// Optional header Subsystem values an image's own loader is named by.
+namespace subsystem {
+inline constexpr uint16_t efi_application = 10, efi_boot_service_driver = 11, efi_runtime_driver = 12, efi_rom = 13;
+}
+
 namespace file_flag {
 inline constexpr uint16_t relocs_stripped = 0x0001, executable_image = 0x0002, large_address_aware = 0x0020,
                           machine_32bit = 0x0100, dll = 0x2000;

@@ -38,7 +38,9 @@ Result<Tls> parse_tls(const Image& image) {
   const DataDirectory dir = *used;
   if (auto e = read_directory(image, dir, out)) return *e;
   out.present = true;
-  if (auto cut = image.directory_cut_short(kDirTls, "TLS directory")) out.warnings.push_back(std::move(*cut));
+  if (auto cut = image.directory_unreadable(kDirTls, "TLS directory",
+                                            image.is_pe32plus() ? sizeof(TlsDirectory64) : sizeof(TlsDirectory32)))
+    out.warnings.push_back(std::move(*cut));
   if (out.address_of_callbacks == 0) return out;
   auto rva = image.va_to_rva(out.address_of_callbacks);
   if (!rva) {
