@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstring>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -34,20 +35,39 @@ uint64_t relocated_value(uint8_t type, uint64_t old, int64_t delta, uint16_t hig
   }
 }
 
-Result<RelocationStats> apply_relocations(const win::ImageSection& section, std::byte* base,
-                                          const pe::Relocations& relocs, int64_t delta, bool honour_stripped) {
+namespace {
+
+// Memory the image was copied into, all of it writable and its own (as a firmware loader allocates it).
+class BufferWriter {
+ public:
+  explicit BufferWriter(std::span<std::byte> image) : image_(image), pages_(image.size() / pe::kPageSize + 1) {}
+  std::byte* open(uint64_t rva, unsigned width) {
+    if (rva >= image_.size() || width > image_.size() - rva) return nullptr;
+    for (uint64_t p = rva / pe::kPageSize; p <= (rva + width - 1) / pe::kPageSize; ++p)
+      if (!pages_[p]) pages_[p] = true, ++written_;
+    return image_.data() + rva;
+  }
+  void restore() {}
+  uint64_t pages_written() const { return written_; }
+
+ private:
+  std::span<std::byte> image_;
+  std::vector<bool> pages_;
+  uint64_t written_ = 0;
+};
+
+// The one walk over the fixups for both kinds of memory: `writer` opens the bytes of each (PageWriter, BufferWriter).
+template <class Writer>
+Result<RelocationStats> relocate(Writer& writer, const pe::Image& image, uint64_t at, uint64_t size,
+                                 const pe::Relocations& relocs, int64_t delta, bool honour_stripped) {
   RelocationStats stats;
-  const uint64_t size = section.size();
-  const pe::Image& image = section.image();
   if (delta != 0 && honour_stripped && (image.file_header().Characteristics & pe::file_flag::relocs_stripped))
     return make_error(Status::conflicting_addresses, "COFF file header", Location::offset(image.nt_offset() + 4 + 18),
                       "relocations are stripped (IMAGE_FILE_RELOCS_STRIPPED): the image cannot leave its preferred "
                       "base");
-  const uint64_t at = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(base));
   if (!image.is_pe32plus() && (at > 0xffffffffu || size > 0x100000000u - at))
     return make_error(Status::conflicting_addresses, "image", Location{},
                       fmt::format("a PE32 image must lie below 4 GiB; {:#x}+{:#x} does not", at, size));
-  win::PageWriter writer(section, base, win::PageWriter::Shared::write_through);
   std::optional<Error> failure;
   std::array<uint64_t, 16> per_type{};  // a map update per fixup would cost more than the fixup
   auto fail = [&](const pe::RelocEntry& e, unsigned width) {
@@ -104,6 +124,21 @@ Result<RelocationStats> apply_relocations(const win::ImageSection& section, std:
   for (uint8_t type = 0; type < per_type.size(); ++type)
     if (per_type[type]) stats.per_type[type] = per_type[type];
   return stats;
+}
+
+}  // namespace
+
+Result<RelocationStats> apply_relocations(const win::ImageSection& section, std::byte* base,
+                                          const pe::Relocations& relocs, int64_t delta, bool honour_stripped) {
+  win::PageWriter writer(section, base, win::PageWriter::Shared::write_through);
+  return relocate(writer, section.image(), static_cast<uint64_t>(reinterpret_cast<uintptr_t>(base)), section.size(),
+                  relocs, delta, honour_stripped);
+}
+
+Result<RelocationStats> apply_relocations(const pe::Image& image, std::span<std::byte> laid_out, uint64_t base,
+                                          const pe::Relocations& relocs, int64_t delta) {
+  BufferWriter writer(laid_out);
+  return relocate(writer, image, base, laid_out.size(), relocs, delta, true);
 }
 
 }  // namespace pemap

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <vector>
 
 #include "memory/image_section.hpp"
@@ -29,5 +30,11 @@ uint64_t relocated_value(uint8_t type, uint64_t old, int64_t delta, uint16_t hig
 /// base could never be had (corkami relocsstripped.exe, ImageBase in kernel space).
 Result<RelocationStats> apply_relocations(const win::ImageSection& section, std::byte* base,
                                           const pe::Relocations& relocs, int64_t delta, bool honour_stripped = true);
+
+/// The same for `laid_out`, the whole of `image` laid out in ordinary memory that is to run at `base` (a firmware
+/// loader relocates the pages it allocated and copied the image into this way). Every page is writable and the
+/// memory's own: `pages_made_private` counts the pages written.
+Result<RelocationStats> apply_relocations(const pe::Image& image, std::span<std::byte> laid_out, uint64_t base,
+                                          const pe::Relocations& relocs, int64_t delta);
 
 }  // namespace pemap

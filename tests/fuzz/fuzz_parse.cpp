@@ -1,4 +1,5 @@
-// libFuzzer target: parse any bytes, then walk every directory and the RVA resolver as the inspector would.
+// libFuzzer target: parse any bytes, then walk every directory and the RVA resolver as the inspector would, in
+// both layouts, and load an EFI image as the UEFI loader does.
 #include <cstddef>
 #include <cstdint>
 
@@ -9,6 +10,7 @@
 #include "pe/load_config.hpp"
 #include "pe/relocs.hpp"
 #include "pe/tls.hpp"
+#include "uefi/uefi_image.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace pemap;
@@ -32,5 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto off = image->rva_to_offset(s.rva())) sink += image->offset_to_rva(*off).value_or(0);
   }
   if (auto c = image->copy_range(image->optional_header().address_of_entry_point, 64, "fuzz")) sink += c->size();
+  const auto other =
+      image->layout() == pe::Layout::memory_manager ? pe::Layout::section_table : pe::Layout::memory_manager;
+  if (auto again = pe::Image::parse(bytes, other)) {
+    if (auto r = pe::parse_relocations(*again)) sink += r->entry_count();
+    if (auto i = pe::parse_imports(*again)) sink += i->entry_count();
+  }
+  // Moved a page from ImageBase, so that every fixup is applied; small images only, to keep each run fast.
+  if (uefi::is_efi(*image) && image->mapped_size() <= (uint64_t{16} << 20))
+    if (auto l = uefi::load(*image, image->image_base() + 0x1000)) sink += l->bytes.size();
   return sink == 0x5a5a5a5a5a5a5a5aull ? 1 : 0;  // keeps the walk from being optimized away
 }
