@@ -15,6 +15,7 @@
 #include "load_command.hpp"
 #include "relocs_check.hpp"
 #include "run_command.hpp"
+#include "uefi_command.hpp"
 #include "verify/corpus.hpp"
 #include "views.hpp"
 
@@ -155,7 +156,11 @@ int main(int argc, char** argv) {
   auto* relocs_cmd = app.get_subcommand("relocs");
   relocs_cmd->add_flag("--check", relocs_check,
                        "relocate for real at --base and check every byte against the listed fixups");
-  add_number(relocs_cmd, "--base", relocs_base, "the base to load at, with --check (64 KiB aligned)");
+  add_number(relocs_cmd, "--base", relocs_base,
+             "the base to load at, with --check (64 KiB aligned; with --as efi, a page boundary)");
+  std::string relocs_as = "windows";
+  relocs_cmd->add_option("--as", relocs_as, "with --check: whose loader lays the image out, windows or efi")
+      ->check(CLI::IsMember({"windows", "efi"}));
   auto* dump_cmd = app.add_subcommand("dump", "hex and ASCII bytes of a section, an RVA range or a file range");
   add_files(dump_cmd, opts, "PE files or directories");
   dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
@@ -170,9 +175,19 @@ int main(int argc, char** argv) {
   auto* map_cmd = app.add_subcommand("map", "map each file as Windows does and show the regions (VirtualQuery)");
   add_files(map_cmd, opts, "PE files or directories");
   add_number(map_cmd, "--base", map.base, "map exactly at this address (64 KiB aligned)");
-  map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
-  add_number(map_cmd, "--offset", map.offset, "file offset the view starts at (a multiple of 64 KiB)");
-  add_number(map_cmd, "--size", map.size, "bytes to map (default: to the end of the section)");
+  auto* map_raw = map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
+  auto* map_offset =
+      add_number(map_cmd, "--offset", map.offset, "file offset the view starts at (a multiple of 64 KiB)");
+  auto* map_size = add_number(map_cmd, "--size", map.size, "bytes to map (default: to the end of the section)");
+  std::string map_as = "windows";
+  map_cmd
+      ->add_option("--as", map_as,
+                   "whose loader lays the image out: windows (the memory manager's image view) or efi (the UEFI "
+                   "firmware's loader, by the section table, relocated to --base)")
+      ->check(CLI::IsMember({"windows", "efi"}))
+      ->excludes(map_raw)
+      ->excludes(map_offset)
+      ->excludes(map_size);
   map_cmd->callback([&] { chosen = "map"; });
   auto* diff =
       app.add_subcommand("diff-views", "where the image view and the raw view of each section differ, and why");
@@ -269,13 +284,17 @@ int main(int argc, char** argv) {
   }
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
-  if (chosen == "map") return run_map(opts, map);
+  if (chosen == "map") return map_as == "efi" ? run_map_uefi(opts, map.base) : run_map(opts, map);
+  if (chosen == "relocs" && relocs_as == "efi" && !relocs_check) {
+    std::cerr << "pemap relocs: --as goes with --check\n";
+    return exit_unusable;
+  }
   if (chosen == "relocs" && relocs_check) {
     if (!relocs_base) {
       std::cerr << "pemap relocs --check: give --base ADDR\n";
       return exit_unusable;
     }
-    return run_relocs_check(opts, *relocs_base);
+    return run_relocs_check(opts, *relocs_base, relocs_as == "efi" ? Loader::uefi : Loader::windows);
   }
   return run_view(chosen, opts);
 }

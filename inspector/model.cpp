@@ -25,6 +25,13 @@ void section_field(Printer& p, std::string_view key, const pe::Image& image, uin
     p.field(key, nullptr);
 }
 
+// Which layout the tables were read through, and, for the section table's, whose loader builds it.
+void layout(const pe::Image& image, Printer& p) {
+  const bool windows = image.layout() == pe::Layout::memory_manager;
+  p.field("layout", windows ? "memory_manager" : "section_table");
+  if (!windows && !image.own_loader().empty()) p.field("layout_loader", image.own_loader());
+}
+
 void overlay(const pe::Image& image, Printer& p) {
   if (auto ov = image.overlay_offset()) {
     p.begin_object("overlay");
@@ -329,6 +336,7 @@ void model_sections(const pe::Image& image, Printer& p, Warnings& w) {
   p.field("size_of_image", image.optional_header().size_of_image);
   p.field("size_of_headers", image.optional_header().size_of_headers);
   p.field("flat", image.is_flat());
+  layout(image, p);
   overlay(image, p);
   w.add(image.warnings());
 }
@@ -456,6 +464,7 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   p.field("size_of_image", oh.size_of_image);
   p.field("sections", image.sections().size());
   p.field("flat", image.is_flat());
+  layout(image, p);
   p.field("relocs_stripped", (fh.Characteristics & pe::file_flag::relocs_stripped) != 0);
   p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
   overlay(image, p);

@@ -6,11 +6,13 @@
 #include <iostream>
 
 #include "json_text.hpp"
+#include "mapped_file.hpp"
 #include "memory/image_section.hpp"
 #include "memory/win32.hpp"
 #include "model.hpp"
 #include "relocate.hpp"
 #include "relocs_check.hpp"
+#include "uefi/uefi_image.hpp"
 
 namespace pemap::inspect {
 
@@ -43,6 +45,27 @@ RelocComparison compare_relocated(const std::vector<std::byte>& before, const st
 
 namespace {
 
+// What both loaders' checks print: the bases, the fixups applied, and the comparison.
+int print_check(Printer& p, Loader loader, uint64_t preferred, uint64_t base, const RelocationStats& stats,
+                uint16_t machine, const RelocComparison& report) {
+  if (loader == Loader::uefi) p.field("loader", "uefi");
+  p.field("preferred_base", preferred);
+  p.field("base", base);
+  p.field("delta", static_cast<int64_t>(base - preferred));
+  print_fixups(p, stats.per_type, machine);
+  // The firmware's pages are the image's own from the start: a write makes none private.
+  p.field(loader == Loader::uefi ? "pages_written" : "pages_made_private", stats.pages_made_private);
+  p.field("bytes_compared", report.bytes_compared);
+  p.field("violations", report.violations);
+  p.begin_array("first_violations");
+  for (const auto& v : report.first)
+    p.record({}, {Field::num("rva", v.rva), Field::num("before", static_cast<uint8_t>(v.before)),
+                  Field::num("after", static_cast<uint8_t>(v.after)),
+                  Field::num("expected", static_cast<uint8_t>(v.expected)), Field::word("reason", v.reason)});
+  p.end_array();
+  return report.violations ? int(exit_findings) : int(exit_ok);
+}
+
 Result<int> check_one(const std::string& path, uint64_t base, const std::function<Printer&()>& open) {
   auto section = win::ImageSection::create(path);
   if (!section) return section.take_error();
@@ -55,26 +78,31 @@ Result<int> check_one(const std::string& path, uint64_t base, const std::functio
   if (!moved) return moved.take_error();
   auto reference = win::ImageView::map(*section);
   if (!reference) return reference.take_error();
-  const int64_t delta = static_cast<int64_t>(base - (*section)->preferred_base());
+  const uint64_t preferred = (*section)->preferred_base();
+  const auto delta = static_cast<int64_t>(base - preferred);
   auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
   if (!stats) return stats.take_error();
-
   const auto report = compare_relocated(reference->bytes(), moved->bytes(), *relocs, delta);
-  Printer& p = open();
-  p.field("preferred_base", (*section)->preferred_base());
-  p.field("base", base);
-  p.field("delta", delta);
-  print_fixups(p, stats->per_type, relocs->machine);
-  p.field("pages_made_private", stats->pages_made_private);
-  p.field("bytes_compared", report.bytes_compared);
-  p.field("violations", report.violations);
-  p.begin_array("first_violations");
-  for (const auto& v : report.first)
-    p.record({}, {Field::num("rva", v.rva), Field::num("before", static_cast<uint8_t>(v.before)),
-                  Field::num("after", static_cast<uint8_t>(v.after)),
-                  Field::num("expected", static_cast<uint8_t>(v.expected)), Field::word("reason", v.reason)});
-  p.end_array();
-  return report.violations ? int(exit_findings) : int(exit_ok);
+  return print_check(open(), Loader::windows, preferred, base, *stats, relocs->machine, report);
+}
+
+// The UEFI loader's layout: loaded at `base`, and as the reference at ImageBase, where no fixup changes a byte.
+Result<int> check_one_uefi(const std::string& path, uint64_t base, const std::function<Printer&()>& open, Warnings& w) {
+  auto file = MappedFile::open(path);
+  if (!file) return file.take_error();
+  auto image = pe::Image::parse(file->bytes(), pe::Layout::section_table);
+  if (!image) return image.take_error();
+  auto relocs = pe::parse_relocations(*image);
+  if (!relocs) return relocs.take_error();
+  const uint64_t preferred = image->image_base();
+  auto moved = uefi::load(*image, base);
+  if (!moved) return moved.take_error();
+  auto reference = uefi::load(*image, preferred);
+  if (!reference) return reference.take_error();
+  w.add(relocs->warnings);
+  const auto report =
+      compare_relocated(reference->bytes, moved->bytes, *relocs, static_cast<int64_t>(base - preferred));
+  return print_check(open(), Loader::uefi, preferred, base, moved->fixups, relocs->machine, report);
 }
 
 std::string render_check(const std::string& path, const json& d, bool /*many: the path starts each report*/) {
@@ -82,11 +110,14 @@ std::string render_check(const std::string& path, const json& d, bool /*many: th
   for (const auto& [k, v] : d["fixups"].items())
     types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
   const uint64_t violations = d["violations"].get<uint64_t>();
-  std::string out =
-      fmt::format("{}: preferred base {:#x}, loaded at {:#x} (delta {:#x})\n", printable(path),
-                  d["preferred_base"].get<uint64_t>(), d["base"].get<uint64_t>(), d["delta"].get<int64_t>());
-  out += fmt::format("  fixups applied: {}; {} pages made private\n", types.empty() ? "none" : types,
-                     d["pages_made_private"].get<uint64_t>());
+  const bool uefi = d.contains("loader");
+  std::string out = fmt::format("{}: preferred base {:#x}, loaded{} at {:#x} (delta {:#x})\n", printable(path),
+                                d["preferred_base"].get<uint64_t>(), uefi ? " by the UEFI loader" : "",
+                                d["base"].get<uint64_t>(), d["delta"].get<int64_t>());
+  out += uefi ? fmt::format("  fixups applied: {}; {} pages written\n", types.empty() ? "none" : types,
+                            d["pages_written"].get<uint64_t>())
+              : fmt::format("  fixups applied: {}; {} pages made private\n", types.empty() ? "none" : types,
+                            d["pages_made_private"].get<uint64_t>());
   out += fmt::format("  {} bytes compared: {}\n", d["bytes_compared"].get<uint64_t>(),
                      violations ? fmt::format("{} VIOLATIONS", violations)
                                 : std::string("every difference is a listed fixup, by exactly its delta"));
@@ -99,11 +130,11 @@ std::string render_check(const std::string& path, const json& d, bool /*many: th
 
 }  // namespace
 
-int run_relocs_check(const CommonOptions& opts, uint64_t base) {
+int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader) {
   return print_each_file(
       opts,
-      [&](const std::string& path, const std::function<Printer&()>& open, Warnings&) {
-        return check_one(path, base, open);
+      [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {
+        return loader == Loader::uefi ? check_one_uefi(path, base, open, w) : check_one(path, base, open);
       },
       render_check);
 }

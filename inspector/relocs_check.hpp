@@ -30,8 +30,14 @@ struct RelocComparison {
 RelocComparison compare_relocated(const std::vector<std::byte>& before, const std::vector<std::byte>& after,
                                   const pe::Relocations& relocs, int64_t delta);
 
-/// Maps each file at `base` and, as a reference, wherever is free; relocates the first and checks every byte.
-/// Exit 1 on any violation.
-int run_relocs_check(const CommonOptions& opts, uint64_t base);
+/// Whose loader lays the image out and relocates it.
+enum class Loader : uint8_t {
+  windows,  ///< the memory manager's image view, relocated as the Windows loader does
+  uefi,     ///< the UEFI firmware's loader (uefi/uefi_image.hpp)
+};
+
+/// Maps each file at `base` and, as a reference, wherever is free (with the UEFI loader: at its ImageBase);
+/// relocates the first and checks every byte. Exit 1 on any violation.
+int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader);
 
 }  // namespace pemap::inspect
