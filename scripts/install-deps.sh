@@ -14,6 +14,8 @@ packages=(
   jq                                          # the README's --jsonl example, which tests/cli/walkthroughs.sh runs
   libseccomp-dev                              # the sandbox of run, call and instances
   pev python3-pefile time                     # bench/peers.sh: readpe and pefile as peers, GNU time for peak RSS
+  ipxe shim-unsigned grub-efi-amd64-bin       # EFI images (tests/cli/foreign_pefile.py): pemap reads, never runs them
+  libmono-corlib4.5-dll                       # a .NET assembly for the same test
 )
 
 missing=()
