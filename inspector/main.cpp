@@ -159,12 +159,13 @@ int main(int argc, char** argv) {
   add_number(relocs_cmd, "--base", relocs_base,
              "the base to load at, with --check (64 KiB aligned; with --as efi, a page boundary)");
   std::string relocs_as = "windows";
-  relocs_cmd->add_option("--as", relocs_as, "with --check: whose loader lays the image out, windows or efi")
-      ->check(CLI::IsMember({"windows", "efi"}));
+  auto* relocs_as_opt =
+      relocs_cmd->add_option("--as", relocs_as, "with --check: whose loader lays the image out, windows or efi")
+          ->check(CLI::IsMember({"windows", "efi"}));
   auto* dump_cmd = app.add_subcommand("dump", "hex and ASCII bytes of a section, an RVA range or a file range");
   add_files(dump_cmd, opts, "PE files or directories");
   dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
-  add_number(dump_cmd, "--rva", dump.rva, "start RVA (bytes as the image maps them)");
+  add_number(dump_cmd, "--rva", dump.rva, "start RVA (bytes as the image lays them out)");
   add_number(dump_cmd, "--offset", dump.offset, "start file offset");
   add_number(dump_cmd, "--size", dump.size, "number of bytes (needed with --rva and --offset; limits --section)");
   std::string view = "raw";
@@ -174,8 +175,9 @@ int main(int argc, char** argv) {
   MapOptions map;
   auto* map_cmd = app.add_subcommand("map", "map each file as Windows does and show the regions (VirtualQuery)");
   add_files(map_cmd, opts, "PE files or directories");
-  add_number(map_cmd, "--base", map.base, "map exactly at this address (64 KiB aligned)");
-  auto* map_raw = map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
+  add_number(map_cmd, "--base", map.base,
+             "map exactly at this address (64 KiB aligned; with --as efi, a page boundary, default ImageBase)");
+  map_cmd->add_flag("--raw", map.raw, "a data view of the file as it is on disk, not an image view");
   auto* map_offset =
       add_number(map_cmd, "--offset", map.offset, "file offset the view starts at (a multiple of 64 KiB)");
   auto* map_size = add_number(map_cmd, "--size", map.size, "bytes to map (default: to the end of the section)");
@@ -184,10 +186,7 @@ int main(int argc, char** argv) {
       ->add_option("--as", map_as,
                    "whose loader lays the image out: windows (the memory manager's image view) or efi (the UEFI "
                    "firmware's loader, by the section table, relocated to --base)")
-      ->check(CLI::IsMember({"windows", "efi"}))
-      ->excludes(map_raw)
-      ->excludes(map_offset)
-      ->excludes(map_size);
+      ->check(CLI::IsMember({"windows", "efi"}));
   map_cmd->callback([&] { chosen = "map"; });
   auto* diff =
       app.add_subcommand("diff-views", "where the image view and the raw view of each section differ, and why");
@@ -284,8 +283,12 @@ int main(int argc, char** argv) {
   }
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
+  if (chosen == "map" && map_as == "efi" && (map.raw || map_offset->count() || map_size->count())) {
+    std::cerr << "pemap map: --as efi lays out an image; --raw, --offset and --size are for a data view\n";
+    return exit_unusable;
+  }
   if (chosen == "map") return map_as == "efi" ? run_map_uefi(opts, map.base) : run_map(opts, map);
-  if (chosen == "relocs" && relocs_as == "efi" && !relocs_check) {
+  if (chosen == "relocs" && relocs_as_opt->count() && !relocs_check) {
     std::cerr << "pemap relocs: --as goes with --check\n";
     return exit_unusable;
   }

@@ -327,9 +327,12 @@ void model_sections(const pe::Image& image, Printer& p, Warnings& w) {
     p.field("access", pe::section_access(h.Characteristics));
     p.field("content", pe::section_content(h.Characteristics));
     p.strings("flags", pe::section_flag_names(h.Characteristics));
-    p.field("mapped_size", s.memory_size);
-    p.field("mapped_file_offset", s.file_offset);
-    p.field("mapped_file_size", s.file_size);
+    // Where the layout the tables were read through puts the section (docs/parser.md, "Reading by RVA").
+    const pe::Region* r = image.layout() == pe::Layout::section_table ? image.region_at(h.VirtualAddress) : nullptr;
+    const bool own = r && r->section == static_cast<int32_t>(s.index);
+    p.field("mapped_size", own ? r->size : image.layout() == pe::Layout::section_table ? 0 : s.memory_size);
+    p.field("mapped_file_offset", own ? r->file_offset : s.file_offset);
+    p.field("mapped_file_size", own ? r->file_size : image.layout() == pe::Layout::section_table ? 0 : s.file_size);
     p.end_object();
   }
   p.end_array();

@@ -86,7 +86,7 @@ Result<int> check_one(const std::string& path, uint64_t base, const std::functio
   return print_check(open(), Loader::windows, preferred, base, *stats, relocs->machine, report);
 }
 
-// The UEFI loader's layout: loaded at `base`, and as the reference at ImageBase, where no fixup changes a byte.
+// The UEFI loader's layout: loaded at `base`, and as the reference laid out unrelocated, as it stands at ImageBase.
 Result<int> check_one_uefi(const std::string& path, uint64_t base, const std::function<Printer&()>& open, Warnings& w) {
   auto file = MappedFile::open(path);
   if (!file) return file.take_error();
@@ -97,7 +97,7 @@ Result<int> check_one_uefi(const std::string& path, uint64_t base, const std::fu
   const uint64_t preferred = image->image_base();
   auto moved = uefi::load(*image, base);
   if (!moved) return moved.take_error();
-  auto reference = uefi::load(*image, preferred);
+  auto reference = uefi::lay_out(*image);
   if (!reference) return reference.take_error();
   w.add(relocs->warnings);
   const auto report =

@@ -26,15 +26,13 @@ std::string_view memory_type(uint16_t subsystem) {
   }
 }
 
-Result<int> map_one(const std::string& path, std::optional<uint64_t> base, const std::function<Printer&()>& open,
-                    Warnings& w) {
+Result<int> map_one(const std::string& path, std::optional<uint64_t> base, const std::function<Printer&()>& open) {
   auto file = MappedFile::open(path);
   if (!file) return file.take_error();
   auto image = pe::Image::parse(file->bytes(), pe::Layout::section_table);
   if (!image) return image.take_error();
   auto loaded = uefi::load(*image, base.value_or(image->image_base()));
   if (!loaded) return loaded.take_error();
-  if (const auto& cut = image->truncation()) w.add(*cut);
   Printer& p = open();
   p.field("loader", "uefi");
   p.field("subsystem", pe::subsystem_name(image->optional_header().subsystem));
@@ -44,12 +42,11 @@ Result<int> map_one(const std::string& path, std::optional<uint64_t> base, const
   p.field("preferred_base", image->image_base());
   p.field("delta", static_cast<int64_t>(loaded->base - image->image_base()));
   p.begin_array("regions");
-  const uint64_t fsize = image->file().size();
-  for (const auto& r : image->regions()) {
-    const std::string name = r.section < 0 ? "(headers)" : printable(image->sections()[r.section].name);
-    const uint64_t from_file = r.file_offset < fsize ? std::min(r.file_size, fsize - r.file_offset) : 0;
-    p.record({}, {Field::str("name", name), Field::num("rva", r.rva), Field::num("size", r.size),
-                  Field::num("file_offset", r.file_offset), Field::num("file_bytes", from_file)});
+  for (const auto& piece : loaded->pieces) {
+    const std::string name =
+        piece.section < 0 ? "(headers)" : printable(image->sections()[static_cast<size_t>(piece.section)].name);
+    p.record({}, {Field::str("name", name), Field::num("rva", piece.rva), Field::num("size", piece.size),
+                  Field::num("file_offset", piece.file_offset), Field::num("file_bytes", piece.file_bytes)});
   }
   p.end_array();
   print_fixups(p, loaded->fixups.per_type, image->file_header().Machine);
@@ -61,8 +58,7 @@ std::string render(const std::string& path, const json& d, bool many) {
   std::string out = many ? "== " + path + "\n" : std::string();
   out += fmt::format("UEFI image at {:#x}, {:#x} bytes of {} ({}); preferred base {:#x}, delta {:#x}\n",
                      d["base"].get<uint64_t>(), d["size"].get<uint64_t>(), d["memory_type"].get<std::string>(),
-                     d["subsystem"].get<std::string>(), d["preferred_base"].get<uint64_t>(),
-                     d["delta"].get<int64_t>());
+                     d["subsystem"].get<std::string>(), d["preferred_base"].get<uint64_t>(), d["delta"].get<int64_t>());
   Table t({{"Section"},
            {"RVA", Table::Align::right},
            {"Size", Table::Align::right},
@@ -86,8 +82,8 @@ std::string render(const std::string& path, const json& d, bool many) {
 int run_map_uefi(const CommonOptions& opts, std::optional<uint64_t> base) {
   return print_each_file(
       opts,
-      [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {
-        return map_one(path, base, open, w);
+      [&](const std::string& path, const std::function<Printer&()>& open, Warnings&) {
+        return map_one(path, base, open);
       },
       render);
 }

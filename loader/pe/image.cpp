@@ -330,7 +330,7 @@ void Image::build_layout() {
 
 // Where linkers put each section, and where the UEFI loader and .NET's PE loader copy it: the headers, then each
 // section's raw data at its VirtualAddress byte for byte (no 512-byte or page rounding), zeros after it. A section
-// spans the larger of VirtualSize and SizeOfRawData, as pefile and LIEF read it.
+// spans the larger of VirtualSize and SizeOfRawData, up to the next section, as pefile reads it.
 void Image::build_section_table_layout() {
   layout_ = Layout::section_table;
   regions_.clear();
@@ -392,8 +392,23 @@ void Image::clip_sections(std::vector<Region>& out) {
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return sections_[a].rva() < sections_[b].rva(); });
   out.reserve(out.size() + order.size());
-  for (const uint32_t i : order) {
-    Region r = section_region(sections_[i]);
+  // In the section table's layout a section ends where the next one begins (pefile and the UEFI loader never let
+  // one section's alignment padding hide the next); walking backwards gives each the next higher VirtualAddress.
+  std::vector<uint64_t> next_rva;
+  if (layout_ == Layout::section_table) {
+    next_rva.resize(order.size(), UINT64_MAX);
+    for (size_t k = order.size(); k-- > 1;) {
+      const uint64_t here = sections_[order[k - 1]].rva(), after = sections_[order[k]].rva();
+      next_rva[k - 1] = after > here ? after : next_rva[k];
+    }
+  }
+  for (size_t k = 0; k < order.size(); ++k) {
+    Region r = section_region(sections_[order[k]]);
+    if (!next_rva.empty() && next_rva[k] - r.rva < r.size) {
+      r.size = next_rva[k] - r.rva;
+      r.file_size = std::min(r.file_size, r.size);
+      r.raw_size = std::min(r.raw_size, r.size);
+    }
     if (!out.empty() && r.rva < out.back().rva + out.back().size) {
       const uint64_t cut = out.back().rva + out.back().size - r.rva;
       if (cut >= r.size) continue;

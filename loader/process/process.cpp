@@ -320,7 +320,8 @@ Result<bool> Process::reread_if_changed(Module& m, bool tls_changed_file_bytes, 
     if (r.rva != 0) copy_back(r);
   for (const auto& r : regions)
     if (r.rva == 0) copy_back(r);
-  auto parsed = pe::Image::parse(Bytes(m.reread_file.data(), m.reread_file.size()));
+  // The module is mapped, so its layout is the memory manager's whatever the rewritten headers now say.
+  auto parsed = pe::Image::parse(Bytes(m.reread_file.data(), m.reread_file.size()), pe::Layout::memory_manager);
   if (!parsed) return parsed.take_error();
   m.reread.emplace(std::move(*parsed));
   emit({.step = Step::reread,

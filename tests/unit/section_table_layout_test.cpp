@@ -73,6 +73,28 @@ TEST(SectionTableLayout, WindowsLayoutSaysWhyTheTableIsEmpty) {
       << describe(relocs->warnings);
 }
 
+// SectionAlignment 0x20 below FileAlignment 0x200 (Windows refuses it): .text's raw data is padded to 0x200, but
+// .data begins 0x20 after .text's VirtualSize. The padding ends where .data begins, as pefile reads it.
+TEST(SectionTableLayout, AlignmentPaddingEndsAtTheNextSection) {
+  PeBuilder b(true);
+  b.section_alignment(0x20).file_alignment(0x200);
+  b.add_section({.name = ".text", .virtual_size = 0x10, .data = pattern(0x10, 3), .virtual_address = kText});
+  b.add_section({.name = ".data",
+                 .virtual_size = 0x40,
+                 .data = pattern(0x40, 8),
+                 .characteristics = 0xC0000040,
+                 .virtual_address = kText + 0x20});
+  const BuiltPe pe = b.build();
+  auto r = parse(pe);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  ASSERT_EQ(r->layout(), Layout::section_table);
+  ASSERT_EQ(r->sections()[0].header.SizeOfRawData, 0x200u);
+  EXPECT_EQ(r->section_at(kText + 0x20)->name, ".data");
+  EXPECT_EQ(r->read_rva<uint8_t>(kText + 0x20, "probe").value(), pattern_at(0, 8));
+  EXPECT_EQ(r->rva_to_offset(kText + 0x20), pe.section_raw_offsets[1]);
+  EXPECT_EQ(r->read_rva<uint8_t>(kText + 0x1f, "probe").value(), 0u);  // .text's padding, up to .data
+}
+
 TEST(SectionTableLayout, NamesTheDotNetLoader) {
   PeBuilder b(true);
   b.section_alignment(0x20).file_alignment(0x20);
@@ -138,6 +160,29 @@ TEST(SectionTableLayout, DirectoryInZeroFillIsSaid) {
   const Error* w = find_warning(relocs->warnings, "base relocation directory", "no file byte backs it");
   ASSERT_TRUE(w) << describe(relocs->warnings);
   EXPECT_NE(w->message.find("section .bss's zero fill"), std::string::npos) << w->message;
+  // The same in the section table's layout, where .bss spans its VirtualSize unrounded.
+  auto by_table = Image::parse(bytes_of(pe), Layout::section_table);
+  ASSERT_TRUE(by_table.has_value());
+  auto again = parse_relocations(*by_table);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(find_warning(again->warnings, "base relocation directory", "section .bss's zero fill"))
+      << describe(again->warnings);
+}
+
+// A first record partly backed by the file is read, not called empty (corkami imports_virtdesc.exe starts its
+// first import descriptor in the headers' zero fill; its Name and FirstThunk come from the next section).
+TEST(SectionTableLayout, PartlyBackedFirstRecordIsNotCalledEmpty) {
+  PeBuilder b(true);
+  b.add_section({.name = ".bss", .virtual_size = 0x1000, .characteristics = 0xC0000080});
+  b.add_section({.name = ".data", .data = pattern(0x200, 2), .characteristics = 0xC0000040});
+  b.set_directory(kDirBaseReloc, 0x1ffc, 0x20);  // 4 bytes of .bss's zero fill, then .data's file bytes
+  const BuiltPe pe = b.build();
+  auto r = parse(pe);
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  auto relocs = parse_relocations(*r);
+  ASSERT_TRUE(relocs.has_value()) << relocs.error().to_string();
+  EXPECT_FALSE(find_warning(relocs->warnings, "base relocation directory", "no file byte backs it"))
+      << describe(relocs->warnings);
 }
 
 }  // namespace

@@ -49,7 +49,11 @@ TEST(UefiLoad, RelocatesTheSectionTableLayout) {
   auto home = load(*image, kImageBase);
   ASSERT_TRUE(home.has_value()) << home.error().to_string();
   EXPECT_EQ(home->bytes.size(), image->mapped_size());
-  EXPECT_EQ(home->fixups.per_type.at(pe::reloc_type::dir64), 2u);  // applied, by a delta of 0
+  EXPECT_TRUE(home->fixups.per_type.empty());  // at ImageBase the firmware does not relocate
+  ASSERT_EQ(home->pieces.size(), 3u);          // the headers, .text, .reloc
+  EXPECT_EQ(home->pieces[1].rva, kText);
+  EXPECT_EQ(home->pieces[1].file_offset, pe.section_raw_offsets[0]);
+  EXPECT_EQ(home->pieces[1].file_bytes, 0x100u);
   EXPECT_EQ(at(home->bytes, kText + 0x10), kValue);
   EXPECT_EQ(static_cast<uint8_t>(home->bytes[kText]), pattern_at(0, 5));  // from PointerToRawData
 
@@ -89,6 +93,32 @@ TEST(UefiLoad, LaysOutByTheSectionTableWhateverTheParse) {
   EXPECT_EQ(static_cast<uint8_t>(loaded->bytes[0x1100]), 0u);  // zero fill, not the file's next bytes
 }
 
+TEST(UefiLoad, RefusesASectionPastSizeOfImage) {
+  PeBuilder b(true);
+  b.section_alignment(0x20).file_alignment(0x20).subsystem(pe::subsystem::efi_application).size_of_image(0x1040);
+  b.add_section({.name = ".text", .data = pattern(0x100, 3), .virtual_address = kText});
+  const BuiltPe pe = b.build();
+  auto image = pe::Image::parse(bytes_of(pe));
+  ASSERT_TRUE(image.has_value()) << image.error().to_string();
+  auto loaded = lay_out(*image);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_NE(loaded.error().message.find("past SizeOfImage"), std::string::npos) << loaded.error().to_string();
+}
+
+TEST(UefiLoad, RefusesHighAdjAsTheFirmwareDoes) {
+  PeBuilder b(false);
+  b.section_alignment(0x20).file_alignment(0x20).subsystem(pe::subsystem::efi_application).image_base(kImageBase);
+  b.add_section({.name = ".text", .data = pattern(0x100, 3), .virtual_address = kText});
+  b.add_relocs({{kText, {0x4000 | 0x10, 0x0000}}});
+  const BuiltPe pe = b.build();
+  auto image = pe::Image::parse(bytes_of(pe));
+  ASSERT_TRUE(image.has_value()) << image.error().to_string();
+  EXPECT_TRUE(load(*image, kImageBase).has_value());  // not relocated: nothing to refuse
+  auto moved = load(*image, kImageBase + 0x10000);
+  ASSERT_FALSE(moved.has_value());
+  EXPECT_NE(moved.error().message.find("HIGHADJ"), std::string::npos) << moved.error().to_string();
+}
+
 TEST(UefiLoad, RefusesWhatTheFirmwareRefuses) {
   const BuiltPe windows_app = efi_app(3);
   auto app = pe::Image::parse(bytes_of(windows_app));
@@ -103,6 +133,9 @@ TEST(UefiLoad, RefusesWhatTheFirmwareRefuses) {
   auto unaligned = load(*image, kImageBase + 0x800);
   ASSERT_FALSE(unaligned.has_value());
   EXPECT_EQ(unaligned.error().status, Status::conflicting_addresses);
+  auto wraps = load(*image, 0xfffffffffffff000);
+  ASSERT_FALSE(wraps.has_value());
+  EXPECT_NE(wraps.error().message.find("top of the address space"), std::string::npos) << wraps.error().to_string();
 
   const BuiltPe stripped_pe = efi_app(pe::subsystem::efi_application, 0x0023);  // + IMAGE_FILE_RELOCS_STRIPPED
   auto stripped = pe::Image::parse(bytes_of(stripped_pe));
