@@ -51,6 +51,14 @@ want=("$lib" "MapViewOfFile" "ERROR_ACCESS_DENIED" "offset 0x10000 is past the s
 case_ "a view past the end" -- map --raw --offset 0x10000 "$lib"
 want=("$lib" "image view" "base 0x1234" "ERROR_MAPPED_ALIGNMENT")
 case_ "relocs --check at an unaligned base" -- relocs --check "$lib" --base 0x1234
+want=("$lib" "optional header at offset 0x" "Subsystem 3 (WINDOWS_CUI) is not an EFI subsystem" "STATUS_INVALID_IMAGE_FORMAT")
+case_ "map --as efi of a Windows DLL" -- map --as efi "$lib"
+want=("$lib" "Subsystem 3 (WINDOWS_CUI) is not an EFI subsystem" "STATUS_INVALID_IMAGE_FORMAT")
+case_ "relocs --check --as efi of a Windows DLL" -- relocs --check --as efi --base 0x20000000 "$lib"
+want=("pemap map: --as efi lays out an image; --raw, --offset and --size are for a data view")
+case_ "map --as efi with --raw" -- map --as efi --raw "$lib"
+want=("pemap relocs: --as goes with --check")
+case_ "relocs --as without --check" -- relocs --as efi "$lib"
 want=("$lib" "section table at offset 0x" "no section named '.nosuch'" "(it has .text")
 case_ "dump of a missing section" -- dump "$lib" --section .nosuch
 want=("$lib" "at RVA 0x999999" "SizeOfImage" "STATUS_INVALID_IMAGE_FORMAT")

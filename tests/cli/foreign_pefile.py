@@ -3,8 +3,9 @@
 grub-efi-amd64-bin packages, and the .NET assembly of libmono-corlib4.5-dll (scripts/install-deps.sh installs
 them). For each: the counts `info --json` gives for every table (sections, imports, delay imports, exports, base
 relocation blocks and entries) equal pefile's parse of the same file; the layout the tables were read through is
-named (the section table's, with the UEFI loader, for an image Windows refuses, and only then); and each EFI image
-passes `relocs --check --as efi` at a moved base.
+named (the section table's, with the UEFI loader, for an image Windows refuses, and only then); and for each EFI
+image, `map --as efi` copies each section from where pefile's section table says, as many bytes as the firmware
+copies, and `relocs --check --as efi` passes at a moved base.
 
 Usage: foreign_pefile.py PEMAP"""
 import glob
@@ -63,6 +64,10 @@ def by_pefile(path):
     return counts, pe.OPTIONAL_HEADER.Subsystem, sum(1 for t in entries if t != 0), flat_break
 
 
+def sections_of(path):
+    return pefile.PE(path, fast_load=True).sections
+
+
 def pemap_json(pemap, *args):
     run = subprocess.run([pemap, *args, "--json"], capture_output=True)
     return run.returncode, json.loads(run.stdout.decode("utf-8")), run.stderr.decode("utf-8", "replace")
@@ -89,6 +94,14 @@ def check(pemap, path):
     if refused and "tables are read through the section table" not in stderr:
         failures.append("the layout is not said on stderr")
     if subsystem in EFI_SUBSYSTEMS:
+        rc, loaded, stderr = pemap_json(pemap, "map", "--as", "efi", path)
+        # By position: pemap resolves long names ("/4") through the COFF string table, pefile does not.
+        ours = [(r["rva"], r["file_offset"], r["file_bytes"]) for r in loaded.get("regions", [])[1:]]
+        want = [(s.VirtualAddress, s.PointerToRawData,
+                 s.SizeOfRawData if s.Misc_VirtualSize == 0 or s.Misc_VirtualSize > s.SizeOfRawData
+                 else s.Misc_VirtualSize) for s in sections_of(path)]
+        if rc != 0 or ours != want:
+            failures.append(f"map --as efi: exit {rc}; sections copied {ours}, by the section table {want} {stderr}")
         rc, checked, stderr = pemap_json(pemap, "relocs", "--check", "--as", "efi", "--base", hex(MOVED_BASE), path)
         if rc != 0 or checked.get("violations") != 0 or checked.get("base") != MOVED_BASE:
             failures.append(f"relocs --check --as efi: exit {rc}, {checked.get('violations')} violations {stderr}")
