@@ -29,6 +29,18 @@ Result<OpenImage> open_image(const std::string& path) {
   return OpenImage{std::move(*file), std::move(*image)};
 }
 
+Error own_loader_hint(Error refusal, const std::string& path) {
+  if (refusal.status != Status::invalid_image_format) return refusal;
+  const auto opened = open_image(path);
+  if (!opened) return refusal;
+  const auto loader = opened->image.own_loader();
+  if (loader == "UEFI")
+    refusal.message += "; the UEFI firmware loads it: `pemap map --as efi` shows the layout its loader builds";
+  else if (loader == ".NET")
+    refusal.message += "; the .NET runtime's own PE loader maps it, and the listings read its tables so";
+  return refusal;
+}
+
 int report_warnings(std::string_view name, const std::vector<std::string>& warnings) {
   std::cout << std::flush;  // the two streams interleave in order when they are one
   for (const auto& w : warnings) std::cerr << "pemap: " << name << ": warning: " << w << "\n";

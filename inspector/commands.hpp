@@ -53,6 +53,9 @@ struct OpenImage {
 };
 /// Maps `path` and parses its headers: the error says why it is not a usable PE image.
 Result<OpenImage> open_image(const std::string& path);
+/// `refusal` of the image in `path` by Windows' mapper, with where to look instead when the image's own loader is
+/// one pemap recognises (pe::Image::own_loader): `map --as efi` for an EFI image.
+Error own_loader_hint(Error refusal, const std::string& path);
 
 /// A number given on the command line for `option`: decimal, or hexadecimal after 0x. A sign, a suffix, an empty
 /// text and a value above 2^64-1 are errors naming the option and the text.

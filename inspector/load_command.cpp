@@ -217,7 +217,8 @@ int run_load(const LoadCommandOptions& opts) {
   // The file named must be a PE image the memory manager maps (as `pemap map` requires): else the input is
   // unusable (2), not a load that failed (1).
   const auto opened = open_image(opts.file);
-  if (const auto refused = !opened ? std::optional(opened.error()) : win::check_image_for_mapping(opened->image)) {
+  if (auto refused = !opened ? std::optional(opened.error()) : win::check_image_for_mapping(opened->image)) {
+    if (opened) refused = own_loader_hint(std::move(*refused), opts.file);
     std::cerr << fmt::format("pemap load: {}: {}\n", opts.file, refused->to_string());
     if (opts.json) {  // {"file", "error"}, as every command's JSON says of a file it cannot use
       JsonDocuments docs(std::cout, json_style(opts.jsonl), false);

@@ -200,7 +200,7 @@ Result<int> map_one(const std::string& path, const MapOptions& o, const std::fun
   if (!file) return file.take_error();
   const uint32_t protect = o.raw ? win::PAGE_READONLY : win::PAGE_READONLY | win::SEC_IMAGE;
   auto section = win::create_file_mapping(&*file, protect, 0);
-  if (!section) return section.take_error();
+  if (!section) return o.raw ? section.take_error() : own_loader_hint(section.take_error(), path);
   const auto size_arg = static_cast<size_t>(o.size);
   auto view = o.base ? win::map_view_of_file_ex(*section, win::FILE_MAP_READ, o.offset, size_arg,
                                                 reinterpret_cast<void*>(*o.base))

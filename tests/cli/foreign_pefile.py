@@ -91,6 +91,8 @@ def check(pemap, path):
         failures.append(f"layout {info['layout']}, expected {want} (Windows {'refuses' if refused else 'maps'} it)")
     if refused and subsystem in EFI_SUBSYSTEMS and info.get("layout_loader") != "UEFI":
         failures.append(f"the UEFI loader is not named: layout_loader {info.get('layout_loader')!r}")
+    if refused and subsystem in EFI_SUBSYSTEMS and "pemap map --as efi" not in mapped["error"]["message"]:
+        failures.append(f"map's refusal does not point to map --as efi: {mapped['error']['message']}")
     if refused and "tables are read through the section table" not in stderr:
         failures.append("the layout is not said on stderr")
     if subsystem in EFI_SUBSYSTEMS:
