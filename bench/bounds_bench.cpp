@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 class FindsNothing : public ldr::ModuleLocator {
  public:
-  std::optional<ldr::Located> locate(const ldr::ModuleName&) override { return std::nullopt; }
+  ldr::Located locate(const ldr::ModuleName&, ldr::Bitness) override { return {}; }
 };
 
 /// A directory of the benchmark's own, removed at exit.

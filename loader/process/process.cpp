@@ -18,11 +18,16 @@ namespace pemap::ldr {
 
 namespace {
 
-std::string searched_dirs(const ModuleLocator* locator) {
+std::string searched_dirs(const ModuleLocator* locator, Bitness bitness) {
   auto* path = dynamic_cast<const SearchPath*>(locator);
   if (!path) return "the locator's places";
   std::string out;
-  for (const auto& e : path->entries()) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", e.dir, e.label);
+  for (const auto& e : path->entries(bitness)) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", e.dir, e.label);
+  if (path->places().system.for_process(bitness).empty())
+    out += fmt::format(
+        "; there is no {} system directory: give one with --system-dir (or --syswow64-dir for a "
+        "PE32 process), or install Wine's PE DLLs (Debian's libwine)",
+        bitness == Bitness::pe32 ? "PE32" : "PE32+");
   return out;
 }
 
@@ -70,21 +75,35 @@ ModuleName Process::host_name(const ModuleName& dll) const {
   return dll;
 }
 
+std::vector<std::string> LoadOptions::searched_dirs() const {
+  std::vector<std::string> out = search_dirs;
+  for (const auto* dir : {&system_dirs.system32, &system_dirs.syswow64})
+    if (!dir->empty()) out.push_back(*dir);
+  return out;
+}
+
+std::shared_ptr<ModuleLocator> Process::search_from(const std::string& app_dir) const {
+  if (options_.locator) return options_.locator;
+  return std::make_shared<SearchPath>(
+      SearchPath::Places{app_dir, options_.search_dirs, options_.system_dirs, options_.known_dlls});
+}
+
+Bitness Process::bitness() const {
+  if (modules_.empty()) return Bitness::any;
+  return modules_.front()->section->pe32plus() ? Bitness::pe32plus : Bitness::pe32;
+}
+
 Result<Module*> Process::load_executable(const std::string& path) {
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  locator_ = options_.locator ? options_.locator
-                              : std::make_shared<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
+  locator_ = search_from(std::filesystem::path(path).parent_path().string());
   return load_top(path, true);
 }
 
 Result<Module*> Process::load_library(const std::string& name_or_path) {
-  if (!locator_ && options_.locator) locator_ = options_.locator;
   if (!locator_) {
     const bool has_dir = name_or_path.find('/') != std::string::npos;
-    const std::string dir = !options_.application_dir.empty() ? options_.application_dir
-                            : has_dir ? std::filesystem::path(name_or_path).parent_path().string()
-                                      : ".";
-    locator_ = std::make_shared<SearchPath>(SearchPath::standard(dir, options_.search_dirs));
+    locator_ = search_from(!options_.application_dir.empty() ? options_.application_dir
+                           : has_dir ? std::filesystem::path(name_or_path).parent_path().string()
+                                     : ".");
   }
   return load_top(name_or_path, false);
 }
@@ -149,11 +168,21 @@ Result<Module*> Process::load_module(const ModuleName& asked, const std::string&
   Located found;
   if (!explicit_path.empty()) {
     found = {explicit_path, "the path given"};
-  } else if (auto located = locator_->locate(name)) {
-    found = std::move(*located);
   } else {
-    emit({.step = Step::find, .depth = depth, .module = name, .target = importer, .ok = false});
-    return not_found(name, importer, searched_dirs(locator_.get()));
+    found = locator_->locate(name, bitness());
+    // Files of the name the search passed over: another bitness's (Windows goes on searching past them).
+    for (const auto& skip : found.skipped)
+      emit({.step = Step::find,
+            .depth = depth,
+            .module = name,
+            .target = importer,
+            .path = skip.path,
+            .reason = skip.reason,
+            .ok = false});
+    if (found.path.empty()) {
+      emit({.step = Step::find, .depth = depth, .module = name, .target = importer, .ok = false});
+      return not_found(name, importer, searched_dirs(locator_.get(), bitness()));
+    }
   }
   emit({.step = Step::find,
         .depth = depth,

@@ -43,7 +43,9 @@ struct HostImports {
 };
 
 struct LoadOptions {
-  std::vector<std::string> search_dirs;          ///< searched after the application's directory
+  std::vector<std::string> search_dirs;  ///< --path: searched last, standing for PATH
+  SystemDirs system_dirs;                ///< none by default; the command line discovers them
+  KnownDlls known_dlls = KnownDlls::windows10();
   std::map<std::string, uint64_t> forced_bases;  ///< ModuleName::key() -> base
   PlacementPolicy placement;
   bool resolve_imports = true;  ///< false: LoadLibraryEx(DONT_RESOLVE_DLL_REFERENCES): map and relocate only
@@ -52,9 +54,12 @@ struct LoadOptions {
   std::string application_dir;  ///< heads the search when a DLL is loaded first (load_executable sets its own)
   ApiSetSchema api_sets = ApiSetSchema::builtin();
   std::optional<HostImports> host;  ///< set: these modules' imports bind to host functions, never to files
-  /// Set: how module names become files, instead of the application directory, search_dirs and the current
-  /// directory (a fuzz target or a test that must find nothing but what it names).
+  /// Set: how module names become files, instead of the search of KnownDLLs and the directories above (a fuzz
+  /// target or a test that must find nothing but what it names).
   std::shared_ptr<ModuleLocator> locator;
+
+  /// Every directory the search may read (the application's excepted): what a sandboxed child must be let read.
+  std::vector<std::string> searched_dirs() const;
 };
 
 /// Where an import ended, or why it could not: one record for every IAT slot of a module that ended the same way
@@ -185,6 +190,10 @@ class Process {
     How how = How::hint;
   };
   Result<Module*> load_top(const std::string& name_or_path, bool executable);
+  /// The search for a process whose application directory is `app_dir` (or the locator the options give).
+  std::shared_ptr<ModuleLocator> search_from(const std::string& app_dir) const;
+  /// The kind of image the process runs: its first module's (`any` before there is one).
+  Bitness bitness() const;
   Result<Module*> load_module(const ModuleName& asked, const std::string& importer, unsigned depth,
                               const std::string& explicit_path = {}, bool executable = false);
   /// `from`'s dependency `dll` (an API-set name goes to its host): found among its dependencies, or loaded.

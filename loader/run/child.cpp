@@ -417,7 +417,8 @@ Result<Child> Child::create(const std::string& file, ChildOptions options) {
   if (const auto real = std::filesystem::weakly_canonical(file, ec); !ec && real.has_parent_path())
     readable.push_back(real.parent_path().string());
   if (!options.load.application_dir.empty()) readable.push_back(options.load.application_dir);
-  readable.insert(readable.end(), options.load.search_dirs.begin(), options.load.search_dirs.end());
+  const auto searched = options.load.searched_dirs();
+  readable.insert(readable.end(), searched.begin(), searched.end());
   auto plan = SandboxPlan::prepare(options.sandbox);
   if (!plan) return plan.take_error();
   int sv[2];

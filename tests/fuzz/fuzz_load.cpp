@@ -17,7 +17,7 @@ namespace {
 
 class FindsNothing : public pemap::ldr::ModuleLocator {
  public:
-  std::optional<pemap::ldr::Located> locate(const pemap::ldr::ModuleName&) override { return std::nullopt; }
+  pemap::ldr::Located locate(const pemap::ldr::ModuleName&, pemap::ldr::Bitness) override { return {}; }
 };
 
 // Loads the file at `path` once, frees it, and checks that what was reserved is released.

@@ -89,7 +89,7 @@ constexpr uint64_t KiB = 1024;
 
 class FindsNothing : public ModuleLocator {
  public:
-  std::optional<Located> locate(const ModuleName&) override { return std::nullopt; }
+  Located locate(const ModuleName&, Bitness) override { return {}; }
 };
 
 /// What one load of an absurd image took, and how it ended.

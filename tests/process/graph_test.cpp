@@ -524,15 +524,46 @@ TEST_P(Graph, MissingImportFailsTheLoadAndLeavesNothingLoaded) {
 
 // One process, one machine: an x64 kernel32.dll found for an x86 app.exe is refused (Windows: ERROR_BAD_EXE_FORMAT),
 // naming the DLL, its file and its importer, instead of being bound with its addresses cut to 32 bits.
-TEST(GraphMachines, ADllOfAnotherMachineIsRefused) {
+TEST(GraphMachines, ADllOfTheOtherBitnessIsPassedOver) {
   LoadOptions o;
   o.search_dirs = {system_dir("x64")};
-  Process p(std::move(o));
+  std::vector<Event> events;
+  Process p(std::move(o), [&](const Event& e) { events.push_back(e); });
   auto app = load_app(p, "x86", "app.exe");
   ASSERT_FALSE(app);
-  EXPECT_EQ(app.error().status, Status::invalid_image_format);
+  // The PE32+ kernel32.dll is not loaded into the PE32 process: the search passes over it and finds no other.
+  EXPECT_EQ(app.error().status, Status::dll_not_found) << app.error().to_string();
+  EXPECT_TRUE(p.modules().empty());
+  auto skip = std::find_if(events.begin(), events.end(),
+                           [](const Event& e) { return e.step == Step::find && !e.ok && !e.path.empty(); });
+  ASSERT_NE(skip, events.end());
+  EXPECT_EQ(skip->path, (fs::path(system_dir("x64")) / "kernel32.dll").string());
+  EXPECT_EQ(skip->reason, "a PE32+ image; the process is PE32");
+}
+
+// A DLL of the process's bitness but another machine is still refused when it is mapped (ERROR_BAD_EXE_FORMAT).
+TEST(GraphMachines, ADllOfAnotherMachineIsRefused) {
+  TempDir dir;
+  fs::copy_file(bin("x64", "app.exe"), dir.path() / "app.exe");
+  fs::copy_file(bin("x64", "liba.dll"), dir.path() / "liba.dll");
+  fs::copy_file(bin("x64", "libb.dll"), dir.path() / "libb.dll");
+  fs::copy_file(bin("x64", "system/kernel32.dll"), dir.path() / "kernel32.dll");
+  // liba.dll becomes an ARM64 image: PE32+ still, so the search takes it.
+  std::fstream f(dir.path() / "liba.dll", std::ios::in | std::ios::out | std::ios::binary);
+  uint32_t lfanew = 0;
+  f.seekg(0x3c);
+  f.read(reinterpret_cast<char*>(&lfanew), 4);
+  const uint16_t arm64 = 0xAA64;
+  f.seekp(lfanew + 4);
+  f.write(reinterpret_cast<const char*>(&arm64), 2);
+  f.close();
+  LoadOptions o = with_system("x64");
+  Process p(std::move(o));
+  auto app = p.load_executable((dir.path() / "app.exe").string());
+  ASSERT_FALSE(app);
+  EXPECT_EQ(app.error().status, Status::invalid_image_format) << app.error().to_string();
   EXPECT_EQ(app.error().win32, 193u);
-  EXPECT_NE(app.error().message.find("imported by app.exe: machine 0x8664"), std::string::npos) << app.error().message;
+  EXPECT_NE(app.error().message.find("machine 0xaa64"), std::string::npos) << app.error().message;
   EXPECT_TRUE(p.modules().empty());
 }
 

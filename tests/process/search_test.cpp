@@ -3,7 +3,11 @@
 // form.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "process/apiset.hpp"
 #include "process/search_path.hpp"
@@ -41,18 +45,24 @@ TEST(ModuleName, MatchedWithoutRegardToCase) {
             "a.dll");  // ASCII only: other bytes stay as they are
 }
 
-// The search order: the application's directory, the directories given in order, the current directory.
-TEST(SearchPath, StandardOrderIsAppDirThenGivenDirsThenCurrentDir) {
-  const auto path = SearchPath::standard("/app", {"/one", "/two"});
-  ASSERT_EQ(path.entries().size(), 4u);
-  EXPECT_EQ(path.entries()[0].dir, "/app");
-  EXPECT_EQ(path.entries()[0].label, "application directory");
-  EXPECT_EQ(path.entries()[1].dir, "/one");
-  EXPECT_EQ(path.entries()[2].dir, "/two");
-  EXPECT_EQ(path.entries()[1].label, "--path");
-  EXPECT_EQ(path.entries()[3].dir, ".");
-  EXPECT_EQ(path.entries()[3].label, "current directory");
-  EXPECT_EQ(SearchPath::standard("", {}).entries()[0].dir, ".");  // an executable given without a directory
+// The search order with SafeDllSearchMode: the application's directory, the system directory of the process's
+// bitness, the current directory, then the --path directories standing for PATH.
+TEST(SearchPath, OrderIsAppDirSystemDirCurrentDirThenPath) {
+  const SearchPath path({"/app", {"/one", "/two"}, {"/sys64", "/sys32", "test", "test"}});
+  const auto e = path.entries(Bitness::pe32plus);
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[0].dir, "/app");
+  EXPECT_EQ(e[0].label, "application directory");
+  EXPECT_EQ(e[1].dir, "/sys64");
+  EXPECT_EQ(e[1].label, "system directory");
+  EXPECT_EQ(e[2].dir, ".");
+  EXPECT_EQ(e[2].label, "current directory");
+  EXPECT_EQ(e[3].dir, "/one");
+  EXPECT_EQ(e[4].dir, "/two");
+  EXPECT_EQ(e[3].label, "--path");
+  EXPECT_EQ(path.entries(Bitness::pe32)[1].dir, "/sys32");                // a PE32 process's System32 is SysWOW64
+  EXPECT_EQ(SearchPath({"", {}, {}}).entries(Bitness::any)[0].dir, ".");  // an executable given without a directory
+  EXPECT_EQ(SearchPath({"", {}, {}}).entries(Bitness::any).size(), 2u);   // no system directory: none searched
 }
 
 // A file is found by its name in any case, the first directory that has it wins, and the result names the file as
@@ -62,18 +72,97 @@ TEST(SearchPath, FindsFilesWithoutRegardToCaseFirstDirectoryFirst) {
   std::ofstream(app.path() / "MiXeD.DLL") << "x";
   std::ofstream(extra.path() / "mixed.dll") << "x";
   std::ofstream(extra.path() / "Only.Dll") << "x";
-  auto path = SearchPath::standard(app.path().string(), {extra.path().string()});
-  auto mixed = path.locate(ModuleName("mixed.dll"));
-  ASSERT_TRUE(mixed);
-  EXPECT_EQ(mixed->path, (app.path() / "MiXeD.DLL").string());
-  EXPECT_EQ(mixed->where, "application directory");
-  auto only = path.locate(ModuleName("ONLY"));
-  ASSERT_TRUE(only);
-  EXPECT_EQ(only->path, (extra.path() / "Only.Dll").string());
-  EXPECT_EQ(only->where, "--path");
-  EXPECT_FALSE(path.locate(ModuleName("absent.dll")));
+  SearchPath path({app.path().string(), {extra.path().string()}, {}});
+  auto mixed = path.locate(ModuleName("mixed.dll"), Bitness::any);
+  ASSERT_FALSE(mixed.path.empty());
+  EXPECT_EQ(mixed.path, (app.path() / "MiXeD.DLL").string());
+  EXPECT_EQ(mixed.where, "application directory");
+  auto only = path.locate(ModuleName("ONLY"), Bitness::any);
+  ASSERT_FALSE(only.path.empty());
+  EXPECT_EQ(only.path, (extra.path() / "Only.Dll").string());
+  EXPECT_EQ(only.where, "--path");
+  EXPECT_TRUE(path.locate(ModuleName("absent.dll"), Bitness::any).path.empty());
   std::filesystem::create_directory(app.path() / "dir.dll");
-  EXPECT_FALSE(path.locate(ModuleName("dir.dll")));  // directories are not modules
+  EXPECT_TRUE(path.locate(ModuleName("dir.dll"), Bitness::any).path.empty());  // directories are not modules
+}
+
+// A KnownDLL comes from the system directory even when the application's directory holds a file of its name (the
+// defence against DLL planting); a name not on the list is found in the application's directory first.
+TEST(SearchPath, KnownDllsComeFromTheSystemDirectory) {
+  TempDir app, system;
+  for (const auto* dir : {&app, &system}) {
+    std::filesystem::copy_file(bin("x64", "system/kernel32.dll"), dir->path() / "kernel32.dll");
+    std::filesystem::copy_file(bin("x64", "liba.dll"), dir->path() / "liba.dll");
+  }
+  SearchPath path({app.path().string(), {}, {system.path().string(), "", "test", ""}});
+  auto known = path.locate(ModuleName("KERNEL32.dll"), Bitness::pe32plus);
+  ASSERT_FALSE(known.path.empty());
+  EXPECT_EQ(known.path, (system.path() / "kernel32.dll").string());
+  EXPECT_EQ(known.where, "KnownDLLs");
+  auto other = path.locate(ModuleName("liba.dll"), Bitness::pe32plus);
+  ASSERT_FALSE(other.path.empty());
+  EXPECT_EQ(other.where, "application directory");
+  // Taken off the list, kernel32.dll is found where the search meets it first: the application's directory.
+  SearchPath unlisted({app.path().string(), {}, {system.path().string(), "", "test", ""}, KnownDlls{{}, "none"}});
+  EXPECT_EQ(unlisted.locate(ModuleName("kernel32.dll"), Bitness::pe32plus).where, "application directory");
+}
+
+// A PE32 process takes its system DLLs from the SysWOW64 stand-in, and passes over a PE32+ file of the name, with
+// the file and the reason, going on to the next place.
+TEST(SearchPath, APe32ProcessPassesOverPe32PlusFiles) {
+  TempDir app, sys64, sys32;
+  std::filesystem::copy_file(bin("x64", "liba.dll"), app.path() / "liba.dll");
+  std::filesystem::copy_file(bin("x86", "liba.dll"), sys32.path() / "liba.dll");
+  std::filesystem::copy_file(bin("x64", "system/kernel32.dll"), sys64.path() / "kernel32.dll");
+  std::filesystem::copy_file(bin("x86", "system/kernel32.dll"), sys32.path() / "kernel32.dll");
+  SearchPath path({app.path().string(), {}, {sys64.path().string(), sys32.path().string(), "test", "test"}});
+  auto k32 = path.locate(ModuleName("kernel32.dll"), Bitness::pe32);
+  ASSERT_FALSE(k32.path.empty());
+  EXPECT_EQ(k32.path, (sys32.path() / "kernel32.dll").string());
+  auto lib = path.locate(ModuleName("liba.dll"), Bitness::pe32);
+  ASSERT_FALSE(lib.path.empty());
+  EXPECT_EQ(lib.path, (sys32.path() / "liba.dll").string());
+  EXPECT_EQ(lib.where, "system directory");
+  ASSERT_EQ(lib.skipped.size(), 1u);
+  EXPECT_EQ(lib.skipped[0].path, (app.path() / "liba.dll").string());
+  EXPECT_EQ(lib.skipped[0].reason, "a PE32+ image; the process is PE32");
+  // A PE32+ process takes the PE32+ one, in the application's directory, and passes over nothing.
+  auto lib64 = path.locate(ModuleName("liba.dll"), Bitness::pe32plus);
+  ASSERT_FALSE(lib64.path.empty());
+  EXPECT_EQ(lib64.where, "application directory");
+  EXPECT_TRUE(lib64.skipped.empty());
+}
+
+// The KnownDLLs list: Windows 10's by default, or a file's, one name a line, normalized as module names are.
+TEST(KnownDlls, ListFromAFile) {
+  EXPECT_TRUE(KnownDlls::windows10().contains("kernel32.dll"));
+  EXPECT_FALSE(KnownDlls::windows10().contains("kernelbase.dll"));
+  TempDir dir;
+  std::ofstream(dir.path() / "known.txt") << "# comment\n\n  MyLib  \nOTHER.DLL\n";
+  auto list = KnownDlls::read((dir.path() / "known.txt").string());
+  ASSERT_TRUE(list.has_value()) << list.error().to_string();
+  EXPECT_EQ(list->names, (std::vector<std::string>{"mylib.dll", "other.dll"}));
+  EXPECT_FALSE(KnownDlls::read((dir.path() / "none.txt").string()).has_value());
+}
+
+// The system directories: the command line first (a --system-dir alone serving both bitnesses), then the
+// environment, where set but empty means none.
+TEST(SystemDirs, CommandLineThenEnvironment) {
+  ::setenv("PEMAP_SYSTEM32", "/env64", 1);
+  ::setenv("PEMAP_SYSWOW64", "", 1);
+  const auto given = SystemDirs::discover("/cli", "");
+  EXPECT_EQ(given.system32, "/cli");
+  EXPECT_EQ(given.syswow64, "/cli");
+  EXPECT_EQ(given.system32_from, "--system-dir");
+  const auto both = SystemDirs::discover("/cli", "/wow");
+  EXPECT_EQ(both.syswow64, "/wow");
+  const auto env = SystemDirs::discover("", "");
+  EXPECT_EQ(env.system32, "/env64");
+  EXPECT_EQ(env.system32_from, "PEMAP_SYSTEM32");
+  EXPECT_EQ(env.syswow64, "");  // set but empty: none, whatever Wine holds
+  EXPECT_EQ(env.syswow64_from, "PEMAP_SYSWOW64");
+  ::unsetenv("PEMAP_SYSTEM32");
+  ::unsetenv("PEMAP_SYSWOW64");
 }
 
 // Only api-* and ext-* names go to the schema, in any case.
