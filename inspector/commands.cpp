@@ -15,6 +15,7 @@
 #include "memory/image_section.hpp"
 #include "model.hpp"
 #include "pe/image.hpp"
+#include "process/process.hpp"
 #include "process/search_path.hpp"
 #include "render.hpp"
 
@@ -27,6 +28,17 @@ Result<OpenImage> open_image(const std::string& path) {
   if (!image) return image.take_error();
   // The image views the mapping, which stays where it is when the MappedFile moves.
   return OpenImage{std::move(*file), std::move(*image)};
+}
+
+Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load) {
+  load.search_dirs = search.path;
+  load.system_dirs = ldr::SystemDirs::discover(search.system_dir, search.syswow64_dir);
+  if (!search.known_dlls.empty()) {
+    auto known = ldr::KnownDlls::read(search.known_dlls);
+    if (!known) return known.take_error();
+    load.known_dlls = std::move(*known);
+  }
+  return true;
 }
 
 Error own_loader_hint(Error refusal, const std::string& path) {

@@ -14,7 +14,22 @@
 #include "model.hpp"
 #include "printer.hpp"
 
+namespace pemap::ldr {
+struct LoadOptions;
+}
+
 namespace pemap::inspect {
+
+/// Where a load looks for DLLs (docs/loader.md, "Finding a DLL").
+struct SearchOptions {
+  std::vector<std::string> path;  ///< --path DIR: searched last, standing for PATH
+  std::string system_dir;         ///< --system-dir DIR: System32 (for a PE32 process too, unless syswow64_dir)
+  std::string syswow64_dir;       ///< --syswow64-dir DIR: System32 as a PE32 process sees it
+  std::string known_dlls;         ///< --known-dlls FILE: the KnownDLLs list ("" for Windows 10's)
+};
+
+/// `search` into `load`: the system directories not given are discovered (ldr::SystemDirs::discover).
+Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load);
 
 struct CommonOptions {
   std::vector<std::string> inputs;  ///< files or directories

@@ -197,13 +197,18 @@ int run_instances(const InstancesOptions& opts) {
     std::cerr << "pemap instances: -n takes 1 to 64\n";
     return exit_unusable;
   }
+  ldr::LoadOptions searched;
+  if (auto applied = apply_search(opts.search, searched); !applied) {
+    std::cerr << "pemap instances: " << applied.error().to_string() << "\n";
+    return exit_unusable;
+  }
   std::vector<run::Child> children;
   std::vector<Started> reports;
   bool failed = false;
   // One after the other, each still alive when the next starts: instance k sees the k-1 before it.
   for (int i = 0; i < opts.count && !failed; ++i) {
     run::ChildOptions options;
-    options.load.search_dirs = opts.path;
+    options.load = searched;
     options.load.application_dir = std::filesystem::path(opts.dll).parent_path().string();
     options.load.allow_missing = opts.allow_missing;
     options.library = true;

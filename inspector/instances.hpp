@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "run/sandbox.hpp"
 
 namespace pemap::inspect {
@@ -12,7 +13,7 @@ namespace pemap::inspect {
 struct InstancesOptions {
   std::string dll;
   int count = 3;
-  std::vector<std::string> path;   ///< --path DIR
+  SearchOptions search;            ///< --path, --system-dir, --syswow64-dir, --known-dlls
   std::vector<std::string> calls;  ///< exported functions (no arguments) each instance calls after DllMain
   bool allow_missing = false;      ///< missing DLLs and functions bound to traps, as `pemap load --allow-missing`
   bool json = false;

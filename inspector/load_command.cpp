@@ -201,7 +201,10 @@ std::string render_report(const json& doc) {
 
 int run_load(const LoadCommandOptions& opts) {
   ldr::LoadOptions options;
-  options.search_dirs = opts.path;
+  if (auto searched = apply_search(opts.search, options); !searched) {
+    std::cerr << "pemap load: " << searched.error().to_string() << "\n";
+    return exit_unusable;
+  }
   options.resolve_imports = !opts.no_imports;
   options.allow_missing = opts.allow_missing;
   options.bind_delay = opts.bind_delay;

@@ -13,7 +13,7 @@ namespace pemap::inspect {
 
 struct LoadCommandOptions {
   std::string file;
-  std::vector<std::string> path;            ///< --path DIR
+  SearchOptions search;                     ///< --path, --system-dir, --syswow64-dir, --known-dlls
   std::vector<std::string> bases;           ///< --base MODULE=ADDR
   std::vector<std::string> dumps;           ///< --dump-image MODULE=FILE
   std::vector<std::string> api_set_files;   ///< --apiset FILE

@@ -204,10 +204,20 @@ int main(int argc, char** argv) {
   add_number(verify, "-j,--jobs", corpus.jobs, "with --corpus: files checked at once (default: one per CPU)");
   verify->callback([&] { chosen = "verify"; });
 
+  // Where a load looks for DLLs: the same four options on load, run, call and instances.
+  auto search_flags = [](CLI::App* cmd, SearchOptions& o) {
+    cmd->add_option("--path", o.path, "a directory to search for DLLs, last, standing for PATH (repeatable)");
+    cmd->add_option("--system-dir", o.system_dir,
+                    "System32: where KnownDLLs and system DLLs come from (default: $PEMAP_SYSTEM32, else the "
+                    "installed Wine's x86_64-windows); alone, for PE32 processes too");
+    cmd->add_option("--syswow64-dir", o.syswow64_dir,
+                    "System32 as a PE32 process sees it (default: $PEMAP_SYSWOW64, else Wine's i386-windows)");
+    cmd->add_option("--known-dlls", o.known_dlls, "a file of KnownDLLs names, one a line (default: Windows 10's)");
+  };
   LoadCommandOptions load;
   auto* load_cmd = app.add_subcommand("load", "load an .exe (CreateProcess) or a DLL (LoadLibrary) with its imports");
   load_cmd->add_option("file", load.file, "the executable or DLL")->required();
-  load_cmd->add_option("--path", load.path, "a directory to search for DLLs, after the application's (repeatable)");
+  search_flags(load_cmd, load.search);
   load_cmd->add_option("--base", load.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
   add_number(load_cmd, "--aslr", load.aslr_seed, "random bases from this seed for DYNAMIC_BASE and displaced images");
   add_number(load_cmd, "--bottom-up", load.bottom_up_start,
@@ -229,7 +239,7 @@ int main(int argc, char** argv) {
       "instances", "N processes load one DLL at once and run DllMain: copy-on-write data vs a MEM_SHARED section");
   inst_cmd->add_option("dll", inst.dll, "the DLL (PE32+ x86-64 code runs; PE32 is loaded but not run)")->required();
   add_number(inst_cmd, "-n", inst.count, "how many instances (default 3)");
-  inst_cmd->add_option("--path", inst.path, "a directory to search for its DLLs (repeatable)");
+  search_flags(inst_cmd, inst.search);
   inst_cmd->add_option("--call", inst.calls, "an export taking no arguments to call in each instance (repeatable)");
   inst_cmd->add_flag("--allow-missing", inst.allow_missing,
                      "bind missing DLLs and functions to trap addresses instead of failing");
@@ -238,8 +248,8 @@ int main(int argc, char** argv) {
   inst_cmd->callback([&] { chosen = "instances"; });
 
   // What run and call share: where the DLLs are, forced bases, and how much to tell.
-  auto run_flags = [](CLI::App* cmd, RunOptions& o) {
-    cmd->add_option("--path", o.path, "a directory to search for its DLLs (repeatable)");
+  auto run_flags = [&search_flags](CLI::App* cmd, RunOptions& o) {
+    search_flags(cmd, o.search);
     cmd->add_option("--base", o.bases, "MODULE=ADDR: load that module exactly there (repeatable)");
     cmd->add_flag("--trace", o.trace, "tell the story of the load (on stderr) first");
     cmd->add_flag("--verbose", o.verbose, "name each import bound to a trap (by default only their count)");

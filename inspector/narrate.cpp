@@ -30,6 +30,8 @@ std::string describe(const ldr::Event& e) {
   const std::string m = printable(e.module), t = printable(e.target);
   switch (e.step) {
     case Step::find:
+      if (!e.ok && !e.path.empty())
+        return fmt::format("Pass over {} for {}{}: {}", printable(e.path), m, imported_by(e), e.reason);
       return e.ok ? fmt::format("Find {}{}: {} ({})", m, imported_by(e), printable(e.path), e.where)
                   : fmt::format("Find {}{}: not on the search path", m, imported_by(e));
     case Step::section:

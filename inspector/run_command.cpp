@@ -302,7 +302,8 @@ int run_program(const RunOptions& opts) {
   std::vector<ldr::Event> events;
   KillOnInterrupt interrupt;
   run::ChildOptions options;
-  options.load.search_dirs = opts.path;
+  if (auto searched = apply_search(opts.search, options.load); !searched)
+    return report.refuse(searched.error().to_string(), exit_unusable);
   options.load.forced_bases = *bases;
   options.load.allow_missing = true;  // what is missing is a trap: calling it stops the program with its name
   options.library = opts.call;

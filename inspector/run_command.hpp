@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "printer.hpp"
 #include "run/child.hpp"
 
@@ -16,7 +17,7 @@ inline constexpr int exit_stopped = 125;
 
 struct RunOptions {
   std::string file;
-  std::vector<std::string> path;   ///< --path DIR
+  SearchOptions search;            ///< --path, --system-dir, --syswow64-dir, --known-dlls
   std::vector<std::string> bases;  ///< --base MODULE=ADDR
   bool trace = false;              ///< print the load's narration (stderr) before running
   bool verbose = false;            ///< every import bound to a trap on its own line, not only their count

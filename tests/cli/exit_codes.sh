@@ -113,7 +113,7 @@ table=(  # ARGS (FILE is the input) | the file with findings, or - | its status
   "map FILE|-|-"
   "diff-views FILE|-|-"
   "relocs --check FILE --base 0x20000000|-|-"
-  "load FILE --path $x86/system|$x86/missing.exe|1"
+  "load FILE --system-dir $x86/system|$x86/missing.exe|1"
 )
 clean_stdout() {  # clean_stdout WHAT: stdout holds no diagnostic
   if grep -qE '^pemap|warning|STATUS_|ERROR_' "$tmp/out"; then

@@ -51,7 +51,7 @@ expect 2 "--base of a module not loaded" -- $x86/liba.dll --no-imports --base no
 want_text=("--base kernel32.dll=0x20000000: no module of that name was loaded")
 expect 2 "--base of an import not loaded (--no-imports)" -- $x86/app.exe --no-imports --base kernel32.dll=0x20000000
 want_text=()
-expect 0 "--base of an import that loads" -- $x86/app.exe --path $x86/system --base KERNEL32.DLL=0x20000000
+expect 0 "--base of an import that loads" -- $x86/app.exe --system-dir $x86/system --base KERNEL32.DLL=0x20000000
 grep -q "kernel32.dll .*0x20000000  forced" "$tmp/out" || { echo "FAIL: kernel32.dll not forced"; cat "$tmp/out"; fail=$((fail + 1)); }
 
 # The file itself: missing, empty or not a PE is unusable input (2), as for every command; nothing on stdout.
@@ -71,23 +71,24 @@ expect 2 "non-PE, not named .exe" -- testdata/README.md
 
 # Imports that cannot be resolved: the missing DLL with its importer, the missing function.
 want_text=("KERNEL32.dll, imported by app.exe, was not found" "ERROR_MOD_NOT_FOUND" "STATUS_DLL_NOT_FOUND")
-expect 1 "missing DLL (no --path to the system stubs)" -- $x86/app.exe
+want_text=("KERNEL32.dll, imported by app.exe, was not found" "there is no PE32 system directory" "--system-dir")
+PEMAP_SYSTEM32='' PEMAP_SYSWOW64='' expect 1 "missing DLL (no system directory)" -- $x86/app.exe
 mkdir "$tmp/alone" && cp $x86/libb.dll "$tmp/alone/"
 want_text=("liba.dll, imported by libb.dll, was not found" "ERROR_MOD_NOT_FOUND")
 expect 1 "missing DLL of a DLL" -- "$tmp/alone/libb.dll"
 # Windows 8 on maps every DLL of the graph before it fills a slot: nosuch.dll is reported first.
 want_text=("nosuch.dll, imported by missing.exe, was not found" "STATUS_DLL_NOT_FOUND" "ERROR_MOD_NOT_FOUND")
-expect 1 "missing DLL before missing function" -- $x86/missing.exe --path $x86/system
+expect 1 "missing DLL before missing function" -- $x86/missing.exe --system-dir $x86/system
 # With a nosuch.dll on the path (liba.dll under that name), the missing functions are what fails.
 mkdir "$tmp/nosuch86" "$tmp/nosuch64"
 cp $x86/liba.dll "$tmp/nosuch86/nosuch.dll"
 cp testdata/bin/x64/liba.dll "$tmp/nosuch64/nosuch.dll"
 want_text=("liba.dll!liba_no_such_function is not exported" "STATUS_ENTRYPOINT_NOT_FOUND" "missing.exe")
-expect 1 "missing function" -- $x86/missing.exe --path $x86/system --path "$tmp/nosuch86"
+expect 1 "missing function" -- $x86/missing.exe --system-dir $x86/system --path "$tmp/nosuch86"
 want_text=("liba.dll!liba_no_such_function is not exported" "STATUS_ENTRYPOINT_NOT_FOUND")
-expect 1 "missing function (x64)" -- testdata/bin/x64/missing.exe --path testdata/bin/x64/system --path "$tmp/nosuch64"
+expect 1 "missing function (x64)" -- testdata/bin/x64/missing.exe --system-dir testdata/bin/x64/system --path "$tmp/nosuch64"
 want_text=()
-expect 0 "missing DLL and function with --allow-missing" -- $x86/missing.exe --path $x86/system --allow-missing
+expect 0 "missing DLL and function with --allow-missing" -- $x86/missing.exe --system-dir $x86/system --allow-missing
 grep -q "nosuch.dll!nosuch_function .*STATUS_DLL_NOT_FOUND" "$tmp/out" &&
   grep -q "liba.dll!liba_no_such_function .*STATUS_ENTRYPOINT_NOT_FOUND" "$tmp/out" ||
   { echo "FAIL: --allow-missing does not list both traps"; cat "$tmp/out"; fail=$((fail + 1)); }
@@ -117,7 +118,7 @@ want_text=("relocations are stripped" "STATUS_CONFLICTING_ADDRESSES")
 expect 1 "stripped image whose base is taken" -- $x86/fixed.dll --preload $x86/liba.dll
 
 # JSON: valid when the load succeeds and when it fails, with the facts the MANIFEST states.
-expect 0 "JSON of a loaded graph" -- $x86/app.exe --path $x86/system --json
+expect 0 "JSON of a loaded graph" -- $x86/app.exe --system-dir $x86/system --json
 python3 - "$tmp/out" <<'PY' || { echo "FAIL: pemap load --json of app.exe"; fail=$((fail + 1)); }
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -139,7 +140,7 @@ assert d["entry_point"] == 0x401000
 assert d["events"][-1]["step"] == "loaded" and d["events"][-1]["module"] == "app.exe"
 PY
 want_text=("STATUS_ENTRYPOINT_NOT_FOUND")
-expect 1 "JSON of a failed load" -- $x86/missing.exe --path $x86/system --path "$tmp/nosuch86" --json
+expect 1 "JSON of a failed load" -- $x86/missing.exe --system-dir $x86/system --path "$tmp/nosuch86" --json
 python3 - "$tmp/out" <<'PY' || { echo "FAIL: pemap load --json of missing.exe"; fail=$((fail + 1)); }
 import json, sys
 d = json.load(open(sys.argv[1]))

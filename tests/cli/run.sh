@@ -56,7 +56,7 @@ if [ "$rc" -ne 3 ] || ! cmp -s "$out" testdata/src/printf.expected || [ "$(cat "
   sed 's/^/  stderr| /' "$out.err"
   fail=$((fail + 1))
 fi
-expect 2 "app.exe is PE32: its code needs the CPU in 32-bit mode" -- testdata/bin/x86/app.exe --path testdata/bin/x86/system
+expect 2 "app.exe is PE32: its code needs the CPU in 32-bit mode" -- testdata/bin/x86/app.exe --system-dir testdata/bin/x86/system
 expect 2 "testdata/bin/x64/nosuch.exe: file: cannot open" -- testdata/bin/x64/nosuch.exe
 expect 0 "" -- testdata/bin/x64/app.exe --base app.exe=0x50000000 --base liba.dll=0x7f0000000
 

@@ -243,7 +243,7 @@ claim 2-image-vs-raw-view.md "SizeOfHeaders is 0x400" \
 claim 3-preferred-bases.md "20 HIGHLOW fixups (32-bit absolute addresses) on 3 pages" \
   'pemap relocs testdata/bin/x86/libb.dll' '^  total: 20 entries in 3 blocks: HIGHLOW 20$'
 claim 3-preferred-bases.md "with the same 20 HIGHLOW fixups on the same 3 pages (its \`forced\` row)" \
-  'pemap load testdata/bin/x86/app.exe --path testdata/bin/x86/system --base libb.dll=0x20000000' \
+  'pemap load testdata/bin/x86/app.exe --system-dir testdata/bin/x86/system --base libb.dll=0x20000000' \
   '^  3  libb\.dll +0x10000000 +0x20000000 +forced +20 HIGHLOW +3 '
 claim 3-preferred-bases.md "That is what \`liba.dll\` shows in every table here: \`preferred\`, fixups \`-\`, pages \`-\`." \
   'pemap load testdata/bin/x86/libb.dll --preload testdata/bin/x86/liba.dll' \
