@@ -16,6 +16,7 @@ packages=(
   pev python3-pefile time                     # bench/peers.sh: readpe and pefile as peers, GNU time for peak RSS
   ipxe shim-unsigned grub-efi-amd64-bin       # EFI images (tests/cli/foreign_pefile.py): pemap reads, never runs them
   libmono-corlib4.5-dll                       # a .NET assembly for the same test
+  libwine                                     # Wine's PE builds of Windows' DLLs: the default system directory
 )
 
 missing=()
