@@ -1,10 +1,13 @@
 // The built-in API-set schema and its text form.
 #include "process/apiset.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include "mapped_file.hpp"
+#include "pe/image.hpp"
 #include "process/module_name.hpp"
 
 namespace pemap::ldr {
@@ -75,11 +78,41 @@ ApiSetSchema ApiSetSchema::builtin() {
       {"api-ms-win-crt-utility-l1-1", "ucrtbase.dll"},
   };
   ApiSetSchema schema;
-  for (const auto& [contract, host] : kTable) schema.hosts_.emplace(contract, host);
+  for (const auto& [contract, host] : kTable) schema.contracts_.emplace(contract, Contract{contract, host, {}});
   return schema;
 }
 
-void ApiSetSchema::set(std::string_view contract, std::string host) { hosts_[api_set_key(contract)] = std::move(host); }
+ApiSetSchema ApiSetSchema::from_namespace(const pe::ApiSetNamespace& ns, std::string source) {
+  ApiSetSchema schema;
+  schema.source_ = std::move(source);
+  for (const auto& c : ns.contracts) {
+    Contract contract{c.name, "", {}};
+    // The value without an importer is the default (Windows keeps it first).
+    const auto first = std::find_if(c.values.begin(), c.values.end(), [](const auto& v) { return v.importer.empty(); });
+    if (first != c.values.end()) contract.host = first->host;
+    for (const auto& v : c.values)
+      if (!v.importer.empty()) contract.except.emplace_back(ModuleName(v.importer).key(), v.host);
+    schema.contracts_.insert_or_assign(api_set_key(c.name), std::move(contract));
+  }
+  return schema;
+}
+
+Result<ApiSetSchema> ApiSetSchema::read_dll(const std::string& path) {
+  auto file = MappedFile::open(path);
+  if (!file) return file.take_error();
+  auto image = pe::Image::parse(file->bytes());
+  if (!image) return image.take_error();
+  auto ns = pe::parse_api_set_schema(*image);
+  if (!ns) return ns.take_error();
+  return from_namespace(*ns, path);
+}
+
+void ApiSetSchema::set(std::string_view contract, std::string host) {
+  auto& c = contracts_[api_set_key(contract)];
+  if (c.entry.empty()) c.entry = api_set_key(contract);
+  c.host = std::move(host);
+  c.except.clear();
+}
 
 Result<bool> ApiSetSchema::load_file(const std::string& path) {
   std::ifstream in(path);
@@ -100,9 +133,16 @@ Result<bool> ApiSetSchema::load_file(const std::string& path) {
   return true;
 }
 
-std::optional<std::string> ApiSetSchema::resolve(std::string_view name) const {
-  if (auto it = hosts_.find(api_set_key(name)); it != hosts_.end()) return it->second;
-  return std::nullopt;
+std::optional<ApiSetHost> ApiSetSchema::resolve(std::string_view name, std::string_view importer) const {
+  const auto it = contracts_.find(api_set_key(name));
+  if (it == contracts_.end()) return std::nullopt;
+  const Contract& c = it->second;
+  if (!importer.empty()) {
+    const std::string key = ModuleName(importer).key();
+    for (const auto& [who, host] : c.except)
+      if (who == key) return ApiSetHost{host, c.entry, true};
+  }
+  return ApiSetHost{c.host, c.entry, false};
 }
 
 }  // namespace pemap::ldr

@@ -95,7 +95,7 @@ class ResolutionSet {
 };
 
 Result<Module*> Process::depend(Module& from, const ModuleName& dll, unsigned depth, std::string why) {
-  const ModuleName host = host_name(dll);
+  const ModuleName host = host_name(dll, from.name.str());
   if (from.name == host) return &from;  // a module's imports or forwarders into itself
   for (Module* d : from.dependencies)
     if (d->name == host) return d;
@@ -262,7 +262,7 @@ Result<bool> Process::load_imported_modules(Module& m, std::vector<Dependency>& 
     d.dll = &m.import_dlls.emplace_back(d.named);
     const size_t count = d.count;
     // The host functions are x86-64 code of this process: they serve a PE32+ module's imports, never a PE32 one's.
-    if (options_.host && m.section->pe32plus() && options_.host->serves(host_name(*d.dll))) {
+    if (options_.host && m.section->pe32plus() && options_.host->serves(host_name(*d.dll, m.name.str()))) {
       d.host = true;  // served by the host: no file
     } else if (auto dep = depend(m, *d.dll, depth + 1,
                                  fmt::format("it imports {} from it", count == 1 ? std::string("1 function")

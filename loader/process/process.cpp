@@ -69,9 +69,10 @@ Module* Process::find(const ModuleName& name) const {
   return nullptr;
 }
 
-ModuleName Process::host_name(const ModuleName& dll) const {
+ModuleName Process::host_name(const ModuleName& dll, std::string_view importer) const {
   if (dll.is_api_set())
-    if (auto host = options_.api_sets.resolve(dll.str()); host && !host->empty()) return ModuleName(*host);
+    if (auto host = options_.api_sets.resolve(dll.str(), importer); host && !host->host.empty())
+      return ModuleName(host->host);
   return dll;
 }
 
@@ -146,14 +147,20 @@ Result<Module*> Process::load_module(const ModuleName& asked, const std::string&
                                      const std::string& explicit_path, bool executable) {
   ModuleName name = asked;
   if (explicit_path.empty() && name.is_api_set()) {
-    auto host = options_.api_sets.resolve(name.str());
-    if (!host || host->empty()) {
+    auto host = options_.api_sets.resolve(name.str(), importer);
+    if (!host || host->host.empty()) {
       Error e = not_found(name, importer, "the API-set schema, which has no host for it");
       emit({.step = Step::apiset, .depth = depth, .module = name, .reason = "no host in the schema", .ok = false});
       return e;
     }
-    name = ModuleName(*host);
-    emit({.step = Step::apiset, .depth = depth, .module = asked, .target = name});
+    name = ModuleName(host->host);
+    emit({.step = Step::apiset,
+          .depth = depth,
+          .module = asked,
+          .target = name,
+          .reason = fmt::format("schema entry {}{} ({})", host->entry,
+                                host->exception ? fmt::format(", the exception for {}", importer) : "",
+                                options_.api_sets.source())});
   }
   if (Module* existing = find(name)) {
     ++existing->references;

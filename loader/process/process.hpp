@@ -226,7 +226,7 @@ class Process {
   void release(Module* m, const std::function<void(const Module&)>& before_unmap = {});
   void emit(Event e) const;
   /// The module that serves `dll`: its API-set host when it is a contract the schema knows, else itself.
-  ModuleName host_name(const ModuleName& dll) const;
+  ModuleName host_name(const ModuleName& dll, std::string_view importer = {}) const;
   /// STATUS_DLL_NOT_FOUND for `name`, which the search did not find (`searched` says where it looked); remembered as
   /// the last miss.
   Error not_found(const ModuleName& name, const std::string& importer, const std::string& searched);

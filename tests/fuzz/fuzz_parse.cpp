@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "pe/apiset_schema.hpp"
 #include "pe/debug.hpp"
 #include "pe/exports.hpp"
 #include "pe/image.hpp"
@@ -34,6 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto off = image->rva_to_offset(s.rva())) sink += image->offset_to_rva(*off).value_or(0);
   }
   if (auto c = image->copy_range(image->optional_header().address_of_entry_point, 64, "fuzz")) sink += c->size();
+  if (auto a = pe::parse_api_set_namespace(bytes)) sink += a->contracts.size();  // any bytes as a namespace
+  if (auto a = pe::parse_api_set_schema(*image)) sink += a->contracts.size();
   const auto other =
       image->layout() == pe::Layout::memory_manager ? pe::Layout::section_table : pe::Layout::memory_manager;
   if (auto again = pe::Image::parse(bytes, other)) {
