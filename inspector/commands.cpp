@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -33,6 +34,16 @@ Result<OpenImage> open_image(const std::string& path) {
 Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load) {
   load.search_dirs = search.path;
   load.system_dirs = ldr::SystemDirs::discover(search.system_dir, search.syswow64_dir);
+  // The API sets of the system directory's own schema, as Windows reads apisetschema.dll from System32.
+  for (const auto* dir : {&load.system_dirs.system32, &load.system_dirs.syswow64}) {
+    const auto dll = std::filesystem::path(*dir) / "apisetschema.dll";
+    std::error_code ec;
+    if (dir->empty() || !std::filesystem::is_regular_file(dll, ec)) continue;
+    auto schema = ldr::ApiSetSchema::read_dll(dll.string());
+    if (!schema) return schema.take_error();
+    load.api_sets = std::move(*schema);
+    break;
+  }
   if (!search.known_dlls.empty()) {
     auto known = ldr::KnownDlls::read(search.known_dlls);
     if (!known) return known.take_error();

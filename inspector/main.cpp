@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "apiset_command.hpp"
 #include "commands.hpp"
 #include "instances.hpp"
 #include "load_command.hpp"
@@ -234,6 +235,14 @@ int main(int argc, char** argv) {
   add_json(load_cmd, load.json, load.jsonl, "JSON output (the report with every event)");
   load_cmd->callback([&] { chosen = "load"; });
 
+  ApiSetOptions apiset;
+  auto* apiset_cmd = app.add_subcommand(
+      "apiset", "an API-set schema's contracts and hosts: FILE (an apisetschema.dll), or the one a load would use");
+  apiset_cmd->add_option("file", apiset.file, "an apisetschema.dll (default: the system directory's, else built-in)");
+  apiset_cmd->add_option("--system-dir", apiset.search.system_dir, "System32, whose apisetschema.dll to list");
+  add_json(apiset_cmd, apiset.json, apiset.jsonl, "JSON output");
+  apiset_cmd->callback([&] { chosen = "apiset"; });
+
   InstancesOptions inst;
   auto* inst_cmd = app.add_subcommand(
       "instances", "N processes load one DLL at once and run DllMain: copy-on-write data vs a MEM_SHARED section");
@@ -293,6 +302,7 @@ int main(int argc, char** argv) {
   }
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
+  if (chosen == "apiset") return run_apiset(apiset);
   if (chosen == "map" && map_as == "efi" && (map.raw || map_offset->count() || map_size->count())) {
     std::cerr << "pemap map: --as efi lays out an image; --raw, --offset and --size are for a data view\n";
     return exit_unusable;

@@ -63,7 +63,7 @@ std::string describe(const ldr::Event& e) {
     case Step::dependency:
       return fmt::format("{} needs {}: {}", m, t, printable(e.reason));
     case Step::apiset:
-      return e.ok ? fmt::format("{} is an API set: the schema maps it to {}", m, t)
+      return e.ok ? fmt::format("{} is an API set: {} maps it to {}", m, e.reason.empty() ? "the schema" : e.reason, t)
                   : fmt::format("{} is an API set with no host in the schema", m);
     case Step::reference:
       return fmt::format("{} is already loaded: its reference count is now {}", t, e.count);

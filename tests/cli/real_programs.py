@@ -5,12 +5,14 @@ launchers pip ships (t64.exe) when this machine has them. Each `pemap load --jso
 unresolved, and every binding of every module it loaded must hold the address that pefile's parse of the
 target's export table gives: the import followed by name or ordinal, through each forwarder ("DLL.Function",
 "DLL.#ordinal") to the module that holds the code, plus that module's base. API-set contracts are resolved to the
-host the load's own `apiset` event names.
+host the load's own `apiset` event names, and `pemap apiset` of Wine's apisetschema.dll must list the contracts and
+default hosts that a parse of its .apiset section here gives.
 
 Usage: real_programs.py PEMAP"""
 import glob
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -100,6 +102,35 @@ def check(pemap, path):
     return failures, (checked, forwarded, contracts)
 
 
+def schema_here(path):
+    """Contract name -> default host of an apisetschema.dll, read here from its .apiset section (version 6)."""
+    pe = pefile.PE(path, fast_load=True)
+    section = next(s for s in pe.sections if s.Name.rstrip(b"\0") == b".apiset")
+    d = section.get_data()
+    version, _, _, count, entries = struct.unpack_from("<5I", d, 0)
+    assert version == 6, version
+    out = {}
+    for i in range(count):
+        _, name, name_len, _, values, value_count = struct.unpack_from("<6I", d, entries + 24 * i)
+        hosts = [struct.unpack_from("<5I", d, values + 20 * j) for j in range(value_count)]
+        default = next((h for h in hosts if h[2] == 0), None)
+        out[d[name:name + name_len].decode("utf-16-le")] = \
+            d[default[3]:default[3] + default[4]].decode("utf-16-le") if default else ""
+    return out
+
+
+def check_schema(pemap):
+    """`pemap apiset --json` of the system directory's schema against the parse above."""
+    path = os.path.join(WINE, "apisetschema.dll")
+    run = subprocess.run([pemap, "apiset", "--json", path], capture_output=True)
+    ours = {e["name"]: e["host"] for e in json.loads(run.stdout)["entries"]}
+    theirs = schema_here(path)
+    if ours != theirs:
+        differ = sorted(set(ours.items()) ^ set(theirs.items()))[:3]
+        return [f"apiset --json {path}: {len(ours)} contracts, here {len(theirs)}; differing {differ}"], len(theirs)
+    return [], len(theirs)
+
+
 def main():
     pemap = sys.argv[1]
     if not os.path.isfile(os.path.join(WINE, "kernel32.dll")):
@@ -108,7 +139,11 @@ def main():
     files = [os.path.join(WINE, f) for f in PROGRAMS + DLLS]
     files += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python3*/site-packages/pip/_vendor/distlib/t64.exe")))[:1]
     files += sorted(glob.glob("/usr/lib/python3/dist-packages/pip/_vendor/distlib/t64.exe"))[:1]
-    failed = bindings = forwarded = contracts = 0
+    failures, schema_size = check_schema(pemap)
+    for f in failures:
+        print(f"FAIL: {f}")
+    failed = len(failures)
+    bindings = forwarded = contracts = 0
     for path in files:
         failures, (checked, via, hops) = check(pemap, path)
         bindings, forwarded, contracts = bindings + checked, forwarded + via, contracts + hops
@@ -116,7 +151,8 @@ def main():
             print(f"FAIL: {path}: {f}")
         failed += bool(failures)
     print(f"{len(files)} programs and DLLs loaded with no --path; {bindings} bindings checked against pefile "
-          f"({forwarded} through forwarders, {contracts} through API-set contracts); {failed} files failed")
+          f"({forwarded} through forwarders, {contracts} through API-set contracts); the schema's {schema_size} "
+          f"contracts as read here; {failed} failed")
     return 1 if failed or bindings == 0 or forwarded == 0 else 0
 
 
