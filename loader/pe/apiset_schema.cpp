@@ -96,10 +96,10 @@ Result<ApiSetNamespace> parse_api_set_schema(const Image& image) {
   const auto it = std::find_if(sections.begin(), sections.end(), [](const Section& s) { return s.name == ".apiset"; });
   if (it == sections.end())
     return schema_error("section table", image.section_table_offset(), "no .apiset section: not an API-set schema");
-  auto data = slice(image.file(), it->header.PointerToRawData,
-                    std::min(it->header.SizeOfRawData, it->header.VirtualSize ? it->header.VirtualSize
-                                                                              : it->header.SizeOfRawData),
-                    "section .apiset");
+  auto data = slice(
+      image.file(), it->header.PointerToRawData,
+      std::min(it->header.SizeOfRawData, it->header.VirtualSize ? it->header.VirtualSize : it->header.SizeOfRawData),
+      "section .apiset");
   if (!data) return data.take_error();
   return parse_api_set_namespace(*data);
 }

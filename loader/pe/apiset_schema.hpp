@@ -19,9 +19,9 @@ struct ApiSetValue {
 };
 
 struct ApiSetContract {
-  std::string name;                  ///< the full name, "api-ms-win-core-synch-l1-2-0" (no ".dll")
-  std::string hashed;                ///< the part the loader looks names up by: up to the last hyphen
-  std::vector<ApiSetValue> values;   ///< the default (empty importer) first, then the exceptions
+  std::string name;                 ///< the full name, "api-ms-win-core-synch-l1-2-0" (no ".dll")
+  std::string hashed;               ///< the part the loader looks names up by: up to the last hyphen
+  std::vector<ApiSetValue> values;  ///< the default (empty importer) first, then the exceptions
 };
 
 struct ApiSetNamespace {

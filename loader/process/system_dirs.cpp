@@ -78,20 +78,20 @@ SystemDirs SystemDirs::discover(const std::string& system_dir, const std::string
 KnownDlls KnownDlls::windows10() {
   // The registry's list; ntdll.dll is not in it, but the kernel maps it from the system directory into every
   // process, so it is known all the same.
-  return KnownDlls{{"_wow64cpu.dll", "advapi32.dll", "clbcatq.dll",  "combase.dll",  "comdlg32.dll", "coml2.dll",
-                    "difxapi.dll",   "gdi32.dll",    "gdiplus.dll",  "imagehlp.dll", "imm32.dll",    "kernel32.dll",
-                    "msctf.dll",     "msvcrt.dll",   "normaliz.dll", "nsi.dll",      "ntdll.dll",    "ole32.dll",
-                    "oleaut32.dll",  "psapi.dll",    "rpcrt4.dll",   "sechost.dll",  "setupapi.dll", "shcore.dll",
-                    "shell32.dll",   "shlwapi.dll",  "user32.dll",   "wldap32.dll",  "wow64.dll",    "wow64win.dll",
-                    "ws2_32.dll"},
-                   "Windows 10's default list"};
+  return KnownDlls{
+      {"_wow64cpu.dll", "advapi32.dll", "clbcatq.dll",  "combase.dll", "comdlg32.dll", "coml2.dll",  "difxapi.dll",
+       "gdi32.dll",     "gdiplus.dll",  "imagehlp.dll", "imm32.dll",   "kernel32.dll", "msctf.dll",  "msvcrt.dll",
+       "normaliz.dll",  "nsi.dll",      "ntdll.dll",    "ole32.dll",   "oleaut32.dll", "psapi.dll",  "rpcrt4.dll",
+       "sechost.dll",   "setupapi.dll", "shcore.dll",   "shell32.dll", "shlwapi.dll",  "user32.dll", "wldap32.dll",
+       "wow64.dll",     "wow64win.dll", "ws2_32.dll"},
+      "Windows 10's default list"};
 }
 
 Result<KnownDlls> KnownDlls::read(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    return make_error(Status::object_name_not_found, "--known-dlls", Location{},
-                      fmt::format("cannot open {}", path), Win32Error::file_not_found);
+    return make_error(Status::object_name_not_found, "--known-dlls", Location{}, fmt::format("cannot open {}", path),
+                      Win32Error::file_not_found);
   KnownDlls out{{}, path};
   for (std::string line; std::getline(in, line);) {
     const auto first = line.find_first_not_of(" \t\r");

@@ -14,8 +14,8 @@ namespace pemap::ldr {
 enum class Bitness : uint8_t { any, pe32, pe32plus };
 
 struct SystemDirs {
-  std::string system32;  ///< System32 for a PE32+ process; "" when there is none
-  std::string syswow64;  ///< System32 as a PE32 process sees it (SysWOW64); "" when there is none
+  std::string system32;                      ///< System32 for a PE32+ process; "" when there is none
+  std::string syswow64;                      ///< System32 as a PE32 process sees it (SysWOW64); "" when there is none
   std::string system32_from, syswow64_from;  ///< where each came from: "--system-dir", "PEMAP_SYSTEM32", "Wine"
 
   /// The directory a process of `bitness` sees as System32 ("" for none; `any`: the PE32+ one).

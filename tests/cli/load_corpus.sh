@@ -6,8 +6,10 @@
 # listed file that starts to load (remove it) or a new refusal (a finding); and what each loaded file loads
 # (modules, bindings, fixups...) is a known result, load_corpus.expected.
 # corkami says every PE in it loads on Windows; the refusals below are the images modern Windows refuses too.
-# Runs in an empty directory, so the current directory on the search path holds no DLL.
+# Runs in an empty directory, so the current directory on the search path holds no DLL, and with no system
+# directory, so that what a file binds to does not depend on the Wine installed here.
 set -uo pipefail
+export PEMAP_SYSTEM32='' PEMAP_SYSWOW64=''
 pemap=$1
 corpus=${2:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Real Windows programs and DLLs loaded from the system directory with no option: Wine's notepad.exe, regedit.exe
-and cmd.exe and 22 of its DLLs (Debian's libwine, which scripts/install-deps.sh installs), and the MSVC-built
-launchers pip ships (t64.exe) when this machine has them. Each `pemap load --json FILE` must exit 0 with nothing
+and cmd.exe and 22 of its DLLs (Debian's libwine, which scripts/install-deps.sh installs), the MSVC-built
+launchers pip ships (t64.exe) when this machine has them, and testdata's apiset.exe, whose API-set import goes
+through Wine's schema. Each `pemap load --json FILE` must exit 0 with nothing
 unresolved, and every binding of every module it loaded must hold the address that pefile's parse of the
 target's export table gives: the import followed by name or ordinal, through each forwarder ("DLL.Function",
 "DLL.#ordinal") to the module that holds the code, plus that module's base. API-set contracts are resolved to the
-host the load's own `apiset` event names, and `pemap apiset` of Wine's apisetschema.dll must list the contracts and
-default hosts that a parse of its .apiset section here gives.
+host the schema in Wine's apisetschema.dll gives, as a parse written here reads it; and `pemap apiset` of that
+file must list the same contracts and default hosts.
 
 Usage: real_programs.py PEMAP"""
 import glob
@@ -29,6 +30,16 @@ DLLS = ["user32.dll", "gdi32.dll", "shell32.dll", "ole32.dll", "oleaut32.dll", "
 def key(name):
     name = name.lower()
     return name if "." in name else name + ".dll"
+
+
+def contract_key(name):
+    """An API-set name as the schema is searched: lower case, ".dll" and the last "-N" dropped."""
+    name = name.lower().removesuffix(".dll")
+    head, _, tail = name.rpartition("-")
+    return head if tail.isdigit() and head else name
+
+
+SCHEMA = {}  # contract_key -> host, from the system directory's apisetschema.dll as read here
 
 
 class Exports:
@@ -55,7 +66,7 @@ class Exports:
 
     def resolve(self, dll, function, ordinal, hosts, hops=0):
         """(address, forwarders followed) of dll!function (or #ordinal), or a reason it cannot be."""
-        dll = hosts.get(key(dll), key(dll))
+        dll = hosts.get(contract_key(dll), key(dll))
         if dll not in self.path:
             return None, f"{dll} is not loaded"
         by_name, by_ordinal = self.table(dll)
@@ -81,7 +92,7 @@ def check(pemap, path):
     failures = []
     if report.get("unresolved"):
         failures.append(f"{len(report['unresolved'])} imports unresolved, the first {report['unresolved'][0]}")
-    hosts = {key(e["module"]): key(e["target"]) for e in report["events"] if e["step"] == "apiset" and e.get("ok", True)}
+    hosts = {contract: key(host) for contract, host in SCHEMA.items()}
     exports = Exports(report["modules"])
     checked = forwarded = contracts = 0
     for m in report["modules"]:
@@ -94,7 +105,7 @@ def check(pemap, path):
                                             int(function[1:]) if by_ordinal else None, hosts)
             checked += 1
             forwarded += bool(b.get("via"))
-            contracts += key(b["dll"]) in hosts
+            contracts += contract_key(b["dll"]) in hosts
             if address != b["address"] or hops != len(b.get("via", [])):
                 failures.append(f"{m['name']}: {b['dll']}!{b.get('function', b.get('ordinal'))}: pemap "
                                 f"{b['address']:#x} via {b.get('via')}, pefile {hops if address is None else hex(address)}"
@@ -137,8 +148,11 @@ def main():
         print(f"SKIP: no Wine PE DLLs in {WINE} (Debian's libwine; scripts/install-deps.sh installs it)")
         return 77
     files = [os.path.join(WINE, f) for f in PROGRAMS + DLLS]
+    # No Wine binary imports an API-set contract; testdata's apiset.exe does, so its hop goes through Wine's schema.
+    files.append(os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "bin", "x64", "apiset.exe"))
     files += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/*/lib/python3*/site-packages/pip/_vendor/distlib/t64.exe")))[:1]
     files += sorted(glob.glob("/usr/lib/python3/dist-packages/pip/_vendor/distlib/t64.exe"))[:1]
+    SCHEMA.update({contract_key(name): host for name, host in schema_here(os.path.join(WINE, "apisetschema.dll")).items()})
     failures, schema_size = check_schema(pemap)
     for f in failures:
         print(f"FAIL: {f}")
@@ -153,7 +167,7 @@ def main():
     print(f"{len(files)} programs and DLLs loaded with no --path; {bindings} bindings checked against pefile "
           f"({forwarded} through forwarders, {contracts} through API-set contracts); the schema's {schema_size} "
           f"contracts as read here; {failed} failed")
-    return 1 if failed or bindings == 0 or forwarded == 0 else 0
+    return 1 if failed or bindings == 0 or forwarded == 0 or contracts == 0 else 0
 
 
 if __name__ == "__main__":
