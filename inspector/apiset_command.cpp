@@ -50,7 +50,7 @@ std::string render(const json& d) {
 int run_apiset(const ApiSetOptions& opts) {
   ldr::LoadOptions load;
   if (opts.file.empty()) {
-    if (auto searched = apply_search(opts.search, load); !searched) {
+    if (auto searched = apply_search(opts.search, load, WineDefault::yes); !searched) {
       std::cerr << "pemap apiset: " << searched.error().to_string() << "\n";
       return exit_unusable;
     }

@@ -31,17 +31,20 @@ Result<OpenImage> open_image(const std::string& path) {
   return OpenImage{std::move(*file), std::move(*image)};
 }
 
-Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load) {
+Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load, WineDefault wine) {
   load.search_dirs = search.path;
-  load.system_dirs = ldr::SystemDirs::discover(search.system_dir, search.syswow64_dir);
+  load.system_dirs = ldr::SystemDirs::discover(search.system_dir, search.syswow64_dir, wine == WineDefault::yes);
   // The API sets of the system directory's own schema, as Windows reads apisetschema.dll from System32.
   for (const auto* dir : {&load.system_dirs.system32, &load.system_dirs.syswow64}) {
     const auto dll = std::filesystem::path(*dir) / "apisetschema.dll";
     std::error_code ec;
     if (dir->empty() || !std::filesystem::is_regular_file(dll, ec)) continue;
     auto schema = ldr::ApiSetSchema::read_dll(dll.string());
-    if (!schema) return schema.take_error();
-    load.api_sets = std::move(*schema);
+    if (schema)
+      load.api_sets = std::move(*schema);
+    else  // an older Windows' schema, or a damaged one: the loads go on with the built-in table
+      std::cerr << "pemap: " << printable(dll.string()) << ": warning: " << schema.error().to_string()
+                << "; the built-in API-set table is used\n";
     break;
   }
   if (!search.known_dlls.empty()) {

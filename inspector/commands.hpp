@@ -28,8 +28,12 @@ struct SearchOptions {
   std::string known_dlls;         ///< --known-dlls FILE: the KnownDLLs list ("" for Windows 10's)
 };
 
+/// Whether the system directories may default to the installed Wine's PE DLLs: for the commands that load
+/// (load, apiset), not for those that run image code (run, call, instances), whose host cannot run Wine's.
+enum class WineDefault : uint8_t { yes, no };
+
 /// `search` into `load`: the system directories not given are discovered (ldr::SystemDirs::discover).
-Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load);
+Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load, WineDefault wine);
 
 struct CommonOptions {
   std::vector<std::string> inputs;  ///< files or directories

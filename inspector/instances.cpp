@@ -198,7 +198,7 @@ int run_instances(const InstancesOptions& opts) {
     return exit_unusable;
   }
   ldr::LoadOptions searched;
-  if (auto applied = apply_search(opts.search, searched); !applied) {
+  if (auto applied = apply_search(opts.search, searched, WineDefault::no); !applied) {
     std::cerr << "pemap instances: " << applied.error().to_string() << "\n";
     return exit_unusable;
   }

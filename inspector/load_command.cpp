@@ -201,7 +201,7 @@ std::string render_report(const json& doc) {
 
 int run_load(const LoadCommandOptions& opts) {
   ldr::LoadOptions options;
-  if (auto searched = apply_search(opts.search, options); !searched) {
+  if (auto searched = apply_search(opts.search, options, WineDefault::yes); !searched) {
     std::cerr << "pemap load: " << searched.error().to_string() << "\n";
     return exit_unusable;
   }

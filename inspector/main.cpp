@@ -209,10 +209,11 @@ int main(int argc, char** argv) {
   auto search_flags = [](CLI::App* cmd, SearchOptions& o) {
     cmd->add_option("--path", o.path, "a directory to search for DLLs, last, standing for PATH (repeatable)");
     cmd->add_option("--system-dir", o.system_dir,
-                    "System32: where KnownDLLs and system DLLs come from (default: $PEMAP_SYSTEM32, else the "
-                    "installed Wine's x86_64-windows); alone, for PE32 processes too");
+                    "System32: where KnownDLLs and system DLLs come from (default: $PEMAP_SYSTEM32, else for load "
+                    "the installed Wine's x86_64-windows); alone, for PE32 processes too");
     cmd->add_option("--syswow64-dir", o.syswow64_dir,
-                    "System32 as a PE32 process sees it (default: $PEMAP_SYSWOW64, else Wine's i386-windows)");
+                    "System32 as a PE32 process sees it (default: $PEMAP_SYSWOW64, else for load Wine's "
+                    "i386-windows)");
     cmd->add_option("--known-dlls", o.known_dlls, "a file of KnownDLLs names, one a line (default: Windows 10's)");
   };
   LoadCommandOptions load;

@@ -302,7 +302,7 @@ int run_program(const RunOptions& opts) {
   std::vector<ldr::Event> events;
   KillOnInterrupt interrupt;
   run::ChildOptions options;
-  if (auto searched = apply_search(opts.search, options.load); !searched)
+  if (auto searched = apply_search(opts.search, options.load, WineDefault::no); !searched)
     return report.refuse(searched.error().to_string(), exit_unusable);
   options.load.forced_bases = *bases;
   options.load.allow_missing = true;  // what is missing is a trap: calling it stops the program with its name

@@ -54,6 +54,17 @@ Result<ApiSetNamespace> parse_api_set_namespace(Bytes data) {
   // Entries may share their values: the total is bounded as if each value took its 20 bytes once, so that a small
   // hostile namespace cannot make millions of them.
   uint64_t values_left = data.size() / kValueSize;
+  // Names may be shared too: all of them together read at most four times the namespace's bytes.
+  uint64_t name_bytes_left = 4 * data.size();
+  auto take_name = [&](uint32_t offset, uint32_t length, std::string_view structure) -> Result<std::string> {
+    if (length > name_bytes_left)
+      return schema_error(std::string(structure), offset,
+                          fmt::format("the names read run past four times the namespace's {:#x} bytes: they "
+                                      "repeat more than any schema does",
+                                      data.size()));
+    name_bytes_left -= length;
+    return utf16_name(data, offset, length, structure);
+  };
   for (uint32_t i = 0; i < count; ++i) {
     const uint64_t at = uint64_t{entries} + i * kEntrySize;
     const std::string where = fmt::format("API-set entry #{}", i);
@@ -63,7 +74,7 @@ Result<ApiSetNamespace> parse_api_set_namespace(Bytes data) {
     const uint32_t hashed_length = load<uint32_t>(*entry, 12), values = load<uint32_t>(*entry, 16);
     const uint32_t value_count = load<uint32_t>(*entry, 20);
     ApiSetContract contract;
-    auto name = utf16_name(data, name_offset, name_length, where);
+    auto name = take_name(name_offset, name_length, where);
     if (!name) return name.take_error();
     contract.name = std::move(*name);
     if (hashed_length > name_length)
@@ -80,9 +91,9 @@ Result<ApiSetNamespace> parse_api_set_namespace(Bytes data) {
       const std::string value_where = fmt::format("{} value #{}", where, v);
       auto value = slice(data, value_at, kValueSize, value_where);
       if (!value) return value.take_error();
-      auto importer = utf16_name(data, load<uint32_t>(*value, 4), load<uint32_t>(*value, 8), value_where);
+      auto importer = take_name(load<uint32_t>(*value, 4), load<uint32_t>(*value, 8), value_where);
       if (!importer) return importer.take_error();
-      auto host = utf16_name(data, load<uint32_t>(*value, 12), load<uint32_t>(*value, 16), value_where);
+      auto host = take_name(load<uint32_t>(*value, 12), load<uint32_t>(*value, 16), value_where);
       if (!host) return host.take_error();
       contract.values.push_back({std::move(*importer), std::move(*host)});
     }

@@ -87,11 +87,11 @@ ApiSetSchema ApiSetSchema::from_namespace(const pe::ApiSetNamespace& ns, std::st
   schema.source_ = std::move(source);
   for (const auto& c : ns.contracts) {
     Contract contract{c.name, "", {}};
-    // The value without an importer is the default (Windows keeps it first).
-    const auto first = std::find_if(c.values.begin(), c.values.end(), [](const auto& v) { return v.importer.empty(); });
-    if (first != c.values.end()) contract.host = first->host;
-    for (const auto& v : c.values)
-      if (!v.importer.empty()) contract.except.emplace_back(ModuleName(v.importer).key(), v.host);
+    // The first value is the default, whatever it names (the schema keeps the one without an importer first);
+    // the others are the exceptions.
+    if (!c.values.empty()) contract.host = c.values.front().host;
+    for (size_t i = 1; i < c.values.size(); ++i)
+      contract.except.emplace_back(ModuleName(c.values[i].importer).key(), c.values[i].host);
     schema.contracts_.insert_or_assign(api_set_key(c.name), std::move(contract));
   }
   return schema;

@@ -106,9 +106,9 @@ Result<Module*> Process::depend(Module& from, const ModuleName& dll, unsigned de
   return loaded;
 }
 
-std::optional<Result<Process::Export>> Process::from_host(const ModuleName& dll, bool by_ordinal, uint32_t ordinal,
-                                                          std::string_view name) {
-  const ModuleName module = host_name(dll);
+std::optional<Result<Process::Export>> Process::from_host(const ModuleName& dll, std::string_view importer,
+                                                          bool by_ordinal, uint32_t ordinal, std::string_view name) {
+  const ModuleName module = host_name(dll, importer);
   if (!options_.host || !options_.host->serves(module)) return std::nullopt;
   const std::string what = by_ordinal ? fmt::format("#{}", ordinal) : std::string(name.substr(0, 256));
   auto at = by_ordinal ? std::nullopt : options_.host->address(module, name);
@@ -163,7 +163,8 @@ Result<Process::Export> Process::resolve(Module& from, bool by_ordinal, uint32_t
       return make_error(Status::entrypoint_not_found, "export forwarder", Location::rva(found.entry->rva),
                         fmt::format("{} forwards to \"{}\", which names no DLL.function", step,
                                     found.entry->forwarder.substr(0, 256)));
-    if (auto hosted = from_host(ModuleName(target->dll), target->by_ordinal, target->ordinal, target->function)) {
+    if (auto hosted = from_host(ModuleName(target->dll), cur->name.str(), target->by_ordinal, target->ordinal,
+                                target->function)) {
       if (*hosted) (*hosted)->chain = recorded(std::move(out.chain));
       return std::move(*hosted);
     }
@@ -212,7 +213,7 @@ Result<bool> Process::missing(Module& importer, Binding& b, const Resolution* wh
 Result<bool> Process::snap(Module& m, const Dependency& dep, const pe::ImportEntry& e, Binding b, win::PageWriter& iat,
                            ResolutionSet& held, unsigned depth) {
   auto failed = [&](const Error& error) { return held({.status = error.status, .reason = error.message}); };
-  auto hosted = dep.host ? from_host(*dep.dll, e.by_ordinal, e.ordinal, e.name) : std::nullopt;
+  auto hosted = dep.host ? from_host(*dep.dll, m.name.str(), e.by_ordinal, e.ordinal, e.name) : std::nullopt;
   if (hosted && *hosted) {
     b.address = (*hosted)->address;
     b.resolution = held({.target = std::move((*hosted)->target)});

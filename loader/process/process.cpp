@@ -18,16 +18,18 @@ namespace pemap::ldr {
 
 namespace {
 
-std::string searched_dirs(const ModuleLocator* locator, Bitness bitness) {
+std::string searched_dirs(const ModuleLocator* locator, Bitness bitness, const std::vector<Skipped>& skipped) {
   auto* path = dynamic_cast<const SearchPath*>(locator);
   if (!path) return "the locator's places";
   std::string out;
   for (const auto& e : path->entries(bitness)) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", e.dir, e.label);
+  for (const auto& s : skipped) out += fmt::format("; passed over {}: {}", s.path, s.reason);
   if (path->places().system.for_process(bitness).empty())
-    out += fmt::format(
-        "; there is no {} system directory: give one with --system-dir (or --syswow64-dir for a "
-        "PE32 process), or install Wine's PE DLLs (Debian's libwine)",
-        bitness == Bitness::pe32 ? "PE32" : "PE32+");
+    out += bitness == Bitness::pe32
+               ? "; there is no PE32 system directory: give one with --syswow64-dir or --system-dir (or "
+                 "$PEMAP_SYSWOW64); Wine's 32-bit DLLs come with Debian's libwine:i386"
+               : "; there is no system directory: give one with --system-dir (or $PEMAP_SYSTEM32), or install "
+                 "Wine's PE DLLs (Debian's libwine)";
   return out;
 }
 
@@ -188,7 +190,7 @@ Result<Module*> Process::load_module(const ModuleName& asked, const std::string&
             .ok = false});
     if (found.path.empty()) {
       emit({.step = Step::find, .depth = depth, .module = name, .target = importer, .ok = false});
-      return not_found(name, importer, searched_dirs(locator_.get(), bitness()));
+      return not_found(name, importer, searched_dirs(locator_.get(), bitness(), found.skipped));
     }
   }
   emit({.step = Step::find,

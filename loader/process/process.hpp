@@ -213,8 +213,8 @@ class Process {
                              unsigned depth) const;
   Result<bool> bind_delay_imports(Module& m, unsigned depth);
   /// A host function for `dll`!`name` when the host serves `dll`: an Export ("host"), or entry point not found.
-  std::optional<Result<Export>> from_host(const ModuleName& dll, bool by_ordinal, uint32_t ordinal,
-                                          std::string_view name);
+  std::optional<Result<Export>> from_host(const ModuleName& dll, std::string_view importer, bool by_ordinal,
+                                          uint32_t ordinal, std::string_view name);
   Result<Export> resolve(Module& from, bool by_ordinal, uint32_t ordinal, std::string_view name, uint16_t hint,
                          unsigned depth);
   /// Resolves one import of `m` from `dep` (or a trap), writes its IAT slot and records it.

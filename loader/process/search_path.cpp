@@ -1,6 +1,7 @@
 // The module search: one directory listing per directory, looked up by lower-cased name.
 #include "process/search_path.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -80,12 +81,17 @@ Located SearchPath::locate(const ModuleName& name, Bitness bitness) {
       out.where = "KnownDLLs";
       return out;
     }
-  for (const auto& e : entries(bitness))
+  std::vector<std::string> looked;  // a directory that is two of the places is looked in once
+  if (!system.empty() && places_.known.contains(key)) looked.push_back(system);
+  for (const auto& e : entries(bitness)) {
+    if (std::find(looked.begin(), looked.end(), e.dir) != looked.end()) continue;
+    looked.push_back(e.dir);
     if (auto path = fits(e.dir, key, bitness, out)) {
       out.path = std::move(*path);
       out.where = e.label;
       return out;
     }
+  }
   return out;
 }
 

@@ -24,8 +24,8 @@ bool has_kernel32(const fs::path& dir) {
 
 // The directories a Wine installation keeps its PE DLLs under (each holds x86_64-windows and i386-windows): beside
 // the wine program on the PATH first (PREFIX/bin/wine64 -> PREFIX/lib/<triplet>/wine, PREFIX/lib64/wine,
-// PREFIX/lib/wine; Debian's /usr/bin/wine64 leads to /usr/lib/wine/wine64, so to the prefix /usr), then the places
-// Debian's and WineHQ's packages use.
+// PREFIX/lib/wine), then the places Debian's and WineHQ's packages use (Debian's /usr/bin/wine64 leads to
+// /usr/lib/wine/wine64, whose DLLs are under /usr/lib/x86_64-linux-gnu/wine).
 std::vector<fs::path> wine_dirs() {
   std::vector<fs::path> out;
   const char* path = std::getenv("PATH");
@@ -56,7 +56,7 @@ std::optional<std::string> from_env(const char* name) {
 
 }  // namespace
 
-SystemDirs SystemDirs::discover(const std::string& system_dir, const std::string& syswow64_dir) {
+SystemDirs SystemDirs::discover(const std::string& system_dir, const std::string& syswow64_dir, bool wine) {
   SystemDirs out;
   if (!system_dir.empty()) out.system32 = system_dir, out.system32_from = "--system-dir";
   if (!syswow64_dir.empty()) out.syswow64 = syswow64_dir, out.syswow64_from = "--syswow64-dir";
@@ -66,11 +66,13 @@ SystemDirs SystemDirs::discover(const std::string& system_dir, const std::string
     if (auto env = from_env("PEMAP_SYSTEM32")) out.system32 = *env, out.system32_from = "PEMAP_SYSTEM32";
   if (need32)
     if (auto env = from_env("PEMAP_SYSWOW64")) out.syswow64 = *env, out.syswow64_from = "PEMAP_SYSWOW64";
-  for (const auto& wine : wine_dirs()) {
-    if (out.system32_from.empty() && has_kernel32(wine / "x86_64-windows"))
-      out.system32 = (wine / "x86_64-windows").string(), out.system32_from = "Wine";
-    if (out.syswow64_from.empty() && has_kernel32(wine / "i386-windows"))
-      out.syswow64 = (wine / "i386-windows").string(), out.syswow64_from = "Wine";
+  if (out.syswow64_from.empty() && out.system32_from == "PEMAP_SYSTEM32")  // alone, it stands for both, as
+    out.syswow64 = out.system32, out.syswow64_from = "PEMAP_SYSTEM32";     // --system-dir does
+  for (const auto& dir : wine ? wine_dirs() : std::vector<fs::path>{}) {
+    if (out.system32_from.empty() && has_kernel32(dir / "x86_64-windows"))
+      out.system32 = (dir / "x86_64-windows").string(), out.system32_from = "Wine";
+    if (out.syswow64_from.empty() && has_kernel32(dir / "i386-windows"))
+      out.syswow64 = (dir / "i386-windows").string(), out.syswow64_from = "Wine";
   }
   return out;
 }
@@ -79,11 +81,11 @@ KnownDlls KnownDlls::windows10() {
   // The registry's list; ntdll.dll is not in it, but the kernel maps it from the system directory into every
   // process, so it is known all the same.
   return KnownDlls{
-      {"_wow64cpu.dll", "advapi32.dll", "clbcatq.dll",  "combase.dll", "comdlg32.dll", "coml2.dll",  "difxapi.dll",
-       "gdi32.dll",     "gdiplus.dll",  "imagehlp.dll", "imm32.dll",   "kernel32.dll", "msctf.dll",  "msvcrt.dll",
-       "normaliz.dll",  "nsi.dll",      "ntdll.dll",    "ole32.dll",   "oleaut32.dll", "psapi.dll",  "rpcrt4.dll",
-       "sechost.dll",   "setupapi.dll", "shcore.dll",   "shell32.dll", "shlwapi.dll",  "user32.dll", "wldap32.dll",
-       "wow64.dll",     "wow64win.dll", "ws2_32.dll"},
+      {"wow64cpu.dll", "advapi32.dll", "clbcatq.dll",  "combase.dll", "comdlg32.dll", "coml2.dll",  "difxapi.dll",
+       "gdi32.dll",    "gdiplus.dll",  "imagehlp.dll", "imm32.dll",   "kernel32.dll", "msctf.dll",  "msvcrt.dll",
+       "normaliz.dll", "nsi.dll",      "ntdll.dll",    "ole32.dll",   "oleaut32.dll", "psapi.dll",  "rpcrt4.dll",
+       "sechost.dll",  "setupapi.dll", "shcore.dll",   "shell32.dll", "shlwapi.dll",  "user32.dll", "wldap32.dll",
+       "wow64.dll",    "wow64win.dll", "ws2_32.dll"},
       "Windows 10's default list"};
 }
 

@@ -22,10 +22,10 @@ struct SystemDirs {
   const std::string& for_process(Bitness bitness) const { return bitness == Bitness::pe32 ? syswow64 : system32; }
 
   /// `system_dir` and `syswow64_dir` (the command line's; "" when not given) first; a `system_dir` given alone
-  /// stands for both. Then $PEMAP_SYSTEM32 and $PEMAP_SYSWOW64, then the PE DLLs of the Wine installed here
-  /// (x86_64-windows and i386-windows beside the wine program on the PATH, or in Debian's and WineHQ's places).
-  /// An environment variable set but empty means none.
-  static SystemDirs discover(const std::string& system_dir, const std::string& syswow64_dir);
+  /// stands for both. Then $PEMAP_SYSTEM32 and $PEMAP_SYSWOW64, then, when `wine`, the PE DLLs of the Wine
+  /// installed here (x86_64-windows and i386-windows beside the wine program on the PATH, or in Debian's and
+  /// WineHQ's places). An environment variable set but empty means none.
+  static SystemDirs discover(const std::string& system_dir, const std::string& syswow64_dir, bool wine = true);
 };
 
 /// The names the loader maps from the system directory whatever else the search holds (lower case, ".dll").

@@ -378,7 +378,7 @@ void report_refused_file(std::string_view call, std::string_view path, const Err
   std::fflush(stdout);
   std::fprintf(stderr,
                "pemap: the sandbox refused %.*s(\"%.*s\"): %s: image code may read only beneath the application "
-               "directory and the --path directories, and write only beneath --allow-dir\n",
+               "directory, the system directories and the --path directories, and write only beneath --allow-dir\n",
                static_cast<int>(call.size()), call.data(), static_cast<int>(path.size()), path.data(),
                e.to_string().c_str());
   std::fflush(stderr);

@@ -19,7 +19,7 @@ import sys
 
 import pefile
 
-WINE = os.environ.get("PEMAP_SYSTEM32") or "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows"
+WINE = os.environ.get("PEMAP_SYSTEM32", "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows")  # set but empty: none
 PROGRAMS = ["notepad.exe", "regedit.exe", "cmd.exe"]
 DLLS = ["user32.dll", "gdi32.dll", "shell32.dll", "ole32.dll", "oleaut32.dll", "comctl32.dll", "comdlg32.dll",
         "advapi32.dll", "ws2_32.dll", "crypt32.dll", "wininet.dll", "shlwapi.dll", "msvcrt.dll", "rpcrt4.dll",
@@ -144,7 +144,7 @@ def check_schema(pemap):
 
 def main():
     pemap = sys.argv[1]
-    if not os.path.isfile(os.path.join(WINE, "kernel32.dll")):
+    if not WINE or not os.path.isfile(os.path.join(WINE, "kernel32.dll")):
         print(f"SKIP: no Wine PE DLLs in {WINE} (Debian's libwine; scripts/install-deps.sh installs it)")
         return 77
     files = [os.path.join(WINE, f) for f in PROGRAMS + DLLS]
