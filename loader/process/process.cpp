@@ -176,7 +176,7 @@ Result<Module*> Process::load_module(const ModuleName& asked, const std::string&
 
   Located found;
   if (!explicit_path.empty()) {
-    found = {explicit_path, "the path given"};
+    found = {explicit_path, "the path given", {}};
   } else {
     found = locator_->locate(name, bitness());
     // Files of the name the search passed over: another bitness's (Windows goes on searching past them).
