@@ -28,6 +28,13 @@ class ScanBudget {
 
   bool exhausted() const { return left_ == 0; }
 
+  /// Charges `n` bytes of a counted name (no NUL to scan for); false, charging nothing, when they exceed the budget.
+  bool charge(uint64_t n) {
+    if (n > left_) return false;
+    left_ -= n;
+    return true;
+  }
+
   Result<std::string_view> read_name(const Image& image, uint64_t rva, std::string_view structure,
                                      uint64_t longest = kMaxName) {
     const uint64_t max = std::min(longest, left_);

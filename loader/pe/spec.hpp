@@ -112,6 +112,22 @@ struct DebugDirectory {
   uint32_t Type, SizeOfData, AddressOfRawData, PointerToRawData;
 };
 
+struct ResourceDirectory {
+  uint32_t Characteristics, TimeDateStamp;
+  uint16_t MajorVersion, MinorVersion;
+  uint16_t NumberOfNamedEntries, NumberOfIdEntries;  // the entries follow, the named ones first
+};
+
+struct ResourceDirectoryEntry {
+  uint32_t Name;          // high bit: offset of a counted UTF-16 name; else the ID
+  uint32_t OffsetToData;  // high bit: offset of a subdirectory; else of a ResourceDataEntry
+};
+
+struct ResourceDataEntry {
+  uint32_t OffsetToData;  // an RVA, not an offset into the tree
+  uint32_t Size, CodePage, Reserved;
+};
+
 static_assert(sizeof(DosHeader) == 64);
 static_assert(sizeof(FileHeader) == 20);
 static_assert(sizeof(OptionalHeader32) == 96);
@@ -126,6 +142,9 @@ static_assert(sizeof(TlsDirectory64) == 40);
 static_assert(sizeof(DelayImportDescriptor) == 32);
 static_assert(sizeof(BoundImportDescriptor) == 8);
 static_assert(sizeof(DebugDirectory) == 28);
+static_assert(sizeof(ResourceDirectory) == 16);
+static_assert(sizeof(ResourceDirectoryEntry) == 8);
+static_assert(sizeof(ResourceDataEntry) == 16);
 static_assert(std::is_trivially_copyable_v<OptionalHeader64>);
 
 inline constexpr uint16_t kMzMagic = 0x5A4D;      // "MZ"
