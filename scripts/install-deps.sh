@@ -17,6 +17,10 @@ packages=(
   ipxe shim-unsigned grub-efi-amd64-bin       # EFI images (tests/cli/foreign_pefile.py): pemap reads, never runs them
   libmono-corlib4.5-dll                       # a .NET assembly for the same test
   libwine                                     # Wine's PE builds of Windows' DLLs: the default system directory
+  libssl-dev                                  # OpenSSL: digests, imphash and Authenticode
+  openssl osslsigncode                        # a test certificate and signed test files (tests/cli/signature.sh)
+  libxml2-dev                                 # libxml2: application manifests
+  python3-setuptools-whl                      # MSVC-built launchers (Rich header, CheckSum) for fingerprints_pefile
 )
 
 missing=()

@@ -1,0 +1,65 @@
+// Message digests through OpenSSL.
+#include "analysis/digest.hpp"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace pemap::analysis {
+
+std::string_view digest_name(DigestKind kind) {
+  switch (kind) {
+    case DigestKind::md5:
+      return "md5";
+    case DigestKind::sha1:
+      return "sha1";
+    case DigestKind::sha256:
+      return "sha256";
+  }
+  return "";
+}
+
+struct Digest::Context {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Context() { EVP_MD_CTX_free(ctx); }
+};
+
+Digest::Digest(DigestKind kind) : ctx_(std::make_unique<Context>()) {
+  const EVP_MD* md = kind == DigestKind::md5 ? EVP_md5() : kind == DigestKind::sha1 ? EVP_sha1() : EVP_sha256();
+  // Only an allocation failure can make these fail: there is no recovering from that here.
+  if (!ctx_->ctx || EVP_DigestInit_ex(ctx_->ctx, md, nullptr) != 1) throw std::bad_alloc();
+}
+
+Digest::~Digest() = default;
+
+void Digest::update(Bytes bytes) {
+  if (!bytes.empty()) EVP_DigestUpdate(ctx_->ctx, bytes.data(), bytes.size());
+}
+
+std::vector<std::byte> Digest::finish() {
+  std::vector<std::byte> out(EVP_MAX_MD_SIZE);
+  unsigned n = 0;
+  EVP_DigestFinal_ex(ctx_->ctx, reinterpret_cast<unsigned char*>(out.data()), &n);
+  out.resize(n);
+  return out;
+}
+
+std::string hex_text(Bytes bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (std::byte b : bytes) {
+    out += digits[std::to_integer<unsigned>(b) >> 4];
+    out += digits[std::to_integer<unsigned>(b) & 0xF];
+  }
+  return out;
+}
+
+std::string hex_digest(DigestKind kind, Bytes bytes) {
+  Digest d(kind);
+  d.update(bytes);
+  const auto out = d.finish();
+  return hex_text(out);
+}
+
+}  // namespace pemap::analysis
