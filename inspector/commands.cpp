@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "fingerprints_view.hpp"
 #include "hexdump.hpp"
 #include "json_text.hpp"
 #include "mapped_file.hpp"
@@ -19,6 +20,7 @@
 #include "process/process.hpp"
 #include "process/search_path.hpp"
 #include "render.hpp"
+#include "resources_view.hpp"
 
 namespace pemap::inspect {
 
@@ -127,6 +129,8 @@ const std::map<std::string, Command>& commands() {
       {"relocs",
        {model_relocs, [](const pe::Image& image, TextOut& out, Warnings& w) { write_relocs(image, out, w); }}},
       {"tls", {model_tls, write_tls}},
+      {"resources", {model_resources, write_resources}},
+      {"hashes", {model_hashes, write_hashes}},
       {"all", {model_all, write_all}},
   };
   return table;

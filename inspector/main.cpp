@@ -6,16 +6,20 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 
 #include <fmt/format.h>
 
+#include "address_command.hpp"
 #include "apiset_command.hpp"
 #include "commands.hpp"
 #include "instances.hpp"
 #include "load_command.hpp"
 #include "relocs_check.hpp"
+#include "resources_view.hpp"
 #include "run_command.hpp"
+#include "signature_view.hpp"
 #include "uefi_command.hpp"
 #include "verify/corpus.hpp"
 #include "views.hpp"
@@ -144,7 +148,9 @@ int main(int argc, char** argv) {
       {"exports", "exported functions, ordinals and forwarders"},
       {"relocs", "base relocation blocks and entries"},
       {"tls", "TLS directory and callbacks"},
-      {"all", "everything above but the summary: headers, sections, imports, exports, relocations, TLS"},
+      {"resources", "resource tree (type, name, language), version information, manifest"},
+      {"hashes", "MD5, SHA-1 and SHA-256 of the file and each section, imphash, entropy"},
+      {"all", "headers, sections, imports, exports, relocations, TLS and resources"},
   };
   std::string chosen;
   for (const auto& [name, help] : views) {
@@ -163,6 +169,43 @@ int main(int argc, char** argv) {
   auto* relocs_as_opt =
       relocs_cmd->add_option("--as", relocs_as, "with --check: whose loader lays the image out, windows or efi")
           ->check(CLI::IsMember({"windows", "efi"}));
+  std::string extract, extract_to;
+  auto* resources_cmd = app.get_subcommand("resources");
+  auto* extract_opt = resources_cmd->add_option(
+      "--extract", extract, "TYPE/NAME[/LANGUAGE]: write that resource's bytes to -o (e.g. RT_MANIFEST/#1)");
+  resources_cmd->add_option("-o,--output", extract_to, "with --extract: the file to write, - for standard output")
+      ->needs(extract_opt);
+  extract_opt->needs("-o");
+  uint64_t address = 0;
+  std::string address_file;
+  for (const auto& [name, help, what] :
+       {std::tuple{"rva", "an RVA (or a VA) to its file offset and section, by the layout Windows maps",
+                   "the RVA, or a VA of the image at its preferred base"},
+        std::tuple{"offset", "a file offset to every RVA it is mapped at", "the file offset"}}) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("file", address_file, "the PE file")->required();
+    sub->add_option_function<std::string>(
+           "address",
+           [&address, n = std::string(name)](const std::string& text) {
+             auto v = parse_number(text, "address");
+             if (!v) throw CLI::ValidationError(fmt::format("pemap {}: {}", n, v.error().to_string()));
+             address = *v;
+           },
+           what)
+        ->required();
+    add_json(sub, opts.json, opts.jsonl, "JSON output");
+    sub->callback([&chosen, n = std::string(name)] { chosen = n; });
+  }
+  std::string trust_store;
+  auto* signature_cmd = app.add_subcommand("signature",
+                                           "the certificate table and each Authenticode signature: the image digest "
+                                           "recomputed and compared, the signer, the certificates");
+  add_files(signature_cmd, opts, "PE files or directories");
+  signature_cmd
+      ->add_option("--trust-store", trust_store,
+                   "a file of PEM certificates: check that each signer's chain leads to one of them")
+      ->check(CLI::ExistingFile);
+  signature_cmd->callback([&] { chosen = "signature"; });
   auto* dump_cmd = app.add_subcommand("dump", "hex and ASCII bytes of a section, an RVA range or a file range");
   add_files(dump_cmd, opts, "PE files or directories");
   dump_cmd->add_option("--section", dump.section, "section name: its raw bytes from the file");
@@ -304,6 +347,12 @@ int main(int argc, char** argv) {
   if (chosen == "verify") return run_verify(opts);
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "apiset") return run_apiset(apiset);
+  if (chosen == "signature") return run_signature(opts, trust_store);
+  if (chosen == "rva" || chosen == "offset") {
+    opts.inputs = {address_file};
+    return run_address(opts, chosen == "rva" ? AddressKind::rva : AddressKind::offset, address);
+  }
+  if (chosen == "resources" && !extract.empty()) return run_resource_extract(opts, extract, extract_to);
   if (chosen == "map" && map_as == "efi" && (map.raw || map_offset->count() || map_size->count())) {
     std::cerr << "pemap map: --as efi lays out an image; --raw, --offset and --size are for a data view\n";
     return exit_unusable;

@@ -7,13 +7,17 @@
 #include <fmt/format.h>
 
 #include "json_text.hpp"
+#include "pe/checksum.hpp"
 #include "pe/debug.hpp"
 #include "pe/exports.hpp"
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
 #include "pe/names.hpp"
 #include "pe/relocs.hpp"
+#include "pe/rich_header.hpp"
 #include "pe/tls.hpp"
+#include "resources_view.hpp"
+#include "security_summary.hpp"
 
 namespace pemap::inspect {
 namespace {
@@ -213,6 +217,56 @@ void optional_header(const pe::Image& image, Printer& p) {
   p.end_object();
 }
 
+void rich_header(const pe::Image& image, Printer& p) {
+  const auto rich = pe::parse_rich_header(image);
+  if (!rich) return;
+  p.begin_object("rich_header");
+  p.field("offset", rich->offset);
+  p.field("size", rich->end - rich->offset);
+  p.field("key", rich->key);
+  p.field("checksum", rich->checksum);
+  p.field("valid", rich->valid());
+  p.begin_array("entries");
+  for (const auto& e : rich->entries) {
+    p.begin_object();
+    p.field("product", e.product);
+    const auto name = pe::rich_product_name(e.product);
+    if (name.empty())
+      p.field("product_name", nullptr);
+    else
+      p.field("product_name", name);
+    p.field("build", e.build);
+    p.field("count", e.count);
+    p.end_object();
+  }
+  p.end_array();
+  p.end_object();
+}
+
+// "matches", "not set" (0, as most linkers leave it) or "differs".
+const char* checksum_status(uint32_t stated, uint32_t computed) {
+  return stated == computed ? "matches" : stated == 0 ? "not set" : "differs";
+}
+
+// CheckSum against imagehlp's sum. Windows checks it for drivers only; Authenticode leaves it out of the signed
+// digest, so a signed file's mismatch means it was changed after linking and re-signed, or built to look so.
+void checksum(const pe::Image& image, Printer& p, Warnings& w) {
+  const uint32_t stated = image.optional_header().checksum;
+  const uint32_t computed = pe::compute_checksum(image);
+  p.begin_object("checksum");
+  p.field("header", stated);
+  p.field("computed", computed);
+  p.field("status", checksum_status(stated, computed));
+  p.end_object();
+  const bool driver = image.optional_header().subsystem == 1;  // IMAGE_SUBSYSTEM_NATIVE
+  const bool signed_file = image.directory(pe::kDirSecurity).Size != 0;
+  if (stated != computed && (driver || signed_file))
+    w.add(make_error(Status::success, "optional header", Location::offset(pe::checksum_offset(image)),
+                     fmt::format("CheckSum {:#x} is not the file's checksum {:#x}; {}", stated, computed,
+                                 driver ? "Windows checks a driver's when it loads it"
+                                        : "signing tools set it, so the file changed after it was signed")));
+}
+
 void data_directories(const pe::Image& image, Printer& p) {
   p.begin_array("data_directories");
   for (uint32_t i = 0; i < image.directories().size(); ++i) {
@@ -304,8 +358,10 @@ json model_document(Model model, const pe::Image& image) {
 
 void model_headers(const pe::Image& image, Printer& p, Warnings& w) {
   dos_header(image, p);
+  rich_header(image, p);
   file_header(image, p);
   optional_header(image, p);
+  checksum(image, p, w);
   data_directories(image, p);
   load_config(image, p, w);
   debug_entries(image, p, w);
@@ -470,6 +526,8 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   layout(image, p);
   p.field("relocs_stripped", (fh.Characteristics & pe::file_flag::relocs_stripped) != 0);
   p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
+  p.field("checksum", checksum_status(oh.checksum, pe::compute_checksum(image)));
+  print_security(image, p);
   overlay(image, p);
   // The counts come from walks that keep nothing: an image of 590,000 imports is counted in the memory of one.
   std::vector<std::pair<std::string_view, uint64_t>> counts;
@@ -514,9 +572,10 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
 }
 
 void model_all(const pe::Image& image, Printer& p, Warnings& w) {
-  const std::pair<const char*, Model> parts[] = {{"headers", model_headers}, {"sections", model_sections},
-                                                 {"imports", model_imports}, {"exports", model_exports},
-                                                 {"relocs", model_relocs},   {"tls", model_tls}};
+  const std::pair<const char*, Model> parts[] = {{"headers", model_headers},    {"sections", model_sections},
+                                                 {"imports", model_imports},    {"exports", model_exports},
+                                                 {"relocs", model_relocs},      {"tls", model_tls},
+                                                 {"resources", model_resources}};
   for (const auto& [key, model] : parts) {
     Warnings part;
     p.begin_object(key);

@@ -14,6 +14,8 @@
 #include "pe/imports.hpp"
 #include "pe/names.hpp"
 #include "pe/relocs.hpp"
+#include "resources_view.hpp"
+#include "security_summary.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -59,6 +61,7 @@ std::string render_info(const json& d) {
                                             d["flat"].get<bool>() ? " (flat: SectionAlignment < page)" : ""));
   out += field_line("DLL characteristics", joined(d["dll_flags"]));
   out += field_line("Relocations stripped", d["relocs_stripped"].get<bool>() ? "yes" : "no");
+  out += field_line("Checksum", str(d["checksum"]));
   const auto& c = d["counts"];
   auto count = [&](const char* k) { return c.contains(k) ? std::to_string(c[k].get<uint64_t>()) : "?"; };
   out += field_line("Imports",
@@ -71,6 +74,7 @@ std::string render_info(const json& d) {
     out += field_line("Overlay", fmt::format("{} bytes at offset {}", d["overlay"]["size"].get<uint64_t>(),
                                              hex(d["overlay"]["offset"])));
   if (d.contains("pdb")) out += field_line("PDB", str(d["pdb"]));
+  out += render_security(d["security"]);
   return out;
 }
 
@@ -80,6 +84,17 @@ std::string render_headers(const json& d) {
   out += "DOS header\n";
   out += field_line("e_magic", hex(dos["e_magic"]));
   out += field_line("e_lfanew", hex(dos["e_lfanew"]));
+  if (d.contains("rich_header")) {
+    const auto& r = d["rich_header"];
+    out += fmt::format("Rich header (offset {}, {} bytes, key {}, checksum {})\n", hex(r["offset"]),
+                       r["size"].get<uint64_t>(), hex(r["key"]),
+                       r["valid"].get<bool>() ? "valid" : "invalid: the key is not the checksum " + hex(r["checksum"]));
+    Table t({{"Product", Align::right}, {"Tool"}, {"Build", Align::right}, {"Count", Align::right}});
+    for (const auto& e : r["entries"])
+      t.add({hex(e["product"]), str(e["product_name"]), std::to_string(e["build"].get<uint64_t>()),
+             std::to_string(e["count"].get<uint64_t>())});
+    out += t.render();
+  }
   const auto& fh = d["file_header"];
   out += fmt::format("COFF file header (offset {})\n", hex(fh["offset"]));
   out += field_line("Machine", fmt::format("{} {}", hex(fh["Machine"]), str(fh["machine_name"])));
@@ -96,6 +111,8 @@ std::string render_headers(const json& d) {
     if (k == "DllCharacteristics") value += " " + joined(oh["dll_flags"]);
     out += field_line(k, value);
   }
+  const auto& cs = d["checksum"];
+  out += field_line("CheckSum computed", fmt::format("{} ({})", hex(cs["computed"]), str(cs["status"])));
   out += "Data directories\n";
   Table t({{"#", Align::right}, {"Name"}, {"RVA", Align::right}, {"Size", Align::right}, {"Section"}});
   for (const auto& dir : d["data_directories"])
@@ -425,6 +442,7 @@ void write_all(const pe::Image& image, TextOut& out, Warnings& w) {
   part("Exports", write_exports);
   part("Base relocations", [](const pe::Image& i, TextOut& o, Warnings& m) { write_relocs(i, o, m); });
   part("TLS", write_tls);
+  part("Resources", write_resources);
 }
 
 void write_info(const pe::Image& image, TextOut& out, Warnings& w) {

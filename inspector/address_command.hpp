@@ -1,0 +1,18 @@
+// `pemap rva FILE ADDR` and `pemap offset FILE OFF`: an address and a file offset, each through the other, by the
+// layout Windows maps.
+#pragma once
+
+#include <cstdint>
+
+#include "commands.hpp"
+
+namespace pemap::inspect {
+
+enum class AddressKind : uint8_t { rva, offset };
+
+/// `rva`: ADDR below SizeOfImage is an RVA, one in [ImageBase, ImageBase + SizeOfImage) a VA; the file offset that
+/// backs it, and its section, or why no file byte does. `offset`: every RVA the file byte at OFF is mapped at
+/// (sections may share raw data), or why it is not mapped.
+int run_address(const CommonOptions& opts, AddressKind kind, uint64_t value);
+
+}  // namespace pemap::inspect
