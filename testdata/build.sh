@@ -235,6 +235,12 @@ for arch in x86 x64; do
         gdll -Wl,--image-base=0x268000000 src/hostile.c -lkernel32 -o "$B/hostile.dll"
         built "$B/hostile.dll"
 
+        # (t) versioned.exe: resources compiled by windres (version information, a manifest, strings, a named
+        # user-defined resource).
+        "$T-windres" src/versioned.rc -O coff -o "$O/versioned_res.o"
+        gexe src/versioned.c "$O/versioned_res.o" -o "$B/versioned.exe"
+        built "$B/versioned.exe"
+
         # (r) printf.exe: the msvcrt printf family (-D__USE_MINGW_ANSI_STDIO=0: msvcrt's printf, not mingw's).
         "$GCC" -O2 -s -Wno-format -D__USE_MINGW_ANSI_STDIO=0 -Wl,--no-insert-timestamp src/printf.c \
             -o "$B/printf.exe"
