@@ -18,6 +18,7 @@
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
 #include "pe/relocs.hpp"
+#include "pe/resources.hpp"
 #include "pe/tls.hpp"
 #include "support/files.hpp"
 
@@ -74,8 +75,9 @@ void hash_imports(const pe::Image& img, Fact& f) {
 
 // The data directories each fact reads, and the facts themselves, as pemap's commands would report them.
 struct Report {
-  static constexpr uint32_t kDirs[] = {pe::kDirImport, pe::kDirDelayImport, pe::kDirExport, pe::kDirBaseReloc,
-                                       pe::kDirTls,    pe::kDirLoadConfig,  pe::kDirDebug,  pe::kDirBoundImport};
+  static constexpr uint32_t kDirs[] = {pe::kDirImport,    pe::kDirDelayImport, pe::kDirExport,
+                                       pe::kDirBaseReloc, pe::kDirTls,         pe::kDirLoadConfig,
+                                       pe::kDirDebug,     pe::kDirBoundImport, pe::kDirResource};
   std::map<uint32_t, Fact> facts;
 
   explicit Report(const pe::Image& img) {
@@ -110,6 +112,12 @@ struct Report {
       for (const auto& e : d->entries) {
         facts[pe::kDirDebug].add(e.raw.Type);
         if (e.codeview) facts[pe::kDirDebug].add(e.codeview->pdb_path);
+      }
+    const auto res = pe::parse_resources(img);
+    if (const auto* r = take(res, facts[pe::kDirResource]))
+      for (const auto& e : r->entries) {
+        facts[pe::kDirResource].add(e.path());
+        facts[pe::kDirResource].add(uint64_t{e.rva} << 32 | e.size);
       }
     const auto bound = pe::parse_bound_imports(img);
     if (const auto* b = take(bound, facts[pe::kDirBoundImport]))

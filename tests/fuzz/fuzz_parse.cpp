@@ -3,14 +3,20 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "analysis/fingerprints.hpp"
+#include "analysis/manifest.hpp"
 #include "pe/apiset_schema.hpp"
+#include "pe/checksum.hpp"
 #include "pe/debug.hpp"
 #include "pe/exports.hpp"
 #include "pe/image.hpp"
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
 #include "pe/relocs.hpp"
+#include "pe/resources.hpp"
+#include "pe/rich_header.hpp"
 #include "pe/tls.hpp"
+#include "pe/version_info.hpp"
 #include "uefi/uefi_image.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -35,7 +41,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto off = image->rva_to_offset(s.rva())) sink += image->offset_to_rva(*off).value_or(0);
   }
   if (auto c = image->copy_range(image->optional_header().address_of_entry_point, 64, "fuzz")) sink += c->size();
-  if (auto a = pe::parse_api_set_namespace(bytes)) sink += a->contracts.size();  // any bytes as a namespace
+  if (auto a = pe::parse_api_set_namespace(bytes)) sink += a->contracts.size();    // any bytes as a namespace
+  if (auto v = pe::parse_version_info(bytes, 0)) sink += v->string_tables.size();  // and as a version resource
+  if (auto r = pe::parse_resources(*image)) {
+    for (const auto& e : r->entries) {
+      if (e.type.named || (e.type.id != 16 && e.type.id != 24) || e.size > (1u << 16)) continue;
+      auto b = pe::resource_bytes(*image, e);
+      if (!b) continue;
+      if (e.type.id == 16) {
+        if (auto v = pe::parse_version_info(*b, e.rva)) sink += v->translations.size();
+      } else {
+        sink += analysis::read_manifest(*b, e.rva).dependencies.size();
+      }
+    }
+  }
+  if (auto rich = pe::parse_rich_header(*image)) sink += rich->entries.size();
+  sink += pe::compute_checksum(*image);
+  sink += analysis::imphash(*image).elements.size();
   if (auto a = pe::parse_api_set_schema(*image)) sink += a->contracts.size();
   const auto other =
       image->layout() == pe::Layout::memory_manager ? pe::Layout::section_table : pe::Layout::memory_manager;
