@@ -8,8 +8,10 @@
 
 #include "json_text.hpp"
 #include "pe/checksum.hpp"
+#include "pe/clr.hpp"
 #include "pe/debug.hpp"
 #include "pe/exports.hpp"
+#include "pe/guard_tables.hpp"
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
 #include "pe/names.hpp"
@@ -103,11 +105,25 @@ void export_entry(const pe::Image& image, Printer& p, const pe::ExportEntry& e, 
 
 void load_config(const pe::Image& image, Printer& p, Warnings& w) {
   const auto lc = pe::parse_load_config(image);
-  if (const auto* l = w.parsed(lc); l && l->present) {
-    p.begin_object("load_config");
-    for (const auto& field : l->fields) p.field(field.name, field.value);
-    p.end_object();
-  }
+  const auto* l = w.parsed(lc);
+  if (!l || !l->present) return;
+  p.begin_object("load_config");
+  for (const auto& field : l->fields) p.field(field.name, field.value);
+  p.end_object();
+  // What its fields point to: GuardFlags by name, the CFG function table, the SafeSEH handler table.
+  const auto tables = pe::parse_guard_tables(image, *l);
+  w.add(tables.warnings);
+  p.begin_object("guard");
+  p.begin_array("flags");
+  for (const auto& n : pe::guard_flag_names(static_cast<uint32_t>(l->get("GuardFlags").value_or(0)))) p.field({}, n);
+  p.end_array();
+  p.begin_array("cf_functions");
+  for (uint32_t rva : tables.cf_functions) p.field({}, rva);
+  p.end_array();
+  p.begin_array("se_handlers");
+  for (uint32_t rva : tables.se_handlers) p.field({}, rva);
+  p.end_array();
+  p.end_object();
 }
 
 std::string guid_text(const std::array<uint8_t, 16>& g) {
@@ -267,6 +283,47 @@ void checksum(const pe::Image& image, Printer& p, Warnings& w) {
                                         : "signing tools set it, so the file changed after it was signed")));
 }
 
+void clr_header(const pe::Image& image, Printer& p, Warnings& w) {
+  const auto clr = pe::parse_clr(image);
+  const auto* c = w.parsed(clr);
+  if (!c || !c->present) return;
+  p.begin_object("clr");
+  p.field("cb", c->cb);
+  p.field("runtime_version", fmt::format("{}.{}", c->major_runtime_version, c->minor_runtime_version));
+  p.field("flags", c->flags);
+  p.begin_array("flag_names");
+  for (const auto& n : pe::clr_flag_names(c->flags)) p.field({}, n);
+  p.end_array();
+  p.field(c->flags & pe::kClrNativeEntryPoint ? "entry_point_rva" : "entry_point_token", c->entry_point);
+  const std::pair<const char*, const pe::DataDirectory*> dirs[] = {
+      {"metadata", &c->metadata},
+      {"resources", &c->resources},
+      {"strong_name_signature", &c->strong_name_signature},
+      {"code_manager_table", &c->code_manager_table},
+      {"vtable_fixups", &c->vtable_fixups},
+      {"export_address_table_jumps", &c->export_address_table_jumps},
+      {"managed_native_header", &c->managed_native_header}};
+  for (const auto& [key, d] : dirs) {
+    p.begin_object(key);
+    p.field("rva", d->VirtualAddress);
+    p.field("size", d->Size);
+    p.end_object();
+  }
+  if (c->metadata_root) {
+    const auto& m = *c->metadata_root;
+    p.begin_object("metadata_root");
+    p.field("version", printable(m.version));
+    p.field("major_version", m.major_version);
+    p.field("minor_version", m.minor_version);
+    p.begin_array("streams");
+    for (const auto& s : m.streams)
+      p.record({}, {Field::str("name", printable(s.name)), Field::num("offset", s.offset), Field::num("size", s.size)});
+    p.end_array();
+    p.end_object();
+  }
+  p.end_object();
+}
+
 void data_directories(const pe::Image& image, Printer& p) {
   p.begin_array("data_directories");
   for (uint32_t i = 0; i < image.directories().size(); ++i) {
@@ -365,6 +422,7 @@ void model_headers(const pe::Image& image, Printer& p, Warnings& w) {
   data_directories(image, p);
   load_config(image, p, w);
   debug_entries(image, p, w);
+  clr_header(image, p, w);
   w.add(image.warnings());
 }
 
@@ -527,6 +585,14 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   p.field("relocs_stripped", (fh.Characteristics & pe::file_flag::relocs_stripped) != 0);
   p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
   p.field("checksum", checksum_status(oh.checksum, pe::compute_checksum(image)));
+  if (auto clr = pe::parse_clr(image); clr && clr->present) {
+    p.begin_object("dotnet");
+    p.field("metadata_version", clr->metadata_root ? printable(clr->metadata_root->version) : std::string());
+    p.begin_array("flags");
+    for (const auto& n : pe::clr_flag_names(clr->flags)) p.field({}, n);
+    p.end_array();
+    p.end_object();
+  }
   print_security(image, p);
   overlay(image, p);
   // The counts come from walks that keep nothing: an image of 590,000 imports is counted in the memory of one.

@@ -1,11 +1,13 @@
 // Text output: aligned columns, hex addresses, decoded flags, totals.
 #include "render.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <map>
 
@@ -42,6 +44,15 @@ std::string num(std::string_view name, const json& v) {
   return decimal_field(name) ? std::to_string(v.get<uint64_t>()) : hex(v);
 }
 
+// A TimeDateStamp as a date: seconds since 1970 (a reproducible build writes a hash there instead, which reads as
+// some date all the same).
+std::string utc_time(uint64_t seconds) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("({:%Y-%m-%d %H:%M:%S} UTC)", tm);
+}
+
 std::string field_line(const std::string& name, const std::string& value) {
   return fmt::format("  {:<28} {}\n", name, value);
 }
@@ -62,6 +73,9 @@ std::string render_info(const json& d) {
   out += field_line("DLL characteristics", joined(d["dll_flags"]));
   out += field_line("Relocations stripped", d["relocs_stripped"].get<bool>() ? "yes" : "no");
   out += field_line("Checksum", str(d["checksum"]));
+  if (d.contains("dotnet"))
+    out += field_line(".NET", fmt::format("CLR header: metadata {}, {}", str(d["dotnet"]["metadata_version"]),
+                                          joined(d["dotnet"]["flags"])));
   const auto& c = d["counts"];
   auto count = [&](const char* k) { return c.contains(k) ? std::to_string(c[k].get<uint64_t>()) : "?"; };
   out += field_line("Imports",
@@ -100,7 +114,9 @@ std::string render_headers(const json& d) {
   out += field_line("Machine", fmt::format("{} {}", hex(fh["Machine"]), str(fh["machine_name"])));
   for (const char* k :
        {"NumberOfSections", "TimeDateStamp", "PointerToSymbolTable", "NumberOfSymbols", "SizeOfOptionalHeader"})
-    out += field_line(k, num(k, fh[k]));
+    out += field_line(k, num(k, fh[k]) + (std::string_view(k) == "TimeDateStamp" && fh[k].get<uint64_t>() != 0
+                                              ? " " + utc_time(fh[k].get<uint64_t>())
+                                              : std::string()));
   out += field_line("Characteristics", fmt::format("{} {}", hex(fh["Characteristics"]), joined(fh["flags"])));
   const auto& oh = d["optional_header"];
   out += fmt::format("Optional header (offset {}, {})\n", hex(oh["offset"]), str(oh["format"]));
@@ -121,7 +137,15 @@ std::string render_headers(const json& d) {
   out += t.render();
   if (d.contains("load_config")) {
     out += "Load config\n";
-    for (const auto& [k, v] : d["load_config"].items()) out += field_line(k, num(k, v));
+    for (const auto& [k, v] : d["load_config"].items()) {
+      std::string value = num(k, v);
+      if (k == "TimeDateStamp" && v.get<uint64_t>() != 0) value += " " + utc_time(v.get<uint64_t>());
+      out += field_line(k, value);
+    }
+    const auto& g = d["guard"];
+    out += field_line("GuardFlags (decoded)", joined(g["flags"]));
+    out += field_line("CFG function table", fmt::format("{} functions", g["cf_functions"].size()));
+    out += field_line("SafeSEH handler table", fmt::format("{} handlers", g["se_handlers"].size()));
   }
   if (d.contains("debug")) {
     out += "Debug directory\n";
@@ -135,6 +159,27 @@ std::string render_headers(const json& d) {
     }
     out += dt.render();
   }
+  if (d.contains("clr")) {
+    const auto& c = d["clr"];
+    out += "CLR header (.NET)\n";
+    out += field_line("Runtime version", str(c["runtime_version"]));
+    out += field_line("Flags", fmt::format("{} {}", hex(c["flags"]), joined(c["flag_names"])));
+    if (c.contains("entry_point_token")) out += field_line("Entry point token", hex(c["entry_point_token"]));
+    if (c.contains("entry_point_rva")) out += field_line("Entry point RVA", hex(c["entry_point_rva"]));
+    for (const char* k : {"metadata", "resources", "strong_name_signature", "vtable_fixups"})
+      out += field_line(k, fmt::format("RVA {} size {}", hex(c[k]["rva"]), hex(c[k]["size"])));
+    if (c.contains("metadata_root")) {
+      const auto& m = c["metadata_root"];
+      out += field_line("Metadata version",
+                        fmt::format("{} (root {}.{})", str(m["version"]), m["major_version"].get<uint64_t>(),
+                                    m["minor_version"].get<uint64_t>()));
+      std::string streams;
+      for (const auto& s : m["streams"])
+        streams +=
+            fmt::format("{}{} ({} bytes)", streams.empty() ? "" : ", ", str(s["name"]), s["size"].get<uint64_t>());
+      out += field_line("Streams", streams.empty() ? "-" : streams);
+    }
+  }
   return out;
 }
 
@@ -142,9 +187,15 @@ std::string render_tls(const json& d) {
   if (!d["present"].get<bool>()) return "  no TLS directory\n";
   std::string out;
   out += field_line("Directory RVA", hex(d["directory_rva"]));
-  for (const char* k : {"start_of_raw_data", "end_of_raw_data", "address_of_index", "address_of_callbacks",
-                        "size_of_zero_fill", "characteristics"})
+  for (const char* k :
+       {"start_of_raw_data", "end_of_raw_data", "address_of_index", "address_of_callbacks", "size_of_zero_fill"})
     out += field_line(k, hex(d[k]));
+  // Only bits 20-23 mean anything: IMAGE_SCN_ALIGN_*, the alignment of the TLS template, 2^(n-1) bytes.
+  const uint64_t ch = d["characteristics"].get<uint64_t>();
+  const uint64_t align = (ch >> 20) & 0xF;
+  out += field_line("characteristics",
+                    hex(d["characteristics"]) +
+                        (align ? fmt::format(" (ALIGN_{}BYTES)", uint64_t{1} << (align - 1)) : std::string()));
   Table t({{"#", Align::right}, {"Callback VA", Align::right}, {"RVA", Align::right}, {"Section"}});
   int i = 0;
   for (const auto& c : d["callbacks"])

@@ -11,7 +11,10 @@
   overlap, other bytes); the Rich header's key, entries and checksum validity against pefile's parse_rich_header();
 - `pemap resources` on Wine's DLLs: every entry (type, name, language, RVA, size, code page) and the version
   resources' fixed and string fields against pefile's;
-- the ordinal names imphash uses against what scripts/gen_imphash_ordinals.py writes from pefile's tables.
+- the ordinal names imphash uses against what scripts/gen_imphash_ordinals.py writes from pefile's tables;
+- `pemap headers`' SafeSEH handler and CFG function tables against the tables read here at the RVAs pefile's load
+  config gives, on the same files; and the CLR header and metadata root of Mono's mscorlib.dll
+  (libmono-corlib4.5-dll) against a decode written here over pefile's RVA mapping (pefile reads no CLR header).
 
 Usage: fingerprints_pefile.py PEMAP REPO [CORKAMI_DIR]"""
 import glob
@@ -133,6 +136,7 @@ def check_fingerprints(pemap, paths):
             fail(path, f"checksum: pemap {computed:#x}, the word sum {word_checksum(data, 0):#x}")
         if pe.write() == data and computed != pe.generate_checksum():
             fail(path, f"checksum: pemap {computed:#x}, pefile {pe.generate_checksum():#x}")
+        check_guard_tables(path, pe, hd)
         rich = rich_of(pe)
         ours = hd.get("rich_header")
         if (rich is None) != (ours is None):
@@ -146,6 +150,54 @@ def check_fingerprints(pemap, paths):
                 fail(path, f"Rich checksum valid: pemap {ours['valid']}, pefile {valid}")
         pe.close()
     return compared, skipped, imphash_same
+
+
+def check_guard_tables(path, pe, hd):
+    lc = getattr(pe, "DIRECTORY_ENTRY_LOAD_CONFIG", None)
+    if lc is None or "guard" not in hd:
+        return
+    base = pe.OPTIONAL_HEADER.ImageBase
+    for table, count, key, stride in (("SEHandlerTable", "SEHandlerCount", "se_handlers", 0),
+                                      ("GuardCFFunctionTable", "GuardCFFunctionCount", "cf_functions",
+                                       getattr(lc.struct, "GuardFlags", 0) >> 28)):
+        va, n = getattr(lc.struct, table, 0), getattr(lc.struct, count, 0)
+        if not va or not n or n > 100000:
+            continue
+        try:
+            theirs = [pe.get_dword_at_rva(va - base + k * (4 + stride)) for k in range(n)]
+        except Exception:  # pefile cannot read the table: nothing to compare
+            continue
+        if hd["guard"][key] != theirs:
+            fail(path, f"{key}: pemap {hd['guard'][key][:5]}..., pefile's load config {theirs[:5]}...")
+
+
+def check_clr(pemap, path):
+    """IMAGE_COR20_HEADER and the metadata root, decoded here from bytes pefile maps."""
+    import struct
+    pe = pefile.PE(path, fast_load=True)
+    d = pe.OPTIONAL_HEADER.DATA_DIRECTORY[14]
+    head = pe.get_data(d.VirtualAddress, 72)
+    cb, major, minor, md_rva, md_size, flags, entry = struct.unpack_from("<IHHIIII", head)
+    root = pe.get_data(md_rva, md_size)
+    length = struct.unpack_from("<I", root, 12)[0]
+    version = root[16:16 + length].split(b"\0")[0].decode()
+    at = 16 + (length + 3) // 4 * 4
+    count = struct.unpack_from("<H", root, at + 2)[0]
+    at += 4
+    streams = []
+    for _ in range(count):
+        offset, size = struct.unpack_from("<II", root, at)
+        name = root[at + 8:root.index(b"\0", at + 8)].decode()
+        streams.append((name, offset, size))
+        at += 8 + (len(name) + 1 + 3) // 4 * 4
+    c = json.loads(subprocess.run([pemap, "headers", "--json", path], capture_output=True).stdout)["clr"]
+    ours = (c["cb"], c["runtime_version"], c["metadata"]["rva"], c["metadata"]["size"], c["flags"],
+            c.get("entry_point_token", c.get("entry_point_rva")), c["metadata_root"]["version"],
+            [(s["name"], s["offset"], s["size"]) for s in c["metadata_root"]["streams"]])
+    theirs = (cb, f"{major}.{minor}", md_rva, md_size, flags, entry, version, streams)
+    if ours != theirs:
+        fail(path, f"CLR header: pemap {ours}, decoded here {theirs}")
+    return len(streams)
 
 
 def text_of(key_entry, names):
@@ -236,11 +288,17 @@ def main():
         print(f"SKIP: no Wine DLLs under {WINE} (Debian package libwine)")
         return 77
     entries, versions = check_resources(pemap, wine)
+    mscorlib = "/usr/lib/mono/4.5/mscorlib.dll"
+    if not os.path.exists(mscorlib):
+        print(f"SKIP: no {mscorlib} (Debian package libmono-corlib4.5-dll)")
+        return 77
+    streams = check_clr(pemap, mscorlib)
     for f in failures[:40]:
         print("FAIL:", f)
     print(f"fingerprints: {compared} files compared with pefile and hashlib ({skipped} pefile refuses; "
           f"{imphash_same} with the same imports in both parsers); "
           f"resources: {entries} entries and {versions} version resources of {len(wine)} Wine DLLs; "
+          f"mscorlib.dll's CLR header and {streams} metadata streams; "
           f"{len(failures)} differences")
     return 1 if failures else 0
 

@@ -6,9 +6,12 @@
 #include "analysis/fingerprints.hpp"
 #include "analysis/manifest.hpp"
 #include "pe/apiset_schema.hpp"
+#include "pe/certificates.hpp"
 #include "pe/checksum.hpp"
+#include "pe/clr.hpp"
 #include "pe/debug.hpp"
 #include "pe/exports.hpp"
+#include "pe/guard_tables.hpp"
 #include "pe/image.hpp"
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
@@ -34,7 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (auto f = pe::split_forwarder(x.forwarder)) sink += f->ordinal;
   }
   if (auto t = pe::parse_tls(*image)) sink += t->callbacks.size();
-  if (auto l = pe::parse_load_config(*image)) sink += l->fields.size();
+  if (auto l = pe::parse_load_config(*image)) {
+    sink += l->fields.size();
+    sink += pe::parse_guard_tables(*image, *l).cf_functions.size();
+  }
+  if (auto c = pe::parse_clr(*image); c && c->metadata_root) sink += c->metadata_root->streams.size();
+  if (auto t = pe::parse_certificate_table(*image)) sink += t->entries.size();
+  for (const auto& r : pe::authenticode_ranges(*image)) sink += r.size;
   if (auto g = pe::parse_debug(*image)) sink += g->entries.size();
   for (const auto& s : image->sections()) {
     if (auto v = image->read_rva<uint32_t>(s.rva(), "fuzz")) sink += *v;
