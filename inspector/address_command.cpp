@@ -15,15 +15,9 @@ std::string region_name(const pe::Image& image, const pe::Region& r) {
 
 Result<int> from_rva(const pe::Image& image, uint64_t value, Printer& p) {
   const auto& oh = image.optional_header();
-  uint64_t rva = value;
-  if (value >= oh.size_of_image) {
-    if (value < oh.image_base || value - oh.image_base >= oh.size_of_image)
-      return make_error(Status::success, "address", Location{},
-                        fmt::format("{:#x} is neither an RVA (below SizeOfImage {:#x}) nor a VA of the image at its "
-                                    "preferred base [{:#x}, {:#x})",
-                                    value, oh.size_of_image, oh.image_base, oh.image_base + oh.size_of_image));
-    rva = value - oh.image_base;
-  }
+  auto resolved = address_to_rva(image, value);
+  if (!resolved) return resolved.take_error();
+  const uint64_t rva = *resolved;
   p.field("input", rva == value ? "rva" : "va");
   p.field("rva", rva);
   p.field("va", oh.image_base + rva);
@@ -94,6 +88,16 @@ std::string render(const std::string& path, const json& d, bool many) {
 }
 
 }  // namespace
+
+Result<uint64_t> address_to_rva(const pe::Image& image, uint64_t value) {
+  const auto& oh = image.optional_header();
+  if (value < oh.size_of_image) return value;
+  if (value >= oh.image_base && value - oh.image_base < oh.size_of_image) return value - oh.image_base;
+  return make_error(Status::success, "address", Location{},
+                    fmt::format("{:#x} is neither an RVA (below SizeOfImage {:#x}) nor a VA of the image at its "
+                                "preferred base [{:#x}, {:#x})",
+                                value, oh.size_of_image, oh.image_base, oh.image_base + oh.size_of_image));
+}
 
 int run_address(const CommonOptions& opts, AddressKind kind, uint64_t value) {
   return print_each_file(

@@ -15,4 +15,8 @@ enum class AddressKind : uint8_t { rva, offset };
 /// (sections may share raw data), or why it is not mapped.
 int run_address(const CommonOptions& opts, AddressKind kind, uint64_t value);
 
+/// `value` as an RVA: itself below SizeOfImage, value - ImageBase for a VA of the image at its preferred base;
+/// else an error that gives both ranges.
+Result<uint64_t> address_to_rva(const pe::Image& image, uint64_t value);
+
 }  // namespace pemap::inspect

@@ -14,6 +14,7 @@
 #include "address_command.hpp"
 #include "apiset_command.hpp"
 #include "commands.hpp"
+#include "disasm_command.hpp"
 #include "instances.hpp"
 #include "load_command.hpp"
 #include "relocs_check.hpp"
@@ -166,6 +167,9 @@ int main(int argc, char** argv) {
   add_number(relocs_cmd, "--base", relocs_base,
              "the base to load at, with --check (64 KiB aligned; with --as efi, a page boundary)");
   std::string relocs_as = "windows";
+  bool relocs_disasm = false;
+  relocs_cmd->add_flag("--disasm", relocs_disasm,
+                       "each fixup with the instruction it patches (a linear sweep of its executable section)");
   auto* relocs_as_opt =
       relocs_cmd->add_option("--as", relocs_as, "with --check: whose loader lays the image out, windows or efi")
           ->check(CLI::IsMember({"windows", "efi"}));
@@ -196,6 +200,17 @@ int main(int argc, char** argv) {
     add_json(sub, opts.json, opts.jsonl, "JSON output");
     sub->callback([&chosen, n = std::string(name)] { chosen = n; });
   }
+  DisasmOptions disasm;
+  auto* disasm_cmd = app.add_subcommand(
+      "disasm", "instructions from the entry point, an export or an address (Capstone), imports and fixups named");
+  add_files(disasm_cmd, opts, "PE files or directories");
+  auto* disasm_entry = disasm_cmd->add_flag("--entry", disasm.entry, "start at the entry point");
+  auto* disasm_export = disasm_cmd->add_option("--export", disasm.export_name, "start at this exported function");
+  auto* disasm_at = add_number(disasm_cmd, "--rva", disasm.address, "start at this RVA (or VA)");
+  disasm_entry->excludes(disasm_export)->excludes(disasm_at);
+  disasm_export->excludes(disasm_at);
+  add_number(disasm_cmd, "--count", disasm.count, "how many instructions (default 20)");
+  disasm_cmd->callback([&] { chosen = "disasm"; });
   std::string trust_store;
   auto* signature_cmd = app.add_subcommand("signature",
                                            "the certificate table and each Authenticode signature: the image digest "
@@ -348,6 +363,20 @@ int main(int argc, char** argv) {
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "apiset") return run_apiset(apiset);
   if (chosen == "signature") return run_signature(opts, trust_store);
+  if (chosen == "disasm") {
+    if (!disasm.entry && disasm.export_name.empty() && !disasm.address) {
+      std::cerr << "pemap disasm: give --entry, --export NAME or --rva ADDR\n";
+      return exit_unusable;
+    }
+    return run_disasm(opts, disasm);
+  }
+  if (chosen == "relocs" && relocs_disasm) {
+    if (relocs_check) {
+      std::cerr << "pemap relocs: --disasm and --check are separate listings\n";
+      return exit_unusable;
+    }
+    return run_relocs_disasm(opts);
+  }
   if (chosen == "rva" || chosen == "offset") {
     opts.inputs = {address_file};
     return run_address(opts, chosen == "rva" ? AddressKind::rva : AddressKind::offset, address);

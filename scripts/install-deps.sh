@@ -20,6 +20,7 @@ packages=(
   libssl-dev                                  # OpenSSL: digests, imphash and Authenticode
   openssl osslsigncode                        # a test certificate and signed test files (tests/cli/signature.sh)
   libxml2-dev                                 # libxml2: application manifests
+  libcapstone-dev                             # Capstone: pemap disasm, relocs --disasm
   python3-setuptools-whl                      # MSVC-built launchers (Rich header, CheckSum) for fingerprints_pefile
 )
 
