@@ -244,6 +244,41 @@ std::vector<Finding> compare(const Facts& a, const Facts& b) {
       out.disagree("load config",
                    fmt::format("SecurityCookie: pemap {:#x}, LIEF {:#x}", *a.security_cookie, *b.security_cookie));
   }
+  if (a.resources != b.resources && a.resources.size() == b.resources.size() && a.resources_lief_reads_other_bytes) {
+    out.lief_gap("resources",
+                 "LIEF 0.9 reads a resource's bytes where its offset arithmetic puts them, not where Windows maps "
+                 "them (past a section's raw data Windows maps zeros)");
+  } else if (a.resources != b.resources) {
+    size_t k = 0;
+    while (k < a.resources.size() && k < b.resources.size() && a.resources[k] == b.resources[k]) ++k;
+    out.disagree("resources", fmt::format("pemap lists {} entries, LIEF {}; the first difference, entry {}: pemap {}, "
+                                          "LIEF {}",
+                                          a.resources.size(), b.resources.size(), k,
+                                          k < a.resources.size() ? q(a.resources[k]) : "none",
+                                          k < b.resources.size() ? q(b.resources[k]) : "none"));
+  }
+  // LIEF 0.9 keeps the Rich entries in reverse order (the entries, not their order, are the fact) and reads the
+  // zero padding after "DanS" as one more entry, (0, 0, 0).
+  auto rich_a = a.rich_entries, rich_b = b.rich_entries;
+  std::sort(rich_a.begin(), rich_a.end());
+  std::sort(rich_b.begin(), rich_b.end());
+  const Facts::RichEntry zero{};
+  if (rich_b.size() == rich_a.size() + 1 && !rich_b.empty() && rich_b.front() == zero &&
+      std::find(rich_a.begin(), rich_a.end(), zero) == rich_a.end()) {
+    rich_b.erase(rich_b.begin());
+    if (a.rich_key == b.rich_key && rich_a == rich_b)
+      out.lief_gap("rich header", "LIEF 0.9 reads the zero padding after \"DanS\" as one more entry, (0, 0, 0)");
+  }
+  if (a.rich_key != b.rich_key || rich_a != rich_b)
+    out.disagree("rich header",
+                 fmt::format("pemap: {}, LIEF: {}",
+                             a.rich_key ? fmt::format("key {:#x}, {} entries", *a.rich_key, a.rich_entries.size())
+                                        : std::string("none"),
+                             b.rich_key ? fmt::format("key {:#x}, {} entries", *b.rich_key, b.rich_entries.size())
+                                        : std::string("none")));
+  if (a.signed_ != b.signed_)
+    out.disagree("signature", fmt::format("pemap finds {} PKCS#7 signature, LIEF {}", a.signed_ ? "a" : "no",
+                                          b.signed_ ? "one" : "none"));
   if (a.delay_import_modules)
     out.lief_gap("delay imports",
                  fmt::format("LIEF 0.9 does not parse delay-load imports ({} modules here)", a.delay_import_modules));

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pe/image.hpp"
+#include "pe/resources.hpp"
 
 namespace pemap::inspect {
 
@@ -49,6 +50,16 @@ struct Facts {
   std::vector<uint64_t> tls_callbacks;
   std::optional<uint64_t> security_cookie;
   size_t delay_import_modules = 0;
+  /// Each resource leaf as "TYPE/NAME/LANGUAGE size N code page N md5 HEX", in the tree's order.
+  std::vector<std::string> resources;
+  bool resources_lief_reads_other_bytes = false;  ///< some entry's data, where LIEF's offset arithmetic reads it
+  struct RichEntry {
+    uint32_t product = 0, build = 0, count = 0;
+    auto operator<=>(const RichEntry&) const = default;
+  };
+  std::optional<uint32_t> rich_key;
+  std::vector<RichEntry> rich_entries;
+  bool signed_ = false;  ///< a PKCS#7 certificate in the certificate table
   // Evidence for LIEF 0.9's known gaps, computed from our parse (see lief_model.hpp).
   uint32_t data_directories = 16;  ///< min(NumberOfRvaAndSizes, 16): LIEF always reads 16
   bool relocs_lief_reads_other_bytes = false;
@@ -65,6 +76,8 @@ void to_json(nlohmann::json& j, const Facts& f);
 void from_json(const nlohmann::json& j, Facts& f);
 
 Facts facts_from_pemap(const Result<pe::Image>& image);
+/// One entry of Facts::resources, from either parser's reading of a leaf and its bytes.
+std::string resource_fact(const pe::ResourceEntry& e, Bytes content);
 /// Runs LIEF in a child process (the pemap-lief helper), so a crash or hang in LIEF is reported, not
 /// inherited.
 Facts facts_from_lief(const std::string& path, int timeout_seconds = 60);

@@ -1,13 +1,18 @@
 // Facts as our parser states them, and the JSON form both sides travel in.
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "analysis/digest.hpp"
 #include "json_text.hpp"
+#include "pe/certificates.hpp"
 #include "pe/exports.hpp"
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
 #include "pe/relocs.hpp"
+#include "pe/resources.hpp"
+#include "pe/rich_header.hpp"
 #include "pe/tls.hpp"
 #include "verify/facts.hpp"
 #include "verify/lief_model.hpp"
@@ -19,6 +24,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Reloc, rva, type)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Import, name, by_ordinal, ordinal, hint, iat_rva)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Module, dll, entries, lief_reads_other_bytes, lief_skips_name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::Export, ordinal, rva, name, forwarder)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Facts::RichEntry, product, build, count)
 
 void to_json(nlohmann::json& j, const Facts& f) {
   j = {{"error", f.error},
@@ -39,8 +45,13 @@ void to_json(nlohmann::json& j, const Facts& f) {
        {"relocs_zero_page_at", f.relocs_zero_page_at},
        {"imports_lief_reads_other_bytes", f.imports_lief_reads_other_bytes},
        {"exports_lief_reads_other_bytes", f.exports_lief_reads_other_bytes},
-       {"tls_lief_reads_other_bytes", f.tls_lief_reads_other_bytes}};
+       {"tls_lief_reads_other_bytes", f.tls_lief_reads_other_bytes},
+       {"resources", f.resources},
+       {"resources_lief_reads_other_bytes", f.resources_lief_reads_other_bytes},
+       {"rich_entries", f.rich_entries},
+       {"signed", f.signed_}};
   if (f.security_cookie) j["security_cookie"] = *f.security_cookie;
+  if (f.rich_key) j["rich_key"] = *f.rich_key;
 }
 
 void from_json(const nlohmann::json& j, Facts& f) {
@@ -64,6 +75,16 @@ void from_json(const nlohmann::json& j, Facts& f) {
   j.at("imports_lief_reads_other_bytes").get_to(f.imports_lief_reads_other_bytes);
   j.at("exports_lief_reads_other_bytes").get_to(f.exports_lief_reads_other_bytes);
   j.at("tls_lief_reads_other_bytes").get_to(f.tls_lief_reads_other_bytes);
+  j.at("resources").get_to(f.resources);
+  j.at("resources_lief_reads_other_bytes").get_to(f.resources_lief_reads_other_bytes);
+  j.at("rich_entries").get_to(f.rich_entries);
+  j.at("signed").get_to(f.signed_);
+  if (j.contains("rich_key")) f.rich_key = j["rich_key"].get<uint32_t>();
+}
+
+std::string resource_fact(const pe::ResourceEntry& e, Bytes content) {
+  return fmt::format("{} size {} code page {} md5 {}", printable(e.path()), e.size, e.code_page,
+                     analysis::hex_digest(analysis::DigestKind::md5, content));
 }
 
 Facts facts_from_pemap(const Result<pe::Image>& parsed) {
@@ -147,6 +168,19 @@ Facts facts_from_pemap(const Result<pe::Image>& parsed) {
   }
   if (auto lc = pe::parse_load_config(image)) f.security_cookie = lc->security_cookie();
   if (auto di = pe::parse_delay_imports(image)) f.delay_import_modules = di->modules.size();
+  if (auto res = pe::parse_resources(image))
+    for (const auto& e : res->entries) {
+      const auto bytes = pe::resource_bytes(image, e);
+      f.resources.push_back(resource_fact(e, bytes ? Bytes(*bytes) : Bytes{}));
+      if (!lief_reads_same(image, e.rva, e.size)) f.resources_lief_reads_other_bytes = true;
+    }
+  if (auto rich = pe::parse_rich_header(image)) {
+    f.rich_key = rich->key;
+    for (const auto& e : rich->entries) f.rich_entries.push_back({e.product, e.build, e.count});
+  }
+  if (auto certs = pe::parse_certificate_table(image))
+    f.signed_ = std::any_of(certs->entries.begin(), certs->entries.end(),
+                            [](const pe::Certificate& c) { return c.type == pe::kWinCertTypePkcsSignedData; });
   return f;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <LIEF/PE.hpp>
+#include <LIEF/utils.hpp>
 #include <nlohmann/json.hpp>
 
 #include "json_text.hpp"
@@ -54,6 +55,35 @@ Facts gather(const std::string& path) {
         f.exports.push_back({e.ordinal(), e.address(), printable(e.name()), {}});
     if (b->has_tls()) f.tls_callbacks = b->tls().callbacks();
     if (b->has_configuration()) f.security_cookie = b->load_configuration().security_cookie();
+    if (b->has_resources()) {
+      // Three levels under the root, as pemap lists them: type, name, language (a data node).
+      const auto key = [](const LIEF::PE::ResourceNode& n) {
+        pemap::pe::ResourceKey k;
+        k.named = n.has_name();
+        if (k.named)
+          k.name = LIEF::u16tou8(n.name());
+        else
+          k.id = n.id();
+        return k;
+      };
+      for (const auto& type : b->resources().childs())
+        for (const auto& name : type.childs())
+          for (const auto& lang : name.childs()) {
+            if (!lang.is_data()) continue;
+            const auto& data = static_cast<const LIEF::PE::ResourceData&>(lang);
+            pemap::pe::ResourceEntry e{key(type), key(name), key(lang)};
+            e.size = static_cast<uint32_t>(data.content().size());
+            e.code_page = data.code_page();
+            const auto& bytes = data.content();
+            f.resources.push_back(
+                pemap::inspect::resource_fact(e, std::as_bytes(std::span(bytes.data(), bytes.size()))));
+          }
+    }
+    if (b->has_rich_header()) {
+      f.rich_key = b->rich_header().key();
+      for (const auto& e : b->rich_header().entries()) f.rich_entries.push_back({e.id(), e.build_id(), e.count()});
+    }
+    f.signed_ = b->has_signature();
   } catch (const std::exception& e) {
     f = Facts{};
     f.error = std::string("LIEF threw: ") + e.what();
