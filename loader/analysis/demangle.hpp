@@ -1,0 +1,15 @@
+// C++ names as a person reads them: the Itanium scheme (GCC, Clang, mingw-w64), through GCC's demangler
+// (libstdc++), and Microsoft's (MSVC, clang-cl), through LLVM's.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pemap::analysis {
+
+/// The demangled form of `name` when it is a mangled C++ name ("_Z...", "__Z..." or "?..."), none otherwise or
+/// when the demangler rejects it.
+std::optional<std::string> demangle(std::string_view name);
+
+}  // namespace pemap::analysis
