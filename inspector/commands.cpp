@@ -115,17 +115,20 @@ namespace {
 
 // A command's two back ends: its findings through a Printer (--json, --jsonl), and its text.
 struct Command {
-  Model model;
-  void (*text)(const pe::Image&, TextOut&, Warnings&);
+  std::function<void(const pe::Image&, Printer&, Warnings&)> model;
+  std::function<void(const pe::Image&, TextOut&, Warnings&)> text;
 };
 
-const std::map<std::string, Command>& commands() {
-  static const std::map<std::string, Command> table{
+std::map<std::string, Command> commands(const CommonOptions& opts) {
+  const Demangle demangle = opts.demangle ? Demangle::yes : Demangle::no;
+  return {
       {"info", {model_info, write_info}},
       {"headers", {model_headers, write_headers}},
       {"sections", {model_sections, write_sections}},
       {"imports", {model_imports, write_imports}},
-      {"exports", {model_exports, write_exports}},
+      {"exports",
+       {[demangle](const pe::Image& image, Printer& p, Warnings& w) { model_exports(image, p, w, demangle); },
+        [demangle](const pe::Image& image, TextOut& out, Warnings& w) { write_exports(image, out, w, demangle); }}},
       {"relocs",
        {model_relocs, [](const pe::Image& image, TextOut& out, Warnings& w) { write_relocs(image, out, w); }}},
       {"tls", {model_tls, write_tls}},
@@ -133,7 +136,6 @@ const std::map<std::string, Command>& commands() {
       {"hashes", {model_hashes, write_hashes}},
       {"all", {model_all, write_all}},
   };
-  return table;
 }
 
 // Opens and parses each input and hands the image to `body`, which prints what it has and returns the file's exit
@@ -182,7 +184,7 @@ int json_each_image(const CommonOptions& opts,
 }  // namespace
 
 int run_view(const std::string& name, const CommonOptions& opts) {
-  const Command& cmd = commands().at(name);
+  const Command cmd = commands(opts).at(name);
   // Both back ends print as the parser's results are walked: no document of the whole file is built (a JSON
   // object per row costs hundreds of bytes: 390 MB for the 590,000 imports of corkami's 1 MB manyimportsW7.exe).
   // Tables read through the section table because Windows refuses the image: said once per file, first.

@@ -38,8 +38,9 @@ Result<bool> apply_search(const SearchOptions& search, ldr::LoadOptions& load, W
 struct CommonOptions {
   std::vector<std::string> inputs;  ///< files or directories
   bool json = false;
-  bool jsonl = false;    ///< with json: each file's document on a line of its own
-  bool verbose = false;  ///< list the files a directory walk skipped as not PE images
+  bool jsonl = false;     ///< with json: each file's document on a line of its own
+  bool verbose = false;   ///< list the files a directory walk skipped as not PE images
+  bool demangle = false;  ///< exports: C++ names demangled too
 };
 
 struct DumpOptions {

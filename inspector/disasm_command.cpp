@@ -17,7 +17,11 @@
 namespace pemap::inspect {
 namespace {
 
-constexpr uint32_t kExecute = 0x20000000;  // IMAGE_SCN_MEM_EXECUTE
+// Whether the memory manager maps the region executable (a flat image's every page is, whatever its sections say).
+bool executable(const pe::Region* r) {
+  return r && (r->protect &
+               (pe::PAGE_EXECUTE | pe::PAGE_EXECUTE_READ | pe::PAGE_EXECUTE_READWRITE | pe::PAGE_EXECUTE_WRITECOPY));
+}
 
 // What an address in the image is, for a comment: an import's IAT slot, or an export.
 struct Names {
@@ -91,12 +95,12 @@ Result<int> disasm_one(const std::string& path, const DisasmOptions& d, const st
   if (!region)
     return make_error(Status::success, "address", Location::rva(*rva), "no section maps it: nothing to decode");
   const pe::Section* section = image.section_at(*rva);
-  if (!section || !(section->characteristics() & kExecute))
+  if (!executable(region))
     w.add(make_error(Status::success, "disassembly", Location::rva(*rva),
-                     fmt::format("{} is not executable: these bytes are decoded as code all the same",
+                     fmt::format("{} is not mapped executable: these bytes are decoded as code all the same",
                                  section ? section->label() : std::string("the headers"))));
   // Up to the end of the section's declared size (VirtualSize), as objdump decodes; the zero fill after it is no code.
-  uint64_t end = region->rva + region->size;
+  uint64_t end = std::min<uint64_t>(region->rva + region->size, image.mapped_size());
   if (section && section->header.VirtualSize && *rva < uint64_t{section->rva()} + section->header.VirtualSize)
     end = uint64_t{section->rva()} + section->header.VirtualSize;
   const uint64_t len = std::min<uint64_t>(end - *rva, d.count * 16);
@@ -176,26 +180,44 @@ Result<int> relocs_disasm_one(const std::string& path, const std::function<Print
     if (e.type != 0) entries.push_back(e);  // ABSOLUTE is padding
   });
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.rva < b.rva; });
-  // One linear sweep of each executable section that holds a fixup, as objdump decodes.
-  std::map<uint32_t, std::vector<analysis::Instruction>> sweeps;
+  // One linear sweep of each executable region that holds a fixup (a section, or a flat image's one region), as
+  // objdump decodes; only the bytes the file backs, since the zero fill after them (a VirtualSize of gigabytes) is
+  // no code.
+  std::map<uint64_t, std::vector<analysis::Instruction>> sweeps;  // by where each sweep starts
+  // Where the sweep that covers `rva` starts and how far the file backs it: its section's raw data by the section
+  // table (a flat image's one region holds the headers and every section, and a sweep from the headers would fall
+  // out of step), else its region.
+  const auto code_at = [&](uint64_t rva) -> std::optional<std::pair<uint64_t, Bytes>> {
+    const pe::Region* r = image.region_at(rva);
+    if (!executable(r)) return std::nullopt;
+    uint64_t start = r->rva, limit = UINT64_MAX;
+    for (const auto& s : image.sections()) {
+      const uint64_t size = std::max(s.header.VirtualSize, s.header.SizeOfRawData);
+      if (rva >= s.rva() && rva - s.rva() < size) {
+        // In a flat image every page is executable; a section that is neither code nor executable holds data.
+        if (!(s.characteristics() & (pe::scn::mem_execute | pe::scn::cnt_code))) return std::nullopt;
+        start = std::max<uint64_t>(start, s.rva());
+        if (s.header.VirtualSize) limit = s.header.VirtualSize;
+        break;
+      }
+    }
+    Bytes code = image.file_span(start);
+    return std::pair(start, code.first(std::min<uint64_t>(code.size(), limit)));
+  };
   for (const auto& e : entries) {
-    const pe::Section* s = image.section_at(e.rva);
-    if (!s || !(s->characteristics() & kExecute) || sweeps.count(s->index)) continue;
-    const uint64_t size =
-        std::min<uint64_t>(s->header.VirtualSize ? s->header.VirtualSize : s->header.SizeOfRawData, s->memory_size);
-    auto code = image.copy_range(s->rva(), size, "code");
-    if (!code) continue;
-    sweeps[s->index] = dis->decode(*code, image.image_base() + s->rva(), SIZE_MAX);
+    const auto code = code_at(e.rva);
+    if (!code || sweeps.count(code->first)) continue;
+    sweeps[code->first] = dis->decode(code->second, image.image_base() + code->first, SIZE_MAX);
   }
   Printer& p = open();
   p.begin_array("fixups");
   for (const auto& e : entries) {
-    const pe::Section* s = image.section_at(e.rva);
+    const auto code = code_at(e.rva);
     p.begin_object();
     p.field("rva", e.rva);
     p.field("type", pe::reloc_type_name(e.type, image.file_header().Machine));
     p.field("section", section_name(image, e.rva));
-    const auto it = s ? sweeps.find(s->index) : sweeps.end();
+    const auto it = code ? sweeps.find(code->first) : sweeps.end();
     const analysis::Instruction* hit = nullptr;
     if (it != sweeps.end()) {
       const uint64_t va = image.image_base() + e.rva;
@@ -233,7 +255,7 @@ std::string render_relocs_disasm(const std::string& path, const json& d, bool ma
     t.add({fmt::format("{:#x}", f["rva"].get<uint64_t>()), f["type"].get<std::string>(),
            f["section"].get<std::string>(), i.is_null() ? "-" : fmt::format("{:#x}", i["va"].get<uint64_t>()),
            i.is_null() ? "" : std::to_string(i["offset"].get<uint64_t>()),
-           i.is_null() ? "(data: not in an executable section)" : i["text"].get<std::string>()});
+           i.is_null() ? "(data, or past the file's bytes: not in executable code)" : i["text"].get<std::string>()});
   }
   return out + t.render() + fmt::format("  total: {} fixups\n", d["fixups"].size());
 }

@@ -15,6 +15,7 @@
 #include "apiset_command.hpp"
 #include "commands.hpp"
 #include "disasm_command.hpp"
+#include "exceptions_view.hpp"
 #include "instances.hpp"
 #include "load_command.hpp"
 #include "relocs_check.hpp"
@@ -159,6 +160,9 @@ int main(int argc, char** argv) {
     add_files(sub, opts, "PE files or directories");
     sub->callback([&chosen, n = name] { chosen = n; });
   }
+  app.get_subcommand("exports")->add_flag(
+      "--demangle", opts.demangle,
+      "C++ names as a person reads them too (Itanium and Microsoft schemes, LLVM's demangler)");
   bool relocs_check = false;
   std::optional<uint64_t> relocs_base;
   auto* relocs_cmd = app.get_subcommand("relocs");
@@ -200,6 +204,13 @@ int main(int argc, char** argv) {
     add_json(sub, opts.json, opts.jsonl, "JSON output");
     sub->callback([&chosen, n = std::string(name)] { chosen = n; });
   }
+  bool unwind = false;
+  auto* exceptions_cmd = app.add_subcommand(
+      "exceptions", "the exception directory (.pdata): each function's range and unwind information (x64, ARM64)");
+  add_files(exceptions_cmd, opts, "PE files or directories");
+  exceptions_cmd->add_flag("--unwind", unwind,
+                           "decode each x64 UNWIND_INFO: prologue, frame register, unwind codes, handler, chaining");
+  exceptions_cmd->callback([&] { chosen = "exceptions"; });
   DisasmOptions disasm;
   auto* disasm_cmd = app.add_subcommand(
       "disasm", "instructions from the entry point, an export or an address (Capstone), imports and fixups named");
@@ -363,6 +374,7 @@ int main(int argc, char** argv) {
   if (chosen == "diff-views") return run_diff_views(opts);
   if (chosen == "apiset") return run_apiset(apiset);
   if (chosen == "signature") return run_signature(opts, trust_store);
+  if (chosen == "exceptions") return run_exceptions(opts, unwind);
   if (chosen == "disasm") {
     if (!disasm.entry && disasm.export_name.empty() && !disasm.address) {
       std::cerr << "pemap disasm: give --entry, --export NAME or --rva ADDR\n";

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/demangle.hpp"
 #include "json_text.hpp"
 #include "pe/checksum.hpp"
 #include "pe/clr.hpp"
@@ -91,16 +92,25 @@ void import_list(const pe::Image& image, const char* key, Printer& p, Warnings& 
 }
 
 void export_entry(const pe::Image& image, Printer& p, const pe::ExportEntry& e, std::string& scratch,
-                  std::string& scratch2) {
+                  std::string& scratch2, Demangle demangle) {
   const Field name = e.name.empty() ? Field::none("name") : Field::str("name", printable_view(e.name, scratch));
+  // With --demangle, the C++ name as a person reads it, when the name is a mangled one.
+  const auto plain = demangle == Demangle::yes ? analysis::demangle(e.name) : std::nullopt;
+  const Field demangled = plain ? Field::str("demangled", *plain) : Field::none("demangled");
   if (e.is_forwarder()) {
-    p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
-                  Field::str("forwarder", printable_view(e.forwarder, scratch2))});
+    const Field forwarder = Field::str("forwarder", printable_view(e.forwarder, scratch2));
+    if (plain)
+      p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name, demangled, forwarder});
+    else
+      p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name, forwarder});
     return;
   }
   const auto section = section_ref(image, e.rva);
-  p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name,
-                section ? Field::str("section", *section) : Field::none("section")});
+  const Field where = section ? Field::str("section", *section) : Field::none("section");
+  if (plain)
+    p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name, demangled, where});
+  else
+    p.record({}, {Field::num("ordinal", e.ordinal), Field::num("rva", e.rva), name, where});
 }
 
 void load_config(const pe::Image& image, Printer& p, Warnings& w) {
@@ -482,13 +492,15 @@ void model_imports(const pe::Image& image, Printer& p, Warnings& w) {
   p.end_array();
 }
 
-void model_exports(const pe::Image& image, Printer& p, Warnings& w) {
+void model_exports(const pe::Image& image, Printer& p, Warnings& w) { model_exports(image, p, w, Demangle::no); }
+
+void model_exports(const pe::Image& image, Printer& p, Warnings& w, Demangle demangle) {
   p.begin_array("exports");
   auto reader = pe::ExportReader::open(image);
   std::optional<pe::Exports> exports;
   if (reader) {
     std::string scratch, scratch2;
-    while (auto e = reader->next()) export_entry(image, p, *e, scratch, scratch2);
+    while (auto e = reader->next()) export_entry(image, p, *e, scratch, scratch2, demangle);
     exports = reader->finish();
     w.add(exports->warnings);
   } else {

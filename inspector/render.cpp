@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 
+#include "analysis/demangle.hpp"
 #include "json_text.hpp"
 #include "pe/exports.hpp"
 #include "pe/imports.hpp"
@@ -424,7 +425,7 @@ void write_imports(const pe::Image& image, TextOut& out, Warnings& w) {
     }
 }
 
-void write_exports(const pe::Image& image, TextOut& out, Warnings& w) {
+void write_exports(const pe::Image& image, TextOut& out, Warnings& w, Demangle demangle) {
   // Read twice, as write_table asks for its rows twice: no entry is kept (a DLL can export millions).
   auto reader = pe::ExportReader::open(image);
   if (!reader) {
@@ -445,9 +446,13 @@ void write_exports(const pe::Image& image, TextOut& out, Warnings& w) {
   write_table(out, {{"Ordinal", Align::right}, {"RVA", Align::right}, {"Name"}, {"Target"}}, [&](auto&& emit) {
     pe::ExportReader& rows = first ? *reader : again.emplace(*pe::ExportReader::open(image));
     std::string scratch;
+    std::optional<std::string> plain;
     while (auto e = rows.next()) {
+      if (demangle == Demangle::yes) plain = analysis::demangle(e->name);
       emit({Cell::dec(e->ordinal), Cell::hex(e->rva),
-            e->name.empty() ? std::string_view("(no name)") : name_cell(e->name, scratch),
+            e->name.empty() ? std::string_view("(no name)")
+            : plain         ? std::string_view(*plain)
+                            : name_cell(e->name, scratch),
             e->is_forwarder() ? "-> " + name_text(e->forwarder) : section_text(image, e->rva)});
       if (first) ++count, fwd += e->is_forwarder(), noname += e->name.empty();
     }
@@ -490,7 +495,7 @@ void write_all(const pe::Image& image, TextOut& out, Warnings& w) {
   part(nullptr, write_headers);
   part("Sections", write_sections);
   part("Imports", write_imports);
-  part("Exports", write_exports);
+  part("Exports", [](const pe::Image& i, TextOut& o, Warnings& m) { write_exports(i, o, m); });
   part("Base relocations", [](const pe::Image& i, TextOut& o, Warnings& m) { write_relocs(i, o, m); });
   part("TLS", write_tls);
   part("Resources", write_resources);

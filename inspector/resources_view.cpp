@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "analysis/manifest.hpp"
 #include "json_text.hpp"
@@ -88,13 +89,30 @@ void manifest_fields(Printer& p, const analysis::Manifest& m) {
   p.field("text", text);
 }
 
-// Each resource of type `type` decoded by `decode` into an object of the array `key`, with its path first.
+// Each resource of type `type` decoded by `decode` into an object of the array `key`, with its path first. Entries
+// larger than `limit` are not decoded (a version resource's wLength is 16-bit; a manifest is text), and entries
+// that share their data with one decoded before name it instead of decoding it again, so that a tree of many
+// entries over one huge data entry costs what one does.
 template <class Decode>
-void decoded(const pe::Image& image, const pe::Resources& r, uint32_t type, std::string_view key, Printer& p,
-             Warnings& w, Decode decode) {
+void decoded(const pe::Image& image, const pe::Resources& r, uint32_t type, std::string_view key, uint64_t limit,
+             Printer& p, Warnings& w, Decode decode) {
+  std::map<std::pair<uint32_t, uint32_t>, std::string> done;
   p.begin_array(key);
   for (const auto& e : r.entries) {
     if (e.type.named || e.type.id != type) continue;
+    if (e.size > limit) {
+      w.add(make_error(Status::success, "resource data " + e.path(), Location::rva(e.rva),
+                       fmt::format("{:#x} bytes, more than a {} holds ({:#x}): not decoded", e.size, key, limit)));
+      continue;
+    }
+    const auto [it, fresh] = done.emplace(std::pair(e.rva, e.size), printable(e.path()));
+    if (!fresh) {
+      p.begin_object();
+      p.field("resource", printable(e.path()));
+      p.field("same_data_as", it->second);
+      p.end_object();
+      continue;
+    }
     auto bytes = pe::resource_bytes(image, e);
     if (!bytes) {
       w.add(bytes.error());
@@ -137,13 +155,13 @@ void model_resources(const pe::Image& image, Printer& p, Warnings& w) {
     p.end_object();
   }
   p.end_array();
-  decoded(image, *r, 16, "version_info", p, w, [&](const std::vector<std::byte>& bytes, uint64_t rva) {
+  decoded(image, *r, 16, "version_info", 0xFFFF, p, w, [&](const std::vector<std::byte>& bytes, uint64_t rva) {
     auto v = pe::parse_version_info(bytes, rva);
     if (!v) return w.add(v.error());
     w.add(v->warnings);
     version_fields(p, *v);
   });
-  decoded(image, *r, 24, "manifests", p, w, [&](const std::vector<std::byte>& bytes, uint64_t rva) {
+  decoded(image, *r, 24, "manifests", 1 << 20, p, w, [&](const std::vector<std::byte>& bytes, uint64_t rva) {
     const auto m = analysis::read_manifest(bytes, rva);
     w.add(m.warnings);
     manifest_fields(p, m);
@@ -170,6 +188,10 @@ std::string render_resources(const json& d) {
   };
   for (const auto& v : d["version_info"]) {
     out += fmt::format("Version information ({})\n", str(v["resource"]));
+    if (v.contains("same_data_as")) {
+      out += line("Same data as", str(v["same_data_as"]));
+      continue;
+    }
     if (v.contains("file_version")) {
       out += line("FileVersion", str(v["file_version"]));
       out += line("ProductVersion", str(v["product_version"]));
@@ -191,6 +213,10 @@ std::string render_resources(const json& d) {
   }
   for (const auto& m : d["manifests"]) {
     out += fmt::format("Manifest ({})\n", str(m["resource"]));
+    if (m.contains("same_data_as")) {
+      out += line("Same data as", str(m["same_data_as"]));
+      continue;
+    }
     if (m.contains("execution_level"))
       out += line("requestedExecutionLevel",
                   str(m["execution_level"]) + (m.contains("ui_access") ? " uiAccess=" + str(m["ui_access"]) : ""));

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
+#include <optional>
+
 #include "analysis/authenticode.hpp"
 #include "json_text.hpp"
 #include "pe/certificates.hpp"
@@ -68,7 +71,7 @@ void print_signature(Printer& p, const analysis::Signature& s, const std::string
 }
 
 Result<int> report(const std::string& path, const std::function<Printer&()>& open, Warnings& w,
-                   const std::string& trust_store) {
+                   const analysis::TrustStore* trust) {
   auto opened = open_image(path);
   if (!opened) return opened.take_error();
   const pe::Image& image = opened->image;
@@ -89,13 +92,13 @@ Result<int> report(const std::string& path, const std::function<Printer&()>& ope
     p.field("revision", e.revision);
     p.field("type", e.type);
     p.field("type_name", type_name(e.type));
-    auto sig = analysis::read_signature(image, e, trust_store);
+    auto sig = analysis::read_signature(image, e, trust);
     if (!sig) {
       w.add(sig.error());
       rc = exit_findings;
     } else {
       p.begin_object("signature");
-      print_signature(p, *sig, trust_store);
+      print_signature(p, *sig, trust ? trust->path() : std::string());
       p.end_object();
       const auto finding = [&](std::string message) {
         w.add(make_error(Status::success, "Authenticode signature", Location::offset(e.offset), std::move(message)));
@@ -169,10 +172,19 @@ std::string render(const std::string& path, const json& d, bool many) {
 }  // namespace
 
 int run_signature(const CommonOptions& opts, const std::string& trust_store) {
+  std::optional<analysis::TrustStore> trust;
+  if (!trust_store.empty()) {
+    auto loaded = analysis::TrustStore::load(trust_store);
+    if (!loaded) {
+      std::cerr << "pemap signature: " << loaded.error().to_string() << "\n";
+      return exit_unusable;
+    }
+    trust.emplace(std::move(*loaded));
+  }
   return print_each_file(
       opts,
       [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {
-        return report(path, open, w, trust_store);
+        return report(path, open, w, trust ? &*trust : nullptr);
       },
       render);
 }

@@ -21,6 +21,7 @@ packages=(
   openssl osslsigncode                        # a test certificate and signed test files (tests/cli/signature.sh)
   libxml2-dev                                 # libxml2: application manifests
   libcapstone-dev                             # Capstone: pemap disasm, relocs --disasm
+  llvm-14-dev                                 # LLVM's demangler (Itanium and Microsoft C++ names): --demangle
   python3-setuptools-whl                      # MSVC-built launchers (Rich header, CheckSum) for fingerprints_pefile
 )
 

@@ -130,10 +130,12 @@ std::optional<Indirect> indirect_data(const unsigned char* p, long n) {
   return out;
 }
 
-// The image digest over authenticode_ranges, with `md`.
-std::string image_digest(const pe::Image& image, const EVP_MD* md) {
+// The image digest over authenticode_ranges, with `md`; none when this OpenSSL cannot compute it (MD4 lives in the
+// legacy provider, which is not loaded).
+std::optional<std::string> image_digest(const pe::Image& image, const EVP_MD* md) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) throw std::bad_alloc();
+  if (!ctx) throw std::bad_alloc();
+  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) return std::nullopt;
   for (const auto& r : pe::authenticode_ranges(image))
     EVP_DigestUpdate(ctx.get(), image.file().data() + r.offset, r.size);
   std::vector<std::byte> out(EVP_MAX_MD_SIZE);
@@ -145,7 +147,26 @@ std::string image_digest(const pe::Image& image, const EVP_MD* md) {
 
 }  // namespace
 
-Result<Signature> read_signature(const pe::Image& image, const pe::Certificate& entry, const std::string& trust_store) {
+struct TrustStore::Store {
+  StorePtr store{X509_STORE_new()};
+};
+
+TrustStore::TrustStore(std::unique_ptr<Store> s, std::string path) : store_(std::move(s)), path_(std::move(path)) {}
+TrustStore::~TrustStore() = default;
+TrustStore::TrustStore(TrustStore&&) noexcept = default;
+TrustStore& TrustStore::operator=(TrustStore&&) noexcept = default;
+
+Result<TrustStore> TrustStore::load(const std::string& path) {
+  ERR_clear_error();
+  auto s = std::make_unique<Store>();
+  if (!s->store || X509_STORE_load_file(s->store.get(), path.c_str()) != 1)
+    return make_error(Status::success, "trust store", Location{},
+                      fmt::format("{}: cannot be read as PEM certificates: {}", path, openssl_error()));
+  X509_STORE_set_purpose(s->store.get(), X509_PURPOSE_ANY);  // code signing is not among PKCS7_verify's purposes
+  return TrustStore(std::move(s), path);
+}
+
+Result<Signature> read_signature(const pe::Image& image, const pe::Certificate& entry, const TrustStore* trust) {
   ERR_clear_error();
   if (entry.type != pe::kWinCertTypePkcsSignedData)
     return bad(entry, fmt::format("wCertificateType {} is not PKCS_SIGNED_DATA (2)", entry.type));
@@ -154,6 +175,7 @@ Result<Signature> read_signature(const pe::Image& image, const pe::Certificate& 
   Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(entry.data.size())));
   if (!p7) return bad(entry, "not a DER PKCS#7 structure: " + openssl_error());
   if (!PKCS7_type_is_signed(p7.get())) return bad(entry, "a PKCS#7 structure, but not SignedData");
+  if (!p7->d.sign) return bad(entry, "SignedData with no content (its optional part left out)");
   PKCS7* inner = p7->d.sign->contents;
   Signature out;
   out.content_type = inner && inner->type ? object_text(inner->type, true) : "";
@@ -169,11 +191,15 @@ Result<Signature> read_signature(const pe::Image& image, const pe::Certificate& 
   out.digest_algorithm = object_text(indirect->algorithm.get(), false);
   out.signed_digest = hex_text(indirect->digest);
   if (!md) return bad(entry, "the image digest's algorithm " + out.digest_algorithm + " is not one OpenSSL has");
-  out.computed_digest = image_digest(image, md);
+  auto computed = image_digest(image, md);
+  if (!computed)
+    return bad(entry, "the image digest's algorithm " + out.digest_algorithm +
+                          " is not available in this OpenSSL: " + openssl_error());
+  out.computed_digest = *computed;
   out.digest_matches = out.computed_digest == out.signed_digest;
 
   // The certificates as stored, and each signer with the certificate it names.
-  STACK_OF(X509)* certs = p7->d.sign->cert;
+  STACK_OF(X509)* certs = p7->d.sign->cert;  // d.sign was checked above
   for (int i = 0; certs && i < sk_X509_num(certs); ++i) {
     X509* c = sk_X509_value(certs, i);
     out.certificates.push_back({name_text(X509_get_subject_name(c)), name_text(X509_get_issuer_name(c)),
@@ -207,13 +233,10 @@ Result<Signature> read_signature(const pe::Image& image, const pe::Certificate& 
   };
   StorePtr empty(X509_STORE_new());
   out.signature_valid = verify(empty.get(), PKCS7_NOVERIFY, out.signature_error);
-  if (!trust_store.empty()) {
-    StorePtr store(X509_STORE_new());
-    if (!store || X509_STORE_load_file(store.get(), trust_store.c_str()) != 1)
-      return make_error(Status::success, "trust store", Location{},
-                        fmt::format("{}: cannot be read as PEM certificates: {}", trust_store, openssl_error()));
-    X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);  // code signing is not among PKCS7_verify's purposes
-    out.trusted = verify(store.get(), 0, out.trust_error);
+  if (trust) {
+    out.trusted = verify(trust->store_->store.get(), 0, out.trust_error);
+    if (!*out.trusted)
+      out.trust_error += " (the chain is checked at the current time: a timestamp countersignature is not consulted)";
   }
   ERR_clear_error();
   return out;

@@ -2,6 +2,7 @@
 // recomputed and compared with the one it signs.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,10 +40,26 @@ struct Signature {
   std::vector<CertificateSummary> certificates;  ///< the chain as stored, in the signature's order
 };
 
-/// The signature in `entry` (a WIN_CERTIFICATE of type PKCS_SIGNED_DATA) of `image`. `trust_store`, when not
-/// empty, is a file of PEM certificates to verify the signer's chain against. The error says why the bytes are not
-/// an Authenticode signature.
+/// Certificates to verify signers' chains against, read once from a file of PEM certificates.
+class TrustStore {
+ public:
+  static Result<TrustStore> load(const std::string& path);
+  ~TrustStore();
+  TrustStore(TrustStore&&) noexcept;
+  TrustStore& operator=(TrustStore&&) noexcept;
+  const std::string& path() const { return path_; }
+
+ private:
+  friend Result<Signature> read_signature(const pe::Image&, const pe::Certificate&, const TrustStore*);
+  struct Store;
+  TrustStore(std::unique_ptr<Store> s, std::string path);
+  std::unique_ptr<Store> store_;
+  std::string path_;
+};
+
+/// The signature in `entry` (a WIN_CERTIFICATE of type PKCS_SIGNED_DATA) of `image`; with `trust`, whether the
+/// signer's chain leads to one of its certificates. The error says why the bytes are not an Authenticode signature.
 Result<Signature> read_signature(const pe::Image& image, const pe::Certificate& entry,
-                                 const std::string& trust_store = {});
+                                 const TrustStore* trust = nullptr);
 
 }  // namespace pemap::analysis

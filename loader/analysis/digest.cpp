@@ -26,8 +26,10 @@ struct Digest::Context {
 
 Digest::Digest(DigestKind kind) : ctx_(std::make_unique<Context>()) {
   const EVP_MD* md = kind == DigestKind::md5 ? EVP_md5() : kind == DigestKind::sha1 ? EVP_sha1() : EVP_sha256();
-  // Only an allocation failure can make these fail: there is no recovering from that here.
-  if (!ctx_->ctx || EVP_DigestInit_ex(ctx_->ctx, md, nullptr) != 1) throw std::bad_alloc();
+  if (!ctx_->ctx) throw std::bad_alloc();
+  // MD5, SHA-1 and SHA-256 are in OpenSSL's default provider; only a FIPS-only configuration refuses MD5.
+  if (EVP_DigestInit_ex(ctx_->ctx, md, nullptr) != 1)
+    throw std::runtime_error("OpenSSL cannot compute " + std::string(digest_name(kind)) + " here");
 }
 
 Digest::~Digest() = default;

@@ -3,6 +3,8 @@
 
 #include <capstone/capstone.h>
 
+#include <memory>
+
 #include <fmt/format.h>
 
 namespace pemap::analysis {
@@ -50,7 +52,9 @@ Result<Disassembler> Disassembler::for_machine(uint16_t machine) {
 
 std::vector<Instruction> Disassembler::decode(Bytes code, uint64_t address, size_t max) const {
   std::vector<Instruction> out;
-  cs_insn* insn = cs_malloc(handle_->cs);
+  const auto free_insn = [](cs_insn* i) { cs_free(i, 1); };
+  const std::unique_ptr<cs_insn, decltype(free_insn)> owned(cs_malloc(handle_->cs), free_insn);
+  cs_insn* insn = owned.get();
   if (!insn) throw std::bad_alloc();
   const auto* p = reinterpret_cast<const uint8_t*>(code.data());
   size_t left = code.size();
@@ -67,9 +71,12 @@ std::vector<Instruction> Disassembler::decode(Bytes code, uint64_t address, size
         const cs_x86& x = insn->detail->x86;
         for (uint8_t k = 0; k < x.op_count; ++k) {
           const cs_x86_op& op = x.operands[k];
-          if (op.type == X86_OP_MEM && op.mem.base == X86_REG_RIP && op.mem.index == X86_REG_INVALID)
+          // fs: and gs: operands (the TEB, the PEB) are not image addresses.
+          const bool flat =
+              op.type == X86_OP_MEM && (op.mem.segment == X86_REG_INVALID || op.mem.segment == X86_REG_DS);
+          if (flat && op.mem.base == X86_REG_RIP && op.mem.index == X86_REG_INVALID)
             i.memory_target = insn->address + insn->size + static_cast<uint64_t>(op.mem.disp);
-          else if (op.type == X86_OP_MEM && op.mem.base == X86_REG_INVALID && op.mem.index == X86_REG_INVALID)
+          else if (flat && op.mem.base == X86_REG_INVALID && op.mem.index == X86_REG_INVALID)
             i.memory_target = static_cast<uint64_t>(op.mem.disp) & (x.addr_size == 4 ? 0xFFFFFFFFull : ~0ull);
           else if (op.type == X86_OP_IMM && cs_insn_group(handle_->cs, insn, CS_GRP_JUMP))
             i.branch_target = static_cast<uint64_t>(op.imm);
@@ -87,7 +94,6 @@ std::vector<Instruction> Disassembler::decode(Bytes code, uint64_t address, size
     }
     out.push_back(std::move(i));
   }
-  cs_free(insn, 1);
   return out;
 }
 

@@ -34,7 +34,7 @@ void walk(xmlNode* node, Manifest& out, int depth) {
   for (; node; node = node->next) {
     if (named(node, "requestedExecutionLevel")) {
       out.execution_level = attribute(node, "level");
-      out.ui_access = attribute(node, "uiAccess");
+      if (xmlHasProp(node, reinterpret_cast<const xmlChar*>("uiAccess"))) out.ui_access = attribute(node, "uiAccess");
     } else if (named(node, "dependentAssembly")) {
       for (xmlNode* c = node->children; c; c = c->next)
         if (named(c, "assemblyIdentity"))
@@ -63,6 +63,11 @@ Manifest read_manifest(Bytes data, uint64_t rva) {
     out.text = as_chars(starts({0xEF, 0xBB, 0xBF}) ? data.subspan(3) : data);
   // Trailing NULs and padding are common after the document.
   while (!out.text.empty() && (out.text.back() == '\0' || out.text.back() == ' ')) out.text.pop_back();
+  if (out.text.empty()) {
+    out.warnings.push_back(make_error(Status::success, "manifest", Location::rva(rva), "empty: no XML at all"));
+    return out;
+  }
+  xmlResetLastError();  // so that an error below is this document's, not an earlier one's
   const auto doc = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>(
       xmlReadMemory(out.text.data(), static_cast<int>(std::min<size_t>(out.text.size(), INT32_MAX)), "manifest.xml",
                     "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),

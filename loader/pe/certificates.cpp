@@ -28,6 +28,10 @@ Result<CertificateTable> parse_certificate_table(const Image& image) {
                      out.size, out.offset, file.size()));
     end = file.size();
   }
+  if (out.offset + out.size < file.size())
+    warn(out.offset + out.size, fmt::format("{} bytes follow the table: signing tools put it at the end of the file, "
+                                            "and the image digest covers what follows it",
+                                            file.size() - (out.offset + out.size)));
   for (uint64_t at = out.offset; at < end;) {
     if (end - at < 8) {
       warn(at, fmt::format("{} bytes left, too few for a WIN_CERTIFICATE header", end - at));
@@ -76,11 +80,16 @@ std::vector<FileRange> authenticode_ranges(const Image& image) {
     add(from, from + s->header.SizeOfRawData);
     hashed_to = std::max(hashed_to, std::min<uint64_t>(from + s->header.SizeOfRawData, size));
   }
-  // The rest of the file, up to the certificate table when it sits there, as signing tools place it.
+  // The rest of the file, less the certificate table (signing tools put it at the end; whatever follows it is
+  // hashed too).
   const DataDirectory dir = image.directory(kDirSecurity);
-  uint64_t rest_end = size;
-  if (dir.VirtualAddress != 0 && dir.Size != 0 && dir.VirtualAddress >= hashed_to) rest_end = dir.VirtualAddress;
-  add(hashed_to, rest_end);
+  const uint64_t table = dir.VirtualAddress, table_end = uint64_t{dir.VirtualAddress} + dir.Size;
+  if (dir.VirtualAddress == 0 || dir.Size == 0 || table_end <= hashed_to) {
+    add(hashed_to, size);
+  } else {
+    add(hashed_to, std::max(hashed_to, table));
+    add(std::max(hashed_to, table_end), size);
+  }
   return out;
 }
 

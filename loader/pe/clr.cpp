@@ -1,6 +1,8 @@
 // Parsing of the CLR header and the metadata root.
 #include "pe/clr.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace pemap::pe {
@@ -48,7 +50,16 @@ std::optional<ClrMetadata> read_metadata(const Image& image, const DataDirectory
     return warn(md.VirtualAddress, fmt::format("MetaData is {:#x} bytes at "
                                                "RVA {:#x}: no root",
                                                md.Size, md.VirtualAddress));
-  auto bytes = image.copy_range(md.VirtualAddress, std::min<uint64_t>(md.Size, image.file().size()), "CLR metadata");
+  if (md.VirtualAddress >= image.mapped_size())
+    return warn(md.VirtualAddress, fmt::format("MetaData at RVA {:#x} lies past the image", md.VirtualAddress));
+  // The root is read up to the image's end (a Size past it is clipped), and no further than the file's size.
+  const uint64_t len =
+      std::min<uint64_t>({uint64_t{md.Size}, image.mapped_size() - md.VirtualAddress, uint64_t{image.file().size()}});
+  if (auto cut = image.cut_short(md.VirtualAddress, std::min<uint64_t>(len, 16), "CLR metadata root")) {
+    warnings.push_back(std::move(*cut));
+    return std::nullopt;
+  }
+  auto bytes = image.copy_range(md.VirtualAddress, len, "CLR metadata");
   if (!bytes) return warnings.push_back(bytes.take_error()), std::nullopt;
   const Bytes b(*bytes);
   if (b.size() < 16) return warn(md.VirtualAddress, "the metadata root lies past the end of the image");

@@ -125,6 +125,9 @@ class TreeWalk {
     if (uint64_t{d->OffsetToData} + d->Size > image_.optional_header().size_of_image)
       warn(rva, fmt::format("{}: data at RVA {:#x}, {:#x} bytes, runs past SizeOfImage {:#x}", entry.path(),
                             d->OffsetToData, d->Size, image_.optional_header().size_of_image));
+    else if (!image_.region_at(d->OffsetToData))
+      warn(rva, fmt::format("{}: data at RVA {:#x} lies in no section: the image holds nothing there", entry.path(),
+                            d->OffsetToData));
     else if (auto cut = image_.cut_short(d->OffsetToData, d->Size, "resource data " + entry.path()))
       warn(std::move(*cut));
     out_.entries.push_back(std::move(entry));

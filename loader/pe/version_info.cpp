@@ -48,7 +48,7 @@ constexpr uint64_t kHeader = 6;  // wLength, wValueLength, wType
 // One node: wLength, wValueLength, wType, a NUL-terminated UTF-16 key, then its value and its children, each
 // 32-bit aligned from the block's start.
 struct Node {
-  uint64_t end = 0;  // within the block, clipped to the parent
+  uint64_t start = 0, end = 0;  // within the block, the end clipped to the parent
   uint16_t value_length = 0, type = 0;
   std::string key;
   uint64_t value_at = 0, value_end = 0, children_at = 0;
@@ -67,6 +67,7 @@ class Reader {
       return std::nullopt;
     }
     Node n;
+    n.start = at;
     n.end = at + length;
     if (n.end > limit) {
       warn(at, fmt::format("a node's wLength {} runs {} bytes past the end of {}; read up to it", length, n.end - limit,
@@ -153,7 +154,8 @@ Result<VersionInfo> parse_version_info(Bytes data, uint64_t rva) {
         for (uint64_t i = 0; i + 4 <= words.size(); i += 4) out.translations.push_back(load<uint32_t>(words, i));
       });
     } else {
-      r.warn(0, fmt::format("a block named \"{}\" is neither StringFileInfo nor VarFileInfo; not read", block.key));
+      r.warn(block.start,
+             fmt::format("a block named \"{}\" is neither StringFileInfo nor VarFileInfo; not read", block.key));
     }
   });
   return out;

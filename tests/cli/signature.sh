@@ -6,6 +6,7 @@
 #   - with --trust-store of the signing certificate: trusted; with another certificate: not trusted, exit 1;
 #   - one byte of .text changed after signing: "digest does not match", exit 1;
 #   - one byte of the signature's own bytes changed: refused or not verifying, exit 1;
+#   - bytes appended after the certificate table: "digest does not match" (they are hashed), exit 1;
 #   - an unsigned file: "not signed", exit 0; `info` says whether a signature is present.
 # Skips (77) when openssl or osslsigncode is missing (scripts/install-deps.sh installs both).
 # Usage: signature.sh PEMAP
@@ -67,6 +68,14 @@ for arch in x64 x86; do
   printf '\x00' | dd of="$forged" bs=1 seek=$((size - 40)) conv=notrunc status=none
   out=$("$pemap" signature "$forged" 2>&1); rc=$?
   if [ $rc -eq 1 ] && grep -q "warning: .*Authenticode signature" <<< "$out"; then ok; else bad "$arch forged (rc $rc): $out"; fi
+
+  # Bytes appended after the certificate table are covered by the digest too.
+  appended=$work/appended-$arch.exe
+  cp "$signed" "$appended"
+  printf 'appended' >> "$appended"
+  out=$("$pemap" signature "$appended" 2>&1); rc=$?
+  if [ $rc -eq 1 ] && grep -q "does not match" <<< "$out" && grep -q "8 bytes follow the table" <<< "$out"; then ok
+  else bad "$arch appended (rc $rc): $out"; fi
 
   out=$("$pemap" info "$signed" 2>&1)
   if grep -q "Authenticode signature  *present" <<< "$out"; then ok; else bad "$arch info: $out"; fi

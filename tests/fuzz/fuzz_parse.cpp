@@ -19,6 +19,7 @@
 #include "pe/resources.hpp"
 #include "pe/rich_header.hpp"
 #include "pe/tls.hpp"
+#include "pe/unwind.hpp"
 #include "pe/version_info.hpp"
 #include "uefi/uefi_image.hpp"
 
@@ -43,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto c = pe::parse_clr(*image); c && c->metadata_root) sink += c->metadata_root->streams.size();
   if (auto t = pe::parse_certificate_table(*image)) sink += t->entries.size();
+  if (auto x = pe::parse_exceptions(*image, true)) sink += x->functions.size();
   for (const auto& r : pe::authenticode_ranges(*image)) sink += r.size;
   if (auto g = pe::parse_debug(*image)) sink += g->entries.size();
   for (const auto& s : image->sections()) {
