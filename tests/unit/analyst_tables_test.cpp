@@ -6,11 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "analysis/demangle.hpp"
+#include "analysis/disassembler.hpp"
 #include "analysis/fingerprints.hpp"
 #include "analysis/manifest.hpp"
 #include "pe/checksum.hpp"
+#include "pe/clr.hpp"
 #include "pe/resources.hpp"
 #include "pe/rich_header.hpp"
+#include "pe/unwind.hpp"
 #include "pe/utf16.hpp"
 #include "pe/version_info.hpp"
 #include "support/pe_builder.hpp"
@@ -399,6 +403,144 @@ TEST(Manifest, ExecutionLevelAndDependenciesWithoutNamespacePrefixes) {
       "<!DOCTYPE a [<!ENTITY x 'xxxxxxxxxx'><!ENTITY y '&x;&x;&x;&x;&x;&x;&x;&x;&x;&x;'>]><assembly>&y;&y;";
   const auto broken = analysis::read_manifest(std::as_bytes(std::span(bomb)), 0x7000);
   EXPECT_TRUE(find_warning(broken.warnings, "manifest", "not well-formed")) << describe(broken.warnings);
+}
+
+// An x64 image whose .pdata names two functions, the first with an UNWIND_INFO of every common code and a
+// handler, the second chained to the first; `codes` overrides the first one's code count.
+test::BuiltPe unwind_image(uint8_t code_count = 9) {
+  std::vector<std::byte> xdata(0x200);
+  // Version 1, flags EHANDLER; prologue 0x20 bytes; frame register RBP (5) at offset 2*16.
+  put_le(xdata, 0, 1 | (1 << 3), 1);
+  put_le(xdata, 1, 0x20, 1);
+  put_le(xdata, 2, code_count, 1);
+  put_le(xdata, 3, 5 | (2 << 4), 1);
+  const uint16_t codes[] = {
+      0x1E | (3 << 8),  // SET_FPREG
+      0x1A | (4 << 8) | (3 << 12),
+      6,  // SAVE_NONVOL RBX, 6*8
+      0x12 | (1 << 8) | (0 << 12),
+      20,                           // ALLOC_LARGE 20*8
+      0x0C | (2 << 8) | (4 << 12),  // ALLOC_SMALL 4*8+8
+      0x08 | (8 << 8) | (6 << 12),
+      3,                             // SAVE_XMM128 XMM6, 3*16
+      0x01 | (0 << 8) | (15 << 12),  // PUSH_NONVOL R15
+  };
+  for (size_t i = 0; i < std::size(codes); ++i) put_le(xdata, 4 + 2 * i, codes[i], 2);
+  put_le(xdata, 4 + 2 * 10, 0x1400, 4);  // the handler, after the codes rounded up to an even count
+  // The second: version 1, CHAININFO, no codes, then the chained RUNTIME_FUNCTION.
+  put_le(xdata, 0x40, 1 | (4 << 3), 1);
+  put_le(xdata, 0x44, 0x1000, 4), put_le(xdata, 0x48, 0x1080, 4), put_le(xdata, 0x4C, 0x3000, 4);
+  std::vector<std::byte> pdata(0x200);
+  put_le(pdata, 0, 0x1000, 4), put_le(pdata, 4, 0x1080, 4), put_le(pdata, 8, 0x3000, 4);
+  put_le(pdata, 12, 0x1080, 4), put_le(pdata, 16, 0x1100, 4), put_le(pdata, 20, 0x3040, 4);
+  PeBuilder b(true);
+  b.add_section({.name = ".text", .data = pattern(0x200), .virtual_address = 0x1000});
+  b.add_section({.name = ".pdata", .data = pdata, .characteristics = 0x40000040, .virtual_address = 0x2000});
+  b.add_section({.name = ".xdata", .data = xdata, .characteristics = 0x40000040, .virtual_address = 0x3000});
+  b.set_directory(3, 0x2000, 24);
+  return b.build();
+}
+
+TEST(Unwind, EveryCommonCodeAHandlerAndAChain) {
+  const auto built = unwind_image();
+  auto image = parse(built);
+  ASSERT_TRUE(image);
+  auto t = parse_exceptions(*image, true);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->warnings.empty()) << describe(t->warnings);
+  ASSERT_EQ(t->functions.size(), 2u);
+  const auto& f = t->functions[0];
+  ASSERT_TRUE(f.info);
+  EXPECT_EQ(f.info->prolog_size, 0x20);
+  EXPECT_EQ(x64_register_name(f.info->frame_register), "RBP");
+  std::vector<std::string> texts;
+  for (const auto& c : f.info->codes) texts.push_back(c.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"SET_FPREG reg=RBP, offset=0x20", "SAVE_NONVOL reg=RBX, offset=0x30",
+                                             "ALLOC_LARGE size=160", "ALLOC_SMALL size=40",
+                                             "SAVE_XMM128 reg=XMM6, offset=0x30", "PUSH_NONVOL reg=R15"}));
+  EXPECT_EQ(f.info->handler, 0x1400u);
+  const auto& g = t->functions[1];
+  ASSERT_TRUE(g.info && g.info->chained);
+  EXPECT_EQ(g.info->chained->begin, 0x1000u);
+  EXPECT_EQ(g.info->chained->unwind_info, 0x3000u);
+}
+
+TEST(Unwind, CodesPastTheirCountAndRecordsPastTheFileEndWithWarnings) {
+  // A code count of 255 reads zero codes past the nine written (PUSH_NONVOL RAX at offset 0), never past the
+  // section; a directory Size far beyond the file lists what the file holds.
+  auto built = unwind_image(255);
+  auto image = parse(built);
+  ASSERT_TRUE(image);
+  auto t = parse_exceptions(*image, true);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(t->functions[0].info);
+  EXPECT_GT(t->functions[0].info->codes.size(), 6u);
+  PeBuilder b(true);
+  b.add_section({.name = ".pdata", .data = pattern(0x200), .characteristics = 0x40000040});
+  b.set_directory(3, 0x1000, 0x7FFFFFF0);
+  const auto big = b.build();
+  auto image2 = parse(big);
+  ASSERT_TRUE(image2);
+  auto t2 = parse_exceptions(*image2, false);
+  ASSERT_TRUE(t2);
+  EXPECT_LE(t2->functions.size(), 0x200u / 12);
+  EXPECT_TRUE(find_warning(t2->warnings, "exception directory", "")) << describe(t2->warnings);
+}
+
+TEST(Clr, HeaderMetadataRootAndStreams) {
+  std::vector<std::byte> text(0x200);
+  // IMAGE_COR20_HEADER at 0x2000: cb 72, runtime 2.5, metadata at 0x2048 (0x60 bytes), ILONLY, token 0x06000001.
+  put_le(text, 0, 72, 4), put_le(text, 4, 2, 2), put_le(text, 6, 5, 2);
+  put_le(text, 8, 0x2048, 4), put_le(text, 12, 0x60, 4), put_le(text, 16, 1, 4), put_le(text, 20, 0x06000001, 4);
+  const size_t md = 0x48;
+  put_le(text, md, 0x424A5342, 4), put_le(text, md + 4, 1, 2), put_le(text, md + 6, 1, 2);
+  put_le(text, md + 12, 12, 4);
+  unit::put_str(text, md + 16, "v4.0.30319");
+  put_le(text, md + 28 + 2, 2, 2);  // flags 0, two streams
+  put_le(text, md + 32, 0x40, 4), put_le(text, md + 36, 0x10, 4);
+  unit::put_str(text, md + 40, "#~");
+  put_le(text, md + 44, 0x50, 4), put_le(text, md + 48, 0x10, 4);
+  unit::put_str(text, md + 52, "#Strings");
+  PeBuilder b(false);
+  b.add_section({.name = ".text", .data = text, .virtual_address = 0x2000});
+  b.set_directory(14, 0x2000, 72);
+  const auto built = b.build();
+  auto image = parse(built);
+  ASSERT_TRUE(image);
+  auto c = parse_clr(*image);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->warnings.empty()) << describe(c->warnings);
+  EXPECT_EQ(c->flags, kClrIlOnly);
+  EXPECT_EQ(clr_flag_names(c->flags), std::vector<std::string>{"ILONLY"});
+  EXPECT_EQ(c->entry_point, 0x06000001u);
+  ASSERT_TRUE(c->metadata_root);
+  EXPECT_EQ(c->metadata_root->version, "v4.0.30319");
+  ASSERT_EQ(c->metadata_root->streams.size(), 2u);
+  EXPECT_EQ(c->metadata_root->streams[1].name, "#Strings");
+  EXPECT_EQ(c->metadata_root->streams[1].offset, 0x50u);
+}
+
+TEST(Demangle, ItaniumAndMicrosoftSchemes) {
+  EXPECT_EQ(analysis::demangle("_Z3addii"), "add(int, int)");
+  EXPECT_EQ(analysis::demangle("__Z3addii"), "add(int, int)");  // the form with an extra underscore
+  EXPECT_EQ(analysis::demangle("?add@@YAHHH@Z"), "int __cdecl add(int, int)");
+  EXPECT_EQ(analysis::demangle("ExitProcess"), std::nullopt);
+  EXPECT_EQ(analysis::demangle("_Zbroken!"), std::nullopt);
+  EXPECT_EQ(analysis::demangle("_Z" + std::string(5000, 'x')), std::nullopt);
+}
+
+TEST(Disassembler, DecodesNamesOperandsAndStepsOverBadBytes) {
+  auto dis = analysis::Disassembler::for_machine(0x8664);
+  ASSERT_TRUE(dis);
+  const uint8_t code[] = {0x48, 0x83, 0xEC, 0x28, 0xFF, 0x15, 0x10, 0x00, 0x00,
+                          0x00, 0xE8, 0x00, 0x01, 0x00, 0x00, 0x06};  // 0x06 (push es) does not exist in 64-bit mode
+  const auto out = dis->decode(std::as_bytes(std::span(code)), 0x140001000, 10);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].mnemonic + " " + out[0].operands, "sub rsp, 0x28");
+  EXPECT_EQ(out[1].memory_target, 0x140001004u + 6 + 0x10);
+  EXPECT_EQ(out[2].branch_target, 0x14000100Au + 5 + 0x100);
+  EXPECT_FALSE(out[3].valid());
+  EXPECT_FALSE(analysis::Disassembler::for_machine(0x1F0));  // PowerPC
 }
 
 }  // namespace
