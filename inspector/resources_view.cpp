@@ -157,7 +157,10 @@ void model_resources(const pe::Image& image, Printer& p, Warnings& w) {
   p.end_array();
   decoded(image, *r, 16, "version_info", 0xFFFF, p, w, [&](const std::vector<std::byte>& bytes, uint64_t rva) {
     auto v = pe::parse_version_info(bytes, rva);
-    if (!v) return w.add(v.error());
+    if (!v) {
+      p.field("error", printable(v.error().message));
+      return w.add(v.error());
+    }
     w.add(v->warnings);
     version_fields(p, *v);
   });
@@ -190,6 +193,10 @@ std::string render_resources(const json& d) {
     out += fmt::format("Version information ({})\n", str(v["resource"]));
     if (v.contains("same_data_as")) {
       out += line("Same data as", str(v["same_data_as"]));
+      continue;
+    }
+    if (v.contains("error")) {
+      out += line("Not decoded", str(v["error"]));
       continue;
     }
     if (v.contains("file_version")) {

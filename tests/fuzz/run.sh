@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs a libFuzzer target for a bounded time, seeded with testdata and (when present) the corkami corpus.
+# Runs a libFuzzer target for a bounded time, seeded with testdata (its regression inputs too) and (when present)
+# the corkami corpus.
 # A crash, leak, timeout or sanitizer report fails the run (the end of the log is printed); its input is kept
 # under fuzz-work/TARGET/artifacts beside the target.
 set -euo pipefail
@@ -10,7 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(dirname "$target")/fuzz-work/$(basename "$target")
 mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
 # Seeds up to 256 KiB keep each run fast; the large files are covered by the unit and corpus tests.
-seed_dirs=("$root/testdata/bin")
+seed_dirs=("$root/testdata/bin" "$root/testdata/regress")  # the inputs of past findings too
 # Without the corpus beside the repository (a bare clone), testdata alone seeds the run.
 [ -d "$root/../shared/corpus/corkami" ] && seed_dirs+=("$root/../shared/corpus/corkami")
 find "${seed_dirs[@]}" -type f -size -256k \
