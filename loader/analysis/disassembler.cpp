@@ -7,14 +7,44 @@
 
 #include <fmt/format.h>
 
+#include "analysis/shared_library.hpp"
+
 namespace pemap::analysis {
+namespace {
+
+// Capstone's functions, from the library of the ABI these headers describe, opened at the first disassembly.
+struct Capstone {
+  decltype(&::cs_open) open = nullptr;
+  decltype(&::cs_option) option = nullptr;
+  decltype(&::cs_malloc) malloc = nullptr;
+  decltype(&::cs_free) free = nullptr;
+  decltype(&::cs_disasm_iter) disasm_iter = nullptr;
+  decltype(&::cs_insn_group) insn_group = nullptr;
+  decltype(&::cs_close) close = nullptr;
+};
+
+const Result<Capstone>& capstone() {
+  static const Result<Capstone> loaded = []() -> Result<Capstone> {
+    auto lib = SharedLibrary::open("libcapstone.so." + std::to_string(CS_API_MAJOR));
+    if (!lib) return lib.take_error();
+    Capstone c;
+    for (auto e : {lib->bind("cs_open", c.open), lib->bind("cs_option", c.option), lib->bind("cs_malloc", c.malloc),
+                   lib->bind("cs_free", c.free), lib->bind("cs_disasm_iter", c.disasm_iter),
+                   lib->bind("cs_insn_group", c.insn_group), lib->bind("cs_close", c.close)})
+      if (e) return *e;
+    return c;
+  }();
+  return loaded;
+}
+
+}  // namespace
 
 struct Disassembler::Handle {
   csh cs = 0;
   cs_arch arch = CS_ARCH_X86;
   unsigned bad_size = 1;  // how far to step over a byte nothing decodes from
   ~Handle() {
-    if (cs) cs_close(&cs);
+    if (cs) capstone()->close(&cs);  // a handle exists only once Capstone loaded
   }
 };
 
@@ -24,6 +54,8 @@ Disassembler::Disassembler(Disassembler&&) noexcept = default;
 Disassembler& Disassembler::operator=(Disassembler&&) noexcept = default;
 
 Result<Disassembler> Disassembler::for_machine(uint16_t machine) {
+  const auto& cs = capstone();
+  if (!cs) return cs.error();
   auto h = std::make_unique<Handle>();
   cs_mode mode{};
   switch (machine) {
@@ -44,16 +76,17 @@ Result<Disassembler> Disassembler::for_machine(uint16_t machine) {
           Status::success, "disassembler", Location{},
           fmt::format("machine {:#x} is not one pemap disassembles (I386, AMD64, ARM64, ARMNT)", machine));
   }
-  if (cs_open(h->arch, mode, &h->cs) != CS_ERR_OK)
+  if (cs->open(h->arch, mode, &h->cs) != CS_ERR_OK)
     return make_error(Status::success, "disassembler", Location{}, "Capstone cannot open this architecture");
-  cs_option(h->cs, CS_OPT_DETAIL, CS_OPT_ON);
+  cs->option(h->cs, CS_OPT_DETAIL, CS_OPT_ON);
   return Disassembler(std::move(h));
 }
 
 std::vector<Instruction> Disassembler::decode(Bytes code, uint64_t address, size_t max) const {
   std::vector<Instruction> out;
-  const auto free_insn = [](cs_insn* i) { cs_free(i, 1); };
-  const std::unique_ptr<cs_insn, decltype(free_insn)> owned(cs_malloc(handle_->cs), free_insn);
+  const Capstone& cs = *capstone();  // loaded, since this disassembler exists
+  const auto free_insn = [&cs](cs_insn* i) { cs.free(i, 1); };
+  const std::unique_ptr<cs_insn, decltype(free_insn)> owned(cs.malloc(handle_->cs), free_insn);
   cs_insn* insn = owned.get();
   if (!insn) throw std::bad_alloc();
   const auto* p = reinterpret_cast<const uint8_t*>(code.data());
@@ -61,7 +94,7 @@ std::vector<Instruction> Disassembler::decode(Bytes code, uint64_t address, size
   uint64_t at = address;
   while (left > 0 && out.size() < max) {
     Instruction i;
-    if (cs_disasm_iter(handle_->cs, &p, &left, &at, insn)) {
+    if (cs.disasm_iter(handle_->cs, &p, &left, &at, insn)) {
       i.address = insn->address;
       const auto* b = reinterpret_cast<const std::byte*>(insn->bytes);
       i.bytes.assign(b, b + insn->size);
@@ -78,9 +111,9 @@ std::vector<Instruction> Disassembler::decode(Bytes code, uint64_t address, size
             i.memory_target = insn->address + insn->size + static_cast<uint64_t>(op.mem.disp);
           else if (flat && op.mem.base == X86_REG_INVALID && op.mem.index == X86_REG_INVALID)
             i.memory_target = static_cast<uint64_t>(op.mem.disp) & (x.addr_size == 4 ? 0xFFFFFFFFull : ~0ull);
-          else if (op.type == X86_OP_IMM && cs_insn_group(handle_->cs, insn, CS_GRP_JUMP))
+          else if (op.type == X86_OP_IMM && cs.insn_group(handle_->cs, insn, CS_GRP_JUMP))
             i.branch_target = static_cast<uint64_t>(op.imm);
-          else if (op.type == X86_OP_IMM && cs_insn_group(handle_->cs, insn, CS_GRP_CALL))
+          else if (op.type == X86_OP_IMM && cs.insn_group(handle_->cs, insn, CS_GRP_CALL))
             i.branch_target = static_cast<uint64_t>(op.imm);
         }
       }

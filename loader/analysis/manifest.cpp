@@ -9,18 +9,48 @@
 
 #include <fmt/format.h>
 
+#include "analysis/shared_library.hpp"
 #include "pe/utf16.hpp"
 
 namespace pemap::analysis {
 namespace {
 
-std::string attribute(xmlNode* node, const char* name) {
-  xmlChar* v = xmlGetProp(node, reinterpret_cast<const xmlChar*>(name));
-  if (!v) return {};
-  std::string out(reinterpret_cast<const char*>(v));
-  xmlFree(v);
-  return out;
+// libxml2's functions, opened at the first manifest (it brings ICU, which costs every process that links it).
+struct LibXml2 {
+  decltype(&::xmlReadMemory) read_memory = nullptr;
+  decltype(&::xmlFreeDoc) free_doc = nullptr;
+  decltype(&::xmlGetLastError) last_error = nullptr;
+  decltype(&::xmlResetLastError) reset_last_error = nullptr;
+  decltype(&::xmlDocGetRootElement) root = nullptr;
+};
+
+const Result<LibXml2>& libxml2() {
+  static const Result<LibXml2> loaded = []() -> Result<LibXml2> {
+    auto lib = SharedLibrary::open("libxml2.so.2");
+    if (!lib) return lib.take_error();
+    LibXml2 x;
+    for (auto e : {lib->bind("xmlReadMemory", x.read_memory), lib->bind("xmlFreeDoc", x.free_doc),
+                   lib->bind("xmlGetLastError", x.last_error), lib->bind("xmlResetLastError", x.reset_last_error),
+                   lib->bind("xmlDocGetRootElement", x.root)})
+      if (e) return *e;
+    return x;
+  }();
+  return loaded;
 }
+
+// An attribute's value, read from the tree itself (its text children), so that nothing needs xmlFree.
+std::optional<std::string> property(xmlNode* node, const char* name) {
+  for (xmlAttr* a = node->properties; a; a = a->next) {
+    if (std::strcmp(reinterpret_cast<const char*>(a->name), name) != 0) continue;
+    std::string out;
+    for (xmlNode* c = a->children; c; c = c->next)
+      if (c->content) out += reinterpret_cast<const char*>(c->content);
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::string attribute(xmlNode* node, const char* name) { return property(node, name).value_or(std::string()); }
 
 bool named(xmlNode* node, const char* name) {
   return node->type == XML_ELEMENT_NODE && std::strcmp(reinterpret_cast<const char*>(node->name), name) == 0;
@@ -34,7 +64,7 @@ void walk(xmlNode* node, Manifest& out, int depth) {
   for (; node; node = node->next) {
     if (named(node, "requestedExecutionLevel")) {
       out.execution_level = attribute(node, "level");
-      if (xmlHasProp(node, reinterpret_cast<const xmlChar*>("uiAccess"))) out.ui_access = attribute(node, "uiAccess");
+      out.ui_access = property(node, "uiAccess");
     } else if (named(node, "dependentAssembly")) {
       for (xmlNode* c = node->children; c; c = c->next)
         if (named(c, "assemblyIdentity"))
@@ -67,13 +97,18 @@ Manifest read_manifest(Bytes data, uint64_t rva) {
     out.warnings.push_back(make_error(Status::success, "manifest", Location::rva(rva), "empty: no XML at all"));
     return out;
   }
-  xmlResetLastError();  // so that an error below is this document's, not an earlier one's
-  const auto doc = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>(
-      xmlReadMemory(out.text.data(), static_cast<int>(std::min<size_t>(out.text.size(), INT32_MAX)), "manifest.xml",
-                    "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
-      &xmlFreeDoc);
+  const auto& xml = libxml2();
+  if (!xml) {
+    out.warnings.push_back(xml.error());
+    return out;
+  }
+  xml->reset_last_error();  // so that an error below is this document's, not an earlier one's
+  const auto doc = std::unique_ptr<xmlDoc, decltype(xml->free_doc)>(
+      xml->read_memory(out.text.data(), static_cast<int>(std::min<size_t>(out.text.size(), INT32_MAX)), "manifest.xml",
+                       "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
+      xml->free_doc);
   if (!doc) {
-    const xmlError* e = xmlGetLastError();
+    const xmlError* e = xml->last_error();
     out.warnings.push_back(make_error(Status::success, "manifest", Location::rva(rva),
                                       fmt::format("not well-formed XML{}{}", e && e->message ? ": " : "",
                                                   e && e->message ? std::string(e->message) : std::string())));
@@ -81,7 +116,7 @@ Manifest read_manifest(Bytes data, uint64_t rva) {
       out.warnings.back().message.pop_back();
     return out;
   }
-  walk(xmlDocGetRootElement(doc.get()), out, 0);
+  walk(xml->root(doc.get()), out, 0);
   return out;
 }
 
