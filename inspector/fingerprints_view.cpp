@@ -5,6 +5,7 @@
 
 #include "analysis/fingerprints.hpp"
 #include "json_text.hpp"
+#include "pe/checksum.hpp"
 
 namespace pemap::inspect {
 namespace {
@@ -25,6 +26,7 @@ void model_hashes(const pe::Image& image, Printer& p, Warnings& w) {
   p.field("size", image.file().size());
   digests(p, image.file());
   p.end_object();
+  p.field("checksum", pe::compute_checksum(image));
   auto imp = analysis::imphash(image);
   w.add(imp.warnings);
   if (imp.md5.empty())
@@ -62,6 +64,8 @@ std::string render_hashes(const json& d) {
   out += fmt::format("File ({} bytes)\n", d["whole_file"]["size"].get<uint64_t>());
   for (const char* k : {"md5", "sha1", "sha256"}) out += line(k, str(d["whole_file"][k]));
   out += line("imphash", d["imphash"].is_null() ? "- (no imports)" : str(d["imphash"]));
+  out += line("checksum", fmt::format("{:#x} (the optional header's CheckSum as imagehlp computes it)",
+                                      d["checksum"].get<uint64_t>()));
   const auto part = [&](const std::string& title, const json& s) {
     out += fmt::format("{} (offset {:#x}, {:#x} bytes, entropy {:.3f})\n", title, s["raw_offset"].get<uint64_t>(),
                        s["raw_size"].get<uint64_t>(), s["entropy"].get<double>());

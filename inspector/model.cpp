@@ -269,21 +269,37 @@ void rich_header(const pe::Image& image, Printer& p) {
   p.end_object();
 }
 
-// "matches", "not set" (0, as most linkers leave it) or "differs".
-const char* checksum_status(uint32_t stated, uint32_t computed) {
-  return stated == computed ? "matches" : stated == 0 ? "not set" : "differs";
+// The sum reads every byte of the file: headers and info compute it up to this size, and `pemap hashes` at any
+// size, so that they stay as fast as the tables they read on a DLL of tens of megabytes.
+constexpr uint64_t kChecksumLimit = uint64_t{8} << 20;
+
+// The file's checksum, or none above kChecksumLimit.
+std::optional<uint32_t> checksum_if_small(const pe::Image& image) {
+  if (image.file().size() > kChecksumLimit) return std::nullopt;
+  return pe::compute_checksum(image);
+}
+
+// "matches", "not set" (0, as most linkers leave it), "differs", or "not computed" (a file over kChecksumLimit).
+const char* checksum_status(uint32_t stated, std::optional<uint32_t> computed) {
+  if (!computed) return "not computed";
+  return stated == *computed ? "matches" : stated == 0 ? "not set" : "differs";
 }
 
 // CheckSum against imagehlp's sum. Windows checks it for drivers only; Authenticode leaves it out of the signed
 // digest, so a signed file's mismatch means it was changed after linking and re-signed, or built to look so.
 void checksum(const pe::Image& image, Printer& p, Warnings& w) {
   const uint32_t stated = image.optional_header().checksum;
-  const uint32_t computed = pe::compute_checksum(image);
+  const auto small = checksum_if_small(image);
   p.begin_object("checksum");
   p.field("header", stated);
-  p.field("computed", computed);
-  p.field("status", checksum_status(stated, computed));
+  if (small)
+    p.field("computed", *small);
+  else
+    p.field("computed", nullptr);
+  p.field("status", checksum_status(stated, small));
   p.end_object();
+  if (!small) return;
+  const uint32_t computed = *small;
   const bool driver = image.optional_header().subsystem == 1;  // IMAGE_SUBSYSTEM_NATIVE
   const bool signed_file = image.directory(pe::kDirSecurity).Size != 0;
   if (stated != computed && (driver || signed_file))
@@ -596,7 +612,7 @@ void model_info(const pe::Image& image, Printer& p, Warnings& w) {
   layout(image, p);
   p.field("relocs_stripped", (fh.Characteristics & pe::file_flag::relocs_stripped) != 0);
   p.strings("dll_flags", pe::dll_flag_names(oh.dll_characteristics));
-  p.field("checksum", checksum_status(oh.checksum, pe::compute_checksum(image)));
+  p.field("checksum", checksum_status(oh.checksum, checksum_if_small(image)));
   if (auto clr = pe::parse_clr(image); clr && clr->present) {
     p.begin_object("dotnet");
     p.field("metadata_version", clr->metadata_root ? printable(clr->metadata_root->version) : std::string());

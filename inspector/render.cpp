@@ -129,7 +129,10 @@ std::string render_headers(const json& d) {
     out += field_line(k, value);
   }
   const auto& cs = d["checksum"];
-  out += field_line("CheckSum computed", fmt::format("{} ({})", hex(cs["computed"]), str(cs["status"])));
+  out += field_line("CheckSum computed",
+                    cs["computed"].is_null()
+                        ? std::string("not computed: the file is over 8 MiB (pemap hashes computes it)")
+                        : fmt::format("{} ({})", hex(cs["computed"]), str(cs["status"])));
   out += "Data directories\n";
   Table t({{"#", Align::right}, {"Name"}, {"RVA", Align::right}, {"Size", Align::right}, {"Section"}});
   for (const auto& dir : d["data_directories"])
