@@ -170,8 +170,8 @@ Result<int> relocs_disasm_one(const std::string& path, const std::function<Print
   auto opened = open_image(path);
   if (!opened) return opened.take_error();
   const pe::Image& image = opened->image;
-  auto dis = analysis::Disassembler::for_machine(image.file_header().Machine);
-  if (!dis) return dis.take_error();
+  auto code = CodeMap::for_image(image);
+  if (!code) return code.take_error();
   auto relocs = pe::parse_relocations(image);
   if (!relocs) return relocs.take_error();
   w.add(relocs->warnings);
@@ -180,58 +180,19 @@ Result<int> relocs_disasm_one(const std::string& path, const std::function<Print
     if (e.type != 0) entries.push_back(e);  // ABSOLUTE is padding
   });
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.rva < b.rva; });
-  // One linear sweep of each executable region that holds a fixup (a section, or a flat image's one region), as
-  // objdump decodes; only the bytes the file backs, since the zero fill after them (a VirtualSize of gigabytes) is
-  // no code.
-  std::map<uint64_t, std::vector<analysis::Instruction>> sweeps;  // by where each sweep starts
-  // Where the sweep that covers `rva` starts and how far the file backs it: its section's raw data by the section
-  // table (a flat image's one region holds the headers and every section, and a sweep from the headers would fall
-  // out of step), else its region.
-  const auto code_at = [&](uint64_t rva) -> std::optional<std::pair<uint64_t, Bytes>> {
-    const pe::Region* r = image.region_at(rva);
-    if (!executable(r)) return std::nullopt;
-    uint64_t start = r->rva, limit = UINT64_MAX;
-    for (const auto& s : image.sections()) {
-      const uint64_t size = std::max(s.header.VirtualSize, s.header.SizeOfRawData);
-      if (rva >= s.rva() && rva - s.rva() < size) {
-        // In a flat image every page is executable; a section that is neither code nor executable holds data.
-        if (!(s.characteristics() & (pe::scn::mem_execute | pe::scn::cnt_code))) return std::nullopt;
-        start = std::max<uint64_t>(start, s.rva());
-        if (s.header.VirtualSize) limit = s.header.VirtualSize;
-        break;
-      }
-    }
-    Bytes code = image.file_span(start);
-    return std::pair(start, code.first(std::min<uint64_t>(code.size(), limit)));
-  };
-  for (const auto& e : entries) {
-    const auto code = code_at(e.rva);
-    if (!code || sweeps.count(code->first)) continue;
-    sweeps[code->first] = dis->decode(code->second, image.image_base() + code->first, SIZE_MAX);
-  }
   Printer& p = open();
   p.begin_array("fixups");
   for (const auto& e : entries) {
-    const auto code = code_at(e.rva);
     p.begin_object();
     p.field("rva", e.rva);
     p.field("type", pe::reloc_type_name(e.type, image.file_header().Machine));
     p.field("section", section_name(image, e.rva));
-    const auto it = code ? sweeps.find(code->first) : sweeps.end();
-    const analysis::Instruction* hit = nullptr;
-    if (it != sweeps.end()) {
-      const uint64_t va = image.image_base() + e.rva;
-      auto& list = it->second;
-      auto pos = std::upper_bound(list.begin(), list.end(), va,
-                                  [](uint64_t v, const analysis::Instruction& i) { return v < i.address; });
-      if (pos != list.begin() && std::prev(pos)->end() > va) hit = &*std::prev(pos);
-    }
-    if (hit) {
+    if (const analysis::Instruction* hit = code->at(e.rva)) {
       p.begin_object("instruction");
       p.field("va", hit->address);
       p.field("offset", image.image_base() + e.rva - hit->address);
       p.field("bytes", bytes_text(hit->bytes));
-      p.field("text", hit->operands.empty() ? hit->mnemonic : hit->mnemonic + " " + hit->operands);
+      p.field("text", instruction_text(*hit));
       p.end_object();
     } else {
       p.field("instruction", nullptr);
@@ -241,6 +202,54 @@ Result<int> relocs_disasm_one(const std::string& path, const std::function<Print
   p.end_array();
   return int(exit_ok);
 }
+
+}  // namespace
+
+std::string instruction_text(const analysis::Instruction& i) {
+  return i.operands.empty() ? i.mnemonic : i.mnemonic + " " + i.operands;
+}
+
+CodeMap::CodeMap(const pe::Image& image, analysis::Disassembler dis) : image_(&image), dis_(std::move(dis)) {}
+
+Result<CodeMap> CodeMap::for_image(const pe::Image& image) {
+  auto dis = analysis::Disassembler::for_machine(image.file_header().Machine);
+  if (!dis) return dis.take_error();
+  return CodeMap(image, std::move(*dis));
+}
+
+std::optional<std::pair<uint64_t, Bytes>> CodeMap::code_at(uint64_t rva) const {
+  const pe::Region* r = image_->region_at(rva);
+  if (!executable(r)) return std::nullopt;
+  uint64_t start = r->rva, limit = UINT64_MAX;
+  for (const auto& s : image_->sections()) {
+    const uint64_t size = std::max(s.header.VirtualSize, s.header.SizeOfRawData);
+    if (rva >= s.rva() && rva - s.rva() < size) {
+      // In a flat image every page is executable; a section that is neither code nor executable holds data.
+      if (!(s.characteristics() & (pe::scn::mem_execute | pe::scn::cnt_code))) return std::nullopt;
+      start = std::max<uint64_t>(start, s.rva());
+      if (s.header.VirtualSize) limit = s.header.VirtualSize;
+      break;
+    }
+  }
+  Bytes code = image_->file_span(start);
+  return std::pair(start, code.first(std::min<uint64_t>(code.size(), limit)));
+}
+
+const analysis::Instruction* CodeMap::at(uint64_t rva) {
+  const auto code = code_at(rva);
+  if (!code) return nullptr;
+  auto it = sweeps_.find(code->first);
+  if (it == sweeps_.end())
+    it = sweeps_.emplace(code->first, dis_.decode(code->second, image_->image_base() + code->first, SIZE_MAX)).first;
+  const uint64_t va = image_->image_base() + rva;
+  const auto& list = it->second;
+  auto pos = std::upper_bound(list.begin(), list.end(), va,
+                              [](uint64_t v, const analysis::Instruction& i) { return v < i.address; });
+  if (pos == list.begin() || std::prev(pos)->end() <= va) return nullptr;
+  return &*std::prev(pos);
+}
+
+namespace {
 
 std::string render_relocs_disasm(const std::string& path, const json& d, bool many) {
   std::string out = many ? "== " + path + "\n" : std::string();

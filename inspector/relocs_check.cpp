@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "disasm_command.hpp"
 #include "json_text.hpp"
 #include "mapped_file.hpp"
 #include "memory/image_section.hpp"
@@ -47,7 +48,7 @@ namespace {
 
 // What both loaders' checks print: the bases, the fixups applied, and the comparison.
 int print_check(Printer& p, Loader loader, uint64_t preferred, uint64_t base, const RelocationStats& stats,
-                uint16_t machine, const RelocComparison& report) {
+                uint16_t machine, const RelocComparison& report, const pe::Image& image) {
   if (loader == Loader::uefi) p.field("loader", "uefi");
   p.field("preferred_base", preferred);
   p.field("base", base);
@@ -57,11 +58,17 @@ int print_check(Printer& p, Loader loader, uint64_t preferred, uint64_t base, co
   p.field(loader == Loader::uefi ? "pages_written" : "pages_made_private", stats.pages_made_private);
   p.field("bytes_compared", report.bytes_compared);
   p.field("violations", report.violations);
+  // Each byte that differs with the instruction it lies in, when it lies in code (disasm_command.hpp).
+  auto code = CodeMap::for_image(image);
   p.begin_array("first_violations");
-  for (const auto& v : report.first)
+  for (const auto& v : report.first) {
+    const analysis::Instruction* in = code ? code->at(v.rva) : nullptr;
+    const std::string text = in ? fmt::format("{:#x}: {}", in->address, instruction_text(*in)) : std::string();
     p.record({}, {Field::num("rva", v.rva), Field::num("before", static_cast<uint8_t>(v.before)),
                   Field::num("after", static_cast<uint8_t>(v.after)),
-                  Field::num("expected", static_cast<uint8_t>(v.expected)), Field::word("reason", v.reason)});
+                  Field::num("expected", static_cast<uint8_t>(v.expected)), Field::word("reason", v.reason),
+                  in ? Field::str("instruction", text) : Field::none("instruction")});
+  }
   p.end_array();
   return report.violations ? int(exit_findings) : int(exit_ok);
 }
@@ -83,7 +90,7 @@ Result<int> check_one(const std::string& path, uint64_t base, const std::functio
   auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
   if (!stats) return stats.take_error();
   const auto report = compare_relocated(reference->bytes(), moved->bytes(), *relocs, delta);
-  return print_check(open(), Loader::windows, preferred, base, *stats, relocs->machine, report);
+  return print_check(open(), Loader::windows, preferred, base, *stats, relocs->machine, report, image);
 }
 
 // The UEFI loader's layout: loaded at `base`, and as the reference laid out unrelocated, as it stands at ImageBase.
@@ -102,7 +109,7 @@ Result<int> check_one_uefi(const std::string& path, uint64_t base, const std::fu
   w.add(relocs->warnings);
   const auto report =
       compare_relocated(reference->bytes, moved->bytes, *relocs, static_cast<int64_t>(base - preferred));
-  return print_check(open(), Loader::uefi, preferred, base, moved->fixups, relocs->machine, report);
+  return print_check(open(), Loader::uefi, preferred, base, moved->fixups, relocs->machine, report, *image);
 }
 
 std::string render_check(const std::string& path, const json& d, bool /*many: the path starts each report*/) {
@@ -122,9 +129,10 @@ std::string render_check(const std::string& path, const json& d, bool /*many: th
                      violations ? fmt::format("{} VIOLATIONS", violations)
                                 : std::string("every difference is a listed fixup, by exactly its delta"));
   for (const auto& v : d["first_violations"])
-    out += fmt::format("  RVA {:#x}: {:02x} -> {:02x}, expected {:02x}: {}\n", v["rva"].get<uint64_t>(),
+    out += fmt::format("  RVA {:#x}: {:02x} -> {:02x}, expected {:02x}: {}{}\n", v["rva"].get<uint64_t>(),
                        v["before"].get<unsigned>(), v["after"].get<unsigned>(), v["expected"].get<unsigned>(),
-                       v["reason"].get<std::string>());
+                       v["reason"].get<std::string>(),
+                       v["instruction"].is_null() ? std::string() : ", in " + v["instruction"].get<std::string>());
   return out;
 }
 
