@@ -104,6 +104,8 @@ Result<int> disasm_one(const std::string& path, const DisasmOptions& d, const st
   if (section && section->header.VirtualSize && *rva < uint64_t{section->rva()} + section->header.VirtualSize)
     end = uint64_t{section->rva()} + section->header.VirtualSize;
   const uint64_t len = std::min<uint64_t>(end - *rva, d.count * 16);
+  // Bytes a file cut short does not hold read as zeros here; say so rather than list them as code.
+  if (auto cut = image.cut_short(*rva, len, "code")) w.add(*cut);
   auto code = image.copy_range(*rva, len, "code");
   if (!code) return code.take_error();
   const auto instructions = dis->decode(*code, image.image_base() + *rva, d.count);
@@ -172,13 +174,17 @@ Result<int> relocs_disasm_one(const std::string& path, const std::function<Print
   const pe::Image& image = opened->image;
   auto code = CodeMap::for_image(image);
   if (!code) return code.take_error();
-  auto relocs = pe::parse_relocations(image);
-  if (!relocs) return relocs.take_error();
-  w.add(relocs->warnings);
+  // A table that cannot be read is a finding, as in `pemap relocs`: the file is listed with no fixups.
+  const auto relocs = pe::parse_relocations(image);
   std::vector<pe::RelocEntry> entries;
-  relocs->for_each([&](const pe::RelocEntry& e) {
-    if (e.type != 0) entries.push_back(e);  // ABSOLUTE is padding
-  });
+  if (relocs) {
+    w.add(relocs->warnings);
+    relocs->for_each([&](const pe::RelocEntry& e) {
+      if (e.type != 0) entries.push_back(e);  // ABSOLUTE is padding
+    });
+  } else {
+    w.add(relocs.error());
+  }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.rva < b.rva; });
   Printer& p = open();
   p.begin_array("fixups");
