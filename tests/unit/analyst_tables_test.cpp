@@ -111,6 +111,17 @@ TEST(Resources, TreeOfThreeLevelsWithNamesFromUtf16) {
   EXPECT_EQ((*bytes)[5], std::byte(0xA5));
 }
 
+// The tree as parse_resources reads it from an image that holds it (Resources keeps no view of the file).
+Resources resources_of(const Tree& t) {
+  const auto built = image_with(t);
+  auto image = parse(built);
+  EXPECT_TRUE(image);
+  if (!image) return {};
+  auto r = parse_resources(*image);
+  EXPECT_TRUE(r);
+  return r ? std::move(*r) : Resources{};
+}
+
 TEST(Resources, LoopBackToTheRootEndsWithAWarning) {
   Tree t;
   size_t e = t.dir(0, 0, 1);
@@ -118,13 +129,9 @@ TEST(Resources, LoopBackToTheRootEndsWithAWarning) {
   e = t.dir(0x40, 0, 2);
   t.entry(e, 1, kSub | 0x0);       // the name level points back at the root
   t.entry(e + 8, 2, kSub | 0x40);  // and at itself
-  const auto built = image_with(t);
-  auto image = parse(built);
-  ASSERT_TRUE(image);
-  auto r = parse_resources(*image);
-  ASSERT_TRUE(r);
-  EXPECT_TRUE(r->entries.empty());
-  EXPECT_TRUE(find_warning(r->warnings, "resource directory", "reached a second time")) << describe(r->warnings);
+  const auto r = resources_of(t);
+  EXPECT_TRUE(r.entries.empty());
+  EXPECT_TRUE(find_warning(r.warnings, "resource directory", "reached a second time")) << describe(r.warnings);
 }
 
 TEST(Resources, NestingBelowTheLanguageAndDataAboveItAreNotListed) {
@@ -138,15 +145,11 @@ TEST(Resources, NestingBelowTheLanguageAndDataAboveItAreNotListed) {
   t.entry(e, 0, kSub | 0x80);  // a fourth level
   t.dir(0x80, 0, 0);
   t.data(0x200, kRsrc, 4);
-  const auto built = image_with(t);
-  auto image = parse(built);
-  ASSERT_TRUE(image);
-  auto r = parse_resources(*image);
-  ASSERT_TRUE(r);
-  EXPECT_TRUE(r->entries.empty());
-  EXPECT_TRUE(find_warning(r->warnings, "resource directory", "below the language level")) << describe(r->warnings);
-  EXPECT_TRUE(find_warning(r->warnings, "resource directory", "at the type level points to data"))
-      << describe(r->warnings);
+  const auto r = resources_of(t);
+  EXPECT_TRUE(r.entries.empty());
+  EXPECT_TRUE(find_warning(r.warnings, "resource directory", "below the language level")) << describe(r.warnings);
+  EXPECT_TRUE(find_warning(r.warnings, "resource directory", "at the type level points to data"))
+      << describe(r.warnings);
 }
 
 TEST(Resources, DataPastTheImageIsListedWithAWarningAndNotRead) {
@@ -172,15 +175,11 @@ TEST(Resources, AHugeEntryCountStopsAtTheEndOfTheSectionsBytes) {
   Tree t;
   size_t e = t.dir(0, 0xFFFF, 0xFFFF);  // 131,070 entries declared, 0x1000 bytes to hold them
   for (size_t i = 0; i < 16; ++i) t.entry(e + 8 * i, static_cast<uint32_t>(i), kSub | 0x0);
-  const auto built = image_with(t);
-  auto image = parse(built);
-  ASSERT_TRUE(image);
-  auto r = parse_resources(*image);
-  ASSERT_TRUE(r);
-  EXPECT_TRUE(r->entries.empty());
+  const auto r = resources_of(t);
+  EXPECT_TRUE(r.entries.empty());
   // Every entry that points back at the root is reported once; the walk ends where the section's bytes do.
-  EXPECT_FALSE(r->warnings.empty());
-  EXPECT_LE(r->warnings.size(), 101u);
+  EXPECT_FALSE(r.warnings.empty());
+  EXPECT_LE(r.warnings.size(), 101u);
 }
 
 // A VS_VERSIONINFO block written by hand: the fixed info, one string table of two strings, a translation.
