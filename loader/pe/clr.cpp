@@ -53,11 +53,13 @@ std::optional<ClrMetadata> read_metadata(const Image& image, const DataDirectory
   if (md.VirtualAddress >= image.mapped_size())
     return warn(md.VirtualAddress, fmt::format("MetaData at RVA {:#x} lies past the image", md.VirtualAddress));
   // The root is read up to the image's end (a Size past it is clipped), and no further than the file's size.
-  const uint64_t len =
+  uint64_t len =
       std::min<uint64_t>({uint64_t{md.Size}, image.mapped_size() - md.VirtualAddress, uint64_t{image.file().size()}});
-  if (auto cut = image.cut_short(md.VirtualAddress, std::min<uint64_t>(len, 16), "CLR metadata root")) {
-    warnings.push_back(std::move(*cut));
-    return std::nullopt;
+  // A file cut short inside the metadata: the root and stream headers are read up to where its bytes stop.
+  if (const auto missing = image.first_missing(md.VirtualAddress, len)) {
+    warnings.push_back(*image.cut_short(md.VirtualAddress, len, "CLR metadata root"));
+    len = missing->rva - md.VirtualAddress;
+    if (len < 16) return std::nullopt;
   }
   auto bytes = image.copy_range(md.VirtualAddress, len, "CLR metadata");
   if (!bytes) return warnings.push_back(bytes.take_error()), std::nullopt;

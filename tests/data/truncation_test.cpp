@@ -12,14 +12,19 @@
 #include <string>
 
 #include "memory/image_rules.hpp"
+#include "pe/certificates.hpp"
+#include "pe/clr.hpp"
 #include "pe/debug.hpp"
 #include "pe/exports.hpp"
+#include "pe/guard_tables.hpp"
 #include "pe/image.hpp"
 #include "pe/imports.hpp"
 #include "pe/load_config.hpp"
 #include "pe/relocs.hpp"
 #include "pe/resources.hpp"
 #include "pe/tls.hpp"
+#include "pe/unwind.hpp"
+#include "pe/version_info.hpp"
 #include "support/files.hpp"
 
 namespace pemap::test {
@@ -75,9 +80,9 @@ void hash_imports(const pe::Image& img, Fact& f) {
 
 // The data directories each fact reads, and the facts themselves, as pemap's commands would report them.
 struct Report {
-  static constexpr uint32_t kDirs[] = {pe::kDirImport,    pe::kDirDelayImport, pe::kDirExport,
-                                       pe::kDirBaseReloc, pe::kDirTls,         pe::kDirLoadConfig,
-                                       pe::kDirDebug,     pe::kDirBoundImport, pe::kDirResource};
+  static constexpr uint32_t kDirs[] = {pe::kDirImport,   pe::kDirDelayImport, pe::kDirExport,   pe::kDirBaseReloc,
+                                       pe::kDirTls,      pe::kDirLoadConfig,  pe::kDirDebug,    pe::kDirBoundImport,
+                                       pe::kDirResource, pe::kDirException,   pe::kDirSecurity, pe::kDirClr};
   std::map<uint32_t, Fact> facts;
 
   explicit Report(const pe::Image& img) {
@@ -105,8 +110,14 @@ struct Report {
     if (const auto* t = take(tls, facts[pe::kDirTls]))
       for (uint64_t cb : t->callbacks) facts[pe::kDirTls].add(cb);
     const auto lc = pe::parse_load_config(img);
-    if (const auto* l = take(lc, facts[pe::kDirLoadConfig]))
-      for (const auto& f : l->fields) facts[pe::kDirLoadConfig].add(f.value);
+    if (const auto* l = take(lc, facts[pe::kDirLoadConfig])) {
+      Fact& f = facts[pe::kDirLoadConfig];
+      for (const auto& field : l->fields) f.add(field.value);
+      auto guard = pe::parse_guard_tables(img, *l);
+      for (const uint32_t rva : guard.cf_functions) f.add(rva);
+      for (const uint32_t rva : guard.se_handlers) f.add(rva);
+      f.warnings.insert(f.warnings.end(), guard.warnings.begin(), guard.warnings.end());
+    }
     const auto dbg = pe::parse_debug(img);
     if (const auto* d = take(dbg, facts[pe::kDirDebug]))
       for (const auto& e : d->entries) {
@@ -116,9 +127,37 @@ struct Report {
     const auto res = pe::parse_resources(img);
     if (const auto* r = take(res, facts[pe::kDirResource]))
       for (const auto& e : r->entries) {
-        facts[pe::kDirResource].add(e.path());
-        facts[pe::kDirResource].add(uint64_t{e.rva} << 32 | e.size);
+        Fact& f = facts[pe::kDirResource];
+        f.add(e.path());
+        f.add(uint64_t{e.rva} << 32 | e.size);
+        if (e.type.named || e.type.id != 16) continue;
+        const auto bytes = pe::resource_bytes(img, e);
+        if (!bytes) continue;  // the tree's walk has said why
+        if (auto v = pe::parse_version_info(*bytes, e.rva)) {
+          if (v->fixed) f.add(uint64_t{v->fixed->file_version_ms} << 32 | v->fixed->file_version_ls);
+          for (const auto& table : v->string_tables)
+            for (const auto& [key, value] : table.strings) f.add(key + "=" + value);
+        }
       }
+    const auto exceptions = pe::parse_exceptions(img, true);
+    if (const auto* x = take(exceptions, facts[pe::kDirException]))
+      for (const auto& fn : x->functions) {
+        Fact& f = facts[pe::kDirException];
+        f.add(uint64_t{fn.begin} << 32 | fn.end);
+        if (fn.info)
+          for (const auto& code : fn.info->codes) f.add(code.text);
+        f.add(fn.arm64_detail);
+      }
+    const auto certificates = pe::parse_certificate_table(img);
+    if (const auto* c = take(certificates, facts[pe::kDirSecurity]))
+      for (const auto& e : c->entries) facts[pe::kDirSecurity].add(uint64_t{e.length} << 32 | e.type);
+    const auto clr = pe::parse_clr(img);
+    if (const auto* c = take(clr, facts[pe::kDirClr])) {
+      Fact& f = facts[pe::kDirClr];
+      f.add(uint64_t{c->flags} << 32 | c->entry_point);
+      if (c->metadata_root)
+        for (const auto& s : c->metadata_root->streams) f.add(s.name);
+    }
     const auto bound = pe::parse_bound_imports(img);
     if (const auto* b = take(bound, facts[pe::kDirBoundImport]))
       for (const auto& m : b->modules) facts[pe::kDirBoundImport].add(m.dll);
@@ -131,6 +170,8 @@ uint64_t directory_file_end(const pe::Image& full, uint32_t index) {
   if (!d) return 0;
   if (index == pe::kDirBoundImport)  // a file offset in the headers
     return d->VirtualAddress < full.optional_header().size_of_headers ? uint64_t{d->VirtualAddress} + 1 : 0;
+  if (index == pe::kDirSecurity)  // a file offset, never mapped
+    return std::min<uint64_t>(uint64_t{d->VirtualAddress} + d->Size, full.file().size());
   uint64_t end = 0;
   for (const uint64_t rva :
        {uint64_t{d->VirtualAddress}, uint64_t{d->VirtualAddress} + std::max<uint32_t>(d->Size, 1) - 1})
@@ -147,7 +188,9 @@ std::set<uint64_t> cut_points(const pe::Image& full, uint64_t grid) {
   for (const uint32_t i : Report::kDirs) {
     const auto d = full.used_directory(i);
     if (!d) continue;
-    for (const uint64_t edge : {full.rva_to_offset(d->VirtualAddress).value_or(0), directory_file_end(full, i)})
+    const uint64_t start =
+        i == pe::kDirSecurity ? d->VirtualAddress : full.rva_to_offset(d->VirtualAddress).value_or(0);
+    for (const uint64_t edge : {start, directory_file_end(full, i)})
       for (const uint64_t len : {edge - 1, edge, edge + 1})
         if (edge != 0 && len < size) out.insert(len);
   }
@@ -183,7 +226,7 @@ void check_prefixes(const fs::path& path, const std::vector<std::byte>& bytes, c
     for (const uint32_t dir : Report::kDirs) {
       const Fact& f = part.facts.at(dir);
       const bool cut = any_cut_short(f.warnings);
-      any_cut |= cut;
+      any_cut |= cut && dir != pe::kDirSecurity;  // the certificate table is never mapped: the image is whole
       if (!f.same_as(whole.facts.at(dir))) {
         EXPECT_TRUE(cut) << "prefix " << len << ": directory " << dir << " reports " << f.count << " entries (the full "
                          << "file " << whole.facts.at(dir).count << ") without saying the file is cut short";
@@ -276,10 +319,12 @@ TEST(Truncation, EveryMingwDllPrefixReportsTheFullFilesFactsOrSaysItIsCutShort) 
 
 TEST(Truncation, CorkamiPrefixesReportTheFullFilesFactsOrSayItIsCutShort) {
   if (!fs::exists(corpus_dir())) GTEST_SKIP() << "corkami corpus not found at " << corpus_dir();
-  // Imports, exports, bound and delay imports, relocations, TLS and a debug directory, in files built by hand.
+  // Imports, exports, bound and delay imports, relocations, TLS, a debug directory, a certificate table, CLR
+  // headers, version resources and guard tables, in files built by hand.
   Checked checked;
   for (const char* name : {"normal.exe", "normal64.exe", "dll.dll", "dllbound-ld.exe", "delayimports.exe", "tls.exe",
-                           "debug.exe", "ibreloc.exe"}) {
+                           "debug.exe", "ibreloc.exe", "signature.exe", "dotnet20.exe", "tinynet.exe",
+                           "version_std.exe", "safeseh.exe", "dllcfgdup.dll"}) {
     const fs::path path = corpus_dir() / name;
     if (!fs::exists(path)) continue;
     const auto bytes = read_file(path);
