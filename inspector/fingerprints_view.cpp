@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "analysis/fingerprints.hpp"
+#include "analysis/fuzzy_hash.hpp"
 #include "json_text.hpp"
 #include "pe/checksum.hpp"
 
@@ -25,6 +26,14 @@ void model_hashes(const pe::Image& image, Printer& p, Warnings& w) {
   p.begin_object("whole_file");
   p.field("size", image.file().size());
   digests(p, image.file());
+  const auto similarity = [&](std::string_view name, const std::string& hash) {
+    if (hash.empty())
+      p.field(name, nullptr);
+    else
+      p.field(name, hash);
+  };
+  similarity("ssdeep", analysis::ssdeep_hash(image.file()));
+  similarity("tlsh", analysis::tlsh_hash(image.file()));
   p.end_object();
   p.field("checksum", pe::compute_checksum(image));
   auto imp = analysis::imphash(image);
@@ -63,6 +72,11 @@ std::string render_hashes(const json& d) {
   };
   out += fmt::format("File ({} bytes)\n", d["whole_file"]["size"].get<uint64_t>());
   for (const char* k : {"md5", "sha1", "sha256"}) out += line(k, str(d["whole_file"][k]));
+  const json& file = d["whole_file"];
+  out += line("ssdeep", file.contains("ssdeep") && file["ssdeep"].is_string() ? str(file["ssdeep"]) : "-");
+  out += line("tlsh", file.contains("tlsh") && file["tlsh"].is_string()
+                          ? str(file["tlsh"])
+                          : "- (TLSH needs 256 bytes or more, with some variety)");
   out += line("imphash", d["imphash"].is_null() ? "- (no imports)" : str(d["imphash"]));
   out += line("checksum", fmt::format("{:#x} (the optional header's CheckSum as imagehlp computes it)",
                                       d["checksum"].get<uint64_t>()));

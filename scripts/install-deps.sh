@@ -23,6 +23,8 @@ packages=(
   libcapstone-dev                             # Capstone: pemap disasm, relocs --disasm
   llvm-14-dev                                 # LLVM's demangler (Itanium and Microsoft C++ names): --demangle
   python3-setuptools-whl                      # MSVC-built launchers (Rich header, CheckSum) for fingerprints_pefile
+  libfuzzy-dev libtlsh-dev                    # ssdeep and TLSH similarity hashes: pemap hashes
+  ssdeep tlsh-tools                           # their command-line tools, the oracles of tests/cli/fuzzy_hashes.sh
 )
 
 missing=()
