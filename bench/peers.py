@@ -181,16 +181,63 @@ if before_bin:
             b = median_run([before_bin] + args, path, reps)[0]
             a = median_run([f"{build}/inspector/pemap"] + args, path, reps)[0]
             before[(label, " ".join(args))] = (b, a)
+    # Each file's runs alternate between the two builds, so that a change in the machine's load falls on both.
+    def median_pair(args, f, reps=3):
+        pairs = [(run_group([before_bin] + args + [f], subprocess.DEVNULL)[0],
+                  run_group([f"{build}/inspector/pemap"] + args + [f], subprocess.DEVNULL)[0]) for _ in range(reps)]
+        return statistics.median(b for b, _ in pairs), statistics.median(a for _, a in pairs)
     for label, files in sets:
         for args in (["all"], ["all", "--json"]):
-            b = sum(run_group([before_bin] + args + [f], subprocess.DEVNULL)[0] for f in files)
-            a = sum(run_group([f"{build}/inspector/pemap"] + args + [f], subprocess.DEVNULL)[0] for f in files)
-            before[(label, " ".join(args))] = (b, a)
+            pairs = [median_pair(args, f) for f in files]
+            before[(label, " ".join(args))] = (sum(b for b, _ in pairs), sum(a for _, a in pairs))
+
+# Resources and signatures: `pemap resources` and `pemap signature` against LIEF's and pefile's parses of the
+# same tables (bench/lief_inspect.cpp and bench/pefile_inspect.py, --resources and --signature). Signed inputs are
+# made here, in a directory removed at the end: testdata files signed by osslsigncode with a throwaway certificate.
+WINE_DIR = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows"
+TABLE_TOOLS = {
+    what: [("pemap", [f"{build}/inspector/pemap", what]),
+           ("LIEF 0.9", [f"{build}/bench/pemap_lief_inspect", f"--{what}"]),
+           ("pefile", ["/usr/bin/python3", f"{root}/bench/pefile_inspect.py", f"--{what}"])]
+    for what in ("resources", "signature")}
+signing = tempfile.TemporaryDirectory()
+table_inputs = {"resources": [], "signature": []}  # what -> [(label, [paths], reps)]
+for name in ("shell32.dll", "comctl32.dll"):
+    if os.path.exists(f"{WINE_DIR}/{name}"):
+        table_inputs["resources"].append((f"Wine's {name}", [f"{WINE_DIR}/{name}"], 5))
+table_inputs["resources"].append(("versioned.exe", [f"{root}/testdata/bin/x64/versioned.exe"], 5))
+wine_dlls = sorted(glob.glob(f"{WINE_DIR}/*.dll"))[::10]
+if wine_dlls:
+    table_inputs["resources"].append((f"Wine's DLLs, every 10th", wine_dlls, 1))
+key, cert = f"{signing.name}/test.key", f"{signing.name}/test.pem"
+made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30",
+                       "-subj", "/CN=pemap bench", "-keyout", key, "-out", cert], capture_output=True)
+for name in ("x64/bigreloc.dll", "x64/versioned.exe", "x86/app.exe"):
+    signed = f"{signing.name}/{os.path.basename(name)}"
+    if made.returncode == 0 and subprocess.run(
+            ["osslsigncode", "sign", "-certs", cert, "-key", key, "-h", "sha256", "-in", f"{root}/testdata/bin/{name}",
+             "-out", signed], capture_output=True).returncode == 0:
+        table_inputs["signature"].append((f"{os.path.basename(name)}, signed", [signed], 5))
+if not table_inputs["signature"]:
+    print("bench/peers.sh: openssl or osslsigncode failed: signatures are not measured", file=sys.stderr)
+if os.path.exists(f"{corkami}/signature.exe"):
+    table_inputs["signature"].append(("corkami signature.exe", [f"{corkami}/signature.exe"], 5))
+tables = {}  # (what, input, tool) -> dict(wall, rss, lines, failed)
+for what, inputs in table_inputs.items():
+    for label, paths, reps in inputs:
+        for name, cmd in TABLE_TOOLS[what]:
+            runs = [median_run(cmd, p, reps) for p in paths]
+            tables[(what, label, name)] = dict(
+                wall=sum(r[0] for r in runs), rss=max(r[1] for r in runs),
+                failed=sum(not ok(name, r[2]) for r in runs), files=len(paths),
+                lines=output_lines(cmd, paths[0]) if len(paths) == 1 else None)
+            print(f"{what:10} {label:28} {name:10} {tables[(what, label, name)]['wall'] * 1000:10.1f} ms",
+                  file=sys.stderr)
+signing.cleanup()
 
 # A real program's load: Wine's notepad.exe and the DLLs it pulls in from the directory Debian's Wine packages
 # install, against `pemap info` (parse only) and `pemap map` (parse, lay out the image object, map a view) over the
 # same files, in the same run.
-WINE_DIR = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows"
 program = None
 if os.path.exists(f"{WINE_DIR}/notepad.exe"):
     pemap = f"{build}/inspector/pemap"
@@ -351,6 +398,31 @@ if singles:
                f"wrote {output_bytes(FORMATS[0][1], path) / text_bytes:.1f} times the text's bytes and `--jsonl` "
                f"{output_bytes(FORMATS[1][1], path) / text_bytes:.1f} times.")
 out.append("")
+
+out.append("### Resources and signatures\n")
+out.append("`pemap resources` and `pemap signature` against LIEF 0.9 (`pemap_lief_inspect --resources`: the tree, "
+           "each leaf's bytes, the version resource and the manifest through its ResourcesManager; `--signature`: "
+           "the PKCS#7 SignedData it parses) and pefile (`pefile_inspect.py --resources`: the tree, each leaf's "
+           "bytes and the version resource; `--signature`: the certificate table, since pefile reads no PKCS#7, "
+           "and the SHA-256 image digest computed over its parse). pemap also decodes the manifest with libxml2, "
+           "and recomputes and compares the image digest and verifies the signature with OpenSSL. Measured as "
+           "above; the signed inputs are testdata files signed in the run by osslsigncode (SHA-256, a throwaway "
+           "certificate). Ratios are **pemap / peer**.\n")
+out.append("| table | input | pemap | LIEF 0.9 | pefile | lines: pemap, LIEF, pefile |")
+out.append("|---|---|---:|---:|---:|---|")
+for what, inputs in table_inputs.items():
+    for label, paths, _ in inputs:
+        p = tables[(what, label, "pemap")]
+        cells = [f"**{p['wall'] / tables[(what, label, n)]['wall']:.2f}** "
+                 f"({tables[(what, label, n)]['wall'] * 1000:,.1f} ms)" for n in ("LIEF 0.9", "pefile")]
+        lines = ", ".join("-" if tables[(what, label, n)]["lines"] is None else f"{tables[(what, label, n)]['lines']:,}"
+                          for n, _ in TABLE_TOOLS[what])
+        files = f" ({len(paths)} files)" if len(paths) > 1 else ""
+        out.append(f"| {what} | {label}{files} | {p['wall'] * 1000:,.1f} ms | " + " | ".join(cells) + f" | {lines} |")
+table_fails = [f"{n} {what} on {r['failed']} of {r['files']} {label} files"
+               for (what, label, n), r in tables.items() if r["failed"]]
+out.append("\nFailed (exit status other than 0, or 1 with findings for pemap): " +
+           ("; ".join(table_fails) if table_fails else "none") + ".\n")
 
 out.append("### Loading\n")
 out.append("`pemap_load_bench`, same run, medians of 5 (wall time): bigreloc.dll (300,000 DIR64 fixups).\n")
