@@ -1,6 +1,8 @@
 // The exceptions command.
 #include "exceptions_view.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "pe/names.hpp"
@@ -16,6 +18,38 @@ std::string flag_text(uint8_t flags) {
   if (flags & 2) out += " UHANDLER";
   if (flags & 4) out += " CHAININFO";
   return out.empty() ? "-" : out.substr(1);
+}
+
+void arm64_codes(Printer& p, std::string_view name, const std::vector<pe::Arm64UnwindCode>& codes) {
+  p.begin_array(name);
+  for (const auto& c : codes)
+    p.record({}, {Field::num("index", c.index), Field::num("bytes", c.bytes), Field::num("length", c.length),
+                  Field::str("text", c.text)});
+  p.end_array();
+}
+
+void arm64_xdata(Printer& p, const pe::Arm64Xdata& x) {
+  p.begin_object("xdata");
+  p.field("function_length", x.function_length);
+  p.field("version", x.version);
+  p.field("x", x.x);
+  p.field("e", x.e);
+  p.field("epilog_count", x.epilog_count);
+  p.field("code_words", x.code_words);
+  arm64_codes(p, "prolog", x.prolog);
+  p.begin_array("epilogs");
+  for (const auto& e : x.epilogs) {
+    p.begin_object();
+    if (!x.e) p.field("start_offset", e.start_offset * 4);
+    p.field("start_index", e.start_index);
+    if (e.reserved) p.field("reserved_bits", e.reserved);
+    arm64_codes(p, "codes", e.codes);
+    p.end_object();
+  }
+  p.end_array();
+  if (x.handler) p.field("handler", *x.handler);
+  if (x.codes_cut) p.field("codes_cut", true);
+  p.end_object();
 }
 
 Result<int> report(const std::string& path, bool unwind, const std::function<Printer&()>& open, Warnings& w) {
@@ -37,6 +71,7 @@ Result<int> report(const std::string& path, bool unwind, const std::function<Pri
       p.field("unwind_data", f.unwind);
       p.field("packed", f.packed);
       p.field("detail", f.arm64_detail);
+      if (f.xdata) arm64_xdata(p, *f.xdata);
     } else {
       p.field("end", f.end);
       p.field("unwind_info", f.unwind);
@@ -72,6 +107,39 @@ Result<int> report(const std::string& path, bool unwind, const std::function<Pri
   return int(exit_ok);
 }
 
+bool unwind_arm64(const json& fns) {
+  return std::any_of(fns.begin(), fns.end(), [](const json& f) { return f.contains("xdata"); });
+}
+
+// Each ARM64 function with its packed fields, or its .xdata record's codes: the prolog's, then each epilog's.
+std::string render_arm64_unwind(const json& fns) {
+  const auto hex = [](const json& v) { return fmt::format("{:#x}", v.get<uint64_t>()); };
+  const auto codes = [&](const json& list) {
+    std::string out;
+    for (const auto& c : list)
+      out += fmt::format("        {:<#{}x}  {}\n", c["bytes"].get<uint64_t>(), 10, c["text"].get<std::string>());
+    return out;
+  };
+  std::string out;
+  for (const auto& f : fns) {
+    out += fmt::format("  {} length {} unwind data {}: {}\n", hex(f["begin"]), hex(f["length"]), hex(f["unwind_data"]),
+                       f["detail"].get<std::string>());
+    if (!f.contains("xdata")) continue;
+    const auto& x = f["xdata"];
+    out += "      prolog:\n" + codes(x["prolog"]);
+    for (const auto& e : x["epilogs"]) {
+      out += e.contains("start_offset")
+                 ? fmt::format("      epilog at +{} (from code {}):\n", hex(e["start_offset"]),
+                               e["start_index"].get<uint64_t>())
+                 : fmt::format("      epilog (from code {}):\n", e["start_index"].get<uint64_t>());
+      out += codes(e["codes"]);
+    }
+    if (x.contains("handler")) out += fmt::format("      handler at RVA {}\n", hex(x["handler"]));
+    if (x.contains("codes_cut")) out += "      (more codes than this file can hold: the rest are not decoded)\n";
+  }
+  return out;
+}
+
 std::string render(const std::string& path, const json& d, bool many) {
   std::string out = many ? "== " + path + "\n" : std::string();
   if (!d["present"].get<bool>()) return out + "  no exception directory\n";
@@ -80,6 +148,7 @@ std::string render(const std::string& path, const json& d, bool many) {
   out += fmt::format("Exception directory ({}): {} functions\n", d["machine"].get<std::string>(), fns.size());
   const bool arm64 = !fns.empty() && fns[0].contains("length");
   const bool unwind = !fns.empty() && fns[0].contains("unwind");
+  if (arm64 && unwind_arm64(fns)) return out + render_arm64_unwind(fns);
   if (arm64) {
     Table t({{"Begin", Table::Align::right},
              {"Length", Table::Align::right},

@@ -41,8 +41,8 @@ OBJ=$(mktemp -d "${TMPDIR:-/tmp}/pemap-testdata.XXXXXX")
 trap 'rm -rf "$OBJ"' EXIT
 
 BIN=${PEMAP_TESTDATA_OUT:-bin}  # tests/cli/testdata_reproducible.sh builds elsewhere and compares
-rm -rf "$BIN/x86" "$BIN/x64"
-mkdir -p "$BIN/x86/msvc" "$BIN/x64/msvc" "$BIN/x86/system" "$BIN/x64/system"
+rm -rf "$BIN/x86" "$BIN/x64" "$BIN/arm64"
+mkdir -p "$BIN/x86/msvc" "$BIN/x64/msvc" "$BIN/x86/system" "$BIN/x64/system" "$BIN/arm64"
 
 built() { # built FILE...
     local f
@@ -247,6 +247,14 @@ for arch in x86 x64; do
         built "$B/printf.exe"
     fi
 done
+
+echo "== arm64"
+# (u) unwind.dll: ARM64 exception data (packed records, .xdata records with epilogs, a handler), for
+# `pemap exceptions --unwind`; clang and lld-link, no CRT, no entry point.
+"$CLANG" --target=aarch64-pc-windows-msvc "${MSVC_CFLAGS[@]}" -funwind-tables -c src/unwind_arm64.c -o "$OBJ/unwind_arm64.obj"
+"$LLD_LINK" "${LLD_FLAGS[@]}" /machine:arm64 /dll /noentry /base:0x180000000 "$OBJ/unwind_arm64.obj" \
+    /implib:"$OBJ/unwind_arm64.lib" /out:"$BIN/arm64/unwind.dll"
+built "$BIN/arm64/unwind.dll"
 
 echo "== total: $(find "$BIN" -type f | wc -l) files," \
      "$(find "$BIN" -type f -printf '%s\n' | awk '{s += $1} END {print s}') bytes in $BIN/"

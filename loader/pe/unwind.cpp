@@ -1,4 +1,4 @@
-// Parsing of the exception directory and x64 unwind information.
+// Parsing of the exception directory, x64 unwind information, and which ARM64 records to decode.
 #include "pe/unwind.hpp"
 
 #include <map>
@@ -125,6 +125,12 @@ std::string arm64_packed(uint32_t w) {
                      (w >> 16) & 0xF, (w >> 20) & 1, (w >> 21) & 3, ((w >> 23) & 0x1FF) * 16);
 }
 
+// With E set, the epilog count field holds where the one epilog's codes start (0: they are the prolog's).
+std::string xdata_header_text(const Arm64Xdata& x) {
+  return fmt::format(".xdata: Vers {}, X {}, E {}, {} {}, CodeWords {}", x.version, int{x.x}, int{x.e},
+                     x.e ? "EpilogStart" : "EpilogCount", x.epilog_count, x.code_words);
+}
+
 }  // namespace
 
 Result<ExceptionTable> parse_exceptions(const Image& image, bool decode) {
@@ -149,6 +155,7 @@ Result<ExceptionTable> parse_exceptions(const Image& image, bool decode) {
   // Many entries may name one UNWIND_INFO: each is decoded once, and the codes listed in all stay within the
   // file's entry budget.
   std::map<uint32_t, Result<UnwindInfo>> decoded;
+  std::map<uint32_t, Result<Arm64Xdata>> xdata;
   uint64_t codes_left = entry_budget(image);
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t at = used->VirtualAddress + i * size;
@@ -163,16 +170,16 @@ Result<ExceptionTable> parse_exceptions(const Image& image, bool decode) {
       auto v = image.read_rva<uint32_t>(rva, "RUNTIME_FUNCTION");
       return v ? *v : 0u;
     };
+    if (decode && codes_left == 0) {
+      out.warnings.push_back(make_error(Status::success, "exception directory", Location::rva(at),
+                                        "more unwind codes than this file can hold; the rest are not decoded"));
+      decode = false;
+    }
     RuntimeFunction f;
     f.begin = word(at);
     if (out.machine == kAmd64) {
       f.end = word(at + 4);
       f.unwind = word(at + 8);
-      if (decode && codes_left == 0) {
-        out.warnings.push_back(make_error(Status::success, "exception directory", Location::rva(at),
-                                          "more unwind codes than this file can hold; the rest are not decoded"));
-        decode = false;
-      }
       if (decode) {
         auto it = decoded.find(f.unwind);
         if (it == decoded.end()) it = decoded.emplace(f.unwind, read_unwind_info(image, f.unwind)).first;
@@ -189,10 +196,26 @@ Result<ExceptionTable> parse_exceptions(const Image& image, bool decode) {
       if (f.packed) {
         f.length = ((f.unwind >> 2) & 0x7FF) * 4;
         f.arm64_detail = arm64_packed(f.unwind);
+      } else if (decode) {
+        auto it = xdata.find(f.unwind);
+        if (it == xdata.end()) {
+          it = xdata.emplace(f.unwind, read_arm64_xdata(image, f.unwind, codes_left)).first;
+        } else if (it->second) {  // listed once more: its codes count again
+          uint64_t listed = it->second->prolog.size() + 1;
+          for (const auto& e : it->second->epilogs) listed += e.codes.size();
+          codes_left -= std::min(codes_left, listed);
+        }
+        if (it->second) {
+          f.xdata = *it->second;
+          f.length = f.xdata->function_length;
+          f.arm64_detail = xdata_header_text(*f.xdata);
+        } else {
+          per_entry.add(out.warnings, it->second.error());
+        }
       } else if (auto x = image.read_rva<uint32_t>(f.unwind, ".xdata record")) {
-        f.length = (*x & 0x3FFFF) * 4;
-        f.arm64_detail = fmt::format(".xdata: Vers {}, X {}, E {}, EpilogCount {}, CodeWords {}", (*x >> 18) & 3,
-                                     (*x >> 20) & 1, (*x >> 21) & 1, (*x >> 22) & 0x1F, *x >> 27);
+        const Arm64Xdata header = arm64_xdata_header(*x);
+        f.length = header.function_length;
+        f.arm64_detail = xdata_header_text(header);
       } else {
         per_entry.add(out.warnings, x.take_error());
       }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pe/image.hpp"
+#include "pe/unwind_arm64.hpp"
 
 namespace pemap::pe {
 
@@ -37,9 +38,10 @@ struct RuntimeFunction {
   uint32_t unwind = 0;             ///< x64: the UNWIND_INFO's RVA; ARM64: the second word as in the file
   std::optional<UnwindInfo> info;  ///< x64, when asked for and readable
   // ARM64:
-  bool packed = false;       ///< the second word holds the unwind data itself (its low 2 bits not 0)
-  uint32_t length = 0;       ///< the function's length in bytes (packed, or from the .xdata header)
-  std::string arm64_detail;  ///< the packed fields, or the .xdata header's, as text
+  bool packed = false;              ///< the second word holds the unwind data itself (its low 2 bits not 0)
+  uint32_t length = 0;              ///< the function's length in bytes (packed, or from the .xdata header)
+  std::string arm64_detail;         ///< the packed fields, or the .xdata header's, as text
+  std::optional<Arm64Xdata> xdata;  ///< the .xdata record decoded, when asked for and readable
 };
 
 struct ExceptionTable {
@@ -53,8 +55,8 @@ struct ExceptionTable {
 std::string_view x64_register_name(unsigned number);
 
 /// The directory's entries (12 bytes each for x64, 8 for ARM64; other machines are not read). With `decode`,
-/// each x64 entry's UNWIND_INFO too; a record that cannot be read is a warning on that function, and entries are
-/// bounded by the directory's Size and the file's.
+/// each x64 entry's UNWIND_INFO too, and each unpacked ARM64 entry's .xdata record; a record that cannot be read is a
+/// warning on that function, and entries are bounded by the directory's Size and the file's.
 Result<ExceptionTable> parse_exceptions(const Image& image, bool decode);
 
 }  // namespace pemap::pe

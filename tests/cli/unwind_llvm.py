@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`pemap exceptions --unwind` against llvm-readobj --unwind (LLVM's own COFF reader) on testdata's x64 images and
 Wine's x64 DLLs: for every RUNTIME_FUNCTION, its start, end and UNWIND_INFO address, and the UNWIND_INFO's version,
-flags, prologue size, frame register and offset, and each unwind code as llvm-readobj prints it.
+flags, prologue size, frame register and offset, and each unwind code as llvm-readobj prints it. On testdata's
+ARM64 image: each function's start and length, a packed record's fields, and an .xdata record's header, its
+prolog's and epilogs' codes (bytes and instruction), each epilog's start, and the exception handler.
 
 Usage: unwind_llvm.py PEMAP TESTDATA_DIR"""
 import glob
@@ -59,6 +61,60 @@ def ours(pemap, path):
     return out
 
 
+ARM64_FIELD = re.compile(r"^\s*(Function|ExceptionRecord|FunctionLength|RegF|RegI|HomedParameters|CR|FrameSize|"
+                         r"Version|ExceptionData|EpiloguePacked|EpilogueScopes|EpilogueOffset|ByteCodeLength|"
+                         r"StartOffset|EpilogueStartIndex|Routine):\s*(\S+)")
+ARM64_CODE = re.compile(r"^\s*(0x[0-9a-f]+)\s+; (.*)$")
+
+
+def llvm_arm64(path):
+    """Each ARM64 RuntimeFunction as a list of (field, value) in llvm-readobj's order, codes included."""
+    out = subprocess.run(["llvm-readobj", "--unwind", path], capture_output=True, text=True).stdout
+    functions = []
+    for line in out.splitlines():
+        if line.strip() == "RuntimeFunction {":
+            functions.append([])
+        elif not functions:
+            continue
+        elif m := ARM64_FIELD.match(line):
+            functions[-1].append((m.group(1), m.group(2)))
+        elif m := ARM64_CODE.match(line):
+            functions[-1].append(("code", f"{int(m.group(1), 16):#x} {m.group(2).strip()}"))
+    return functions
+
+
+def ours_arm64(pemap, path):
+    """The same fields from pemap's JSON, in the same order."""
+    run = subprocess.run([pemap, "exceptions", "--unwind", "--json", path], capture_output=True)
+    base = json.loads(subprocess.run([pemap, "info", "--json", path], capture_output=True).stdout)["image_base"]
+    out = []
+    yes = lambda b: "Yes" if b else "No"
+    for f in json.loads(run.stdout)["functions"]:
+        fields = [("Function", f"{base + f['begin']:#X}".replace("0X", "0x"))]
+        if f["packed"]:
+            packed = dict(kv.split(" ") for kv in f["detail"].removeprefix("packed: ").split(", "))
+            fields += [("FunctionLength", str(f["length"])), ("RegF", packed["RegF"]), ("RegI", packed["RegI"]),
+                       ("HomedParameters", yes(packed["H"] == "1")), ("CR", packed["CR"]),
+                       ("FrameSize", packed["FrameSize"])]
+        else:
+            x = f["xdata"]
+            fields += [("ExceptionRecord", f"{base + f['unwind_data']:#X}".replace("0X", "0x")),
+                       ("FunctionLength", str(x["function_length"])), ("Version", str(x["version"])),
+                       ("ExceptionData", yes(x["x"])), ("EpiloguePacked", yes(x["e"])),
+                       ("EpilogueOffset" if x["e"] else "EpilogueScopes", str(x["epilog_count"])),
+                       ("ByteCodeLength", str(x["code_words"] * 4))]
+            fields += [("code", f"{c['bytes']:#x} {c['text']}") for c in x["prolog"]]
+            for e in x["epilogs"]:
+                if not x["e"]:
+                    fields += [("StartOffset", str(e["start_offset"] // 4)),
+                               ("EpilogueStartIndex", str(e["start_index"]))]
+                fields += [("code", f"{c['bytes']:#x} {c['text']}") for c in e["codes"]]
+            if "handler" in x:
+                fields.append(("Routine", f"{base + x['handler']:#x}"))
+        out.append(fields)
+    return out
+
+
 def normal(f):
     g = dict(f)
     g["codes"] = [c.lower() for c in f["codes"]]
@@ -85,10 +141,24 @@ def main():
             if normal(a) != normal(b):
                 failures.append(f"{path}: {a['StartAddress']}: pemap {a}, llvm-readobj {b}")
                 break
+    arm64 = sorted(glob.glob(os.path.join(testdata, "bin", "arm64", "*.dll")))
+    arm64_codes = 0
+    for path in arm64:
+        theirs, mine = llvm_arm64(path), ours_arm64(pemap, path)
+        if len(theirs) != len(mine):
+            failures.append(f"{path}: pemap {len(mine)} functions, llvm-readobj {len(theirs)}")
+            continue
+        for a, b in zip(mine, theirs):
+            functions += 1
+            arm64_codes += sum(1 for k, _ in a if k == "code")
+            if a != b:
+                failures.append(f"{path}: pemap {a}, llvm-readobj {b}")
+    if not arm64 or arm64_codes == 0:
+        failures.append(f"no ARM64 unwind codes compared in {testdata}/bin/arm64")
     for f in failures[:20]:
         print("FAIL:", f)
-    print(f"{len(files)} files: {functions} functions and {codes} unwind codes compared with llvm-readobj; "
-          f"{len(failures)} differences")
+    print(f"{len(files) + len(arm64)} files: {functions} functions and {codes + arm64_codes} unwind codes "
+          f"({arm64_codes} of them ARM64) compared with llvm-readobj; {len(failures)} differences")
     return 1 if failures or functions == 0 else 0
 
 

@@ -46,7 +46,7 @@ TEST(Testdata, EveryManifestRowHoldsAndEveryDirectoryParsesCleanly) {
     SCOPED_TRACE(file);
     const auto l = load(file);
     const auto& img = l.image;
-    EXPECT_EQ(img.is_pe32plus(), tsv_get(row, "arch") == "x64");
+    EXPECT_EQ(img.is_pe32plus(), tsv_get(row, "arch") != "x86");
     EXPECT_EQ((img.file_header().Characteristics & pe::file_flag::dll) != 0, tsv_get(row, "kind") == "dll");
     EXPECT_EQ(img.image_base(), std::stoull(tsv_get(row, "image_base"), nullptr, 16));
     EXPECT_TRUE(img.warnings().empty()) << img.warnings().front().to_string();

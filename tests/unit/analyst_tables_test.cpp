@@ -486,6 +486,77 @@ TEST(Unwind, CodesPastTheirCountAndRecordsPastTheFileEndWithWarnings) {
   EXPECT_TRUE(find_warning(t2->warnings, "exception directory", "")) << describe(t2->warnings);
 }
 
+// Each ARM64 unwind code in turn, with the instruction Microsoft's encoding gives it, worked out by hand from the
+// bit fields ("ARM64 exception handling", Unwind codes).
+TEST(UnwindArm64, EveryCodeInAPrologAndTheEpilogsWords) {
+  const std::vector<std::pair<std::vector<uint8_t>, std::string>> prolog = {
+      {{0x05}, "sub sp, #80"},                      // alloc_s: 5 x 16
+      {{0x22}, "stp x19, x20, [sp, #-16]!"},        // save_r19r20_x: 2 x 8
+      {{0x42}, "stp x29, x30, [sp, #16]"},          // save_fplr: 2 x 8
+      {{0x83}, "stp x29, x30, [sp, #-32]!"},        // save_fplr_x: (3 + 1) x 8
+      {{0xC1, 0x00}, "sub sp, #4096"},              // alloc_m: 0x100 x 16
+      {{0xC8, 0x42}, "stp x20, x21, [sp, #16]"},    // save_regp: x19 + 1, 2 x 8
+      {{0xCC, 0x83}, "stp x21, x22, [sp, #-32]!"},  // save_regp_x: x19 + 2, (3 + 1) x 8
+      {{0xD0, 0xC4}, "str x22, [sp, #32]"},         // save_reg: x19 + 3, 4 x 8
+      {{0xD4, 0x21}, "str x20, [sp, #-16]!"},       // save_reg_x: x19 + 1, (1 + 1) x 8
+      {{0xD6, 0x41}, "stp x21, lr, [sp, #8]"},      // save_lrpair: x19 + 2 x 1, 1 x 8
+      {{0xD8, 0x42}, "stp d9, d10, [sp, #16]"},     // save_fregp: d8 + 1
+      {{0xDA, 0x03}, "stp d8, d9, [sp, #-32]!"},    // save_fregp_x
+      {{0xDC, 0x81}, "str d10, [sp, #8]"},          // save_freg: d8 + 2
+      {{0xDE, 0x41}, "str d10, [sp, #-16]!"},       // save_freg_x: d8 + 2, (1 + 1) x 8
+      {{0xE0, 0x00, 0x01, 0x00}, "sub sp, #4096"},  // alloc_l: 0x100 x 16
+      {{0xE1}, "mov fp, sp"},                       // set_fp
+      {{0xE2, 0x04}, "add fp, sp, #32"},            // add_fp: 4 x 8
+      {{0xE3}, "nop"},
+      {{0xE5}, "end_c"},
+      {{0xE6}, "save next"},
+      {{0xE7, 0x00, 0x02}, "str x0, [sp, #16]"},        // save_any_reg: x0, no writeback, 2 x 8
+      {{0xE7, 0x61, 0x43}, "stp d1, d2, [sp, #-64]!"},  // paired d1, writeback, (3 + 1) x 16
+      {{0xE8}, "trap frame"},
+      {{0xE9}, "machine frame"},
+      {{0xEA}, "context"},
+      {{0xEB}, "EC context"},
+      {{0xEC}, "clear unwound to call"},
+      {{0xFC}, "pacibsp"},
+      {{0xF0}, "reserved code 0xf0"},
+      {{0xE4}, "end"},
+  };
+  std::vector<std::byte> stream;
+  for (const auto& [bytes, text] : prolog)
+    for (uint8_t b : bytes) stream.push_back(std::byte{b});
+  stream.push_back(std::byte{0x05});  // after "end": not decoded
+  uint64_t budget = 1000;
+  const auto codes = decode_arm64_codes(stream, 0, true, budget);
+  ASSERT_EQ(codes.size(), prolog.size());
+  uint32_t index = 0;
+  for (size_t i = 0; i < codes.size(); ++i) {
+    EXPECT_EQ(codes[i].text, prolog[i].second) << "code " << i;
+    EXPECT_EQ(codes[i].index, index) << "code " << i;
+    EXPECT_EQ(codes[i].length, prolog[i].first.size()) << "code " << i;
+    index += codes[i].length;
+  }
+  EXPECT_EQ(codes[4].bytes, 0xC100u);
+  EXPECT_EQ(codes[14].bytes, 0xE0000100u);
+  EXPECT_EQ(budget, 1000u - (prolog.size() - 1));  // "end" ends the walk before it is counted
+
+  // The epilog's words undo the prolog's: add for sub, ldp/ldr after the stack pointer for pre-decrements.
+  const std::vector<std::byte> epilog = {std::byte{0x05}, std::byte{0x22}, std::byte{0xE1},
+                                         std::byte{0xE2}, std::byte{0x04}, std::byte{0xFC}};
+  std::vector<std::string> texts;
+  for (const auto& c : decode_arm64_codes(epilog, 0, false, budget)) texts.push_back(c.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"add sp, #80", "ldp x19, x20, [sp], #16", "mov sp, fp", "sub sp, fp, #32",
+                                             "autibsp"}));
+
+  // A code cut by the stream's end, and a budget that runs out.
+  const std::vector<std::byte> cut = {std::byte{0xE3}, std::byte{0xE0}, std::byte{0x00}};
+  const auto last = decode_arm64_codes(cut, 0, true, budget);
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last[1].text, "0xe0 runs past the unwind codes");
+  uint64_t two = 2;
+  EXPECT_EQ(decode_arm64_codes(stream, 0, true, two).size(), 2u);
+  EXPECT_EQ(two, 0u);
+}
+
 TEST(Clr, HeaderMetadataRootAndStreams) {
   std::vector<std::byte> text(0x200);
   // IMAGE_COR20_HEADER at 0x2000: cb 72, runtime 2.5, metadata at 0x2048 (0x60 bytes), ILONLY, token 0x06000001.
