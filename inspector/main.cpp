@@ -133,9 +133,7 @@ bool unknown_command(CLI::App& app, int argc, char** argv) {
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_command_line(int argc, char** argv) {
   CLI::App app{"pemap: inspect PE images the way the Windows loader sees them"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pemap 0.1.0");
@@ -411,4 +409,16 @@ int main(int argc, char** argv) {
     return run_relocs_check(opts, *relocs_base, relocs_as == "efi" ? Loader::uefi : Loader::windows);
   }
   return run_view(chosen, opts);
+}
+
+}  // namespace
+
+// What no command catches (memory exhausted, a library that cannot be loaded) ends here: said, exit 2.
+int main(int argc, char** argv) {
+  try {
+    return run_command_line(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "pemap: error: " << e.what() << "\n";
+    return exit_unusable;
+  }
 }

@@ -21,7 +21,8 @@ packages=(
   openssl osslsigncode                        # a test certificate and signed test files (tests/cli/signature.sh)
   libxml2-dev                                 # libxml2: application manifests
   libcapstone-dev                             # Capstone: pemap disasm, relocs --disasm
-  llvm-14-dev                                 # LLVM's demangler (Itanium and Microsoft C++ names): --demangle
+  llvm-14-dev                                 # LLVM's demangler for Microsoft's C++ names: --demangle
+  libiberty-dev                               # GCC's demangler for Itanium C++ names, bounded: --demangle
   python3-setuptools-whl                      # MSVC-built launchers (Rich header, CheckSum) for fingerprints_pefile
   libfuzzy-dev libtlsh-dev                    # ssdeep and TLSH similarity hashes: pemap hashes
   ssdeep tlsh-tools                           # their command-line tools, the oracles of tests/cli/fuzzy_hashes.sh

@@ -1,9 +1,9 @@
 // Message digests through OpenSSL.
 #include "analysis/digest.hpp"
 
-#include <openssl/evp.h>
-
 #include <stdexcept>
+
+#include "analysis/crypto_library.hpp"
 
 namespace pemap::analysis {
 
@@ -20,28 +20,30 @@ std::string_view digest_name(DigestKind kind) {
 }
 
 struct Digest::Context {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Context() { EVP_MD_CTX_free(ctx); }
+  const Crypto& c = crypto_or_throw();
+  EVP_MD_CTX* ctx = c.EVP_MD_CTX_new();
+  ~Context() { c.EVP_MD_CTX_free(ctx); }
 };
 
 Digest::Digest(DigestKind kind) : ctx_(std::make_unique<Context>()) {
-  const EVP_MD* md = kind == DigestKind::md5 ? EVP_md5() : kind == DigestKind::sha1 ? EVP_sha1() : EVP_sha256();
+  const Crypto& c = ctx_->c;
+  const EVP_MD* md = kind == DigestKind::md5 ? c.EVP_md5() : kind == DigestKind::sha1 ? c.EVP_sha1() : c.EVP_sha256();
   if (!ctx_->ctx) throw std::bad_alloc();
   // MD5, SHA-1 and SHA-256 are in OpenSSL's default provider; only a FIPS-only configuration refuses MD5.
-  if (EVP_DigestInit_ex(ctx_->ctx, md, nullptr) != 1)
+  if (c.EVP_DigestInit_ex(ctx_->ctx, md, nullptr) != 1)
     throw std::runtime_error("OpenSSL cannot compute " + std::string(digest_name(kind)) + " here");
 }
 
 Digest::~Digest() = default;
 
 void Digest::update(Bytes bytes) {
-  if (!bytes.empty()) EVP_DigestUpdate(ctx_->ctx, bytes.data(), bytes.size());
+  if (!bytes.empty()) ctx_->c.EVP_DigestUpdate(ctx_->ctx, bytes.data(), bytes.size());
 }
 
 std::vector<std::byte> Digest::finish() {
   std::vector<std::byte> out(EVP_MAX_MD_SIZE);
   unsigned n = 0;
-  EVP_DigestFinal_ex(ctx_->ctx, reinterpret_cast<unsigned char*>(out.data()), &n);
+  ctx_->c.EVP_DigestFinal_ex(ctx_->ctx, reinterpret_cast<unsigned char*>(out.data()), &n);
   out.resize(n);
   return out;
 }

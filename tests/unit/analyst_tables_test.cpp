@@ -597,6 +597,21 @@ TEST(Demangle, ItaniumAndMicrosoftSchemes) {
   EXPECT_EQ(analysis::demangle("ExitProcess"), std::nullopt);
   EXPECT_EQ(analysis::demangle("_Zbroken!"), std::nullopt);
   EXPECT_EQ(analysis::demangle("_Z" + std::string(5000, 'x')), std::nullopt);
+  // f(A<int, int>, A<S0_, S0_>, A<S2_, S2_>, ...): each parameter's template arguments are the one before it, so
+  // 40 parameters (under 600 bytes) would print 2^40 times "A<int, int>". The demangler is stopped at 64 KiB.
+  std::string exponential = "_Z1f1AIiiE";
+  for (int i = 1; i < 40; ++i) {
+    // The substitution that names the parameter before: S<seq-id>_, its index 2i-1 less one, in base 36.
+    std::string seq;
+    for (int x = 2 * i - 2;; x /= 36) {
+      seq.insert(seq.begin(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[x % 36]);
+      if (x < 36) break;
+    }
+    exponential += "1AIS" + seq + "_S" + seq + "_E";
+  }
+  EXPECT_EQ(analysis::demangle(exponential), std::nullopt);
+  // A shorter chain of the same kind prints in full: 5 levels.
+  EXPECT_EQ(analysis::demangle("_Z1f1AIiiE1AIS0_S0_E"), "f(A<int, int>, A<A<int, int>, A<int, int> >)");
 }
 
 TEST(Disassembler, DecodesNamesOperandsAndStepsOverBadBytes) {
