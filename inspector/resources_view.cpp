@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -290,26 +291,38 @@ int run_resource_extract(const CommonOptions& opts, const std::string& path, con
     if (!part_matches(parts[0], e.type, true) || !part_matches(parts[1], e.name, false) ||
         (parts.size() == 3 && !part_matches(parts[2], e.language, false)))
       continue;
-    auto bytes = pe::resource_bytes(image, e);
-    if (!bytes) {
-      std::cerr << fmt::format("pemap: {}: {}\n", opts.inputs[0], bytes.error().to_string());
+    if (uint64_t{e.rva} + e.size > image.optional_header().size_of_image) {
+      std::cerr << fmt::format("pemap: {}: resource data {} at RVA {:#x}: {:#x} bytes run past SizeOfImage {:#x}\n",
+                               opts.inputs[0], printable(e.path()), e.rva, e.size,
+                               image.optional_header().size_of_image);
       return exit_unusable;
     }
-    const auto* data = reinterpret_cast<const char*>(bytes->data());
-    if (out_file == "-") {
-      std::cout.write(data, static_cast<std::streamsize>(bytes->size()));
-      std::cout.flush();
-      return std::cout ? exit_ok : exit_unusable;
+    // The bytes as the mapped image holds them, a piece at a time: a hostile entry may claim most of 4 GiB of
+    // SizeOfImage, nearly all of it zero fill.
+    std::ofstream file;
+    if (out_file != "-") file.open(out_file, std::ios::binary | std::ios::trunc);
+    std::ostream& os = out_file == "-" ? std::cout : file;
+    constexpr uint64_t kPiece = 1 << 16;
+    for (uint64_t done = 0; os && done < e.size; done += kPiece) {
+      const auto piece = image.copy_range(e.rva + done, std::min(kPiece, e.size - done), "resource data");
+      if (!piece) break;  // not reached: the whole entry lies within SizeOfImage
+      os.write(reinterpret_cast<const char*>(piece->data()), static_cast<std::streamsize>(piece->size()));
     }
-    std::ofstream os(out_file, std::ios::binary | std::ios::trunc);
-    os.write(data, static_cast<std::streamsize>(bytes->size()));
-    os.close();
-    if (!os) {
+    os.flush();
+    if (file.is_open()) file.close();
+    if (!os || (file.is_open() && !file)) {
       std::cerr << fmt::format("pemap resources --extract: cannot write {}\n", out_file);
+      if (out_file != "-") std::remove(out_file.c_str());  // no partial file left behind
       return exit_unusable;
     }
-    std::cerr << fmt::format("pemap: {}: wrote {} ({} bytes) to {}\n", opts.inputs[0], printable(e.path()),
-                             bytes->size(), out_file);
+    if (out_file != "-")
+      std::cerr << fmt::format("pemap: {}: wrote {} ({} bytes) to {}\n", opts.inputs[0], printable(e.path()), e.size,
+                               out_file);
+    // Bytes the file should hold but, cut short, does not: written as the zeros a dump reads, and said.
+    if (auto cut = image.cut_short(e.rva, e.size, "resource data " + e.path())) {
+      std::cerr << fmt::format("pemap: {}: warning: {}\n", opts.inputs[0], printable(cut->to_string()));
+      return exit_findings;
+    }
     return exit_ok;
   }
   std::string have;

@@ -150,14 +150,22 @@ Result<Resources> parse_resources(const Image& image) {
   const auto used = image.used_directory(kDirResource);
   if (!used) return out;
   out.present = true;
-  if (auto cut = image.directory_unreadable(kDirResource, "resource directory", sizeof(ResourceDirectory))) {
-    out.warnings.push_back(std::move(*cut));
+  // A file cut short inside the directory's bytes (the tree, names and data alike) still lists what lies before
+  // the cut: each record the walk cannot read says so, and so does the directory as a whole. Only a root that is
+  // not there, or that zero fill alone backs, ends the walk before it starts.
+  auto whole_cut = image.cut_short(used->VirtualAddress, std::max<uint32_t>(used->Size, 1), "resource directory");
+  auto unreadable = whole_cut
+                        ? image.cut_short(used->VirtualAddress, sizeof(ResourceDirectory), "resource directory")
+                        : image.directory_unreadable(kDirResource, "resource directory", sizeof(ResourceDirectory));
+  if (unreadable) {
+    out.warnings.push_back(std::move(*unreadable));
     return out;
   }
   TreeWalk walk(image, used->VirtualAddress, out);
   std::array<ResourceKey, 3> keys;
   walk.directory(0, 0, keys);
   walk.finish();
+  if (whole_cut) out.warnings.push_back(std::move(*whole_cut));
   return out;
 }
 

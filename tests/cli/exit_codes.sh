@@ -145,5 +145,31 @@ expect 1 "JSON with warnings" -- info --json "$tmp/findings.dll"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["warnings"], d' "$tmp/out" ||
   { echo "FAIL: --json: the warnings are not in the document"; fail=$((fail + 1)); }
 grep -q "findings.dll: warning: " "$tmp/err" || { echo "FAIL: --json: the warnings are not on stderr"; fail=$((fail + 1)); }
+# resources --extract from a file cut short inside the resource: the bytes the file has, zeros for the rest, a
+# warning, exit 1. .rsrc's raw data starts at 0x800 and RT_VERSION's 580 bytes at 0x1d8 into it.
+versioned=$root/testdata/bin/x64/versioned.exe
+head -c $((0x800 + 0x1d8 + 100)) "$versioned" > "$tmp/cut-version.exe"
+expect 1 "extract from a file cut short" -- resources "$tmp/cut-version.exe" --extract RT_VERSION/1 -o "$tmp/v.bin"
+grep -q "cut short" "$tmp/err" || { echo "FAIL: extract: no cut-short warning"; cat "$tmp/err"; fail=$((fail + 1)); }
+[ "$(stat -c %s "$tmp/v.bin" 2> /dev/null)" = 580 ] || { echo "FAIL: extract: not 580 bytes written"; fail=$((fail + 1)); }
+# An entry that claims 256 MiB, nearly all of it zero fill (SizeOfImage raised to hold it), is written a piece at
+# a time: peak memory stays far below its size. An entry past SizeOfImage is refused.
+python3 - "$versioned" "$tmp/huge.exe" "$tmp/past.exe" << 'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+entry = data.find(struct.pack("<II", 0x3150, 39))  # NOTES/README's IMAGE_RESOURCE_DATA_ENTRY
+opt = struct.unpack_from("<I", data, 60)[0] + 24
+struct.pack_into("<I", data, entry + 4, 0x10000000)
+open(sys.argv[3], "wb").write(data)
+struct.pack_into("<I", data, opt + 56, 0x10004000)  # SizeOfImage
+open(sys.argv[2], "wb").write(data)
+PY
+/usr/bin/time -f %M -o "$tmp/rss" "$pemap" resources "$tmp/huge.exe" --extract NOTES/README -o - > "$tmp/huge.bin" 2> "$tmp/err"
+[ "$(stat -c %s "$tmp/huge.bin")" = $((0x10000000)) ] || { echo "FAIL: extract: 256 MiB not written"; cat "$tmp/err"; fail=$((fail + 1)); }
+[ "$(cat "$tmp/rss")" -lt 65536 ] || { echo "FAIL: extract of 256 MiB peaked at $(cat "$tmp/rss") KiB"; fail=$((fail + 1)); }
+rm -f "$tmp/huge.bin"
+expect 2 "extract of an entry past SizeOfImage" -- resources "$tmp/past.exe" --extract NOTES/README -o "$tmp/p.bin"
+grep -q "SizeOfImage" "$tmp/err" || { echo "FAIL: extract past SizeOfImage: not said"; cat "$tmp/err"; fail=$((fail + 1)); }
+[ -e "$tmp/p.bin" ] && { echo "FAIL: extract past SizeOfImage left a file"; fail=$((fail + 1)); }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
