@@ -146,10 +146,7 @@ std::string render_report(const json& doc) {
               {"path"}});
   size_t i = 0;
   for (const auto& m : doc["modules"]) {
-    std::string fixups;
-    for (const auto& [type, n] : m["fixups"].items())
-      fixups += fmt::format("{}{} {}", fixups.empty() ? "" : ", ", n.get<uint64_t>(), type);
-    if (fixups.empty()) fixups = m["relocated"].get<bool>() ? "0" : "-";
+    const std::string fixups = fixup_counts_text(m["fixups"], m["relocated"].get<bool>() ? "0" : "-");
     mods.add({std::to_string(i++), m["name"].get<std::string>(),
               fmt::format("{:#x}", m["preferred_base"].get<uint64_t>()),
               fmt::format("{:#x}", m["base"].get<uint64_t>()), m["placed"].get<std::string>(), fixups,

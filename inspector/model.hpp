@@ -21,6 +21,8 @@ void print_unresolved(Printer& p, std::string_view importer, std::string_view dl
 /// "fixups": the relocations applied, by type name (types of one name counted together), as the loader and the
 /// relocation check count them.
 void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint16_t machine);
+/// print_fixups' object as text: "300002 DIR64, 2 HIGHLOW", or `none` when it is empty.
+std::string fixup_counts_text(const json& fixups, std::string_view none);
 
 /// What a command found wrong while it printed: printed last, as the document's "warnings" array.
 class Warnings {
@@ -71,5 +73,9 @@ json model_document(Model model, const pe::Image& image);
 
 /// The name of the section holding `rva`: "(headers)" below the headers' end, nullopt outside every section.
 std::optional<std::string> section_ref(const pe::Image& image, uint64_t rva);
+/// section_ref as the field `key`: null when no section holds `rva`.
+void section_field(Printer& p, std::string_view key, const pe::Image& image, uint64_t rva);
+/// The CheckSum against the file's: "matches", "not set", "differs", or "not computed" (files over 8 MiB).
+const char* checksum_status(const pe::Image& image);
 
 }  // namespace pemap::inspect

@@ -113,17 +113,14 @@ Result<int> check_one_uefi(const std::string& path, uint64_t base, const std::fu
 }
 
 std::string render_check(const std::string& path, const json& d, bool /*many: the path starts each report*/) {
-  std::string types;
-  for (const auto& [k, v] : d["fixups"].items())
-    types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
+  const std::string types = fixup_counts_text(d["fixups"], "none");
   const uint64_t violations = d["violations"].get<uint64_t>();
   const bool uefi = d.contains("loader");
   std::string out = fmt::format("{}: preferred base {:#x}, loaded{} at {:#x} (delta {:#x})\n", printable(path),
                                 d["preferred_base"].get<uint64_t>(), uefi ? " by the UEFI loader" : "",
                                 d["base"].get<uint64_t>(), d["delta"].get<int64_t>());
-  out += uefi ? fmt::format("  fixups applied: {}; {} pages written\n", types.empty() ? "none" : types,
-                            d["pages_written"].get<uint64_t>())
-              : fmt::format("  fixups applied: {}; {} pages made private\n", types.empty() ? "none" : types,
+  out += uefi ? fmt::format("  fixups applied: {}; {} pages written\n", types, d["pages_written"].get<uint64_t>())
+              : fmt::format("  fixups applied: {}; {} pages made private\n", types,
                             d["pages_made_private"].get<uint64_t>());
   out += fmt::format("  {} bytes compared: {}\n", d["bytes_compared"].get<uint64_t>(),
                      violations ? fmt::format("{} VIOLATIONS", violations)

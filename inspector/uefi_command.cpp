@@ -69,10 +69,7 @@ std::string render(const std::string& path, const json& d, bool many) {
            fmt::format("{:#x}", r["size"].get<uint64_t>()), fmt::format("{:#x}", r["file_offset"].get<uint64_t>()),
            fmt::format("{:#x}", r["file_bytes"].get<uint64_t>())});
   out += t.render();
-  std::string types;
-  for (const auto& [k, v] : d["fixups"].items())
-    types += fmt::format("{}{} {}", types.empty() ? "" : ", ", k, v.get<uint64_t>());
-  out += fmt::format("  fixups applied: {}; {} pages written\n", types.empty() ? "none" : types,
+  out += fmt::format("  fixups applied: {}; {} pages written\n", fixup_counts_text(d["fixups"], "none"),
                      d["pages_written"].get<uint64_t>());
   return out;
 }
