@@ -39,6 +39,8 @@ need "$LLVM_DLLTOOL"           llvm
 
 OBJ=$(mktemp -d "${TMPDIR:-/tmp}/pemap-testdata.XXXXXX")
 trap 'rm -rf "$OBJ"' EXIT
+# The compilers' own temporary files too (windres leaves its preprocessor's behind): all go when $OBJ goes.
+export TMPDIR=$OBJ
 
 BIN=${PEMAP_TESTDATA_OUT:-bin}  # tests/cli/testdata_reproducible.sh builds elsewhere and compares
 rm -rf "$BIN/x86" "$BIN/x64" "$BIN/arm64"
