@@ -158,9 +158,10 @@ int run_command_line(int argc, char** argv) {
     add_files(sub, opts, "PE files or directories");
     sub->callback([&chosen, n = name] { chosen = n; });
   }
-  app.get_subcommand("exports")->add_flag(
-      "--demangle", opts.demangle,
-      "C++ names as a person reads them too (Itanium and Microsoft schemes, LLVM's demangler)");
+  for (const char* name : {"imports", "exports"})
+    app.get_subcommand(name)->add_flag(
+        "--demangle", opts.demangle,
+        "C++ names as a person reads them (Itanium scheme: GCC's demangler; Microsoft's: LLVM's)");
   bool relocs_check = false;
   std::optional<uint64_t> relocs_base;
   auto* relocs_cmd = app.get_subcommand("relocs");

@@ -37,13 +37,17 @@ void overlay(const pe::Image& image, Printer& p) {
   }
 }
 
-void import_entry(Printer& p, const pe::ImportEntry& e, std::string& scratch) {
+void import_entry(Printer& p, const pe::ImportEntry& e, std::string& scratch, Demangle demangle) {
   if (e.by_ordinal) {
     p.record({}, {Field::num("iat_rva", e.iat_rva), Field::num("thunk", e.thunk), Field::num("ordinal", e.ordinal)});
     return;
   }
-  p.record({}, {Field::num("iat_rva", e.iat_rva), Field::num("thunk", e.thunk),
-                Field::str("name", printable_view(e.name, scratch)), Field::num("hint", e.hint)});
+  const Field name = Field::str("name", printable_view(e.name, scratch));
+  if (const auto plain = demangle == Demangle::yes ? analysis::demangle(e.name) : std::nullopt)
+    p.record({}, {Field::num("iat_rva", e.iat_rva), Field::num("thunk", e.thunk), name, Field::str("demangled", *plain),
+                  Field::num("hint", e.hint)});
+  else
+    p.record({}, {Field::num("iat_rva", e.iat_rva), Field::num("thunk", e.thunk), name, Field::num("hint", e.hint)});
 }
 
 void module_fields(Printer& p, const pe::ImportModule& m) {
@@ -64,7 +68,7 @@ void module_fields(Printer& p, const pe::DelayImportModule& m) {
 // The array `key` of a directory's modules, each an object with its entries, printed as the reader meets them. A
 // directory that cannot be read is an empty array and a warning.
 template <class Module>
-void import_list(const pe::Image& image, const char* key, Printer& p, Warnings& w) {
+void import_list(const pe::Image& image, const char* key, Printer& p, Warnings& w, Demangle demangle) {
   p.begin_array(key);
   pe::ImportReader<Module> reader(image);
   std::string scratch;
@@ -72,7 +76,7 @@ void import_list(const pe::Image& image, const char* key, Printer& p, Warnings& 
     p.begin_object();
     module_fields(p, *m);
     p.begin_array("entries");
-    while (auto e = reader.next_entry()) import_entry(p, *e, scratch);
+    while (auto e = reader.next_entry()) import_entry(p, *e, scratch, demangle);
     p.end_array();
     p.end_object();
   }
@@ -218,9 +222,11 @@ void model_sections(const pe::Image& image, Printer& p, Warnings& w) {
   w.add(image.warnings());
 }
 
-void model_imports(const pe::Image& image, Printer& p, Warnings& w) {
-  import_list<pe::ImportModule>(image, "imports", p, w);
-  import_list<pe::DelayImportModule>(image, "delay_imports", p, w);
+void model_imports(const pe::Image& image, Printer& p, Warnings& w) { model_imports(image, p, w, Demangle::no); }
+
+void model_imports(const pe::Image& image, Printer& p, Warnings& w, Demangle demangle) {
+  import_list<pe::ImportModule>(image, "imports", p, w, demangle);
+  import_list<pe::DelayImportModule>(image, "delay_imports", p, w, demangle);
   p.begin_array("bound_imports");
   const auto bound = pe::parse_bound_imports(image);
   if (const auto* bi = w.parsed(bound)) {

@@ -60,8 +60,9 @@ void model_headers(const pe::Image& image, Printer& p, Warnings& w);
 void model_sections(const pe::Image& image, Printer& p, Warnings& w);
 void model_imports(const pe::Image& image, Printer& p, Warnings& w);
 void model_exports(const pe::Image& image, Printer& p, Warnings& w);
-/// Whether `exports` adds each mangled C++ name's demangled form (--demangle).
+/// Whether `imports` and `exports` add each mangled C++ name's demangled form (--demangle).
 enum class Demangle : uint8_t { no, yes };
+void model_imports(const pe::Image& image, Printer& p, Warnings& w, Demangle demangle);
 void model_exports(const pe::Image& image, Printer& p, Warnings& w, Demangle demangle);
 void model_relocs(const pe::Image& image, Printer& p, Warnings& w);
 void model_tls(const pe::Image& image, Printer& p, Warnings& w);

@@ -286,12 +286,15 @@ std::optional<std::vector<ImportTableShape>> measure_imports(const pe::Image& im
 // The lines write_table gives for {"IAT RVA" right, "Hint" right, "Name or ordinal"}, at widths known from the
 // shape: "  " + IAT cell + "  " + hint cell + "  " + name, trailing spaces trimmed.
 void write_import_row(const pe::ImportEntry& e, size_t iat_width, size_t hint_width, std::string& scratch,
-                      TextOut& out) {
+                      Demangle demangle, TextOut& out) {
   const Cell iat = Cell::hex(e.iat_rva);
   const Cell hint = Cell::dec(e.hint);
   const Cell ordinal = Cell::dec(e.ordinal, "#");
   const std::string_view hint_cell = e.by_ordinal ? std::string_view() : std::string_view(hint);
-  const std::string_view name = e.by_ordinal ? std::string_view(ordinal) : name_cell(e.name, scratch);
+  const auto plain = demangle == Demangle::yes && !e.by_ordinal ? analysis::demangle(e.name) : std::nullopt;
+  const std::string_view name = e.by_ordinal ? std::string_view(ordinal)
+                                : plain      ? std::string_view(*plain)
+                                             : name_cell(e.name, scratch);
   char* const start = out.reserve(2 + iat_width + 2 + hint_width + 2 + name.size() + 1);
   char* p = std::fill_n(start, 2 + iat_width - std::string_view(iat).size(), ' ');
   p = std::copy_n(std::string_view(iat).data(), std::string_view(iat).size(), p);
@@ -307,7 +310,7 @@ void write_import_row(const pe::ImportEntry& e, size_t iat_width, size_t hint_wi
 // Returns whether it wrote anything: the modules, or that the directory could not be read; its warnings go to
 // `warnings`.
 template <class Module>
-bool write_import_list(const pe::Image& image, const char* title, TextOut& out, Warnings& w) {
+bool write_import_list(const pe::Image& image, const char* title, TextOut& out, Warnings& w, Demangle demangle) {
   const auto measured = measure_imports<Module>(image, w);
   if (!measured) {
     out << fmt::format("  {} directory unreadable (see the warnings)\n", title);
@@ -325,7 +328,7 @@ bool write_import_list(const pe::Image& image, const char* title, TextOut& out, 
     const size_t iat_width = std::max<size_t>(7, s.count ? std::string_view(Cell::hex(s.max_iat)).size() : 0);
     const size_t hint_width = std::max<size_t>(4, std::string_view(Cell::dec(s.max_hint)).size());
     out << fmt::format("  {:>{}}  {:>{}}  Name or ordinal\n", "IAT RVA", iat_width, "Hint", hint_width);
-    while (auto e = reader.next_entry()) write_import_row(*e, iat_width, hint_width, scratch, out);
+    while (auto e = reader.next_entry()) write_import_row(*e, iat_width, hint_width, scratch, demangle, out);
     total += s.count;
   }
   out << fmt::format("  total: {} functions from {} modules\n", total, shapes.size());
@@ -416,9 +419,9 @@ void write_sections(const pe::Image& image, TextOut& out, Warnings& w) {
   w.add(image.warnings());
 }
 
-void write_imports(const pe::Image& image, TextOut& out, Warnings& w) {
-  if (!write_import_list<pe::ImportModule>(image, "import", out, w)) out << "  no imports\n";
-  write_import_list<pe::DelayImportModule>(image, "delay-load import", out, w);
+void write_imports(const pe::Image& image, TextOut& out, Warnings& w, Demangle demangle) {
+  if (!write_import_list<pe::ImportModule>(image, "import", out, w, demangle)) out << "  no imports\n";
+  write_import_list<pe::DelayImportModule>(image, "delay-load import", out, w, demangle);
   const auto bound = pe::parse_bound_imports(image);
   if (const auto* bi = w.parsed(bound))
     for (const auto& b : bi->modules) {
@@ -497,7 +500,7 @@ void write_all(const pe::Image& image, TextOut& out, Warnings& w) {
   };
   part(nullptr, write_headers);
   part("Sections", write_sections);
-  part("Imports", write_imports);
+  part("Imports", [](const pe::Image& i, TextOut& o, Warnings& m) { write_imports(i, o, m); });
   part("Exports", [](const pe::Image& i, TextOut& o, Warnings& m) { write_exports(i, o, m); });
   part("Base relocations", [](const pe::Image& i, TextOut& o, Warnings& m) { write_relocs(i, o, m); });
   part("TLS", write_tls);

@@ -15,7 +15,7 @@ namespace pemap::inspect {
 void write_info(const pe::Image& image, TextOut& out, Warnings& w);
 void write_headers(const pe::Image& image, TextOut& out, Warnings& w);
 void write_sections(const pe::Image& image, TextOut& out, Warnings& w);
-void write_imports(const pe::Image& image, TextOut& out, Warnings& w);
+void write_imports(const pe::Image& image, TextOut& out, Warnings& w, Demangle demangle = Demangle::no);
 void write_exports(const pe::Image& image, TextOut& out, Warnings& w, Demangle demangle = Demangle::no);
 /// How write_relocs makes its rows: `fast` writes the blocks of page-aligned pages from one row per type and the
 /// others through the general table writer; `general` sends every block through the general writer (the same
