@@ -38,11 +38,19 @@ std::string_view format_line(std::string& l, std::string_view indent, const std:
   return {start, static_cast<size_t>(p - start)};
 }
 
+// A text column with another after it pads its cells to at most this width; a longer cell runs into the gap
+// before the next column, on its own line only. One demangled C++ name of 600 characters would otherwise pad
+// every row of an export table to it.
+constexpr size_t kMaxPadded = 64;
+
 template <class Range>
-void fit(std::vector<size_t>& w, const Range& cells) {
+void fit(std::vector<size_t>& w, const std::vector<Table::Column>& columns, const Range& cells) {
   size_t c = 0;
-  for (auto it = cells.begin(); it != cells.end() && c < w.size(); ++it, ++c)
-    w[c] = std::max(w[c], width(std::string_view(*it)));
+  for (auto it = cells.begin(); it != cells.end() && c < w.size(); ++it, ++c) {
+    const bool capped = columns[c].align == Table::Align::left && c + 1 < columns.size();
+    const size_t cell = width(std::string_view(*it));
+    w[c] = std::max(w[c], capped ? std::min(cell, kMaxPadded) : cell);
+  }
 }
 
 std::vector<size_t> title_widths(const std::vector<Table::Column>& columns) {
@@ -61,7 +69,7 @@ std::vector<std::string_view> titles(const std::vector<Table::Column>& columns) 
 
 std::string Table::render(const std::string& indent) const {
   std::vector<size_t> w = title_widths(columns_);
-  for (const auto& r : rows_) fit(w, r);
+  for (const auto& r : rows_) fit(w, columns_, r);
   std::string out, line;
   out += format_line(line, indent, columns_, w, titles(columns_));
   for (const auto& r : rows_) out += format_line(line, indent, columns_, w, r);
@@ -71,7 +79,7 @@ std::string Table::render(const std::string& indent) const {
 StreamTable::StreamTable(std::vector<Table::Column> columns)
     : columns_(std::move(columns)), widths_(title_widths(columns_)) {}
 
-void StreamTable::measure(Cells row) { fit(widths_, row); }
+void StreamTable::measure(Cells row) { fit(widths_, columns_, row); }
 
 void StreamTable::write_header(TextOut& out) const {
   out << format_line(line_, indent_, columns_, widths_, titles(columns_));

@@ -10,6 +10,7 @@
 #include "model.hpp"
 #include "printer.hpp"
 #include "support/files.hpp"
+#include "table.hpp"
 
 namespace pemap::inspect {
 namespace {
@@ -18,6 +19,29 @@ std::string written(const json& doc, JsonWriter::Style style) {
   std::ostringstream os;
   print_document(os, style, doc);
   return os.str();
+}
+
+// A text column with another after it pads to at most 64 characters: a longer cell runs on, on its own line.
+TEST(Table, ALongCellRunsOnWithoutWideningEveryRow) {
+  const std::string long_name(100, 'n');
+  Table t({{"Ordinal", Table::Align::right}, {"Name"}, {"Target"}});
+  t.add({"1", "short", "x"});
+  t.add({"2", long_name, "y"});
+  EXPECT_EQ(t.render(), "  Ordinal  Name" + std::string(60, ' ') + "  Target\n" + "        1  short" +
+                            std::string(59, ' ') + "  x\n" + "        2  " + long_name + "  y\n");
+  std::ostringstream os;
+  {
+    TextOut out(os);
+    write_table(out, {{"Ordinal", Table::Align::right}, {"Name"}, {"Target"}}, [&](auto&& emit) {
+      emit({"1", "short", "x"});
+      emit({"2", long_name, "y"});
+    });
+  }
+  EXPECT_EQ(os.str(), t.render());
+  // The last column is never padded, and so never capped.
+  Table last({{"Name"}});
+  last.add({long_name});
+  EXPECT_EQ(last.render(), "  Name\n  " + long_name + "\n");
 }
 
 TEST(JsonWriter, WritesWhatNlohmannWrites) {
