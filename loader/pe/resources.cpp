@@ -59,10 +59,7 @@ class TreeWalk {
     for (uint32_t i = 0; i < n; ++i) {
       const uint64_t at = rva + sizeof(ResourceDirectory) + uint64_t{i} * sizeof(ResourceDirectoryEntry);
       if (stopped_) return;
-      if (++visited_ > budget_) {
-        stopped_ = true;
-        return warn(at, "more entries than this file can hold; the walk stops here");
-      }
+      if (++visited_ > budget_) return stop(at, "more entries than this file can hold; the walk stops here");
       if (auto cut = image_.cut_short(at, sizeof(ResourceDirectoryEntry), "resource directory entry"))
         return warn(std::move(*cut));
       auto e = image_.read_rva<ResourceDirectoryEntry>(at, "resource directory entry");
@@ -91,6 +88,11 @@ class TreeWalk {
 
  private:
   void warn(Error e) { entry_warnings_.add(out_.warnings, std::move(e)); }
+  // Why the walk ends early: said whatever the count of warnings before it, which entry_warnings_ caps.
+  void stop(uint64_t rva, std::string message) {
+    stopped_ = true;
+    out_.warnings.push_back(make_error(Status::success, "resource directory", Location::rva(rva), std::move(message)));
+  }
   void warn(uint64_t rva, std::string message) {
     warn(make_error(Status::success, "resource directory", Location::rva(rva), std::move(message)));
   }
@@ -121,6 +123,12 @@ class TreeWalk {
       return warn(std::move(*cut));
     auto d = image_.read_rva<ResourceDataEntry>(rva, "resource data entry");
     if (!d) return warn(d.take_error());
+    // Each entry holds its three keys' names: a long name shared by thousands of entries is charged for each copy,
+    // so that what the entries hold stays within the names budget, as what the walk reads does.
+    if (!names_.charge(keys[0].name.size() + keys[1].name.size() + keys[2].name.size()))
+      return stop(rva,
+                  "the entries' names would exceed the file's names budget (8 times its size); the walk stops "
+                  "here");
     ResourceEntry entry{keys[0], keys[1], keys[2], static_cast<uint32_t>(rva), d->OffsetToData, d->Size, d->CodePage};
     if (uint64_t{d->OffsetToData} + d->Size > image_.optional_header().size_of_image)
       warn(rva, fmt::format("{}: data at RVA {:#x}, {:#x} bytes, runs past SizeOfImage {:#x}", entry.path(),

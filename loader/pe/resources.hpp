@@ -43,7 +43,8 @@ std::string_view resource_type_name(uint32_t id);
 
 /// The tree as FindResource walks it: three levels (type, name, language), each directory's named entries first.
 /// A subdirectory met a second time (a loop, or a subtree shared), one deeper than the language, or a data entry
-/// above it is skipped with a warning; entries are bounded by the file's size.
+/// above it is skipped with a warning; entries are bounded by the file's size, and the names they hold (each entry
+/// its own copy) by the names budget.
 Result<Resources> parse_resources(const Image& image);
 
 /// An entry's bytes as the mapped image holds them (LoadResource returns a pointer into the image).
