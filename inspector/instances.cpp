@@ -9,13 +9,17 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include "instances_picture.hpp"
+#include "picture_page.hpp"
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "instances_picture.hpp"
 #include "json_text.hpp"
 #include "memory/win32.hpp"
 #include "model.hpp"
+#include "picture_page.hpp"
 #include "run/child.hpp"
 #include "run_command.hpp"
 #include "table.hpp"
@@ -238,7 +242,20 @@ int run_instances(const InstancesOptions& opts) {
       print_instance(p, reports[i], i < children.size() ? &children[i] : nullptr);
     p.end_array();
   };
-  const int rc = exit_status(reports, opts.count);
+  int rc = exit_status(reports, opts.count);
+  if (!opts.html.empty() || !opts.svg.empty()) {
+    TreeBuilder doc;
+    print(doc);
+    const std::string svg = instances_svg(doc.document());
+    const std::string intro = fmt::format(
+        "{} loaded in {} processes, each in a sandboxed child: every page of every section, and whether the "
+        "processes hold one physical page for it (shared: code, read-only data, a MEM_SHARED section) or each its own "
+        "(copy-on-write data DllMain wrote). Hover over a page for its address and frame.",
+        opts.dll, opts.count);
+    if (!opts.html.empty() && !write_picture(opts.html, picture_page("pemap instances " + opts.dll, intro, svg)))
+      rc = exit_unusable;
+    if (!opts.svg.empty() && !write_picture(opts.svg, svg)) rc = exit_unusable;
+  }
   if (opts.json) {
     JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
     print(docs.begin());

@@ -18,6 +18,8 @@ struct InstancesOptions {
   bool allow_missing = false;      ///< missing DLLs and functions bound to traps, as `pemap load --allow-missing`
   bool json = false;
   bool jsonl = false;    ///< with json: the report on one line
+  std::string html;      ///< --html FILE: the pages of every instance pictured, as a self-contained page
+  std::string svg;       ///< --svg FILE: the picture alone
   run::Sandbox sandbox;  ///< --allow-dir, --limit-mem, --limit-time, --unsafe-*
 };
 

@@ -9,10 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "address_space_picture.hpp"
 #include "json_text.hpp"
 #include "memory/image_rules.hpp"
 #include "model.hpp"
 #include "narrate.hpp"
+#include "pe/relocs.hpp"
+#include "picture_page.hpp"
 #include "process/process.hpp"
 #include "table.hpp"
 
@@ -73,6 +76,21 @@ void print_binding(Printer& p, const ldr::Binding& b) {
   p.end_object();
 }
 
+// "fixup_pages": for a module relocated away from its preferred base, each page its fixups wrote (and so made its
+// own copy of), with how many fixups landed there; a fixup is counted on the page it starts in.
+void fixup_pages(Printer& p, const ldr::Module& m) {
+  p.begin_array("fixup_pages");
+  const auto relocs = pe::parse_relocations(m.image());
+  if (m.relocated && m.base != m.preferred_base && relocs) {
+    std::map<uint64_t, uint64_t> pages;
+    relocs->for_each([&](const pe::RelocEntry& e) {
+      if (e.type != pe::reloc_type::absolute) ++pages[e.rva & ~uint64_t{pe::kPageSize - 1}];
+    });
+    for (const auto& [rva, n] : pages) p.record({}, {Field::num("rva", rva), Field::num("fixups", n)});
+  }
+  p.end_array();
+}
+
 void print_module(Printer& p, const ldr::Module& m) {
   p.begin_object();
   p.field("name", printable(m.name.str()));
@@ -86,6 +104,8 @@ void print_module(Printer& p, const ldr::Module& m) {
   if (!m.relocation_note.empty()) p.field("relocation_note", m.relocation_note);
   print_fixups(p, m.relocations.per_type, m.section->image().file_header().Machine);
   p.field("pages_made_private", m.relocations.pages_made_private);
+  if (m.view) print_regions(p, m.view->base(), m.view->size());
+  fixup_pages(p, m);
   p.field("references", m.references);
   p.field("entry_point", m.entry_point);
   p.begin_array("tls_callbacks");
@@ -280,6 +300,13 @@ int run_load(const LoadCommandOptions& opts) {
     }
   }
 
+  if (!opts.html.empty() || !opts.svg.empty()) {
+    TreeBuilder doc;
+    doc.field("file", printable(opts.file));
+    print_report(doc, loaded, process, &events, w);
+    if (!opts.html.empty() && !write_picture(opts.html, load_page(doc.document()))) rc = exit_unusable;
+    if (!opts.svg.empty() && !write_picture(opts.svg, address_space_svg(doc.document()))) rc = exit_unusable;
+  }
   if (opts.json) {
     JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
     print_report(docs.begin(printable(opts.file)), loaded, process, &events, w);

@@ -22,6 +22,8 @@ struct LoadCommandOptions {
   std::optional<uint64_t> bottom_up_start;  ///< --bottom-up ADDR
   bool allow_missing = false, bind_delay = false, trace = false, no_imports = false, json = false;
   bool jsonl = false;  ///< with json: the report on one line
+  std::string html;    ///< --html FILE: the address space and the load's steps, as a self-contained page
+  std::string svg;     ///< --svg FILE: the picture alone
 };
 
 /// Exit 0 when loaded, 1 when the load fails (the reason on stderr, and in the report), 2 on bad arguments: a file

@@ -302,6 +302,9 @@ int run_command_line(int argc, char** argv) {
   load_cmd->add_option("--dump-image", load.dumps, "MODULE=FILE: write the module's image, as loaded, to FILE");
   load_cmd->add_flag("--trace", load.trace, "tell the story of the load, step by step");
   add_json(load_cmd, load.json, load.jsonl, "JSON output (the report with every event)");
+  load_cmd->add_option("--html", load.html,
+                       "FILE: a self-contained page picturing the address space, the load step by step, the imports");
+  load_cmd->add_option("--svg", load.svg, "FILE: the address-space picture alone, as SVG");
   load_cmd->callback([&] { chosen = "load"; });
 
   ApiSetOptions apiset;
@@ -322,6 +325,8 @@ int run_command_line(int argc, char** argv) {
   inst_cmd->add_flag("--allow-missing", inst.allow_missing,
                      "bind missing DLLs and functions to trap addresses instead of failing");
   add_json(inst_cmd, inst.json, inst.jsonl, "JSON output");
+  inst_cmd->add_option("--html", inst.html, "FILE: a self-contained page picturing each instance's pages");
+  inst_cmd->add_option("--svg", inst.svg, "FILE: the picture alone, as SVG");
   sandbox_flags(inst_cmd, inst.sandbox);
   inst_cmd->callback([&] { chosen = "instances"; });
 

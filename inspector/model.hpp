@@ -76,6 +76,9 @@ json model_document(Model model, const pe::Image& image);
 std::optional<std::string> section_ref(const pe::Image& image, uint64_t rva);
 /// section_ref as the field `key`: null when no section holds `rva`.
 void section_field(Printer& p, std::string_view key, const pe::Image& image, uint64_t rva);
+/// "regions": VirtualQuery's regions of [base, base+size) in this process (address, size, state, protect, type, and
+/// an image region's sections), as `map` and `load` list them.
+void print_regions(Printer& p, const void* base, size_t size);
 /// The CheckSum against the file's: "matches", "not set", "differs", or "not computed" (files over 8 MiB).
 const char* checksum_status(const pe::Image& image);
 

@@ -368,4 +368,14 @@ void TreeBuilder::open(std::string_view key, json v) {
   stack_.push_back(&s);
 }
 
+std::string json_text(const json& d, std::string_view key) {
+  const auto it = d.is_object() ? d.find(key) : d.end();
+  return it != d.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+uint64_t json_number(const json& d, std::string_view key) {
+  const auto it = d.is_object() ? d.find(key) : d.end();
+  return it != d.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
 }  // namespace pemap::inspect

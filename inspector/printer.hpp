@@ -22,6 +22,12 @@ namespace pemap::inspect {
 
 using json = nlohmann::ordered_json;
 
+/// A member of a document as a renderer reads it, whatever the document holds: `key`'s string, or "" when it is
+/// missing or not a string (a const json's operator[] on a missing key is undefined behaviour).
+std::string json_text(const json& d, std::string_view key);
+/// `key`'s unsigned number, or 0 when it is missing or not one.
+uint64_t json_number(const json& d, std::string_view key);
+
 /// One member of a flat record: a number, a string or null.
 struct Field {
   enum class Kind : uint8_t { number, string, word, null };

@@ -11,6 +11,7 @@
 #include "memory/section.hpp"
 #include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
+#include "model.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -131,23 +132,6 @@ const char* type_name(uint32_t t) {
   return t == win::MEM_IMAGE ? "image" : t == win::MEM_MAPPED ? "mapped" : t == win::MEM_PRIVATE ? "private" : "-";
 }
 
-void print_regions(Printer& p, const void* base, size_t size) {
-  p.begin_array("regions");
-  for (const auto& m : win::query_range(base, size)) {
-    p.begin_object();
-    p.field("address", m.base);
-    p.field("size", m.region_size);
-    p.field("state", state_name(m.state));
-    p.field("protect", win::protection_name(m.protect));
-    p.field("type", type_name(m.type));
-    p.begin_array("sections");
-    for (const auto& s : m.sections) p.field({}, printable(s));
-    p.end_array();
-    p.end_object();
-  }
-  p.end_array();
-}
-
 std::string_view backing_of(const win::ImageRegion& r) {
   if (r.shared()) return "shared writable: one object for every view";
   if (r.file_bytes == 0) return "zero fill";
@@ -231,6 +215,23 @@ Result<int> map_one(const std::string& path, const MapOptions& o, const std::fun
 }
 
 }  // namespace
+
+void print_regions(Printer& p, const void* base, size_t size) {
+  p.begin_array("regions");
+  for (const auto& m : win::query_range(base, size)) {
+    p.begin_object();
+    p.field("address", m.base);
+    p.field("size", m.region_size);
+    p.field("state", state_name(m.state));
+    p.field("protect", win::protection_name(m.protect));
+    p.field("type", type_name(m.type));
+    p.begin_array("sections");
+    for (const auto& s : m.sections) p.field({}, printable(s));
+    p.end_array();
+    p.end_object();
+  }
+  p.end_array();
+}
 
 int run_map(const CommonOptions& opts, const MapOptions& map) {
   return print_each_file(

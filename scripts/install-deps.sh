@@ -24,6 +24,7 @@ packages=(
   llvm-14-dev                                 # LLVM's demangler for Microsoft's C++ names: --demangle
   libiberty-dev                               # GCC's demangler for Itanium C++ names, bounded: --demangle
   python3-setuptools-whl                      # MSVC-built launchers (Rich header, CheckSum) for fingerprints_pefile
+  chromium python3-pil                        # the pictures' pages opened in a real browser, and their screenshots read
   libfuzzy-dev libtlsh-dev                    # ssdeep and TLSH similarity hashes: pemap hashes
   ssdeep tlsh-tools                           # their command-line tools, the oracles of tests/cli/fuzzy_hashes.sh
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every ```console block of README.md, docs/analysis.md and docs/walkthroughs/*.md and compares what the commands print with what the block
+# Runs every ```console block of README.md, docs/analysis.md, docs/pictures.md and docs/walkthroughs/*.md and compares what the commands print with what the block
 # says they print, so the walkthroughs cannot drift from pemap; checks the claims of the pages' text that the
 # blocks do not show line for line; and checks that the README's ways of putting pemap on the PATH work.
 #
@@ -145,7 +145,7 @@ matches() {
   done
 }
 
-for doc in "$root"/README.md "$root"/docs/analysis.md "$root"/docs/walkthroughs/*.md; do
+for doc in "$root"/README.md "$root"/docs/analysis.md "$root"/docs/pictures.md "$root"/docs/walkthroughs/*.md; do
   rel=${doc#"$root"/}
   out="$work/updated.md"
   : > "$out"
