@@ -83,3 +83,5 @@ PY
 "$root/bench/peers.sh" "$build"
 # Then the cost of the sandbox to the commands that run code.
 "$root/bench/sandbox.sh" "$build"
+# Then the pictures' pages in Chromium: their size and render time.
+"$root/bench/pictures.sh" "$build"
