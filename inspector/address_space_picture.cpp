@@ -112,17 +112,15 @@ void breaks_and_grid(Markup& svg, const Axis& axis) {
 // its protection in words on hover.
 void region_rects(Markup& svg, const json& m, bool vertical, double x, double y, double w, double h) {
   const uint64_t base = num(m, "base"), size = std::max<uint64_t>(num(m, "size"), 1);
-  if (!m.contains("regions")) return;
-  for (const auto& r : m["regions"]) {
+  for (const auto& r : json_array(m, "regions")) {
     const uint64_t at = std::max(num(r, "address"), base);
     const uint64_t end = std::min(num(r, "address") + num(r, "size"), base + size);
     if (end <= at) continue;
     const double f0 = static_cast<double>(at - base) / static_cast<double>(size);
     const double f1 = static_cast<double>(end - base) / static_cast<double>(size);
     std::string sections;
-    if (r.contains("sections"))
-      for (const auto& s : r["sections"])
-        if (s.is_string()) sections += (sections.empty() ? "" : ", ") + s.get<std::string>();
+    for (const auto& s : json_array(r, "sections"))
+      if (s.is_string()) sections += (sections.empty() ? "" : ", ") + s.get<std::string>();
     const std::string protect = str(r, "protect");
     const std::string title =
         fmt::format("{}: {:#x}..{:#x} ({:#x} bytes), {} {}, {}", str(m, "name"), at, end, end - at, protect,
@@ -205,11 +203,12 @@ void module_row(Markup& svg, const json& m, size_t row, const LoadSteps& steps) 
       "rect",
       {{"class", "outline"}, {"x", coord(kPanelX)}, {"y", coord(y + 18)}, {"width", coord(kPanelW)}, {"height", "22"}});
   svg.close();
-  if (!m.contains("fixup_pages") || m["fixup_pages"].empty()) return;
+  const json& pages = json_array(m, "fixup_pages");
+  if (pages.empty()) return;
   svg.open("g", {{"class", "fixups"}, {"data-module", name}, {"data-from", steps.relocated(name)}});
   const double page_w = std::max(kPanelW * 4096.0 / static_cast<double>(size), 2.0);
   uint64_t total = 0;
-  for (const auto& p : m["fixup_pages"]) {
+  for (const auto& p : pages) {
     const uint64_t rva = num(p, "rva"), n = num(p, "fixups");
     total += n;
     const double x = kPanelX + kPanelW * static_cast<double>(rva) / static_cast<double>(size);
@@ -229,7 +228,7 @@ void module_row(Markup& svg, const json& m, size_t row, const LoadSteps& steps) 
       svg.element("text", {{"class", "count"}, {"x", coord(x + 2)}, {"y", coord(y + 51)}}, std::to_string(n));
   }
   svg.element("text", {{"class", "rownote"}, {"x", coord(kPanelX + kPanelW)}, {"y", coord(y + 12)}},
-              fmt::format("{} fixups made {} pages private", total, m["fixup_pages"].size()));
+              fmt::format("{} fixups made {} pages private", total, pages.size()));
   svg.close();
 }
 
@@ -237,7 +236,7 @@ void module_row(Markup& svg, const json& m, size_t row, const LoadSteps& steps) 
 
 std::string address_space_svg(const json& doc) {
   std::vector<std::pair<uint64_t, uint64_t>> spans;
-  const json modules = doc.contains("modules") ? doc["modules"] : json::array();
+  const json modules = json_array(doc, "modules");
   for (const auto& m : modules) {
     const uint64_t base = num(m, "base"), size = std::max<uint64_t>(num(m, "size"), 1);
     spans.emplace_back(base, base + size);
@@ -283,8 +282,7 @@ std::string address_space_svg(const json& doc) {
 namespace pemap::inspect {
 
 LoadSteps::LoadSteps(const json& doc) {
-  if (!doc.contains("events") || !doc["events"].is_array()) return;
-  const auto& events = doc["events"];
+  const json& events = json_array(doc, "events");
   last_ = events.empty() ? 0 : events.size() - 1;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];

@@ -17,16 +17,15 @@ constexpr double kLeft = 190, kTop = 70, kColumnW = 170, kPageH = 20, kPageW = 1
 }  // namespace
 
 std::string instances_svg(const json& doc) {
-  const json instances = doc.contains("instances") ? doc["instances"] : json::array();
+  const json instances = json_array(doc, "instances");
   // Every page (by RVA) with the frame each instance has there.
   std::map<uint64_t, std::vector<uint64_t>> frames;
   std::map<uint64_t, std::pair<std::string, std::string>> page_info;  // RVA -> section, protection
   for (size_t i = 0; i < instances.size(); ++i) {
     const auto& in = instances[i];
-    if (!in.contains("regions")) continue;
-    for (const auto& r : in["regions"]) {
+    for (const auto& r : json_array(in, "regions")) {
       const uint64_t rva = json_number(r, "rva");
-      const json fr = r.contains("frames") ? r["frames"] : json::array();
+      const json fr = json_array(r, "frames");
       for (size_t k = 0; k < fr.size(); ++k) {
         auto& f = frames[rva + k * 4096];
         f.resize(instances.size(), 0);

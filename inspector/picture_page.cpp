@@ -170,19 +170,19 @@ std::string load_page(const json& doc) {
   head(page, "pemap load " + file);
   page.open("body", {{"data-step", ""}});
   page.element("h1", {}, "pemap load " + file);
-  size_t n = doc.contains("modules") ? doc["modules"].size() : 0;
+  const size_t n = json_array(doc, "modules").size();
   page.element("p", {},
                fmt::format("{} modules in the simulated process{}. Hover over anything for its exact addresses; "
                            "choose a step to see the address space as it stood after it, and a module (in the list "
                            "or in the picture) to see its imports.",
-                           n, doc.contains("loaded") && !doc["loaded"].get<bool>() ? "; the load failed" : ""));
+                           n, doc.contains("loaded") && doc["loaded"] == false ? "; the load failed" : ""));
   page.element("div", {{"id", "script-status"}, {"data-state", "not run"}},
                "The page's script has not run: the picture shows the load's end, and the steps do not respond.");
   page.element("div", {{"id", "script-errors"}}, "");
   page.open("div", {{"class", "picture"}}).raw(address_space_svg(doc)).close();
 
   page.element("h2", {}, "The load, step by step");
-  const json events = doc.contains("events") ? doc["events"] : json::array();
+  const json events = json_array(doc, "events");
   const std::string last = std::to_string(events.empty() ? 0 : events.size() - 1);
   page.open("div", {{"class", "controls"}});
   page.element("button", {{"id", "prev"}, {"type", "button"}}, "◀ previous");
@@ -211,10 +211,10 @@ std::string load_page(const json& doc) {
   page.element("h2", {}, "Imports");
   page.open("label").text("Module ");
   page.open("select", {{"id", "importer"}});
-  const json modules = doc.contains("modules") ? doc["modules"] : json::array();
+  const json modules = json_array(doc, "modules");
   for (const auto& m : modules)
     page.element("option", {{"value", str(m, "name")}},
-                 fmt::format("{} ({} bindings)", str(m, "name"), m.contains("bindings") ? m["bindings"].size() : 0));
+                 fmt::format("{} ({} bindings)", str(m, "name"), json_array(m, "bindings").size()));
   page.close().close();
   const LoadSteps steps(doc);
   for (size_t i = 0; i < modules.size(); ++i) {
@@ -223,21 +223,20 @@ std::string load_page(const json& doc) {
     page.open("tr");
     for (const char* h : {"import", "IAT slot", "bound to", "address", "how"}) page.element("th", {}, h);
     page.close();
-    if (m.contains("bindings"))
-      for (const auto& b : m["bindings"]) {
-        std::string to = str(b, "target");
-        if (b.contains("via"))
-          for (auto it = b["via"].rbegin(); it != b["via"].rend(); ++it)
-            if (it->is_string()) to = it->get<std::string>() + " → " + to;
-        // The script reads the slot and the address from the cells (the second and fourth).
-        page.open("tr", {{"data-from", steps.bound(str(m, "name"), str(b, "dll"))}});
-        page.element("td", {}, str(b, "dll") + "!" + str(b, "function"));
-        page.element("td", {}, hex_address(json_number(m, "base") + json_number(b, "iat_rva")));
-        page.element("td", {}, to.empty() ? "(unresolved)" : to);
-        page.element("td", {}, hex_address(json_number(b, "address")));
-        page.element("td", {}, str(b, "how"));
-        page.close();
-      }
+    for (const auto& b : json_array(m, "bindings")) {
+      std::string to = str(b, "target");
+      const json& via = json_array(b, "via");
+      for (auto it = via.rbegin(); it != via.rend(); ++it)
+        if (it->is_string()) to = it->get<std::string>() + " → " + to;
+      // The script reads the slot and the address from the cells (the second and fourth).
+      page.open("tr", {{"data-from", steps.bound(str(m, "name"), str(b, "dll"))}});
+      page.element("td", {}, str(b, "dll") + "!" + str(b, "function"));
+      page.element("td", {}, hex_address(json_number(m, "base") + json_number(b, "iat_rva")));
+      page.element("td", {}, to.empty() ? "(unresolved)" : to);
+      page.element("td", {}, hex_address(json_number(b, "address")));
+      page.element("td", {}, str(b, "how"));
+      page.close();
+    }
     page.close();
   }
   page.open("script").raw(kLoadScript).close();

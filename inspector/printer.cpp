@@ -373,6 +373,12 @@ std::string json_text(const json& d, std::string_view key) {
   return it != d.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+const json& json_array(const json& d, std::string_view key) {
+  static const json empty = json::array();
+  const auto it = d.is_object() ? d.find(key) : d.end();
+  return it != d.end() && it->is_array() ? *it : empty;
+}
+
 uint64_t json_number(const json& d, std::string_view key) {
   const auto it = d.is_object() ? d.find(key) : d.end();
   return it != d.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;

@@ -27,6 +27,8 @@ using json = nlohmann::ordered_json;
 std::string json_text(const json& d, std::string_view key);
 /// `key`'s unsigned number, or 0 when it is missing or not one.
 uint64_t json_number(const json& d, std::string_view key);
+/// `key`'s array, or an empty one when it is missing or not an array.
+const json& json_array(const json& d, std::string_view key);
 
 /// One member of a flat record: a number, a string or null.
 struct Field {
