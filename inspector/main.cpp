@@ -256,6 +256,8 @@ int run_command_line(int argc, char** argv) {
                    "whose loader lays the image out: windows (the memory manager's image view) or efi (the UEFI "
                    "firmware's loader, by the section table, relocated to --base)")
       ->check(CLI::IsMember({"windows", "efi"}));
+  map_cmd->add_option("--html", map.html, "FILE: a self-contained page picturing the view (one input file)");
+  map_cmd->add_option("--svg", map.svg, "FILE: the picture alone, as SVG (one input file)");
   map_cmd->callback([&] { chosen = "map"; });
   auto* diff =
       app.add_subcommand("diff-views", "where the image view and the raw view of each section differ, and why");

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <iostream>
 
+#include "address_space_picture.hpp"
 #include "json_text.hpp"
 #include "memory/image_section.hpp"
 #include "memory/section.hpp"
 #include "memory/virtual_query.hpp"
 #include "memory/win32.hpp"
 #include "model.hpp"
+#include "picture_page.hpp"
 #include "table.hpp"
 
 namespace pemap::inspect {
@@ -233,7 +235,57 @@ void print_regions(Printer& p, const void* base, size_t size) {
   p.end_array();
 }
 
+namespace {
+
+// The view as the address-space picture draws a load: one module, its regions, at its base (a data view at the
+// address the kernel chose, its "preferred base" its own).
+json map_as_load(const std::string& path, const json& view) {
+  json module = {{"name", std::filesystem::path(path).filename().string()},
+                 {"base", json_number(view, "base")},
+                 {"size", json_number(view, "size")},
+                 {"preferred_base",
+                  view.contains("preferred_base") ? json_number(view, "preferred_base") : json_number(view, "base")},
+                 {"placed", json_text(view, "kind") + " view"},
+                 {"regions", json_array(view, "regions")},
+                 {"fixup_pages", json::array()},
+                 {"bindings", json::array()}};
+  return {{"file", path}, {"modules", json::array({module})}, {"events", json::array()}};
+}
+
+int picture_map(const CommonOptions& opts, const MapOptions& map) {
+  if (opts.inputs.size() != 1) {
+    std::cerr << "pemap map --html/--svg: give one file\n";
+    return exit_unusable;
+  }
+  const std::string& path = opts.inputs[0];
+  TreeBuilder doc;
+  Warnings w;
+  auto mapped = map_one(
+      path, map, [&]() -> Printer& { return doc; }, w);
+  if (!mapped) {
+    std::cerr << fmt::format("pemap: {}: {}\n", printable(path), mapped.error().to_string());
+    return exit_unusable;
+  }
+  std::cout << render_map(doc.document());
+  const json drawn = map_as_load(path, doc.document());
+  const std::string svg = address_space_svg(drawn);
+  int rc = w.empty() ? *mapped : int(exit_findings);
+  if (!map.svg.empty() && !write_picture(map.svg, svg)) rc = exit_unusable;
+  if (!map.html.empty() &&
+      !write_picture(map.html, picture_page("pemap map " + path,
+                                            fmt::format("{} mapped as {} view: its regions as VirtualQuery reports "
+                                                        "them. Hover over a region for its addresses.",
+                                                        path, map.raw ? "a data" : "an image"),
+                                            svg)))
+    rc = exit_unusable;
+  report_warnings(path, w.texts());
+  return rc;
+}
+
+}  // namespace
+
 int run_map(const CommonOptions& opts, const MapOptions& map) {
+  if (!map.html.empty() || !map.svg.empty()) return picture_map(opts, map);
   return print_each_file(
       opts,
       [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {

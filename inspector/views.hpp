@@ -15,6 +15,7 @@ struct MapOptions {
   bool raw = false;              ///< a data view of the file instead of an image view
   uint64_t offset = 0;           ///< the view's file offset (MapViewOfFile's dwFileOffsetHigh/Low)
   uint64_t size = 0;             ///< dwNumberOfBytesToMap; 0 to the end of the section
+  std::string html, svg;         ///< --html FILE, --svg FILE: the view pictured (one input file)
 };
 
 int run_map(const CommonOptions& opts, const MapOptions& map);

@@ -171,5 +171,12 @@ rm -f "$tmp/huge.bin"
 expect 2 "extract of an entry past SizeOfImage" -- resources "$tmp/past.exe" --extract NOTES/README -o "$tmp/p.bin"
 grep -q "SizeOfImage" "$tmp/err" || { echo "FAIL: extract past SizeOfImage: not said"; cat "$tmp/err"; fail=$((fail + 1)); }
 [ -e "$tmp/p.bin" ] && { echo "FAIL: extract past SizeOfImage left a file"; fail=$((fail + 1)); }
+# Pictures: map draws one view; a page that cannot be written is exit 2 and leaves nothing.
+expect 2 "map --svg of two files" -- map "$good" "$good" --svg "$tmp/two.svg"
+[ -e "$tmp/two.svg" ] && { echo "FAIL: map --svg of two files wrote a picture"; fail=$((fail + 1)); }
+expect 2 "load --html into a directory that does not exist" -- load "$good" --html "$tmp/none/page.html"
+grep -q "cannot write" "$tmp/err" || { echo "FAIL: load --html: the write failure is not said"; cat "$tmp/err"; fail=$((fail + 1)); }
+expect 0 "map --svg of one file" -- map "$good" --svg "$tmp/one.svg"
+grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$tmp/one.svg" || { echo "FAIL: map --svg wrote no SVG"; fail=$((fail + 1)); }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

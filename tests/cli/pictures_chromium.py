@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The pictures' pages (`pemap load --html`, `pemap instances --html`) opened in Debian's Chromium, headless:
+"""The pictures' pages (`pemap load --html`, `pemap instances --html`, `pemap map --html`) opened in Debian's
+Chromium, headless:
 - through the DOM the browser built and its script changed (--dump-dom): the script ran without an error; every
   module, region, private page, step and binding of the command's JSON is in the page, with the same addresses;
   a link to a step (#step=N) shows exactly what the events up to N made, and a link to a module (#module=NAME)
@@ -183,6 +184,19 @@ def check_instances(pemap, browser, work, repo):
     return page
 
 
+def check_map(pemap, browser, work, repo):
+    page = f"{work}/map.html"
+    dll = f"{repo}/testdata/bin/x86/liba.dll"
+    doc = json.loads(subprocess.run([pemap, "map", "--json", dll], capture_output=True, check=True).stdout)
+    subprocess.run([pemap, "map", dll, "--html", page], capture_output=True, check=True)
+    d = dom(browser, work, "file://" + page)
+    check(d.find("g", "module", data_module="liba.dll", data_base=hexa(doc["base"])), "map: the view is not drawn")
+    for r in doc["regions"]:
+        check(len(d.find("rect", "region", data_address=hexa(r["address"]), data_protect=r["protect"])) == 2,
+              f"map: region {hexa(r['address'])} {r['protect']} is not drawn in the band and the row")
+    return page
+
+
 def colour_pixels(png, rgb, tolerance=6):
     from PIL import Image
     with Image.open(png) as im:
@@ -193,7 +207,8 @@ def colour_pixels(png, rgb, tolerance=6):
 def check_screenshots(browser, work, pages):
     colours = {"code (R-X)": (0xf0, 0xb2, 0x7a), "read-only (R--)": (0xd5, 0xd8, 0xdc),
                "private page": (0x8a, 0x2b, 0xe2), "shared (RW-)": (0xae, 0xd6, 0xf1)}
-    wants = {"load": ["code (R-X)", "read-only (R--)", "private page"], "instances": ["code (R-X)", "shared (RW-)"]}
+    wants = {"load": ["code (R-X)", "read-only (R--)", "private page"], "instances": ["code (R-X)", "shared (RW-)"],
+             "map": ["code (R-X)", "read-only (R--)"]}
     for kind, page in pages:
         for width in (1280, 760):
             png = f"{work}/{kind}-{width}.png"
@@ -221,7 +236,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         pages = [("load", check_load(pemap, browser, work, repo, "x86")),
                  ("load", check_load(pemap, browser, work, repo, "x64")),
-                 ("instances", check_instances(pemap, browser, work, repo))]
+                 ("instances", check_instances(pemap, browser, work, repo)),
+                 ("map", check_map(pemap, browser, work, repo))]
         check_screenshots(browser, work, pages)
     for f in failures[:30]:
         print("FAIL:", f)
