@@ -17,7 +17,7 @@ constexpr double kTop = 56;
 // The address column: labels to its left, module bands, then room for the import arrows.
 constexpr double kAxisX = 132, kBandW = 150, kArrowRoom = 44;
 // The module panel: one row per module, its image drawn to the panel's width.
-constexpr double kPanelX = kAxisX + kBandW + kArrowRoom + 24, kPanelW = kWidth - kPanelX - 16, kRowH = 64;
+constexpr double kPanelX = kAxisX + kBandW + kArrowRoom + 24, kPanelW = kWidth - kPanelX - 16, kRowH = 70;
 constexpr uint64_t kGranularity = 64 * 1024;
 // Stretches of the address space closer than this are drawn as one, to scale; farther ones have a break between.
 constexpr uint64_t kJoin = 4 * kGranularity;
@@ -203,6 +203,20 @@ void module_row(Markup& svg, const json& m, size_t row, const LoadSteps& steps) 
       "rect",
       {{"class", "outline"}, {"x", coord(kPanelX)}, {"y", coord(y + 18)}, {"width", coord(kPanelW)}, {"height", "22"}});
   svg.close();
+  // Bytes a relocation check found changed without a fixup to explain them (relocs --check).
+  for (const auto& v : json_array(m, "violations")) {
+    const uint64_t rva = num(v, "rva");
+    const double x = kPanelX + kPanelW * static_cast<double>(std::min(rva, size)) / static_cast<double>(size);
+    svg.open("rect", {{"class", "violation"},
+                      {"x", coord(x - 1)},
+                      {"y", coord(y + 14)},
+                      {"width", "3"},
+                      {"height", "30"},
+                      {"data-address", hex_address(base + rva)}});
+    svg.element("title", {},
+                fmt::format("{} byte at {:#x} (RVA {:#x}) changed: {}", name, base + rva, rva, str(v, "reason")));
+    svg.close();
+  }
   const json& pages = json_array(m, "fixup_pages");
   if (pages.empty()) return;
   svg.open("g", {{"class", "fixups"}, {"data-module", name}, {"data-from", steps.relocated(name)}});
@@ -227,7 +241,7 @@ void module_row(Markup& svg, const json& m, size_t row, const LoadSteps& steps) 
     if (page_w >= 22)
       svg.element("text", {{"class", "count"}, {"x", coord(x + 2)}, {"y", coord(y + 51)}}, std::to_string(n));
   }
-  svg.element("text", {{"class", "rownote"}, {"x", coord(kPanelX + kPanelW)}, {"y", coord(y + 12)}},
+  svg.element("text", {{"class", "rownote"}, {"x", coord(kPanelX + kPanelW)}, {"y", coord(y + 62)}},
               fmt::format("{} fixups made {} pages private", total, pages.size()));
   svg.close();
 }

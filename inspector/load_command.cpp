@@ -14,7 +14,6 @@
 #include "memory/image_rules.hpp"
 #include "model.hpp"
 #include "narrate.hpp"
-#include "pe/relocs.hpp"
 #include "picture_page.hpp"
 #include "process/process.hpp"
 #include "table.hpp"
@@ -76,21 +75,6 @@ void print_binding(Printer& p, const ldr::Binding& b) {
   p.end_object();
 }
 
-// "fixup_pages": for a module relocated away from its preferred base, each page its fixups wrote (and so made its
-// own copy of), with how many fixups landed there; a fixup is counted on the page it starts in.
-void fixup_pages(Printer& p, const ldr::Module& m) {
-  p.begin_array("fixup_pages");
-  const auto relocs = pe::parse_relocations(m.image());
-  if (m.relocated && m.base != m.preferred_base && relocs) {
-    std::map<uint64_t, uint64_t> pages;
-    relocs->for_each([&](const pe::RelocEntry& e) {
-      if (e.type != pe::reloc_type::absolute) ++pages[e.rva & ~uint64_t{pe::kPageSize - 1}];
-    });
-    for (const auto& [rva, n] : pages) p.record({}, {Field::num("rva", rva), Field::num("fixups", n)});
-  }
-  p.end_array();
-}
-
 void print_module(Printer& p, const ldr::Module& m) {
   p.begin_object();
   p.field("name", printable(m.name.str()));
@@ -105,7 +89,7 @@ void print_module(Printer& p, const ldr::Module& m) {
   print_fixups(p, m.relocations.per_type, m.section->image().file_header().Machine);
   p.field("pages_made_private", m.relocations.pages_made_private);
   if (m.view) print_regions(p, m.view->base(), m.view->size());
-  fixup_pages(p, m);
+  print_fixup_pages(p, m.image(), m.relocated && m.base != m.preferred_base);
   p.field("references", m.references);
   p.field("entry_point", m.entry_point);
   p.begin_array("tls_callbacks");

@@ -169,6 +169,10 @@ int run_command_line(int argc, char** argv) {
                        "relocate for real at --base and check every byte against the listed fixups");
   add_number(relocs_cmd, "--base", relocs_base,
              "the base to load at, with --check (64 KiB aligned; with --as efi, a page boundary)");
+  std::string relocs_html, relocs_svg;
+  relocs_cmd->add_option("--html", relocs_html,
+                         "FILE, with --check: a page picturing the relocated view and its private pages (one file)");
+  relocs_cmd->add_option("--svg", relocs_svg, "FILE, with --check: the picture alone, as SVG (one file)");
   std::string relocs_as = "windows";
   bool relocs_disasm = false;
   relocs_cmd->add_flag("--disasm", relocs_disasm,
@@ -404,7 +408,15 @@ int run_command_line(int argc, char** argv) {
     std::cerr << "pemap map: --as efi lays out an image; --raw, --offset and --size are for a data view\n";
     return exit_unusable;
   }
+  if (chosen == "map" && map_as == "efi" && (!map.html.empty() || !map.svg.empty())) {
+    std::cerr << "pemap map --as efi: --html and --svg draw the memory manager's views only\n";
+    return exit_unusable;
+  }
   if (chosen == "map") return map_as == "efi" ? run_map_uefi(opts, map.base) : run_map(opts, map);
+  if (chosen == "relocs" && (!relocs_html.empty() || !relocs_svg.empty()) && !relocs_check) {
+    std::cerr << "pemap relocs: --html and --svg go with --check\n";
+    return exit_unusable;
+  }
   if (chosen == "relocs" && relocs_as_opt->count() && !relocs_check) {
     std::cerr << "pemap relocs: --as goes with --check\n";
     return exit_unusable;
@@ -414,7 +426,8 @@ int run_command_line(int argc, char** argv) {
       std::cerr << "pemap relocs --check: give --base ADDR\n";
       return exit_unusable;
     }
-    return run_relocs_check(opts, *relocs_base, relocs_as == "efi" ? Loader::uefi : Loader::windows);
+    return run_relocs_check(opts, *relocs_base, relocs_as == "efi" ? Loader::uefi : Loader::windows,
+                            {relocs_html, relocs_svg});
   }
   return run_view(chosen, opts);
 }

@@ -154,6 +154,19 @@ void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint1
   p.end_object();
 }
 
+void print_fixup_pages(Printer& p, const pe::Image& image, bool moved) {
+  p.begin_array("fixup_pages");
+  const auto relocs = pe::parse_relocations(image);
+  if (moved && relocs) {
+    std::map<uint64_t, uint64_t> pages;
+    relocs->for_each([&](const pe::RelocEntry& e) {
+      if (e.type != pe::reloc_type::absolute) ++pages[e.rva & ~uint64_t{pe::kPageSize - 1}];
+    });
+    for (const auto& [rva, n] : pages) p.record({}, {Field::num("rva", rva), Field::num("fixups", n)});
+  }
+  p.end_array();
+}
+
 std::string fixup_counts_text(const json& fixups, std::string_view none) {
   std::string out;
   for (const auto& [type, n] : fixups.items())

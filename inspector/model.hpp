@@ -21,6 +21,9 @@ void print_unresolved(Printer& p, std::string_view importer, std::string_view dl
 /// "fixups": the relocations applied, by type name (types of one name counted together), as the loader and the
 /// relocation check count them.
 void print_fixups(Printer& p, const std::map<uint8_t, uint64_t>& per_type, uint16_t machine);
+/// "fixup_pages": when `moved` (relocated away from its preferred base), each page of `image` its fixups write (and
+/// so make the view's own copy of), with how many fixups land there; a fixup counts on the page it starts in.
+void print_fixup_pages(Printer& p, const pe::Image& image, bool moved);
 /// print_fixups' object as text: "300002 DIR64, 2 HIGHLOW", or `none` when it is empty.
 std::string fixup_counts_text(const json& fixups, std::string_view none);
 

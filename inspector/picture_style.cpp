@@ -42,6 +42,7 @@ constexpr std::string_view kStyle = R"(
 .pemap-picture .rowtitle { font-family: ui-monospace, monospace; }
 .pemap-picture .rownote { text-anchor: end; fill: #8a2be2; }
 .pemap-picture .private { fill: #8a2be2; stroke: #4b0082; stroke-width: 0.5; }
+.pemap-picture .violation { fill: #e60000; }
 .pemap-picture .count { font-size: 8px; fill: #fff; }
 .pemap-picture .arrow { fill: none; stroke: #c0392b; stroke-width: 1.1; opacity: 0.8; }
 .pemap-picture .same-frame { fill: none; stroke: #1b4f72; stroke-width: 3; }

@@ -3,14 +3,17 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
+#include "address_space_picture.hpp"
 #include "disasm_command.hpp"
 #include "json_text.hpp"
 #include "mapped_file.hpp"
 #include "memory/image_section.hpp"
 #include "memory/win32.hpp"
 #include "model.hpp"
+#include "picture_page.hpp"
 #include "relocate.hpp"
 #include "relocs_check.hpp"
 #include "uefi/uefi_image.hpp"
@@ -90,7 +93,11 @@ Result<int> check_one(const std::string& path, uint64_t base, const std::functio
   auto stats = apply_relocations(**section, moved->base(), *relocs, delta);
   if (!stats) return stats.take_error();
   const auto report = compare_relocated(reference->bytes(), moved->bytes(), *relocs, delta);
-  return print_check(open(), Loader::windows, preferred, base, *stats, relocs->machine, report, image);
+  Printer& p = open();
+  const int rc = print_check(p, Loader::windows, preferred, base, *stats, relocs->machine, report, image);
+  print_regions(p, moved->base(), moved->size());  // what a picture draws (--html, --svg)
+  print_fixup_pages(p, image, delta != 0);
+  return rc;
 }
 
 // The UEFI loader's layout: loaded at `base`, and as the reference laid out unrelocated, as it stands at ImageBase.
@@ -135,7 +142,64 @@ std::string render_check(const std::string& path, const json& d, bool /*many: th
 
 }  // namespace
 
-int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader) {
+namespace {
+
+// The check's view as the address-space picture draws a load's module: at `base`, with its regions, the pages its
+// fixups made private, and the bytes that broke the rule.
+json check_as_load(const std::string& path, const json& d) {
+  uint64_t end = json_number(d, "base");
+  for (const auto& r : json_array(d, "regions"))
+    end = std::max(end, json_number(r, "address") + json_number(r, "size"));
+  json violations = json::array();
+  for (const auto& v : json_array(d, "first_violations"))
+    violations.push_back({{"rva", json_number(v, "rva")}, {"reason", json_text(v, "reason")}});
+  json module = {{"name", std::filesystem::path(path).filename().string()},
+                 {"base", json_number(d, "base")},
+                 {"size", end - json_number(d, "base")},
+                 {"preferred_base", json_number(d, "preferred_base")},
+                 {"placed", "relocs --check"},
+                 {"regions", json_array(d, "regions")},
+                 {"fixup_pages", json_array(d, "fixup_pages")},
+                 {"violations", violations},
+                 {"bindings", json::array()}};
+  return {{"file", path}, {"modules", json::array({module})}, {"events", json::array()}};
+}
+
+int picture_check(const CommonOptions& opts, uint64_t base, const PictureFiles& picture) {
+  if (opts.inputs.size() != 1) {
+    std::cerr << "pemap relocs --check --html/--svg: give one file\n";
+    return exit_unusable;
+  }
+  const std::string& path = opts.inputs[0];
+  TreeBuilder doc;
+  auto checked = check_one(path, base, [&]() -> Printer& { return doc; });
+  if (!checked) {
+    std::cerr << fmt::format("pemap: {}: {}\n", printable(path), checked.error().to_string());
+    return exit_unusable;
+  }
+  std::cout << render_check(path, doc.document(), false);
+  const std::string svg = address_space_svg(check_as_load(path, doc.document()));
+  int rc = *checked;
+  if (!picture.svg.empty() && !write_picture(picture.svg, svg)) rc = exit_unusable;
+  const std::string intro = fmt::format(
+      "{} relocated for real at {:#x}: its regions, the pages its fixups made private (hover for the count), and in "
+      "red any byte that changed without a fixup to explain it.",
+      path, base);
+  if (!picture.html.empty() && !write_picture(picture.html, picture_page("pemap relocs --check " + path, intro, svg)))
+    rc = exit_unusable;
+  return rc;
+}
+
+}  // namespace
+
+int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader, const PictureFiles& picture) {
+  if (!picture.html.empty() || !picture.svg.empty()) {
+    if (loader == Loader::uefi) {
+      std::cerr << "pemap relocs --check --as efi: --html and --svg draw the Windows loader's view only\n";
+      return exit_unusable;
+    }
+    return picture_check(opts, base, picture);
+  }
   return print_each_file(
       opts,
       [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {

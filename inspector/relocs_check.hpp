@@ -38,6 +38,11 @@ enum class Loader : uint8_t {
 
 /// Maps each file at `base` and, as a reference, wherever is free (with the UEFI loader: at its ImageBase);
 /// relocates the first and checks every byte. Exit 1 on any violation.
-int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader);
+/// `picture` names the files of --html and --svg (empty when not asked for): the relocated view drawn with the
+/// pages its fixups made private and any byte that broke the rule; one file, the Windows loader's view only.
+struct PictureFiles {
+  std::string html, svg;
+};
+int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader, const PictureFiles& picture = {});
 
 }  // namespace pemap::inspect

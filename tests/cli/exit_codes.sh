@@ -176,6 +176,9 @@ expect 2 "map --svg of two files" -- map "$good" "$good" --svg "$tmp/two.svg"
 [ -e "$tmp/two.svg" ] && { echo "FAIL: map --svg of two files wrote a picture"; fail=$((fail + 1)); }
 expect 2 "load --html into a directory that does not exist" -- load "$good" --html "$tmp/none/page.html"
 grep -q "cannot write" "$tmp/err" || { echo "FAIL: load --html: the write failure is not said"; cat "$tmp/err"; fail=$((fail + 1)); }
+expect 2 "relocs --svg without --check" -- relocs "$good" --svg "$tmp/r.svg"
+expect 2 "relocs --check --as efi --svg" -- relocs --check "$good" --base 0x20000000 --as efi --svg "$tmp/r.svg"
+[ -e "$tmp/r.svg" ] && { echo "FAIL: relocs --svg refused but wrote a picture"; fail=$((fail + 1)); }
 expect 0 "map --svg of one file" -- map "$good" --svg "$tmp/one.svg"
 grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$tmp/one.svg" || { echo "FAIL: map --svg wrote no SVG"; fail=$((fail + 1)); }
 echo "$pass passed, $fail failed"

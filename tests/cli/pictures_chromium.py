@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The pictures' pages (`pemap load --html`, `pemap instances --html`, `pemap map --html`) opened in Debian's
-Chromium, headless:
+"""The pictures' pages (`pemap load --html`, `pemap instances --html`, `pemap map --html`, `pemap relocs --check
+--html`) opened in Debian's Chromium, headless:
 - through the DOM the browser built and its script changed (--dump-dom): the script ran without an error; every
   module, region, private page, step and binding of the command's JSON is in the page, with the same addresses;
   a link to a step (#step=N) shows exactly what the events up to N made, and a link to a module (#module=NAME)
@@ -197,6 +197,21 @@ def check_map(pemap, browser, work, repo):
     return page
 
 
+def check_relocs(pemap, browser, work, repo):
+    page = f"{work}/relocs.html"
+    dll = f"{repo}/testdata/bin/x86/libb.dll"
+    args = ["relocs", "--check", dll, "--base", "0x10000"]
+    doc = json.loads(subprocess.run([pemap] + args + ["--json"], capture_output=True, check=True).stdout)
+    subprocess.run([pemap] + args + ["--html", page], capture_output=True, check=True)
+    d = dom(browser, work, "file://" + page)
+    check(d.find("g", "ghost", data_module="libb.dll"), "relocs --check: no ghost at the preferred base")
+    check(len(doc["fixup_pages"]) == doc["pages_made_private"], "relocs --check: fixup_pages and pages_made_private")
+    for p in doc["fixup_pages"]:
+        check(d.find("rect", "private", data_address=hexa(doc["base"] + p["rva"]), data_fixups=str(p["fixups"])),
+              f"relocs --check: private page {hexa(doc['base'] + p['rva'])} is not drawn")
+    return page
+
+
 def colour_pixels(png, rgb, tolerance=6):
     from PIL import Image
     with Image.open(png) as im:
@@ -237,7 +252,8 @@ def main():
         pages = [("load", check_load(pemap, browser, work, repo, "x86")),
                  ("load", check_load(pemap, browser, work, repo, "x64")),
                  ("instances", check_instances(pemap, browser, work, repo)),
-                 ("map", check_map(pemap, browser, work, repo))]
+                 ("map", check_map(pemap, browser, work, repo)),
+                 ("load", check_relocs(pemap, browser, work, repo))]
         check_screenshots(browser, work, pages)
     for f in failures[:30]:
         print("FAIL:", f)
