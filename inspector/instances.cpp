@@ -243,7 +243,10 @@ int run_instances(const InstancesOptions& opts) {
     p.end_array();
   };
   int rc = exit_status(reports, opts.count);
-  if (!opts.html.empty() || !opts.svg.empty()) {
+  // A picture of instances none of which started would be empty columns: the reason alone is said, below.
+  const bool none_started =
+      std::none_of(reports.begin(), reports.end(), [](const Started& s) { return s.error.empty(); });
+  if ((!opts.html.empty() || !opts.svg.empty()) && !none_started) {
     TreeBuilder doc;
     print(doc);
     const std::string svg = instances_svg(doc.document());
@@ -266,7 +269,7 @@ int run_instances(const InstancesOptions& opts) {
   print(tree);
   children.clear();  // each instance ends here
   // No instance loaded it: the one reason, not empty tables.
-  if (std::none_of(reports.begin(), reports.end(), [](const Started& s) { return s.error.empty(); })) {
+  if (none_started) {
     std::cerr << fmt::format("pemap instances: {}: {}\n", opts.dll,
                              reports.empty() ? "no instance started" : reports.front().error);
     return rc;

@@ -179,6 +179,8 @@ grep -q "cannot write" "$tmp/err" || { echo "FAIL: load --html: the write failur
 expect 2 "relocs --svg without --check" -- relocs "$good" --svg "$tmp/r.svg"
 expect 2 "relocs --check --as efi --svg" -- relocs --check "$good" --base 0x20000000 --as efi --svg "$tmp/r.svg"
 [ -e "$tmp/r.svg" ] && { echo "FAIL: relocs --svg refused but wrote a picture"; fail=$((fail + 1)); }
+expect 2 "instances --html of a DLL no instance can load" -- instances "$tmp/truncated.dll" --html "$tmp/i.html"
+[ -e "$tmp/i.html" ] && { echo "FAIL: instances --html drew instances none of which started"; fail=$((fail + 1)); }
 expect 0 "map --svg of one file" -- map "$good" --svg "$tmp/one.svg"
 grep -q '<svg xmlns="http://www.w3.org/2000/svg"' "$tmp/one.svg" || { echo "FAIL: map --svg wrote no SVG"; fail=$((fail + 1)); }
 echo "$pass passed, $fail failed"
