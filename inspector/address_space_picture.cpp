@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -26,6 +28,23 @@ constexpr double kMaxClusterPx = 240, kMinClusterPx = 34, kMaxPxPerPage = 6, kBr
 uint64_t num(const json& d, std::string_view key) { return json_number(d, key); }
 std::string str(const json& d, std::string_view key) { return json_text(d, key); }
 
+// start + size, held at the top of the 64-bit space: an ImageBase is only required to be 64 KiB aligned, so a
+// module (or its ghost) may end past 2^64.
+uint64_t end_of(uint64_t start, uint64_t size) { return size > UINT64_MAX - start ? UINT64_MAX : start + size; }
+
+// `text` in at most `chars` characters, its end replaced by "…" when it is longer; never cut inside a UTF-8
+// sequence (a standalone SVG with a broken one does not parse).
+std::string shortened(const std::string& text, size_t chars) {
+  size_t count = 0, at = 0;
+  for (; at < text.size(); ++at)
+    if ((static_cast<unsigned char>(text[at]) & 0xC0) != 0x80 && ++count > chars) break;
+  if (at == text.size()) return text;
+  size_t keep = 0;  // the bytes of the first chars - 1 characters
+  for (size_t n = 0; keep < text.size(); ++keep)
+    if ((static_cast<unsigned char>(text[keep]) & 0xC0) != 0x80 && ++n > (chars ? chars - 1 : 0)) break;
+  return text.substr(0, keep) + "…";
+}
+
 std::string size_text(uint64_t bytes) {
   if (bytes >= (uint64_t{1} << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1 << 30));
   if (bytes >= (uint64_t{1} << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
@@ -45,7 +64,7 @@ class Axis {
   explicit Axis(std::vector<std::pair<uint64_t, uint64_t>> spans) {
     std::sort(spans.begin(), spans.end());
     for (const auto& [start, end] : spans) {
-      if (!clusters_.empty() && start <= clusters_.back().end + kJoin)
+      if (!clusters_.empty() && start <= end_of(clusters_.back().end, kJoin))
         clusters_.back().end = std::max(clusters_.back().end, end);
       else
         clusters_.push_back({start, end});
@@ -83,9 +102,10 @@ void breaks_and_grid(Markup& svg, const Axis& axis) {
     svg.element("text", {{"class", "axis"}, {"x", coord(kAxisX - 6)}, {"y", coord(c.bottom() + 4)}},
                 hex_address(c.end));
     // The allocation granularity: a tick at every 64 KiB boundary, where they are far enough apart to see.
-    if (c.scale * kGranularity >= 5)
-      for (uint64_t a = (c.start / kGranularity + 1) * kGranularity; a < c.end; a += kGranularity) {
-        const double y = c.y + static_cast<double>(a - c.start) * c.scale;
+    // (Counted in boundaries, not addresses: an address loop would wrap at the top of the space.)
+    if (c.scale * kGranularity >= 5 && c.end > c.start)
+      for (uint64_t k = c.start / kGranularity + 1; k <= (c.end - 1) / kGranularity; ++k) {
+        const double y = c.y + static_cast<double>(k * kGranularity - c.start) * c.scale;
         svg.empty("line", {{"class", "grid"},
                            {"x1", coord(kAxisX - 4)},
                            {"x2", coord(kAxisX + kBandW)},
@@ -114,7 +134,7 @@ void region_rects(Markup& svg, const json& m, bool vertical, double x, double y,
   const uint64_t base = num(m, "base"), size = std::max<uint64_t>(num(m, "size"), 1);
   for (const auto& r : json_array(m, "regions")) {
     const uint64_t at = std::max(num(r, "address"), base);
-    const uint64_t end = std::min(num(r, "address") + num(r, "size"), base + size);
+    const uint64_t end = std::min(end_of(num(r, "address"), num(r, "size")), end_of(base, size));
     if (end <= at) continue;
     const double f0 = static_cast<double>(at - base) / static_cast<double>(size);
     const double f1 = static_cast<double>(end - base) / static_cast<double>(size);
@@ -141,7 +161,7 @@ void region_rects(Markup& svg, const json& m, bool vertical, double x, double y,
       const std::string label = sections.empty() ? protect : sections;
       const size_t fit = static_cast<size_t>(rw / 7.0);
       svg.element("text", {{"class", "regiontext"}, {"x", coord(rx + 3)}, {"y", coord(ry + h - 6)}},
-                  label.size() > fit ? label.substr(0, fit > 1 ? fit - 1 : 0) + "…" : label);
+                  shortened(label, fit));
     }
   }
 }
@@ -149,11 +169,11 @@ void region_rects(Markup& svg, const json& m, bool vertical, double x, double y,
 void module_band(Markup& svg, const Axis& axis, const json& m, const LoadSteps& steps) {
   const std::string name = str(m, "name");
   const uint64_t base = num(m, "base"), size = num(m, "size"), preferred = num(m, "preferred_base");
-  const auto y0 = axis.y(base), y1 = axis.y(base + size);
+  const auto y0 = axis.y(base), y1 = axis.y(end_of(base, size));
   if (!y0 || !y1) return;
   const std::string from = steps.mapped(name);
   if (preferred != base) {
-    if (const auto g0 = axis.y(preferred), g1 = axis.y(preferred + size); g0 && g1) {
+    if (const auto g0 = axis.y(preferred), g1 = axis.y(end_of(preferred, size)); g0 && g1) {
       svg.open("g", {{"class", "ghost"}, {"data-module", name}, {"data-from", from}});
       svg.element("title", {},
                   fmt::format("{}'s preferred base {:#x}: {}", name, preferred,
@@ -174,8 +194,8 @@ void module_band(Markup& svg, const Axis& axis, const json& m, const LoadSteps& 
                  {"data-size", hex_address(size)},
                  {"data-from", from}});
   svg.element("title", {},
-              fmt::format("{} at {:#x}..{:#x} ({}), preferred base {:#x}, {}", name, base, base + size, size_text(size),
-                          preferred, str(m, "placed")));
+              fmt::format("{} at {:#x}..{:#x} ({}), preferred base {:#x}, {}", name, base, end_of(base, size),
+                          size_text(size), preferred, str(m, "placed")));
   region_rects(svg, m, true, kAxisX, *y0, kBandW, *y1 - *y0);
   svg.empty("rect", {{"class", "outline"},
                      {"x", coord(kAxisX)},
@@ -253,22 +273,16 @@ std::string address_space_svg(const json& doc) {
   const json modules = json_array(doc, "modules");
   for (const auto& m : modules) {
     const uint64_t base = num(m, "base"), size = std::max<uint64_t>(num(m, "size"), 1);
-    spans.emplace_back(base, base + size);
-    if (num(m, "preferred_base") != base) spans.emplace_back(num(m, "preferred_base"), num(m, "preferred_base") + size);
+    spans.emplace_back(base, end_of(base, size));
+    if (num(m, "preferred_base") != base)
+      spans.emplace_back(num(m, "preferred_base"), end_of(num(m, "preferred_base"), size));
   }
   const Axis axis(std::move(spans));
   const LoadSteps steps(doc);
   const double content = std::max(axis.height(), kTop + static_cast<double>(modules.size()) * kRowH) + 24;
   const double height = content + kLegendHeight + 8;
   Markup svg;
-  svg.open("svg", {{"xmlns", "http://www.w3.org/2000/svg"},
-                   {"class", "pemap-picture"},
-                   {"viewBox", fmt::format("0 0 {} {}", coord(kWidth), coord(height))},
-                   {"width", coord(kWidth)},
-                   {"height", coord(height)},
-                   {"role", "img"},
-                   {"aria-label", "address space of the load of " + str(doc, "file")}});
-  svg.raw(picture_defs());
+  open_picture(svg, kWidth, height, "address space of the load of " + str(doc, "file"));
   svg.element("text", {{"class", "heading"}, {"x", "8"}, {"y", "20"}}, "The address space, low addresses at the top");
   svg.element("text", {{"class", "subheading"}, {"x", "8"}, {"y", "34"}},
               "each stretch in use to scale; ⋯ breaks leave out free space");
@@ -303,7 +317,7 @@ LoadSteps::LoadSteps(const json& doc) {
     const std::string step = json_text(e, "step"), module = lower(json_text(e, "module"));
     if (step == "map") mapped_.emplace(module, i);
     if (step == "relocate") relocated_.emplace(module, i);
-    if (step == "bind") bound_.emplace(module + "!" + lower(json_text(e, "target")), i);
+    if (step == "bind" || step == "delay") bound_.emplace(module + "!" + lower(json_text(e, "target")), i);
   }
 }
 

@@ -9,8 +9,6 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
-#include "instances_picture.hpp"
-#include "picture_page.hpp"
 
 #include <fmt/format.h>
 
@@ -197,6 +195,7 @@ std::string render_instances(const json& doc, const InstancesOptions& opts, std:
 }  // namespace
 
 int run_instances(const InstancesOptions& opts) {
+  if (!pictures_fit_stdout("instances", opts.html, opts.svg, opts.json)) return exit_unusable;
   if (opts.count < 1 || opts.count > 64) {
     std::cerr << "pemap instances: -n takes 1 to 64\n";
     return exit_unusable;
@@ -254,8 +253,9 @@ int run_instances(const InstancesOptions& opts) {
         "{} loaded in {} processes, each in a sandboxed child: every page of every section, and whether the "
         "processes hold one physical page for it (shared: code, read-only data, a MEM_SHARED section) or each its own "
         "(copy-on-write data DllMain wrote). Hover over a page for its address and frame.",
-        opts.dll, opts.count);
-    if (!opts.html.empty() && !write_picture(opts.html, picture_page("pemap instances " + opts.dll, intro, svg)))
+        printable(opts.dll), opts.count);
+    if (!opts.html.empty() &&
+        !write_picture(opts.html, picture_page("pemap instances " + printable(opts.dll), intro, svg)))
       rc = exit_unusable;
     if (!opts.svg.empty() && !write_picture(opts.svg, svg)) rc = exit_unusable;
   }
@@ -275,7 +275,7 @@ int run_instances(const InstancesOptions& opts) {
     return rc;
   }
   std::string notes;
-  std::cout << render_instances(tree.document(), opts, notes);
+  if (!picture_on_stdout(opts.html, opts.svg)) std::cout << render_instances(tree.document(), opts, notes);
   std::cerr << notes;
   return rc;
 }

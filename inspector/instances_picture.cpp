@@ -36,20 +36,13 @@ std::string instances_svg(const json& doc) {
   }
   const double width = kLeft + static_cast<double>(std::max<size_t>(instances.size(), 1)) * kColumnW + 20;
   const double content = kTop + static_cast<double>(frames.size()) * (kPageH + 2) + 20;
-  const double height = content + kLegendHeight + 40;
+  const double height = content + kLegendHeight + 3 * 17 + 12;
   Markup svg;
-  svg.open("svg", {{"xmlns", "http://www.w3.org/2000/svg"},
-                   {"class", "pemap-picture"},
-                   {"viewBox", fmt::format("0 0 {} {}", coord(width), coord(height))},
-                   {"width", coord(width)},
-                   {"height", coord(height)},
-                   {"role", "img"},
-                   {"aria-label", "pages of " + json_text(doc, "dll") + " in each process"}});
-  svg.raw(picture_defs());
+  open_picture(svg, width, height, "pages of " + json_text(doc, "dll") + " in each process");
   svg.element("text", {{"class", "heading"}, {"x", "8"}, {"y", "20"}},
               fmt::format("{} in {} processes", json_text(doc, "dll"), instances.size()));
   svg.element("text", {{"class", "subheading"}, {"x", "8"}, {"y", "36"}},
-              "F1, F2, ...: physical pages; a thick blue frame: one page for every process, orange: each its own");
+              "F1, F2, ...: physical pages; a thick blue frame: a page other processes hold too, orange: its own");
   for (size_t i = 0; i < instances.size(); ++i) {
     const auto& in = instances[i];
     const double x = kLeft + static_cast<double>(i) * kColumnW;
@@ -59,20 +52,21 @@ std::string instances_svg(const json& doc) {
   // Physical frames by name, F1, F2, ... in the order the picture meets them: the same name is the same page of
   // memory, and the picture reads the same from run to run (the frame numbers do not).
   std::map<uint64_t, std::string> frame_names;
+  std::map<uint64_t, size_t> holders;  // how many processes hold each frame
   for (const auto& [rva, fs] : frames)
     for (uint64_t f : fs)
-      if (f != 0) frame_names.emplace(f, "F" + std::to_string(frame_names.size() + 1));
+      if (f != 0) frame_names.emplace(f, "F" + std::to_string(frame_names.size() + 1)), ++holders[f];
   size_t row = 0;
   for (const auto& [rva, fs] : frames) {
     const double y = kTop + static_cast<double>(row++) * (kPageH + 2);
     const auto& [section, protect] = page_info[rva];
-    const uint64_t first = fs.front();
-    const bool same = std::all_of(fs.begin(), fs.end(), [first](uint64_t f) { return f != 0 && f == first; });
     svg.element("text", {{"class", "axis"}, {"x", coord(kLeft - 10)}, {"y", coord(y + 14)}},
                 fmt::format("{} +{:#x} {}", section, rva, protect));
     for (size_t i = 0; i < fs.size(); ++i) {
       const double x = kLeft + static_cast<double>(i) * kColumnW;
       const uint64_t base = json_number(instances[i], "base");
+      // Shared: another process holds this very frame; own: no other process does.
+      const bool same = fs[i] != 0 && holders[fs[i]] > 1;
       const std::string verdict = fs[i] == 0 ? "not in memory" : same ? "shared" : "own";
       svg.open("g", {{"class", "page " + verdict},
                      {"data-process", std::to_string(i + 1)},
@@ -83,7 +77,7 @@ std::string instances_svg(const json& doc) {
       svg.element("title", {},
                   fmt::format("process {}: {} page at {:#x} (RVA {:#x}), {}: physical page {}{}", i + 1, section,
                               base + rva, rva, protect, fs[i] ? frame_names[fs[i]] : "none (not resident, or hidden)",
-                              same    ? ", the same in every process"
+                              same    ? ", held by other processes too"
                               : fs[i] ? ", this process's own"
                                       : ""));
       svg.empty("rect", {{"class", protection_class(protect, "commit")},
@@ -103,7 +97,21 @@ std::string instances_svg(const json& doc) {
       svg.close();
     }
   }
-  svg.raw(legend_svg(8, content));
+  // The marks of this picture, then the protections' legend.
+  const std::pair<const char*, const char*> marks[] = {
+      {"same-frame", "a physical page another process holds too: one copy for them all"},
+      {"own-frame", "a physical page no other process holds: this process's own copy"},
+      {"no-frame", "not in memory (never touched), or the kernel hides frames from this user"}};
+  double mark_y = content;
+  svg.open("g", {{"class", "legend"}});
+  for (const auto& [cls, words] : marks) {
+    svg.empty("rect", {{"class", "p-r"}, {"x", "8"}, {"y", coord(mark_y)}, {"width", "22"}, {"height", "12"}});
+    svg.empty("rect", {{"class", cls}, {"x", "8"}, {"y", coord(mark_y)}, {"width", "22"}, {"height", "12"}});
+    svg.element("text", {{"x", "36"}, {"y", coord(mark_y + 10)}}, words);
+    mark_y += 17;
+  }
+  svg.close();
+  svg.raw(legend_svg(8, mark_y + 4));
   svg.close();
   return svg.str();
 }

@@ -201,6 +201,7 @@ std::string render_report(const json& doc) {
 }  // namespace
 
 int run_load(const LoadCommandOptions& opts) {
+  if (!pictures_fit_stdout("load", opts.html, opts.svg, opts.json)) return exit_unusable;
   ldr::LoadOptions options;
   if (auto searched = apply_search(opts.search, options, WineDefault::yes); !searched) {
     std::cerr << "pemap load: " << searched.error().to_string() << "\n";
@@ -291,7 +292,9 @@ int run_load(const LoadCommandOptions& opts) {
     if (!opts.html.empty() && !write_picture(opts.html, load_page(doc.document()))) rc = exit_unusable;
     if (!opts.svg.empty() && !write_picture(opts.svg, address_space_svg(doc.document()))) rc = exit_unusable;
   }
-  if (opts.json) {
+  if (picture_on_stdout(opts.html, opts.svg)) {
+    // The picture is standard output: the report stays off it.
+  } else if (opts.json) {
     JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
     print_report(docs.begin(printable(opts.file)), loaded, process, &events, w);
     docs.end();

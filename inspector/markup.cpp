@@ -29,7 +29,11 @@ std::string escape_markup(std::string_view text) {
         out += "&#39;";
         break;
       default:
-        out += c;
+        // XML allows no other C0 control, even as a reference: a visible escape stands for it.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+        else
+          out += c;
     }
   }
   return out;

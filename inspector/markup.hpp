@@ -1,6 +1,7 @@
 // SVG and HTML written as text: elements with escaped attributes and text, nested by open/close.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -9,7 +10,8 @@
 
 namespace pemap::inspect {
 
-/// `text` with &, <, >, " and ' written as entities, for an attribute or element content.
+/// `text` with &, <, >, " and ' written as entities, for an attribute or element content; a C0 control other than
+/// tab and line ends, which XML does not allow at all, as "\xNN".
 std::string escape_markup(std::string_view text);
 
 /// One attribute: a name and its value, escaped when written.

@@ -3,11 +3,12 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "address_space_picture.hpp"
+#include "json_text.hpp"
 #include "markup.hpp"
 
 namespace pemap::inspect {
@@ -34,8 +35,9 @@ table.bindings[hidden] { display: none; }
 @media (max-width: 700px) { body { padding: 6px; } }
 )";
 
-// Steps through the load (elements name the event that made them in data-from), and shows one module's bindings.
-constexpr std::string_view kLoadScript = R"(
+// Every page's: errors caught into the page, and where the picture lies on the screen (its box and viewBox, so that
+// a test can find a region's pixels in a screenshot).
+constexpr std::string_view kPageScript = R"(
 (function () {
   const status = document.getElementById('script-status');
   const errors = document.getElementById('script-errors');
@@ -43,17 +45,33 @@ constexpr std::string_view kLoadScript = R"(
     errors.textContent += 'script error: ' + e.message + '\n';
     status.dataset.state = 'error';
   });
+  if (status.dataset.state !== 'error') { status.dataset.state = 'ok'; status.textContent = ''; }
+  // Measured after the status line above the picture is emptied, which moves the picture up.
+  const svg = document.querySelector('.picture svg');
+  if (svg) {
+    const box = svg.getBoundingClientRect(), view = svg.viewBox.baseVal;
+    document.body.dataset.pictureBox = [box.left + scrollX, box.top + scrollY, box.width, box.height,
+                                        view.width, view.height].join(' ');
+  }
+})();
+)";
+
+// Steps through the load (elements name the event that made them in data-from), and shows one module's bindings.
+// Runs after kPageScript, whose error handler marks the page when this throws.
+constexpr std::string_view kLoadScript = R"(
+(function () {
   const slider = document.getElementById('step');
   const label = document.getElementById('step-label');
   const items = Array.from(document.querySelectorAll('ol.steps li'));
   let made = Array.from(document.querySelectorAll('.pemap-picture [data-from]'));
   function show(n) {
+    if (!Number.isInteger(n)) n = items.length - 1;
     n = Math.max(0, Math.min(items.length - 1, n));
     made.forEach(function (e) { e.style.display = Number(e.dataset.from) <= n ? '' : 'none'; });
     items.forEach(function (li, i) { li.classList.toggle('current', i === n); });
     slider.value = String(n);
-    label.textContent = items.length ? 'after step ' + (n + 1) + ' of ' + items.length + ': ' +
-        items[n].textContent : 'no steps';
+    label.textContent = items[n] ? 'after step ' + (n + 1) + ' of ' + items.length + ': ' + items[n].textContent
+                                 : 'no steps';
     document.body.dataset.step = String(n);
   }
   items.forEach(function (li, i) { li.addEventListener('click', function () { show(i); }); });
@@ -114,9 +132,13 @@ constexpr std::string_view kLoadScript = R"(
   }
   // A link may name a step and a module: #step=5&module=libb.dll (steps count from 1, as the list does).
   const wanted = new URLSearchParams(location.hash.slice(1));
-  if (importer && wanted.has('module')) { importer.value = wanted.get('module'); choose(importer.value); }
-  show(wanted.has('step') ? Number(wanted.get('step')) - 1 : items.length - 1);
-  if (status.dataset.state !== 'error') { status.dataset.state = 'ok'; status.textContent = ''; }
+  if (importer && wanted.has('module')) {
+    const asked = wanted.get('module').toLowerCase();  // module names compare as the loader compares them
+    const match = Array.from(importer.options).find(function (o) { return o.value.toLowerCase() === asked; });
+    if (match) { importer.value = match.value; choose(match.value); }
+  }
+  const step = parseInt(wanted.get('step') || '', 10);
+  show(Number.isInteger(step) ? step - 1 : items.length - 1);
   // When the page was ready: its parse, style, and this script (bench/pictures.sh reads it).
   document.body.dataset.readyMs = performance.now().toFixed(1);
 })();
@@ -137,19 +159,48 @@ void head(Markup& page, std::string_view title) {
 
 }  // namespace
 
+bool pictures_fit_stdout(std::string_view command, const std::string& html, const std::string& svg, bool json_report) {
+  if (html == "-" && svg == "-") {
+    std::cerr << fmt::format("pemap {}: --html - and --svg -: one of them can go to standard output\n", command);
+    return false;
+  }
+  if (picture_on_stdout(html, svg) && json_report) {
+    std::cerr << fmt::format("pemap {}: a picture on standard output leaves no room for --json there\n", command);
+    return false;
+  }
+  return true;
+}
+
 bool write_picture(const std::string& path, std::string_view text) {
+  const auto fail = [&] {
+    std::cerr << fmt::format("pemap: cannot write {}\n", printable(path));
+    return false;
+  };
   if (path == "-") {
     std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));
     std::cout.flush();
-    return static_cast<bool>(std::cout);
+    return std::cout ? true : fail();
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // A device or a pipe (/dev/null, a FIFO) is written as it is; a file is written beside its name and renamed
+  // over it, so that a failed write leaves what was there, and nothing pemap did not make is ever removed.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.close();
+    return out ? true : fail();
+  }
+  const std::string temporary = path + ".pemap-partial";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) return fail();
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
-  if (out) return true;
-  std::cerr << fmt::format("pemap: cannot write {}\n", path);
-  std::remove(path.c_str());
-  return false;
+  if (!out || (fs::rename(temporary, path, ec), ec)) {
+    fs::remove(temporary, ec);
+    return fail();
+  }
+  return true;
 }
 
 std::string picture_page(std::string_view title, std::string_view intro, std::string_view svg) {
@@ -158,8 +209,10 @@ std::string picture_page(std::string_view title, std::string_view intro, std::st
   page.open("body");
   page.element("h1", {}, title);
   page.element("p", {}, intro);
+  page.element("div", {{"id", "script-status"}, {"data-state", "not run"}}, "");
+  page.element("div", {{"id", "script-errors"}}, "");
   page.open("div", {{"class", "picture"}}).raw(svg).close();
-  page.element("div", {{"id", "script-status"}, {"data-state", "ok"}}, "");
+  page.open("script").raw(kPageScript).close();
   page.close().close();
   return page.str();
 }
@@ -239,6 +292,7 @@ std::string load_page(const json& doc) {
     }
     page.close();
   }
+  page.open("script").raw(kPageScript).close();
   page.open("script").raw(kLoadScript).close();
   page.close().close();
   return page.str();

@@ -13,6 +13,12 @@ namespace pemap::inspect {
 /// shows the picture as it stood after it), and each module's bindings, with arrows from IAT slot to export.
 std::string load_page(const json& load_doc);
 
+/// Whether the pictures asked for can go where they are asked: at most one of them to standard output ("-"), and
+/// then no report there beside it (`json_report`); says why not on stderr, naming `command`.
+bool pictures_fit_stdout(std::string_view command, const std::string& html, const std::string& svg, bool json_report);
+/// Whether one of them goes to standard output, so that the command's own report must not.
+inline bool picture_on_stdout(const std::string& html, const std::string& svg) { return html == "-" || svg == "-"; }
+
 /// Writes `text` to `path` ("-": standard output); on failure says so on stderr, removes what it wrote, and
 /// returns false.
 bool write_picture(const std::string& path, std::string_view text);

@@ -18,7 +18,8 @@ constexpr Kind kKinds[] = {
     {"p-rx", "execute/read (code)", "R-X"},
     {"p-wc", "copy-on-write: a page becomes this process's own when written", "RC-"},
     {"p-wcx", "execute, copy-on-write", "RCX"},
-    {"p-shared", "read/write, shared: one page for every view of the image", "RW-"},
+    {"p-shared", "read/write (in an image view: a shared section, one page for every view)", "RW-"},
+    {"p-x", "execute only", "--X"},
     {"p-rwx", "read/write/execute", "RWX"},
     {"p-none", "no access", "---"},
     {"p-reserve", "reserved, not committed", "(reserve)"},
@@ -57,8 +58,11 @@ constexpr std::string_view kStyle = R"(
 .pemap-picture .p-shared { fill: url(#dots-shared); }
 .pemap-picture .p-rwx { fill: url(#cross-rwx); }
 .pemap-picture .p-none { fill: #f8f9f9; }
+.pemap-picture .p-x { fill: #fad7a0; }
 .pemap-picture .p-reserve { fill: #fff; stroke: #aaa; stroke-dasharray: 2 2; }
 )";
+
+static_assert(std::size(kKinds) + 3 == kLegendRows, "legend_svg draws a row for each kind and three marks");
 
 }  // namespace
 
@@ -83,6 +87,17 @@ std::string picture_defs() {
   m.open("style").raw(kStyle).close();
   m.close();
   return m.str();
+}
+
+void open_picture(Markup& svg, double width, double height, const std::string& label) {
+  svg.open("svg", {{"xmlns", "http://www.w3.org/2000/svg"},
+                   {"class", "pemap-picture"},
+                   {"viewBox", fmt::format("0 0 {} {}", coord(width), coord(height))},
+                   {"width", coord(width)},
+                   {"height", coord(height)},
+                   {"role", "img"},
+                   {"aria-label", label}});
+  svg.raw(picture_defs());
 }
 
 std::string protection_class(std::string_view protect, std::string_view state) {

@@ -153,7 +153,7 @@ json check_as_load(const std::string& path, const json& d) {
   json violations = json::array();
   for (const auto& v : json_array(d, "first_violations"))
     violations.push_back({{"rva", json_number(v, "rva")}, {"reason", json_text(v, "reason")}});
-  json module = {{"name", std::filesystem::path(path).filename().string()},
+  json module = {{"name", printable(std::filesystem::path(path).filename().string())},
                  {"base", json_number(d, "base")},
                  {"size", end - json_number(d, "base")},
                  {"preferred_base", json_number(d, "preferred_base")},
@@ -162,7 +162,7 @@ json check_as_load(const std::string& path, const json& d) {
                  {"fixup_pages", json_array(d, "fixup_pages")},
                  {"violations", violations},
                  {"bindings", json::array()}};
-  return {{"file", path}, {"modules", json::array({module})}, {"events", json::array()}};
+  return {{"file", printable(path)}, {"modules", json::array({module})}, {"events", json::array()}};
 }
 
 int picture_check(const CommonOptions& opts, uint64_t base, const PictureFiles& picture) {
@@ -177,15 +177,16 @@ int picture_check(const CommonOptions& opts, uint64_t base, const PictureFiles& 
     std::cerr << fmt::format("pemap: {}: {}\n", printable(path), checked.error().to_string());
     return exit_unusable;
   }
-  std::cout << render_check(path, doc.document(), false);
+  if (!picture_on_stdout(picture.html, picture.svg)) std::cout << render_check(path, doc.document(), false);
   const std::string svg = address_space_svg(check_as_load(path, doc.document()));
   int rc = *checked;
   if (!picture.svg.empty() && !write_picture(picture.svg, svg)) rc = exit_unusable;
   const std::string intro = fmt::format(
       "{} relocated for real at {:#x}: its regions, the pages its fixups made private (hover for the count), and in "
       "red any byte that changed without a fixup to explain it.",
-      path, base);
-  if (!picture.html.empty() && !write_picture(picture.html, picture_page("pemap relocs --check " + path, intro, svg)))
+      printable(path), base);
+  if (!picture.html.empty() &&
+      !write_picture(picture.html, picture_page("pemap relocs --check " + printable(path), intro, svg)))
     rc = exit_unusable;
   return rc;
 }
@@ -198,6 +199,7 @@ int run_relocs_check(const CommonOptions& opts, uint64_t base, Loader loader, co
       std::cerr << "pemap relocs --check --as efi: --html and --svg draw the Windows loader's view only\n";
       return exit_unusable;
     }
+    if (!pictures_fit_stdout("relocs --check", picture.html, picture.svg, opts.json)) return exit_unusable;
     return picture_check(opts, base, picture);
   }
   return print_each_file(

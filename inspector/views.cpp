@@ -240,7 +240,7 @@ namespace {
 // The view as the address-space picture draws a load: one module, its regions, at its base (a data view at the
 // address the kernel chose, its "preferred base" its own).
 json map_as_load(const std::string& path, const json& view) {
-  json module = {{"name", std::filesystem::path(path).filename().string()},
+  json module = {{"name", printable(std::filesystem::path(path).filename().string())},
                  {"base", json_number(view, "base")},
                  {"size", json_number(view, "size")},
                  {"preferred_base",
@@ -249,7 +249,7 @@ json map_as_load(const std::string& path, const json& view) {
                  {"regions", json_array(view, "regions")},
                  {"fixup_pages", json::array()},
                  {"bindings", json::array()}};
-  return {{"file", path}, {"modules", json::array({module})}, {"events", json::array()}};
+  return {{"file", printable(path)}, {"modules", json::array({module})}, {"events", json::array()}};
 }
 
 int picture_map(const CommonOptions& opts, const MapOptions& map) {
@@ -266,16 +266,16 @@ int picture_map(const CommonOptions& opts, const MapOptions& map) {
     std::cerr << fmt::format("pemap: {}: {}\n", printable(path), mapped.error().to_string());
     return exit_unusable;
   }
-  std::cout << render_map(doc.document());
+  if (!picture_on_stdout(map.html, map.svg)) std::cout << render_map(doc.document());
   const json drawn = map_as_load(path, doc.document());
   const std::string svg = address_space_svg(drawn);
   int rc = w.empty() ? *mapped : int(exit_findings);
   if (!map.svg.empty() && !write_picture(map.svg, svg)) rc = exit_unusable;
   if (!map.html.empty() &&
-      !write_picture(map.html, picture_page("pemap map " + path,
+      !write_picture(map.html, picture_page("pemap map " + printable(path),
                                             fmt::format("{} mapped as {} view: its regions as VirtualQuery reports "
                                                         "them. Hover over a region for its addresses.",
-                                                        path, map.raw ? "a data" : "an image"),
+                                                        printable(path), map.raw ? "a data" : "an image"),
                                             svg)))
     rc = exit_unusable;
   report_warnings(path, w.texts());
@@ -285,7 +285,8 @@ int picture_map(const CommonOptions& opts, const MapOptions& map) {
 }  // namespace
 
 int run_map(const CommonOptions& opts, const MapOptions& map) {
-  if (!map.html.empty() || !map.svg.empty()) return picture_map(opts, map);
+  if (!map.html.empty() || !map.svg.empty())
+    return pictures_fit_stdout("map", map.html, map.svg, opts.json) ? picture_map(opts, map) : int(exit_unusable);
   return print_each_file(
       opts,
       [&](const std::string& path, const std::function<Printer&()>& open, Warnings& w) {

@@ -79,11 +79,11 @@ asan_reserves_the_base='Graph\.(AppLoadsDepthFirst|EventsStartWith|StrippedFixed
 '|ChildTest\.(LoadLibraryInitializesOnlyWhatItLoaded|ExportsThatWalkRelocatedPointers|AnImageDumpIsTheImage)'
 run_ctest build-asan sanitized -j "$jobs" -L gtest -E "$asan_reserves_the_base"
 
-# Sanitized fuzzing, PEMAP_FUZZ_SECONDS (default 40, so that CI stays under 30 minutes) for each target: the
+# Sanitized fuzzing, PEMAP_FUZZ_SECONDS (default 30, so that CI stays under 30 minutes) for each target: the
 # parser, SEC_IMAGE mapping (section, view, every region read back), the whole load as an executable and as a DLL
 # with every import missing, and the inspector's text (its fast relocation rows checked against the general table
 # writer). Seeds are testdata, its regression inputs, and the corkami corpus.
-fuzz_seconds=${PEMAP_FUZZ_SECONDS:-40}
+fuzz_seconds=${PEMAP_FUZZ_SECONDS:-30}
 fuzz_targets=(fuzz_parse fuzz_map fuzz_load fuzz_render)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEMAP_FUZZ=ON \
   -DPEMAP_BUILD_TESTS=OFF -DPEMAP_BUILD_BENCHMARKS=OFF -DPEMAP_BUILD_INSPECTOR=ON -DPEMAP_BUILD_EXAMPLES=OFF \

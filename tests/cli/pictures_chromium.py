@@ -6,8 +6,8 @@
   a link to a step (#step=N) shows exactly what the events up to N made, and a link to a module (#module=NAME)
   shows its bindings and its arrows only; every instance's every page is there with its physical frame, shared
   where the JSON says all processes hold one frame and own where they differ;
-- through screenshots at two widths (kept in a temporary directory): the picture is drawn, with region colours
-  (code, read-only, copy-on-write, private pages, shared pages) covering a fair number of pixels each.
+- through screenshots at two widths (kept in a temporary directory): where the page's script says its picture lies
+  on the screen, the centre of every solid-coloured region and private page in view has its colour.
 
 Usage: pictures_chromium.py PEMAP REPO"""
 import html.parser
@@ -35,7 +35,7 @@ class Dom(html.parser.HTMLParser):
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
-        e = {"tag": tag, "attrs": dict(attrs), "text": "", "parents": [p["tag"] for p in self.stack]}
+        e = {"tag": tag, "attrs": dict(attrs), "text": "", "parents": list(self.stack)}
         self.elements.append(e)
         if tag not in ("meta", "input", "br", "img", "link"):
             self.stack.append(e)
@@ -71,7 +71,11 @@ def chromium_args(browser, work):
 
 
 def dom(browser, work, url):
-    run = subprocess.run(chromium_args(browser, work) + ["--dump-dom", url], capture_output=True, text=True,
+    return dom_args(browser, work, url, [])
+
+
+def dom_args(browser, work, url, extra):
+    run = subprocess.run(chromium_args(browser, work) + extra + ["--dump-dom", url], capture_output=True, text=True,
                          timeout=120)
     # Console messages come on stderr as CONSOLE lines; an uncaught error is one.
     for line in run.stderr.splitlines():
@@ -103,8 +107,10 @@ def check_load(pemap, browser, work, repo, arch):
         check(d.find("g", "module", data_module=name, data_base=hexa(base)),
               f"{where}: module {name} at {hexa(base)} is not in the page")
         if base != m["preferred_base"]:
-            ghost = [e for e in d.find("rect", data_address=hexa(m["preferred_base"])) if "g" in e["parents"]]
-            check(d.find("g", "ghost", data_module=name) and ghost,
+            ghost = [e for e in d.find("rect", data_address=hexa(m["preferred_base"]))
+                     if any("ghost" in p["attrs"].get("class", "").split() and p["attrs"].get("data-module") == name
+                            for p in e["parents"])]
+            check(ghost,
                   f"{where}: {name}'s ghost at {hexa(m['preferred_base'])} is not in the page")
         for r in m["regions"]:
             at = max(r["address"], base)
@@ -132,6 +138,14 @@ def check_load(pemap, browser, work, repo, arch):
     body = d.find("body")
     check(body and body[0]["attrs"].get("data-step") == str(n - 1), f"{where}: #step={n} not shown: {body}")
     mapped = {e["module"].lower() for e in doc["events"][:n] if e["step"] == "map"}
+    # Everything a step made (bands, ghosts, rows, private pages, arrows) is shown exactly when its step is done.
+    dated = [e for e in d.elements if "data-from" in e["attrs"] and e["tag"] != "tr"]
+    check(dated, f"{where}: nothing in the picture names the step that made it")
+    for e in dated:
+        hidden = "display: none" in e["attrs"].get("style", "")
+        check(hidden == (int(e["attrs"]["data-from"]) > n - 1),
+              f"{where}: after step {n}, a {e['tag']} of step {e['attrs']['data-from']} is "
+              f"{'hidden' if hidden else 'shown'}")
     for g in d.find("g", "module"):
         hidden = "display: none" in g["attrs"].get("style", "")
         should = g["attrs"]["data-module"].lower() not in mapped
@@ -141,7 +155,8 @@ def check_load(pemap, browser, work, repo, arch):
           len(mapped), f"{where}: after step {n}, not exactly the {len(mapped)} modules mapped are shown")
 
     # A link to a module: its bindings and arrows only.
-    importer = next(m for m in modules if m["bindings"])
+    # Not the first module, which the page shows by default: the link must be what changes it.
+    importer = next(m for m in modules[1:] if m["bindings"])
     d = dom(browser, work, url + "#module=" + importer["name"])
     # The script draws the chosen module's arrows: from its IAT slots, each to the address its binding holds.
     arrows = d.find("path", "arrow")
@@ -212,29 +227,57 @@ def check_relocs(pemap, browser, work, repo):
     return page
 
 
-def colour_pixels(png, rgb, tolerance=6):
-    from PIL import Image
-    with Image.open(png) as im:
-        pixels = im.convert("RGB").getdata()
-        return sum(1 for p in pixels if all(abs(a - b) <= tolerance for a, b in zip(p, rgb)))
+SOLID = {"p-r": (0xd5, 0xd8, 0xdc), "p-rx": (0xf0, 0xb2, 0x7a), "private": (0x8a, 0x2b, 0xe2)}
 
 
 def check_screenshots(browser, work, pages):
-    colours = {"code (R-X)": (0xf0, 0xb2, 0x7a), "read-only (R--)": (0xd5, 0xd8, 0xdc),
-               "private page": (0x8a, 0x2b, 0xe2), "shared (RW-)": (0xae, 0xd6, 0xf1)}
-    wants = {"load": ["code (R-X)", "read-only (R--)", "private page"], "instances": ["code (R-X)", "shared (RW-)"],
-             "map": ["code (R-X)", "read-only (R--)"]}
+    """At each width: where the page's script says the picture lies on the screen (its box and viewBox), the
+    centre of each solid-coloured rectangle of the picture that lies in the screenshot has that rectangle's colour.
+    The legend's swatches are left out, so a picture with no region cannot pass on them."""
+    from PIL import Image
     for kind, page in pages:
         for width in (1280, 760):
+            size = [f"--window-size={width},1400"]
+            d = dom_args(browser, work, "file://" + page, size)
+            body = d.find("body")
+            box = body[0]["attrs"].get("data-picture-box", "") if body else ""
+            if len(box.split()) != 6:
+                failures.append(f"{kind} at {width} px: the page did not say where its picture is ({box!r})")
+                continue
+            left, top, w, h, view_w, view_h = map(float, box.split())
             png = f"{work}/{kind}-{width}.png"
-            subprocess.run(chromium_args(browser, work) + [f"--window-size={width},1400", f"--screenshot={png}",
-                                                           "file://" + page], capture_output=True, timeout=120)
+            subprocess.run(chromium_args(browser, work) + size + [f"--screenshot={png}", "file://" + page],
+                           capture_output=True, timeout=120)
             if not os.path.exists(png):
                 failures.append(f"{kind} at {width} px: no screenshot")
                 continue
-            for name in wants[kind]:
-                n = colour_pixels(png, colours[name])
-                check(n >= 150, f"{kind} at {width} px: {n} pixels of {name}'s colour (150 at least)")
+            with Image.open(png) as im:
+                pixels, (sw, sh) = im.convert("RGB").load(), im.size
+                checked = 0
+                for e in d.elements:
+                    classes = e["attrs"].get("class", "").split()
+                    colour = next((SOLID[c] for c in classes if c in SOLID), None)
+                    if e["tag"] != "rect" or colour is None or any(
+                            "legend" in p["attrs"].get("class", "").split() for p in e["parents"]):
+                        continue
+                    x, y = float(e["attrs"]["x"]), float(e["attrs"]["y"])
+                    rw, rh = float(e["attrs"]["width"]), float(e["attrs"]["height"])
+                    # Too small on screen to hit reliably; in a module's band, the module's name and base are
+                    # written over its first 16 units, so a band's region must be taller to show its colour.
+                    in_band = any("module" in p["attrs"].get("class", "").split() for p in e["parents"])
+                    if rw * w / view_w < 12 or rh * h / view_h < (28 if in_band else 10):
+                        continue
+                    # Nine points inside it: a region's label or an outline may cover some, not all.
+                    points = [(int(left + (x + rw * fx) * w / view_w), int(top + (y + rh * fy) * h / view_h))
+                              for fx in (0.3, 0.6, 0.9) for fy in (0.3, 0.5, 0.7)]
+                    if not all(0 <= px < sw and 0 <= py < sh for px, py in points):
+                        continue
+                    seen = [pixels[px, py] for px, py in points]
+                    check(any(all(abs(a - b) <= 8 for a, b in zip(got, colour)) for got in seen),
+                          f"{kind} at {width} px: the {'/'.join(classes)} rect at ({x}, {y}) shows none of its "
+                          f"colour {colour} on screen around {points[4]}: {seen[:3]}")
+                    checked += 1
+                check(checked >= 3, f"{kind} at {width} px: only {checked} rectangles checked on screen")
 
 
 def main():

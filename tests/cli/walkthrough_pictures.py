@@ -44,6 +44,11 @@ def main():
                 made = os.path.join(work, "picture.svg")
                 run = subprocess.run([pemap] + shlex.split(m.group(1)) + ["--svg", made], cwd=work,
                                      capture_output=True)
+                # 1 is a load that failed (walkthrough 4 draws one); 2 or worse is a command that could not run.
+                if run.returncode not in (0, 1):
+                    failures.append(f"{where}: pemap {m.group(1)} --svg exited {run.returncode}: "
+                                    f"{run.stderr.decode()[-300:]}")
+                    continue
                 if not os.path.exists(made):
                     failures.append(f"{where}: pemap {m.group(1)} --svg wrote nothing: {run.stderr.decode()[-300:]}")
                     continue

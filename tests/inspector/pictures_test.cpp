@@ -67,9 +67,49 @@ TEST(Pictures, ALoadIsDrawnWithItsGhostPrivatePagesAndSteps) {
   EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_EQ(count(page, "<li data-step="), 6u);
   EXPECT_NE(page.find(R"~(<tr data-from="5"><td>liba.dll!f</td><td>0x11000</td>)~"), std::string::npos);
-  EXPECT_EQ(count(page, "<script"), 1u);
-  EXPECT_EQ(page.find("http://") != std::string::npos && page.find("src=") != std::string::npos, false)
-      << "the page must fetch nothing";
+  EXPECT_EQ(count(page, "<script>"), 2u);  // the page's own two, and no other
+  // Nothing is fetched when the page is viewed: the only URL in it is the SVG namespace, which names, not loads.
+  std::string rest = page;
+  for (size_t at; (at = rest.find("http://www.w3.org/2000/svg")) != std::string::npos;) rest.erase(at, 26);
+  for (const char* fetch : {"http:", "https:", "src=", "href=", "@import", "fetch(", "XMLHttpRequest", "<link"})
+    EXPECT_EQ(rest.find(fetch), std::string::npos) << fetch;
+}
+
+TEST(Pictures, BytesThatBrokeTheRelocationRuleAreMarked) {
+  json doc = two_modules();
+  doc["modules"][1]["violations"] = json::parse(R"~([{"rva": 4100, "reason": "no fixup covers it"}])~");
+  const std::string svg = address_space_svg(doc);
+  EXPECT_EQ(count(svg, R"(class="violation")"), 1u);
+  EXPECT_NE(svg.find(R"(data-address="0x11004")"), std::string::npos);
+  EXPECT_NE(svg.find("no fixup covers it"), std::string::npos);
+}
+
+// An ImageBase need only be 64 KiB aligned: a module (and its ghost) at the top of the 64-bit space ends past 2^64.
+// The 64 KiB ticks are counted, not stepped through by address, which would wrap and never end.
+TEST(Pictures, AModuleAtTheTopOfTheSpaceDrawsInBoundedTime) {
+  const json doc = json::parse(R"~({"modules": [{"name": "top", "base": 65536, "size": 8192,
+      "preferred_base": 18446744073709486080, "regions": [], "fixup_pages": [], "bindings": []}]})~");
+  const std::string svg = address_space_svg(doc);
+  EXPECT_LT(svg.size(), 100000u);
+  EXPECT_NE(svg.find(R"(class="ghost")"), std::string::npos);
+}
+
+TEST(Pictures, LongLabelsAreShortenedBetweenCharacters) {
+  json doc = two_modules();
+  // A section name of 100 Cyrillic letters (2 bytes each) in a region too narrow for it.
+  std::string name;
+  for (int i = 0; i < 100; ++i) name += "\xd0\x96";
+  doc["modules"][0]["regions"][1]["sections"] = json::array({name});
+  const std::string svg = address_space_svg(doc);
+  std::string label;  // the region's label (its hover text holds the whole name)
+  for (size_t at = svg.find(R"(class="regiontext")"); at != std::string::npos;
+       at = svg.find(R"(class="regiontext")", at + 1)) {
+    const size_t from = svg.find('>', at) + 1, end = svg.find("</text>", from);
+    if (svg.compare(from, 2, "\xd0\x96") == 0) label = svg.substr(from, end - from);
+  }
+  ASSERT_FALSE(label.empty());
+  EXPECT_EQ(label.substr(label.size() - 3), "…");
+  EXPECT_EQ((label.size() - 3) % 2, 0u) << "cut inside a character";
 }
 
 TEST(Pictures, NamesFromTheFileAreTextNotMarkup) {
@@ -77,9 +117,13 @@ TEST(Pictures, NamesFromTheFileAreTextNotMarkup) {
   doc["modules"][0]["name"] = "<script>alert(1)</script>\"'&";
   doc["events"][1]["text"] = "</li><script>x()</script>";
   const std::string page = load_page(doc);
-  EXPECT_EQ(count(page, "<script"), 1u);
+  EXPECT_EQ(count(page, "<script"), 2u);  // the page's own
   EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"), std::string::npos);
   EXPECT_EQ(escape_markup("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+  EXPECT_EQ(escape_markup(std::string("a\x01"
+                                      "b\tc",
+                                      5)),
+            "a\\x01b\tc");  // XML allows no C0 control but these
 }
 
 TEST(Pictures, DocumentsOfAnyShapeDrawWithoutACrash) {
@@ -117,6 +161,19 @@ TEST(Pictures, InstancesNameEachPhysicalPageAndMarkTheSharedOnes) {
       svg.find(R"~(data-process="2" data-section=".data" data-address="0x3e9000" data-frame="F2" data-verdict="own")~"),
       std::string::npos);
   EXPECT_EQ(count(svg, R"~(data-section="Shared" data-address="0x3ea000" data-frame="F3" data-verdict="shared")~"), 2u);
+  // A page one process never touched does not make the others' shared page "own".
+  json partial = doc;
+  partial["instances"][1]["regions"][1]["frames"] = json::array({0});
+  partial["instances"].push_back(doc["instances"][0]);
+  const std::string three = instances_svg(partial);
+  EXPECT_NE(
+      three.find(
+          R"~(data-process="3" data-section="Shared" data-address="0x3ea000" data-frame="F3" data-verdict="shared")~"),
+      std::string::npos);
+  EXPECT_NE(
+      three.find(
+          R"~(data-process="2" data-section="Shared" data-address="0x3ea000" data-frame="-" data-verdict="not in memory")~"),
+      std::string::npos);
 }
 
 }  // namespace
