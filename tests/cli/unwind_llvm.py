@@ -121,6 +121,23 @@ def normal(f):
     return g
 
 
+def compare(paths, theirs_of, ours_of, codes_of, failures):
+    """Each file's functions as llvm-readobj and pemap list them, in order: (functions, unwind codes) compared."""
+    functions = codes = 0
+    for path in paths:
+        theirs, mine = theirs_of(path), ours_of(path)
+        if len(theirs) != len(mine):
+            failures.append(f"{path}: pemap {len(mine)} functions, llvm-readobj {len(theirs)}")
+            continue
+        for a, b in zip(mine, theirs):
+            functions += 1
+            codes += codes_of(a)
+            if a != b:
+                failures.append(f"{path}: pemap {a}, llvm-readobj {b}")
+                break
+    return functions, codes
+
+
 def main():
     pemap, testdata = sys.argv[1], sys.argv[2]
     if not shutil.which("llvm-readobj"):
@@ -129,36 +146,18 @@ def main():
     files = sorted(p for p in glob.glob(os.path.join(testdata, "bin", "x64", "**", "*.*"), recursive=True)
                    if p.endswith((".exe", ".dll")))
     files += sorted(glob.glob(os.path.join(WINE, "*.dll")))[::20]
-    failures, functions, codes = [], 0, 0
-    for path in files:
-        theirs, mine = llvm(path), ours(pemap, path)
-        if len(theirs) != len(mine):
-            failures.append(f"{path}: pemap {len(mine)} functions, llvm-readobj {len(theirs)}")
-            continue
-        for a, b in zip(mine, theirs):
-            functions += 1
-            codes += len(a["codes"])
-            if normal(a) != normal(b):
-                failures.append(f"{path}: {a['StartAddress']}: pemap {a}, llvm-readobj {b}")
-                break
     arm64 = sorted(glob.glob(os.path.join(testdata, "bin", "arm64", "*.dll")))
-    arm64_codes = 0
-    for path in arm64:
-        theirs, mine = llvm_arm64(path), ours_arm64(pemap, path)
-        if len(theirs) != len(mine):
-            failures.append(f"{path}: pemap {len(mine)} functions, llvm-readobj {len(theirs)}")
-            continue
-        for a, b in zip(mine, theirs):
-            functions += 1
-            arm64_codes += sum(1 for k, _ in a if k == "code")
-            if a != b:
-                failures.append(f"{path}: pemap {a}, llvm-readobj {b}")
+    failures = []
+    functions, codes = compare(files, lambda p: [normal(f) for f in llvm(p)],
+                               lambda p: [normal(f) for f in ours(pemap, p)], lambda f: len(f["codes"]), failures)
+    arm64_functions, arm64_codes = compare(arm64, llvm_arm64, lambda p: ours_arm64(pemap, p),
+                                           lambda f: sum(1 for k, _ in f if k == "code"), failures)
     if not arm64 or arm64_codes == 0:
         failures.append(f"no ARM64 unwind codes compared in {testdata}/bin/arm64")
     for f in failures[:20]:
         print("FAIL:", f)
-    print(f"{len(files) + len(arm64)} files: {functions} functions and {codes + arm64_codes} unwind codes "
-          f"({arm64_codes} of them ARM64) compared with llvm-readobj; {len(failures)} differences")
+    print(f"{len(files) + len(arm64)} files: {functions + arm64_functions} functions and {codes + arm64_codes} "
+          f"unwind codes ({arm64_codes} of them ARM64) compared with llvm-readobj; {len(failures)} differences")
     return 1 if failures or functions == 0 else 0
 
 
