@@ -2,12 +2,14 @@
 #include "address_space_picture.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "json_text.hpp"
 #include "markup.hpp"
 #include "picture_style.hpp"
 
@@ -308,6 +310,23 @@ std::string address_space_svg(const json& doc) {
 }  // namespace pemap::inspect
 
 namespace pemap::inspect {
+
+json one_view_document(const std::string& path, const json& view, const std::string& placed) {
+  const uint64_t base = json_number(view, "base");
+  uint64_t end = base;
+  for (const auto& r : json_array(view, "regions"))
+    end = std::max(end, end_of(json_number(r, "address"), json_number(r, "size")));
+  json module = {{"name", printable(std::filesystem::path(path).filename().string())},
+                 {"base", base},
+                 {"size", end - base},
+                 {"preferred_base", view.contains("preferred_base") ? json_number(view, "preferred_base") : base},
+                 {"placed", placed},
+                 {"regions", json_array(view, "regions")},
+                 {"fixup_pages", json_array(view, "fixup_pages")},
+                 {"violations", json_array(view, "first_violations")},
+                 {"bindings", json::array()}};
+  return {{"file", printable(path)}, {"modules", json::array({module})}, {"events", json::array()}};
+}
 
 LoadSteps::LoadSteps(const json& doc) {
   const json& events = json_array(doc, "events");

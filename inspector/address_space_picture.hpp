@@ -29,6 +29,11 @@ class LoadSteps {
   size_t last_ = 0;
 };
 
+/// A load document of one module, for the picture of one view (`map`, `relocs --check`): the view's document
+/// `view` gives "base", "preferred_base" (its base when absent), "regions", "fixup_pages" and "first_violations";
+/// the module's size runs to the end of its last region; `placed` says what made the view.
+json one_view_document(const std::string& path, const json& view, const std::string& placed);
+
 /// The SVG, standalone (xmlns set). Each element that a step of the load creates names that step's index in the
 /// document's "events" (data-from), so that a page can show the picture as it stood after any step; the axis's
 /// stretches are written on the group a page's script draws import arrows in.

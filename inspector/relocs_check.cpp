@@ -144,27 +144,6 @@ std::string render_check(const std::string& path, const json& d, bool /*many: th
 
 namespace {
 
-// The check's view as the address-space picture draws a load's module: at `base`, with its regions, the pages its
-// fixups made private, and the bytes that broke the rule.
-json check_as_load(const std::string& path, const json& d) {
-  uint64_t end = json_number(d, "base");
-  for (const auto& r : json_array(d, "regions"))
-    end = std::max(end, json_number(r, "address") + json_number(r, "size"));
-  json violations = json::array();
-  for (const auto& v : json_array(d, "first_violations"))
-    violations.push_back({{"rva", json_number(v, "rva")}, {"reason", json_text(v, "reason")}});
-  json module = {{"name", printable(std::filesystem::path(path).filename().string())},
-                 {"base", json_number(d, "base")},
-                 {"size", end - json_number(d, "base")},
-                 {"preferred_base", json_number(d, "preferred_base")},
-                 {"placed", "relocs --check"},
-                 {"regions", json_array(d, "regions")},
-                 {"fixup_pages", json_array(d, "fixup_pages")},
-                 {"violations", violations},
-                 {"bindings", json::array()}};
-  return {{"file", printable(path)}, {"modules", json::array({module})}, {"events", json::array()}};
-}
-
 int picture_check(const CommonOptions& opts, uint64_t base, const PictureFiles& picture) {
   if (opts.inputs.size() != 1) {
     std::cerr << "pemap relocs --check --html/--svg: give one file\n";
@@ -178,7 +157,7 @@ int picture_check(const CommonOptions& opts, uint64_t base, const PictureFiles& 
     return exit_unusable;
   }
   if (!picture_on_stdout(picture.html, picture.svg)) std::cout << render_check(path, doc.document(), false);
-  const std::string svg = address_space_svg(check_as_load(path, doc.document()));
+  const std::string svg = address_space_svg(one_view_document(path, doc.document(), "relocs --check"));
   int rc = *checked;
   if (!picture.svg.empty() && !write_picture(picture.svg, svg)) rc = exit_unusable;
   const std::string intro = fmt::format(

@@ -237,21 +237,6 @@ void print_regions(Printer& p, const void* base, size_t size) {
 
 namespace {
 
-// The view as the address-space picture draws a load: one module, its regions, at its base (a data view at the
-// address the kernel chose, its "preferred base" its own).
-json map_as_load(const std::string& path, const json& view) {
-  json module = {{"name", printable(std::filesystem::path(path).filename().string())},
-                 {"base", json_number(view, "base")},
-                 {"size", json_number(view, "size")},
-                 {"preferred_base",
-                  view.contains("preferred_base") ? json_number(view, "preferred_base") : json_number(view, "base")},
-                 {"placed", json_text(view, "kind") + " view"},
-                 {"regions", json_array(view, "regions")},
-                 {"fixup_pages", json::array()},
-                 {"bindings", json::array()}};
-  return {{"file", printable(path)}, {"modules", json::array({module})}, {"events", json::array()}};
-}
-
 int picture_map(const CommonOptions& opts, const MapOptions& map) {
   if (opts.inputs.size() != 1) {
     std::cerr << "pemap map --html/--svg: give one file\n";
@@ -267,7 +252,7 @@ int picture_map(const CommonOptions& opts, const MapOptions& map) {
     return exit_unusable;
   }
   if (!picture_on_stdout(map.html, map.svg)) std::cout << render_map(doc.document());
-  const json drawn = map_as_load(path, doc.document());
+  const json drawn = one_view_document(path, doc.document(), json_text(doc.document(), "kind") + " view");
   const std::string svg = address_space_svg(drawn);
   int rc = w.empty() ? *mapped : int(exit_findings);
   if (!map.svg.empty() && !write_picture(map.svg, svg)) rc = exit_unusable;
