@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 
 #include "address_space_picture.hpp"
