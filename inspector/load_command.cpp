@@ -75,7 +75,11 @@ void print_binding(Printer& p, const ldr::Binding& b) {
   p.end_object();
 }
 
-void print_module(Printer& p, const ldr::Module& m) {
+// How much of each module a report holds: what the text prints, or also each view's regions and the pages its
+// fixups made private (for --json and the pictures), which cost a VirtualQuery walk and a relocation walk each.
+enum class Layout : uint8_t { no, yes };
+
+void print_module(Printer& p, const ldr::Module& m, Layout layout) {
   p.begin_object();
   p.field("name", printable(m.name.str()));
   p.field("path", printable(m.path));
@@ -88,8 +92,10 @@ void print_module(Printer& p, const ldr::Module& m) {
   if (!m.relocation_note.empty()) p.field("relocation_note", m.relocation_note);
   print_fixups(p, m.relocations.per_type, m.section->image().file_header().Machine);
   p.field("pages_made_private", m.relocations.pages_made_private);
-  if (m.view) print_regions(p, m.view->base(), m.view->size());
-  print_fixup_pages(p, m.image(), m.relocated && m.base != m.preferred_base);
+  if (layout == Layout::yes) {
+    if (m.view) print_regions(p, m.view->base(), m.view->size());
+    print_fixup_pages(p, m.image(), m.relocated && m.base != m.preferred_base);
+  }
   p.field("references", m.references);
   p.field("entry_point", m.entry_point);
   p.begin_array("tls_callbacks");
@@ -114,11 +120,11 @@ void print_module(Printer& p, const ldr::Module& m) {
 // What the load did, into the document `p` is in (its "file" already printed): whether it loaded, each module,
 // the imports bound to traps, the initialization order, the entry point, the events when given, the warnings.
 void print_report(Printer& p, const Result<ldr::Module*>& loaded, const ldr::Process& process,
-                  const std::vector<ldr::Event>* events, const Warnings& w) {
+                  const std::vector<ldr::Event>* events, const Warnings& w, Layout layout) {
   p.field("loaded", loaded.has_value());
   if (!loaded) print_error(p, "error", loaded.error());
   p.begin_array("modules");
-  for (const auto& m : process.modules()) print_module(p, *m);
+  for (const auto& m : process.modules()) print_module(p, *m, layout);
   p.end_array();
   p.begin_array("unresolved");
   for (const auto& u : process.unresolved())
@@ -288,7 +294,7 @@ int run_load(const LoadCommandOptions& opts) {
   if (!opts.html.empty() || !opts.svg.empty()) {
     TreeBuilder doc;
     doc.field("file", printable(opts.file));
-    print_report(doc, loaded, process, &events, w);
+    print_report(doc, loaded, process, &events, w, Layout::yes);
     if (!opts.html.empty() && !write_picture(opts.html, load_page(doc.document()))) rc = exit_unusable;
     if (!opts.svg.empty() && !write_picture(opts.svg, address_space_svg(doc.document()))) rc = exit_unusable;
   }
@@ -296,12 +302,12 @@ int run_load(const LoadCommandOptions& opts) {
     // The picture is standard output: the report stays off it.
   } else if (opts.json) {
     JsonDocuments docs(std::cout, json_style(opts.jsonl), false);
-    print_report(docs.begin(printable(opts.file)), loaded, process, &events, w);
+    print_report(docs.begin(printable(opts.file)), loaded, process, &events, w, Layout::yes);
     docs.end();
   } else {
     if (opts.trace) std::cout << narrate(events) << "\n";
     TreeBuilder doc;
-    print_report(doc, loaded, process, nullptr, w);
+    print_report(doc, loaded, process, nullptr, w, Layout::no);
     std::cout << render_report(doc.document());
   }
   report_warnings(opts.file, w.texts());
