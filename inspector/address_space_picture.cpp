@@ -12,6 +12,7 @@
 #include "json_text.hpp"
 #include "markup.hpp"
 #include "picture_style.hpp"
+#include "process/module_name.hpp"
 
 namespace pemap::inspect {
 namespace {
@@ -333,20 +334,15 @@ LoadSteps::LoadSteps(const json& doc) {
   last_ = events.empty() ? 0 : events.size() - 1;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
-    const std::string step = json_text(e, "step"), module = lower(json_text(e, "module"));
+    const std::string step = json_text(e, "step"), module = ldr::ascii_lower(json_text(e, "module"));
     if (step == "map") mapped_.emplace(module, i);
     if (step == "relocate") relocated_.emplace(module, i);
-    if (step == "bind" || step == "delay") bound_.emplace(module + "!" + lower(json_text(e, "target")), i);
+    if (step == "bind" || step == "delay") bound_.emplace(module + "!" + ldr::ascii_lower(json_text(e, "target")), i);
   }
 }
 
-std::string LoadSteps::lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
 std::string LoadSteps::find(const std::map<std::string, size_t>& m, const std::string& key) const {
-  const auto it = m.find(lower(key));
+  const auto it = m.find(ldr::ascii_lower(key));
   return std::to_string(it == m.end() ? last_ : it->second);
 }
 

@@ -23,7 +23,6 @@ class LoadSteps {
   }
 
  private:
-  static std::string lower(std::string s);
   std::string find(const std::map<std::string, size_t>& m, const std::string& key) const;
   std::map<std::string, size_t> mapped_, relocated_, bound_;
   size_t last_ = 0;
